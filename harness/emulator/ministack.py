@@ -1,0 +1,73 @@
+"""MiniStack as a local process (the default emulator: no Docker, no account, starts in about 0.2 s)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import urllib.request
+from pathlib import Path
+
+from harness import processes
+from harness.emulator.ministack_patches import DISABLE_ENV, RUNTIME_URL_ENV
+
+HEALTH_PATH = "/_ministack/health"
+STARTUP_TIMEOUT_S = 30
+
+
+class MiniStackProcess:
+    name = "ministack"
+
+    def __init__(self, port: int, state_dir: Path, disabled_patches: tuple[str, ...] = ()):
+        self.port = port
+        self.state_dir = state_dir
+        self.disabled_patches = disabled_patches
+        self.process: processes.ManagedProcess | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, runtime_url: str) -> float:
+        if processes.port_in_use(self.port):
+            raise processes.StartupError(
+                f"port {self.port} is already in use: is another emulator running? "
+                "(`harness down` stops one started by `harness up`)"
+            )
+        env = {
+            **os.environ,
+            "GATEWAY_PORT": str(self.port),
+            "BIND_HOST": "127.0.0.1",
+            "MINISTACK_HOST": "127.0.0.1",
+            RUNTIME_URL_ENV: runtime_url,
+            DISABLE_ENV: ",".join(self.disabled_patches),
+            # The function runtime owns Lambda concurrency (reserved and account-wide).
+            "LAMBDA_ACCOUNT_CONCURRENCY": "0",
+            # Never let the emulator find (and clean up in) a Docker engine the harness does not own.
+            "DOCKER_HOST": "unix:///nonexistent/harness-no-docker.sock",
+            "SFN_WAIT_SCALE": os.environ.get("SFN_WAIT_SCALE", "0.01"),
+            "LOG_LEVEL": os.environ.get("MINISTACK_LOG_LEVEL", "WARNING"),
+            "TMPDIR": str(self.state_dir),
+        }
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.process = processes.spawn(
+            self.name,
+            [sys.executable, "-m", "harness.emulator.ministack_server"],
+            env,
+            self.state_dir / "ministack.log",
+            cwd=self.state_dir,
+        )
+        return processes.wait_healthy(self.process, self.endpoint_url + HEALTH_PATH, STARTUP_TIMEOUT_S)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            processes.stop(self.process)
+            self.process = None
+
+    def reset(self) -> None:
+        request = urllib.request.Request(self.endpoint_url + "/_ministack/reset", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            json.loads(response.read() or b"{}")
+
+    def processes(self) -> list[processes.ManagedProcess]:
+        return [self.process] if self.process else []

@@ -1,0 +1,233 @@
+"""Every change this project makes to MiniStack, in one place.
+
+Pinned to the MiniStack version in constraints.txt (checked by ``apply``). Each patch closes one gap
+between MiniStack and AWS Lambda that the project's runtime cannot close from outside, is written so
+it could be proposed upstream, and has a test that fails without it
+(tests/integration/test_ministack_patches.py).
+
+1. ``default_proxy``: every function is handed to the project's function runtime (the URL in
+   ``HARNESS_RUNTIME_URL``), not only functions that carry ``MINISTACK_LAMBDA_PROXY_URL`` in their
+   environment, so the template needs no emulator-only variable.
+2. ``proxy_errors``: the proxy reply keeps Lambda's error contract. A reply carrying
+   ``X-Amz-Function-Error`` is a function error whose body is ``{errorType, errorMessage, ...}``
+   (upstream turns every failure into ``Runtime.HandlerError``, so Step Functions Retry/Catch on
+   the function's own error names never match); HTTP 429 is a throttle; ``X-Amz-Log-Result``
+   carries the invocation's log lines into CloudWatch Logs; the HTTP timeout leaves the target a
+   grace second to report the function's own timeout first.
+3. ``weighted_aliases``: an alias with ``RoutingConfig.AdditionalVersionWeights`` routes each
+   invocation by those weights (upstream always runs the primary version), on every path that
+   resolves an alias: Invoke, event source mappings and everything that invokes by ARN (API
+   Gateway, Step Functions, SNS, S3). The executed version is reported and the alias ARN reaches
+   the runtime, so metrics can be recorded per alias and per executed version.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextvars
+import json
+import os
+import random
+import socket
+import time
+import urllib.error
+import urllib.request
+from importlib.metadata import version
+
+MINISTACK_VERSION = "1.5.33"
+RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
+DISABLE_ENV = "HARNESS_DISABLE_PATCHES"
+PATCHES = ("default_proxy", "proxy_errors", "weighted_aliases")
+
+# Grace added to the proxy's HTTP timeout so the runtime's own Sandbox.Timedout answer arrives first.
+_TIMEOUT_GRACE_S = 2.0
+# The alias ARN of a direct Invoke whose alias routed to a non-primary version.
+_invoked_alias_arn: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "harness_invoked_alias_arn", default=None
+)
+
+
+def apply(disabled: set[str] | None = None) -> list[str]:
+    """Apply the patches (all but ``disabled``) and return the names applied."""
+    installed = version("ministack")
+    if installed != MINISTACK_VERSION:
+        raise RuntimeError(
+            f"harness patches are written for ministack=={MINISTACK_VERSION}, found {installed}: "
+            "re-check each patch against the new version before moving the pin"
+        )
+    from ministack.services import lambda_svc
+
+    disabled = disabled or set()
+    unknown = disabled - set(PATCHES)
+    if unknown:
+        raise ValueError(f"unknown patch names {sorted(unknown)}; known: {', '.join(PATCHES)}")
+    applied = []
+    if "default_proxy" not in disabled:
+        _patch_default_proxy(lambda_svc)
+        applied.append("default_proxy")
+    if "proxy_errors" not in disabled:
+        lambda_svc._execute_function_proxy = _execute_function_proxy
+        applied.append("proxy_errors")
+    if "weighted_aliases" not in disabled:
+        _patch_weighted_aliases(lambda_svc)
+        applied.append("weighted_aliases")
+    return applied
+
+
+# --- 1. default_proxy ------------------------------------------------------------------------------
+
+
+def _patch_default_proxy(lambda_svc) -> None:
+    original = lambda_svc._proxy_url_for
+
+    def _proxy_url_for(config: dict) -> str | None:
+        return original(config) or os.environ.get(RUNTIME_URL_ENV) or None
+
+    lambda_svc._proxy_url_for = _proxy_url_for
+
+
+# --- 2. proxy_errors --------------------------------------------------------------------------------
+
+
+def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) -> dict:
+    """Upstream ``_execute_function_proxy`` with Lambda's error, throttle and log contract."""
+    from ministack.services import lambda_svc
+
+    config = func.get("config") or func
+    timeout = int(config.get("Timeout") or 3)
+    payload = json.dumps(event, ensure_ascii=False).encode("utf-8")
+    headers = {
+        "Content-Type": "application/json",
+        "X-Amzn-Lambda-Function-Name": config.get("FunctionName", ""),
+        "X-Amzn-Lambda-Function-Version": config.get("Version", "$LATEST"),
+        "X-Amzn-Lambda-Function-Arn": _invoked_alias_arn.get() or config.get("FunctionArn", ""),
+        "X-Amzn-Lambda-Request-Id": request_id,
+        "X-Amzn-Lambda-Revision-Id": config.get("RevisionId", ""),
+        "X-Amzn-Lambda-Deadline-Ms": str(int((time.time() + timeout) * 1000)),
+    }
+    trace_id = lambda_svc._xray_trace_id_for_invocation(config)
+    if trace_id:
+        headers["X-Amzn-Trace-Id"] = trace_id
+    request = urllib.request.Request(url, data=payload, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout + _TIMEOUT_GRACE_S) as response:
+            status, reply_headers, body = response.getcode(), response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        status, reply_headers, body = error.code, error.headers, error.read() or b""
+    except (urllib.error.URLError, TimeoutError, socket.timeout) as error:
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, (TimeoutError, socket.timeout)):
+            return _error_result("Sandbox.Timedout", f"Task timed out after {timeout}.00 seconds")
+        return _error_result("Runtime.HandlerError", f"Proxy target {url} unreachable: {error}")
+
+    log = _decode_log(reply_headers.get("X-Amz-Log-Result"))
+    if status == 429:
+        return {"throttle": True, "error": True, "body": _json_or_text(body), "log": log}
+    function_error = reply_headers.get("X-Amz-Function-Error")
+    if function_error:
+        result = _json_or_text(body)
+        if not isinstance(result, dict):
+            result = {"errorType": "Runtime.HandlerError", "errorMessage": str(result)}
+        return {"body": result, "error": True, "function_error": function_error, "log": log}
+    if status < 200 or status >= 300:
+        text = body[:512].decode("utf-8", "replace")
+        return _error_result("Runtime.HandlerError", f"Proxy target returned HTTP {status}: {text}")
+    if not body:
+        return {"body": None, "log": log}
+    try:
+        return {"body": json.loads(body), "log": log}
+    except json.JSONDecodeError:
+        return {"body": body.decode("utf-8", "replace"), "raw_payload": True, "log": log}
+
+
+def _error_result(error_type: str, message: str) -> dict:
+    return {"body": {"errorType": error_type, "errorMessage": message}, "error": True}
+
+
+def _json_or_text(body: bytes):
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return body.decode("utf-8", "replace")
+
+
+def _decode_log(header: str | None) -> str:
+    if not header:
+        return ""
+    try:
+        return base64.b64decode(header).decode("utf-8", "replace")
+    except ValueError:
+        return ""
+
+
+# --- 3. weighted_aliases ----------------------------------------------------------------------------
+
+
+def pick_version(alias: dict, draw: float) -> str:
+    """The version an invocation of ``alias`` runs, for a uniform ``draw`` in [0, 1)."""
+    weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+    cumulative = 0.0
+    for version_name, weight in weights.items():
+        cumulative += float(weight)
+        if draw < cumulative:
+            return str(version_name)
+    return alias.get("FunctionVersion", "$LATEST")
+
+
+def _patch_weighted_aliases(lambda_svc) -> None:
+    def routed(func: dict | None, qualifier: str | None):
+        """(record, config) of the version ``qualifier``'s alias routes this call to, or None."""
+        alias = (func or {}).get("aliases", {}).get(qualifier or "")
+        if alias is None:
+            return None
+        chosen = pick_version(alias, random.random())
+        record = func if chosen == "$LATEST" else func["versions"].get(chosen)
+        if record is None:
+            return None
+        config = dict(record.get("config") or {})
+        config["FunctionArn"] = f"{lambda_svc._func_arn(config['FunctionName'])}:{qualifier}"
+        return record, config
+
+    original_ref = lambda_svc._get_func_record_for_ref
+
+    def _get_func_record_for_ref(function_ref: str):
+        record, config, name = original_ref(function_ref)
+        if record is not None and isinstance(function_ref, str):
+            if function_ref.startswith("arn:"):
+                _, qualifier = lambda_svc._lambda_function_name_and_qualifier_from_arn(function_ref)
+            else:
+                _, qualifier = lambda_svc._resolve_name_and_qualifier(function_ref)
+            choice = routed(lambda_svc._functions.get(name), qualifier)
+            if choice is not None:
+                record, config = choice
+        return record, config, name
+
+    original_sqs_batch = lambda_svc._run_sqs_batch
+
+    def _run_sqs_batch(esm, func_rec, event, *args):
+        choice = routed(lambda_svc._functions.get(esm["FunctionName"]), esm.get("Qualifier"))
+        if choice is not None:
+            func_rec = lambda_svc._execution_record_for_config(*choice)
+        return original_sqs_batch(esm, func_rec, event, *args)
+
+    original_invoke = lambda_svc._invoke
+
+    async def _invoke(name, event, headers, path_qualifier=None, query_params=None):
+        qualifier = lambda_svc._qualifier_from_path_or_query(path_qualifier, query_params) or (
+            lambda_svc._qp_first(headers, "x-amz-qualifier")
+        )
+        alias = lambda_svc._functions.get(name, {}).get("aliases", {}).get(qualifier or "")
+        if alias is None or not (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights"):
+            return await original_invoke(name, event, headers, path_qualifier, query_params)
+        chosen = pick_version(alias, random.random())
+        if chosen == alias.get("FunctionVersion"):
+            return await original_invoke(name, event, headers, path_qualifier, query_params)
+        token = _invoked_alias_arn.set(f"{lambda_svc._func_arn(name)}:{qualifier}")
+        try:
+            return await original_invoke(name, event, headers, chosen, None)
+        finally:
+            _invoked_alias_arn.reset(token)
+
+    lambda_svc._get_func_record_for_ref = _get_func_record_for_ref
+    lambda_svc._run_sqs_batch = _run_sqs_batch
+    lambda_svc._invoke = _invoke

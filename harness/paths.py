@@ -1,0 +1,53 @@
+"""Where the harness finds the project's files and keeps its own state."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Paths:
+    root: Path
+
+    @classmethod
+    def discover(cls) -> Paths:
+        """The project root: ``HARNESS_ROOT``, else the nearest folder above holding template.yaml."""
+        if os.environ.get("HARNESS_ROOT"):
+            return cls(Path(os.environ["HARNESS_ROOT"]).resolve())
+        here = Path.cwd().resolve()
+        for folder in (here, *here.parents):
+            if (folder / "template.yaml").is_file():
+                return cls(folder)
+        raise SystemExit("harness: no template.yaml here or above; run it from the project folder")
+
+    @property
+    def state(self) -> Path:
+        """Logs, PIDs, stack outputs: everything a run leaves, in one ignorable folder."""
+        return self.root / ".harness"
+
+    @property
+    def build(self) -> Path:
+        return self.state / "build"
+
+    @property
+    def template(self) -> Path:
+        return self.root / "template.yaml"
+
+    @property
+    def outputs(self) -> Path:
+        return self.state / "outputs.json"
+
+    @property
+    def session_file(self) -> Path:
+        return self.state / "session.json"
+
+    @property
+    def runtime_requirements(self) -> Path:
+        return self.root / "images" / "runtime-requirements.txt"
+
+    @property
+    def code_roots(self) -> list[Path]:
+        """Folders whose subfolders are function sources, named like their image repositories."""
+        return [self.root / "functions", self.root / "tests" / "fixtures" / "functions"]

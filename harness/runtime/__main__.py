@@ -1,0 +1,70 @@
+"""``python -m harness.runtime``: serve the function runtime until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+
+from aiohttp import web
+
+from harness import aws
+from harness.runtime.catalog import CodeLocator, FunctionCatalog
+from harness.runtime.launchers import ProcessLauncher
+from harness.runtime.metrics import MetricsRecorder
+from harness.runtime.pool import InstancePool, PlatformSettings
+from harness.runtime.server import build_app
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m harness.runtime", description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--endpoint-url", required=True, help="the emulator's endpoint")
+    parser.add_argument("--code-root", type=Path, action="append", required=True)
+    parser.add_argument("--build-dir", type=Path, required=True)
+    parser.add_argument("--log-dir", type=Path, required=True)
+    parser.add_argument("--runtime-requirements", type=Path, required=True)
+    parser.add_argument("--max-concurrency", type=int, default=64)
+    return parser.parse_args(argv)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    environment = aws.client_environment(args.endpoint_url)
+    metrics = MetricsRecorder(aws.client("cloudwatch", args.endpoint_url))
+    launcher = ProcessLauncher(CodeLocator(args.code_root), args.build_dir, args.runtime_requirements)
+    settings = PlatformSettings(
+        runtime_api=f"127.0.0.1:{args.port}",
+        aws_environment=environment,
+        log_dir=args.log_dir,
+        max_concurrency=args.max_concurrency,
+    )
+    pool = InstancePool(launcher, settings, metrics)
+    catalog = FunctionCatalog(aws.client("lambda", args.endpoint_url))
+    runner = web.AppRunner(build_app(pool, catalog), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", args.port).start()
+    flusher = asyncio.create_task(metrics.run())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    logging.getLogger("harness.runtime").info("function runtime listening on 127.0.0.1:%d", args.port)
+    await stop.wait()
+    await pool.shutdown()
+    flusher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await flusher
+    await metrics.flush()
+    await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(serve(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""What the runtime needs to know about a function version, read from the emulator's Lambda API.
+
+The emulator hands the runtime only the function's name, version and ARN; everything else (handler,
+environment, timeout, memory, reserved concurrency) comes from the same Lambda API calls a developer
+would make, so the template stays the single source of truth.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_TIMEOUT_S = 3
+DEFAULT_MEMORY_MB = 128
+
+
+class FunctionCodeNotFound(Exception):
+    """The function's code cannot be located for the process launcher."""
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One immutable function version, as an instance of it is started."""
+
+    name: str
+    version: str
+    revision: str
+    handler: str
+    image_uri: str
+    environment: dict[str, str] = field(hash=False)
+    timeout_s: int = DEFAULT_TIMEOUT_S
+    memory_mb: int = DEFAULT_MEMORY_MB
+    reserved_concurrency: int | None = None
+    log_group: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.name, self.version, self.revision)
+
+    @property
+    def code_name(self) -> str:
+        """The function's folder name: the last path segment of its image repository."""
+        return image_code_name(self.image_uri)
+
+
+def image_code_name(image_uri: str) -> str:
+    """``123.dkr.ecr.us-east-1.amazonaws.com/order-platform/health@sha256:..`` -> ``health``."""
+    repository = image_uri.split("@", 1)[0]
+    last_segment = repository.rsplit("/", 1)[-1]
+    return last_segment.split(":", 1)[0]
+
+
+def spec_from_configuration(config: dict, reserved_concurrency: int | None) -> FunctionSpec:
+    """Build a FunctionSpec from a GetFunctionConfiguration answer."""
+    image_config = (config.get("ImageConfigResponse") or {}).get("ImageConfig") or {}
+    command = image_config.get("Command") or []
+    handler = command[0] if command else config.get("Handler") or ""
+    if not handler:
+        raise FunctionCodeNotFound(
+            f"function {config['FunctionName']} has no handler: set ImageConfig.Command in the template"
+        )
+    return FunctionSpec(
+        name=config["FunctionName"],
+        version=config.get("Version", "$LATEST"),
+        revision=config.get("RevisionId") or config.get("CodeSha256") or "",
+        handler=handler,
+        image_uri=config.get("ImageUri") or "",
+        environment=dict((config.get("Environment") or {}).get("Variables") or {}),
+        timeout_s=int(config.get("Timeout") or DEFAULT_TIMEOUT_S),
+        memory_mb=int(config.get("MemorySize") or DEFAULT_MEMORY_MB),
+        reserved_concurrency=reserved_concurrency,
+        log_group=(config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{config['FunctionName']}",
+    )
+
+
+class FunctionCatalog:
+    """Caches FunctionSpecs per (name, version); ``$LATEST`` is re-read when its revision may change."""
+
+    def __init__(self, lambda_client):
+        self._lambda = lambda_client
+        self._lock = threading.Lock()
+        self._versions: dict[tuple[str, str], FunctionSpec] = {}
+
+    def get(self, name: str, version: str, revision: str | None = None) -> FunctionSpec:
+        """The spec of ``name:version``; ``revision`` (when the emulator sends it) spares a lookup."""
+        cached = self._versions.get((name, version))
+        if cached is not None and (version != "$LATEST" or (revision and cached.revision == revision)):
+            return cached
+        spec = self._load(name, version)
+        with self._lock:
+            self._versions[(name, version)] = spec
+        return spec
+
+    def forget(self, name: str) -> None:
+        with self._lock:
+            for key in [key for key in self._versions if key[0] == name]:
+                del self._versions[key]
+
+    def _load(self, name: str, version: str) -> FunctionSpec:
+        function = self._lambda.get_function(FunctionName=name, Qualifier=version)
+        config = dict(function["Configuration"])
+        config.setdefault("ImageUri", (function.get("Code") or {}).get("ImageUri", ""))
+        concurrency = (function.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
+        return spec_from_configuration(config, concurrency)
+
+
+class CodeLocator:
+    """Finds a function's source folder for the process launcher (``<code root>/<code name>``)."""
+
+    def __init__(self, code_roots: list[Path]):
+        self.code_roots = [Path(root).resolve() for root in code_roots]
+
+    def source_dir(self, spec: FunctionSpec) -> Path:
+        name = spec.code_name
+        for root in self.code_roots:
+            candidate = root / name
+            if candidate.is_dir():
+                return candidate
+        roots = ", ".join(str(root) for root in self.code_roots)
+        raise FunctionCodeNotFound(
+            f"no source folder '{name}' (from ImageUri {spec.image_uri!r}) under {roots}"
+        )

@@ -1,0 +1,141 @@
+"""One execution environment: a launched runtime client and the Runtime API state it talks to."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.runtime.catalog import FunctionSpec
+from harness.runtime.launchers import LaunchedInstance
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an invocation returned: the payload, and Lambda's FunctionError when it failed."""
+
+    payload: bytes
+    function_error: str | None = None
+    log: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.function_error is not None
+
+    @property
+    def error_type(self) -> str | None:
+        if not self.failed:
+            return None
+        try:
+            return json.loads(self.payload).get("errorType")
+        except (ValueError, AttributeError):
+            return None
+
+
+def error_outcome(error_type: str, message: str) -> Outcome:
+    body = {"errorType": error_type, "errorMessage": message}
+    return Outcome(json.dumps(body).encode(), function_error="Unhandled")
+
+
+@dataclass
+class Invocation:
+    request_id: str
+    payload: bytes
+    invoked_arn: str
+    trace_id: str
+    deadline_ms: int = 0
+    outcome: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+    def finish(self, outcome: Outcome) -> None:
+        if not self.outcome.done():
+            self.outcome.set_result(outcome)
+
+
+class InitFailed(Exception):
+    """The instance failed before asking for its first event (import error, crash)."""
+
+    def __init__(self, outcome: Outcome):
+        super().__init__(outcome.payload.decode("utf-8", "replace"))
+        self.outcome = outcome
+
+
+class Instance:
+    """Runtime API state of one instance; the pool decides when it runs what."""
+
+    def __init__(self, spec: FunctionSpec, log_path: Path, initialization_type: str):
+        self.id = uuid.uuid4().hex[:12]
+        self.spec = spec
+        self.log_path = log_path
+        self.initialization_type = initialization_type
+        self.process: LaunchedInstance | None = None
+        self.current: Invocation | None = None
+        self.alive = True
+        loop = asyncio.get_running_loop()
+        self.ready: asyncio.Future = loop.create_future()
+        self._events: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)
+        self._log_offset = 0
+
+    @property
+    def log_stream(self) -> str:
+        return f"[{self.spec.version}]{self.id}"
+
+    # --- called by the Runtime API -------------------------------------------------------------------
+
+    async def next_event(self) -> Invocation:
+        if not self.ready.done():
+            self.ready.set_result(None)
+        self.current = None
+        invocation = await self._events.get()
+        self.current = invocation
+        return invocation
+
+    def respond(self, request_id: str, payload: bytes) -> bool:
+        return self._finish(request_id, Outcome(payload))
+
+    def fail(self, request_id: str, payload: bytes) -> bool:
+        return self._finish(request_id, Outcome(payload, function_error="Unhandled"))
+
+    def init_failed(self, payload: bytes) -> None:
+        outcome = Outcome(payload, function_error="Unhandled")
+        if not self.ready.done():
+            self.ready.set_exception(InitFailed(outcome))
+        if self.current is not None:
+            self.current.finish(outcome)
+
+    def _finish(self, request_id: str, outcome: Outcome) -> bool:
+        if self.current is None or self.current.request_id != request_id:
+            return False
+        self.current.finish(outcome)
+        return True
+
+    # --- called by the pool --------------------------------------------------------------------------
+
+    def hand(self, invocation: Invocation) -> None:
+        self._events.put_nowait(invocation)
+
+    def exited(self, exit_code: int) -> None:
+        """The process ended: fail whatever was waiting on it, as Lambda reports a crashed runtime."""
+        self.alive = False
+        outcome = error_outcome("Runtime.ExitError", f"Runtime exited with error: exit status {exit_code}")
+        if not self.ready.done():
+            self.ready.set_exception(InitFailed(outcome))
+        if self.current is not None:
+            self.current.finish(outcome)
+
+    def kill(self) -> None:
+        self.alive = False
+        if self.process is not None:
+            self.process.kill()
+
+    def read_new_log(self) -> str:
+        """Log lines written since the last call (everything before a response was written before it)."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(self._log_offset)
+                data = log.read()
+        except FileNotFoundError:
+            return ""
+        self._log_offset += len(data)
+        return data.decode("utf-8", "replace")

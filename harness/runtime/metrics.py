@@ -1,0 +1,86 @@
+"""AWS/Lambda metrics for every invocation the runtime runs or throttles.
+
+As on AWS, each invocation counts under ``FunctionName``; a qualified invocation (alias or version)
+also under ``FunctionName`` + ``Resource`` (``name:qualifier``) and, for the version that actually
+ran, ``FunctionName`` + ``Resource`` + ``ExecutedVersion``: the dimensions a canary's alarms watch.
+Data points are buffered and sent with PutMetricData about once a second, off the invoke path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from harness.runtime.catalog import FunctionSpec
+
+NAMESPACE = "AWS/Lambda"
+FLUSH_INTERVAL_S = 1.0
+_MAX_DATUMS_PER_CALL = 1000
+
+log = logging.getLogger("harness.runtime.metrics")
+
+
+def dimension_sets(spec: FunctionSpec, invoked_arn: str) -> list[list[dict[str, str]]]:
+    function = [{"Name": "FunctionName", "Value": spec.name}]
+    parts = invoked_arn.split(":")
+    qualifier = parts[7] if len(parts) > 7 else None
+    if not qualifier:
+        return [function]
+    resource = [*function, {"Name": "Resource", "Value": f"{spec.name}:{qualifier}"}]
+    executed = [*resource, {"Name": "ExecutedVersion", "Value": spec.version}]
+    return [function, resource, executed]
+
+
+def invocation_datums(
+    spec: FunctionSpec, invoked_arn: str, duration_ms: float | None, failed: bool, throttled: bool
+) -> list[dict]:
+    now = datetime.now(UTC)
+    values = [("Throttles", 1.0 if throttled else 0.0, "Count")]
+    if not throttled:
+        values += [("Invocations", 1.0, "Count"), ("Errors", 1.0 if failed else 0.0, "Count")]
+        if duration_ms is not None:
+            values.append(("Duration", duration_ms, "Milliseconds"))
+    return [
+        {"MetricName": name, "Dimensions": dimensions, "Value": value, "Unit": unit, "Timestamp": now}
+        for dimensions in dimension_sets(spec, invoked_arn)
+        for name, value, unit in values
+    ]
+
+
+class MetricsRecorder:
+    def __init__(self, cloudwatch_client):
+        self._cloudwatch = cloudwatch_client
+        self._pending: list[dict] = []
+        self._wake = asyncio.Event()
+
+    def record(
+        self,
+        spec: FunctionSpec,
+        invoked_arn: str,
+        *,
+        duration_ms: float | None = None,
+        failed: bool = False,
+        throttled: bool = False,
+    ) -> None:
+        self._pending.extend(invocation_datums(spec, invoked_arn, duration_ms, failed, throttled))
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Flush forever (cancel to stop; ``flush`` sends what is left)."""
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(FLUSH_INTERVAL_S)
+            self._wake.clear()
+            await self.flush()
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        for start in range(0, len(batch), _MAX_DATUMS_PER_CALL):
+            chunk = batch[start : start + _MAX_DATUMS_PER_CALL]
+            try:
+                await asyncio.to_thread(
+                    self._cloudwatch.put_metric_data, Namespace=NAMESPACE, MetricData=chunk
+                )
+            except Exception as error:  # metrics must never fail an invocation
+                log.warning("dropping %d metric data points: %s", len(chunk), error)

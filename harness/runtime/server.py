@@ -1,0 +1,160 @@
+"""HTTP face of the function runtime.
+
+- ``POST /invoke``: where the emulator hands every invocation (MiniStack's proxy contract: the event
+  as the body, ``X-Amzn-Lambda-*`` headers). Answers with the payload, ``X-Amz-Function-Error`` when
+  the function failed, ``X-Amz-Executed-Version`` and the invocation's logs in ``X-Amz-Log-Result``.
+- ``/instances/{id}/2018-06-01/runtime/...``: the Lambda Runtime API, one path prefix per instance
+  (each instance's ``AWS_LAMBDA_RUNTIME_API`` names its prefix).
+- ``GET /health``, ``GET /stats``, ``POST /provision``: for the harness and the tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import time
+import uuid
+
+from aiohttp import web
+
+from harness.runtime.catalog import FunctionCatalog, FunctionCodeNotFound
+from harness.runtime.instance import InitFailed, Invocation, Outcome, error_outcome
+from harness.runtime.pool import PAYLOAD_LIMIT_BYTES, InstancePool, Throttled
+
+# http.client refuses header lines over 64 KiB, so the log header keeps the last 48 KiB of output.
+_LOG_HEADER_LIMIT_BYTES = 48 * 1024
+_RUNTIME_API = "/instances/{instance}/2018-06-01/runtime"
+
+
+def build_app(pool: InstancePool, catalog: FunctionCatalog) -> web.Application:
+    app = web.Application(client_max_size=PAYLOAD_LIMIT_BYTES * 3)
+    handlers = _Handlers(pool, catalog)
+    app.add_routes(
+        [
+            web.post("/invoke", handlers.invoke),
+            web.get(_RUNTIME_API + "/invocation/next", handlers.next_event),
+            web.post(_RUNTIME_API + "/invocation/{request_id}/response", handlers.response),
+            web.post(_RUNTIME_API + "/invocation/{request_id}/error", handlers.error),
+            web.post(_RUNTIME_API + "/init/error", handlers.init_error),
+            web.get("/health", handlers.health),
+            web.get("/stats", handlers.stats),
+            web.post("/provision", handlers.provision),
+        ]
+    )
+    return app
+
+
+def _trace_id() -> str:
+    return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={os.urandom(8).hex()};Sampled=0"
+
+
+def _log_header(log: str) -> str:
+    data = log.encode("utf-8")[-_LOG_HEADER_LIMIT_BYTES:]
+    return base64.b64encode(data).decode("ascii")
+
+
+def _reply(outcome: Outcome, version: str, status: int = 200) -> web.Response:
+    headers = {"X-Amz-Executed-Version": version, "Content-Type": "application/json"}
+    if outcome.log:
+        headers["X-Amz-Log-Result"] = _log_header(outcome.log)
+    if outcome.function_error:
+        headers["X-Amz-Function-Error"] = outcome.function_error
+    return web.Response(status=status, body=outcome.payload, headers=headers)
+
+
+class _Handlers:
+    def __init__(self, pool: InstancePool, catalog: FunctionCatalog):
+        self.pool = pool
+        self.catalog = catalog
+
+    # --- the emulator's side -------------------------------------------------------------------------
+
+    async def invoke(self, request: web.Request) -> web.Response:
+        headers = request.headers
+        name = headers.get("X-Amzn-Lambda-Function-Name", "")
+        version = headers.get("X-Amzn-Lambda-Function-Version", "$LATEST")
+        payload = await request.read()
+        if len(payload) > PAYLOAD_LIMIT_BYTES:
+            outcome = error_outcome(
+                "RequestEntityTooLargeException",
+                f"Request must be smaller than {PAYLOAD_LIMIT_BYTES} bytes for the InvokeFunction operation",
+            )
+            return _reply(outcome, version, status=413)
+        try:
+            spec = await asyncio.to_thread(
+                self.catalog.get, name, version, headers.get("X-Amzn-Lambda-Revision-Id")
+            )
+        except FunctionCodeNotFound as error:
+            return _reply(error_outcome("Runtime.InvalidEntrypoint", str(error)), version)
+        invocation = Invocation(
+            request_id=headers.get("X-Amzn-Lambda-Request-Id") or str(uuid.uuid4()),
+            payload=payload,
+            invoked_arn=headers.get("X-Amzn-Lambda-Function-Arn", ""),
+            trace_id=headers.get("X-Amzn-Trace-Id") or _trace_id(),
+        )
+        try:
+            outcome = await self.pool.invoke(spec, invocation)
+        except Throttled as throttle:
+            body = {"__type": "TooManyRequestsException", "message": str(throttle), "Reason": throttle.reason}
+            return web.json_response(body, status=429)
+        return _reply(outcome, spec.version)
+
+    # --- the Runtime API -----------------------------------------------------------------------------
+
+    def _instance(self, request: web.Request):
+        instance = self.pool.instances.get(request.match_info["instance"])
+        if instance is None:
+            raise web.HTTPNotFound(text=json.dumps({"errorType": "InvalidInstance"}))
+        return instance
+
+    async def next_event(self, request: web.Request) -> web.Response:
+        instance = self._instance(request)
+        invocation = await instance.next_event()
+        return web.Response(
+            body=invocation.payload,
+            headers={
+                "Content-Type": "application/json",
+                "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
+                "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
+                "Lambda-Runtime-Invoked-Function-Arn": invocation.invoked_arn,
+                "Lambda-Runtime-Trace-Id": invocation.trace_id,
+                # awslambdaric 4.2.2 crashes (SIGSEGV) when either of the last two is missing.
+                "Lambda-Runtime-Invocation-Id": invocation.request_id,
+            },
+        )
+
+    async def response(self, request: web.Request) -> web.Response:
+        instance = self._instance(request)
+        accepted = instance.respond(request.match_info["request_id"], await request.read())
+        return web.json_response({"status": "OK"}, status=202 if accepted else 400)
+
+    async def error(self, request: web.Request) -> web.Response:
+        instance = self._instance(request)
+        accepted = instance.fail(request.match_info["request_id"], await request.read())
+        return web.json_response({"status": "OK"}, status=202 if accepted else 400)
+
+    async def init_error(self, request: web.Request) -> web.Response:
+        self._instance(request).init_failed(await request.read())
+        return web.json_response({"status": "OK"}, status=202)
+
+    # --- the harness's side --------------------------------------------------------------------------
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "running", "instances": len(self.pool.instances)})
+
+    async def stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self.pool.statistics())
+
+    async def provision(self, request: web.Request) -> web.Response:
+        """Start ``count`` instances of ``{"function", "version", "count"}`` entries ahead of traffic."""
+        entries = (await request.json()).get("functions", [])
+        started = {}
+        for entry in entries:
+            spec = await asyncio.to_thread(self.catalog.get, entry["function"], str(entry["version"]))
+            try:
+                started[f"{spec.name}:{spec.version}"] = await self.pool.provision(spec, int(entry["count"]))
+            except InitFailed as failure:
+                raise web.HTTPBadRequest(text=failure.outcome.payload.decode()) from None
+        return web.json_response({"started": started})

@@ -1,0 +1,92 @@
+"""A running local stack: the emulator plus the function runtime it hands invocations to."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness import processes
+from harness.emulator.ministack import MiniStackProcess
+from harness.paths import Paths
+
+RUNTIME_STARTUP_TIMEOUT_S = 30
+
+
+def say(message: str) -> None:
+    print(f"[harness] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Session:
+    """Start with ``start()`` (or as a context manager); ``stop()`` ends exactly what was started."""
+
+    paths: Paths
+    emulator_port: int = 0
+    runtime_port: int = 0
+    disabled_patches: tuple[str, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.emulator_port = self.emulator_port or processes.free_port()
+        self.runtime_port = self.runtime_port or processes.free_port()
+        self.emulator = MiniStackProcess(self.emulator_port, self.paths.state, self.disabled_patches)
+        self.runtime: processes.ManagedProcess | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.emulator.endpoint_url
+
+    @property
+    def runtime_url(self) -> str:
+        return f"http://127.0.0.1:{self.runtime_port}"
+
+    def start(self) -> Session:
+        started = time.monotonic()
+        try:
+            self.runtime = processes.spawn(
+                "function runtime", self._runtime_argv(), dict(os.environ),
+                self.paths.state / "runtime.log", cwd=self.paths.root,
+            )
+            self.timings["emulator_start_s"] = self.emulator.start(self.runtime_url + "/invoke")
+            processes.wait_healthy(self.runtime, self.runtime_url + "/health", RUNTIME_STARTUP_TIMEOUT_S)
+        except BaseException:
+            self.stop()
+            raise
+        self.timings["harness_start_s"] = time.monotonic() - started
+        say(
+            f"emulator {self.emulator.name} at {self.endpoint_url}, function runtime at {self.runtime_url} "
+            f"(ready in {self.timings['harness_start_s']:.2f}s)"
+        )
+        return self
+
+    def _runtime_argv(self) -> list[str]:
+        argv = [
+            sys.executable, "-m", "harness.runtime",
+            "--port", str(self.runtime_port),
+            "--endpoint-url", self.endpoint_url,
+            "--build-dir", str(self.paths.build),
+            "--log-dir", str(self.paths.state / "instances"),
+            "--runtime-requirements", str(self.paths.runtime_requirements),
+        ]
+        for root in self.paths.code_roots:
+            argv += ["--code-root", str(root)]
+        return argv
+
+    def processes(self) -> list[processes.ManagedProcess]:
+        return [p for p in (self.runtime, *self.emulator.processes()) if p is not None]
+
+    def stop(self) -> None:
+        # The runtime first: it ends every function instance it started.
+        if self.runtime is not None:
+            processes.stop(self.runtime)
+            self.runtime = None
+        self.emulator.stop()
+
+    def __enter__(self) -> Session:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -20,7 +20,7 @@ def client_environment(endpoint_url: str | None) -> dict[str, str]:
 
 def client(service: str, endpoint_url: str | None, **config):
     """A boto3 client for ``service`` at ``endpoint_url`` (None: the default AWS credential chain)."""
-    botocore_config = Config(retries={"max_attempts": 2, "mode": "standard"}, **config)
+    botocore_config = Config(**{"retries": {"max_attempts": 2, "mode": "standard"}, **config})
     if endpoint_url is None:
         return boto3.client(service, config=botocore_config)
     return boto3.client(

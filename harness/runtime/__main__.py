@@ -16,7 +16,7 @@ from harness.runtime.catalog import CodeLocator, FunctionCatalog
 from harness.runtime.launchers import ProcessLauncher
 from harness.runtime.metrics import MetricsRecorder
 from harness.runtime.pool import InstancePool, PlatformSettings
-from harness.runtime.server import build_app
+from harness.runtime.server import RuntimeApiPorts, build_app
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,15 +36,16 @@ async def serve(args: argparse.Namespace) -> None:
     metrics = MetricsRecorder(aws.client("cloudwatch", args.endpoint_url))
     launcher = ProcessLauncher(CodeLocator(args.code_root), args.build_dir, args.runtime_requirements)
     settings = PlatformSettings(
-        runtime_api=f"127.0.0.1:{args.port}",
         aws_environment=environment,
         log_dir=args.log_dir,
         max_concurrency=args.max_concurrency,
     )
-    pool = InstancePool(launcher, settings, metrics)
+    ports = RuntimeApiPorts()
+    pool = InstancePool(launcher, settings, metrics, ports)
     catalog = FunctionCatalog(aws.client("lambda", args.endpoint_url))
-    runner = web.AppRunner(build_app(pool, catalog), access_log=None)
+    runner = web.AppRunner(build_app(pool, catalog, ports), access_log=None)
     await runner.setup()
+    ports.runner = runner
     await web.TCPSite(runner, "127.0.0.1", args.port).start()
     flusher = asyncio.create_task(metrics.run())
     stop = asyncio.Event()

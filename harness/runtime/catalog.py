@@ -85,17 +85,16 @@ class FunctionCatalog:
     def get(self, name: str, version: str, revision: str | None = None) -> FunctionSpec:
         """The spec of ``name:version``; ``revision`` (when the emulator sends it) spares a lookup."""
         cached = self._versions.get((name, version))
-        if cached is not None and (version != "$LATEST" or (revision and cached.revision == revision)):
+        if cached is not None and (cached.revision == revision if revision else version != "$LATEST"):
             return cached
         spec = self._load(name, version)
         with self._lock:
             self._versions[(name, version)] = spec
         return spec
 
-    def forget(self, name: str) -> None:
+    def clear(self) -> None:
         with self._lock:
-            for key in [key for key in self._versions if key[0] == name]:
-                del self._versions[key]
+            self._versions.clear()
 
     def _load(self, name: str, version: str) -> FunctionSpec:
         function = self._lambda.get_function(FunctionName=name, Qualifier=version)

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from harness.runtime.catalog import FunctionCodeNotFound, FunctionSpec
 from harness.runtime.instance import InitFailed, Instance, Invocation, Outcome, error_outcome
@@ -32,19 +33,33 @@ class Throttled(Exception):
         self.reason = reason
 
 
+class RuntimeApiEndpoints(Protocol):
+    """Gives each instance a Runtime API address of its own (``host:port``) and takes it back."""
+
+    async def open(self, instance_id: str) -> str: ...
+
+    async def close(self, instance_id: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class PlatformSettings:
     """What every instance's environment gets besides the function's own variables."""
 
-    runtime_api: str  # host:port of the Runtime API
     aws_environment: dict[str, str]  # AWS_ENDPOINT_URL, region and credentials
     log_dir: Path
     max_concurrency: int
 
 
 class InstancePool:
-    def __init__(self, launcher: Launcher, settings: PlatformSettings, metrics: MetricsRecorder):
+    def __init__(
+        self,
+        launcher: Launcher,
+        settings: PlatformSettings,
+        metrics: MetricsRecorder,
+        endpoints: RuntimeApiEndpoints,
+    ):
         self.launcher = launcher
+        self.endpoints = endpoints
         self.settings = settings
         self.metrics = metrics
         self.instances: dict[str, Instance] = {}
@@ -128,12 +143,14 @@ class InstancePool:
     async def _start(self, spec: FunctionSpec, initialization_type: str) -> Instance:
         instance = Instance(spec, self._log_path(spec), initialization_type)
         self.instances[instance.id] = instance
+        runtime_api = await self.endpoints.open(instance.id)
         try:
             instance.process = await self.launcher.launch(
-                spec, self._environment(spec, instance), instance.log_path
+                spec, self._environment(spec, instance, runtime_api), instance.log_path
             )
         except (FunctionCodeNotFound, PackagingError, OSError) as error:
             del self.instances[instance.id]
+            await self.endpoints.close(instance.id)
             raise InitFailed(error_outcome("Runtime.InvalidEntrypoint", str(error))) from error
         watcher = asyncio.create_task(self._watch(instance))
         self._watchers.add(watcher)
@@ -154,19 +171,20 @@ class InstancePool:
         exit_code = await instance.process.wait()
         instance.exited(exit_code)
         self.instances.pop(instance.id, None)
+        await self.endpoints.close(instance.id)
 
     def _log_path(self, spec: FunctionSpec) -> Path:
         self.settings.log_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         return self.settings.log_dir / f"{spec.name}-{stamp}.log"
 
-    def _environment(self, spec: FunctionSpec, instance: Instance) -> dict[str, str]:
+    def _environment(self, spec: FunctionSpec, instance: Instance, runtime_api: str) -> dict[str, str]:
         today = datetime.now(UTC).strftime("%Y/%m/%d")
         return {
             "AWS_ENDPOINT_URL": self.settings.aws_environment.get("AWS_ENDPOINT_URL", ""),
             **spec.environment,
             **self.settings.aws_environment,
-            "AWS_LAMBDA_RUNTIME_API": f"{self.settings.runtime_api}/instances/{instance.id}",
+            "AWS_LAMBDA_RUNTIME_API": runtime_api,
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
@@ -204,11 +222,14 @@ class InstancePool:
         for key, idle in self._idle.items():
             per_function[key[0]]["idle"] += len([i for i in idle if i.alive])
         for name, busy in self._busy.items():
-            per_function[name]["busy"] = busy
+            if busy:
+                per_function[name]["busy"] = busy
         return {"functions": dict(per_function), "instances": len(self.instances)}
 
     async def shutdown(self) -> None:
+        """Kill every instance and wait until each has exited."""
         for instance in list(self.instances.values()):
             instance.kill()
         if self._watchers:
             await asyncio.wait(self._watchers, timeout=5)
+        self._idle.clear()

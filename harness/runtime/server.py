@@ -3,9 +3,10 @@
 - ``POST /invoke``: where the emulator hands every invocation (MiniStack's proxy contract: the event
   as the body, ``X-Amzn-Lambda-*`` headers). Answers with the payload, ``X-Amz-Function-Error`` when
   the function failed, ``X-Amz-Executed-Version`` and the invocation's logs in ``X-Amz-Log-Result``.
-- ``/instances/{id}/2018-06-01/runtime/...``: the Lambda Runtime API, one path prefix per instance
-  (each instance's ``AWS_LAMBDA_RUNTIME_API`` names its prefix).
-- ``GET /health``, ``GET /stats``, ``POST /provision``: for the harness and the tests.
+- ``/2018-06-01/runtime/...``: the Lambda Runtime API. Each instance gets a listening port of its own
+  (its ``AWS_LAMBDA_RUNTIME_API``), which is how a request is matched to its instance: the runtime
+  client builds plain ``host:port`` URLs, so a per-instance path prefix is not an option.
+- ``GET /health``, ``GET /stats``, ``POST /provision``, ``POST /reset``: for the harness and the tests.
 """
 
 from __future__ import annotations
@@ -25,12 +26,35 @@ from harness.runtime.pool import PAYLOAD_LIMIT_BYTES, InstancePool, Throttled
 
 # http.client refuses header lines over 64 KiB, so the log header keeps the last 48 KiB of output.
 _LOG_HEADER_LIMIT_BYTES = 48 * 1024
-_RUNTIME_API = "/instances/{instance}/2018-06-01/runtime"
+_RUNTIME_API = "/2018-06-01/runtime"
 
 
-def build_app(pool: InstancePool, catalog: FunctionCatalog) -> web.Application:
+class RuntimeApiPorts:
+    """Opens and closes one Runtime API listener per instance on the runtime's one application."""
+
+    def __init__(self):
+        self.runner: web.AppRunner | None = None
+        self._sites: dict[str, web.TCPSite] = {}
+        self.instance_by_port: dict[int, str] = {}
+
+    async def open(self, instance_id: str) -> str:
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        self._sites[instance_id] = site
+        self.instance_by_port[port] = instance_id
+        return f"127.0.0.1:{port}"
+
+    async def close(self, instance_id: str) -> None:
+        site = self._sites.pop(instance_id, None)
+        if site is not None:
+            self.instance_by_port.pop(site._server.sockets[0].getsockname()[1], None)
+            await site.stop()
+
+
+def build_app(pool: InstancePool, catalog: FunctionCatalog, ports: RuntimeApiPorts) -> web.Application:
     app = web.Application(client_max_size=PAYLOAD_LIMIT_BYTES * 3)
-    handlers = _Handlers(pool, catalog)
+    handlers = _Handlers(pool, catalog, ports)
     app.add_routes(
         [
             web.post("/invoke", handlers.invoke),
@@ -41,6 +65,7 @@ def build_app(pool: InstancePool, catalog: FunctionCatalog) -> web.Application:
             web.get("/health", handlers.health),
             web.get("/stats", handlers.stats),
             web.post("/provision", handlers.provision),
+            web.post("/reset", handlers.reset),
         ]
     )
     return app
@@ -65,9 +90,10 @@ def _reply(outcome: Outcome, version: str, status: int = 200) -> web.Response:
 
 
 class _Handlers:
-    def __init__(self, pool: InstancePool, catalog: FunctionCatalog):
+    def __init__(self, pool: InstancePool, catalog: FunctionCatalog, ports: RuntimeApiPorts):
         self.pool = pool
         self.catalog = catalog
+        self.ports = ports
 
     # --- the emulator's side -------------------------------------------------------------------------
 
@@ -104,7 +130,8 @@ class _Handlers:
     # --- the Runtime API -----------------------------------------------------------------------------
 
     def _instance(self, request: web.Request):
-        instance = self.pool.instances.get(request.match_info["instance"])
+        local_port = request.transport.get_extra_info("sockname")[1]
+        instance = self.pool.instances.get(self.ports.instance_by_port.get(local_port, ""))
         if instance is None:
             raise web.HTTPNotFound(text=json.dumps({"errorType": "InvalidInstance"}))
         return instance
@@ -158,3 +185,9 @@ class _Handlers:
             except InitFailed as failure:
                 raise web.HTTPBadRequest(text=failure.outcome.payload.decode()) from None
         return web.json_response({"started": started})
+
+    async def reset(self, request: web.Request) -> web.Response:
+        """Stop every instance and forget every function (the emulator's state was wiped)."""
+        await self.pool.shutdown()
+        self.catalog.clear()
+        return web.json_response({"status": "reset"})

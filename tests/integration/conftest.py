@@ -1,0 +1,47 @@
+"""Fixture functions created through the Lambda API, run by the function runtime from tests/fixtures."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from harness import aws
+
+FIXTURE_IMAGE = f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/fixtures/{{name}}:local"
+ROLE = f"arn:aws:iam::{aws.ACCOUNT_ID}:role/fixture"
+
+
+@pytest.fixture
+def lambda_client(local_stack):
+    return local_stack.client("lambda")
+
+
+@pytest.fixture
+def make_function(lambda_client):
+    """``make_function(code="probe", Timeout=2, ...)`` -> a new function's name; deleted afterwards."""
+    created = []
+
+    def create(code: str = "probe", **config) -> str:
+        name = f"{code}-{uuid.uuid4().hex[:8]}"
+        lambda_client.create_function(
+            FunctionName=name,
+            PackageType="Image",
+            Role=ROLE,
+            Code={"ImageUri": FIXTURE_IMAGE.format(name=code)},
+            ImageConfig={"Command": ["app.handler"]},
+            **{"Timeout": 3, **config},
+        )
+        created.append(name)
+        return name
+
+    yield create
+    for name in created:
+        lambda_client.delete_function(FunctionName=name)
+
+
+def invoke(lambda_client, name: str, event: dict, **kwargs) -> tuple[dict, object]:
+    """(response metadata, decoded payload) of a synchronous invoke."""
+    response = lambda_client.invoke(FunctionName=name, Payload=json.dumps(event).encode(), **kwargs)
+    return response, json.loads(response["Payload"].read() or b"null")

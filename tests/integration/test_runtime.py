@@ -1,0 +1,180 @@
+"""The function runtime through the emulator's Invoke API: Lambda's contract, case by case."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import wait_for
+from tests.integration.conftest import invoke
+
+
+def test_success_payload_and_executed_version(lambda_client, make_function):
+    name = make_function()
+    response, payload = invoke(lambda_client, name, {"action": "echo", "value": [1, "two"]})
+    assert "FunctionError" not in response
+    assert response["ExecutedVersion"] == "$LATEST"
+    assert payload["echo"] == [1, "two"]
+    assert payload["arn"].endswith(f":function:{name}")
+
+
+def test_raised_exception_keeps_its_own_name(lambda_client, make_function):
+    name = make_function()
+    response, payload = invoke(lambda_client, name, {"action": "raise", "error": "declined", "message": "card refused"})
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "PaymentDeclined"
+    assert payload["errorMessage"] == "card refused"
+    assert any("app.py" in frame for frame in payload["stackTrace"])
+
+
+def test_import_error_is_runtime_import_module_error(lambda_client, make_function):
+    name = make_function("broken_import")
+    response, payload = invoke(lambda_client, name, {})
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "Runtime.ImportModuleError"
+    assert "module_that_does_not_exist" in payload["errorMessage"]
+
+
+def test_timeout_stops_the_instance_and_the_next_call_works(lambda_client, make_function, local_stack):
+    name = make_function(Timeout=1)
+    started = time.monotonic()
+    response, payload = invoke(lambda_client, name, {"action": "sleep", "seconds": 30})
+    elapsed = time.monotonic() - started
+    assert payload["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in payload["errorMessage"]
+    assert elapsed < 2.0, f"the timed-out call took {elapsed:.2f}s"
+    wait_for(lambda: name not in local_stack.runtime_stats()["functions"], what="the timed-out instance to exit")
+    response, payload = invoke(lambda_client, name, {"action": "echo", "value": "after"})
+    assert "FunctionError" not in response and payload["echo"] == "after"
+
+
+def test_function_sees_only_its_own_packages(lambda_client, make_function):
+    name = make_function()
+    # aiohttp and pytest are in the harness's venv, never in a function image.
+    for module in ("aiohttp", "pytest"):
+        response, payload = invoke(lambda_client, name, {"action": "import", "module": module})
+        assert payload["errorType"] == "ModuleNotFoundError", payload
+    # boto3 is part of the Lambda Python runtime (/var/runtime), so it is there.
+    _, payload = invoke(lambda_client, name, {"action": "import", "module": "boto3"})
+    assert payload == {"imported": "boto3"}
+
+
+def test_environment_has_lambda_variables_and_the_functions_own(lambda_client, make_function, local_stack):
+    name = make_function(MemorySize=256, Environment={"Variables": {"GREETING": "hello"}})
+    keys = [
+        "GREETING", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_REGION", "AWS_ENDPOINT_URL", "_HANDLER", "AWS_LAMBDA_INITIALIZATION_TYPE",
+    ]
+    _, payload = invoke(lambda_client, name, {"action": "env", "keys": keys})
+    assert payload == {
+        "GREETING": "hello",
+        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": local_stack.endpoint_url,
+        "_HANDLER": "app.handler",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+    }
+
+
+def test_payload_limits(lambda_client, make_function):
+    name = make_function()
+    response, payload = invoke(lambda_client, name, {"action": "big_response", "bytes": 7 * 1024 * 1024})
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "Function.ResponseSizeTooLarge"
+    response, payload = invoke(lambda_client, name, {"action": "echo", "value": "x" * (6 * 1024 * 1024 + 1)})
+    assert payload["errorType"] == "RequestEntityTooLargeException"
+
+
+def test_warm_instance_is_reused(lambda_client, make_function, local_stack):
+    name = make_function()
+    for value in range(5):
+        invoke(lambda_client, name, {"action": "echo", "value": value})
+    assert local_stack.runtime_stats()["functions"][name]["instances"] == 1
+
+
+def test_parallel_calls_get_parallel_instances(lambda_client, make_function, local_stack):
+    name = make_function()
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: invoke(lambda_client, name, {"action": "sleep", "seconds": 1}), range(4)))
+    assert all(payload == {"slept": 1} for _, payload in results)
+    assert local_stack.runtime_stats()["functions"][name]["instances"] == 4
+
+
+def test_reserved_concurrency_throttles_the_second_parallel_call(local_stack, make_function):
+    # No client-side retries: botocore would otherwise retry the throttle until it succeeds.
+    lambda_client = local_stack.client("lambda", retries={"max_attempts": 1})
+    name = make_function()
+    lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+
+    def call(_):
+        try:
+            return invoke(lambda_client, name, {"action": "sleep", "seconds": 1.5})[1]
+        except ClientError as error:
+            return error.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(map(str, pool.map(call, range(2))))
+    assert outcomes == ["TooManyRequestsException", "{'slept': 1.5}"]
+
+
+def test_log_lines_reach_cloudwatch_logs(lambda_client, make_function, local_stack):
+    name = make_function()
+    invoke(lambda_client, name, {"action": "print", "line": "a line worth finding"})
+    logs = local_stack.client("logs")
+
+    def logged_messages():
+        try:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            return None
+        return [event["message"] for event in events if "a line worth finding" in event["message"]]
+
+    assert wait_for(logged_messages, what="the log line in CloudWatch Logs")
+
+
+def test_provisioned_concurrency_starts_instances_before_traffic(lambda_client, make_function, local_stack):
+    from harness import stack
+
+    name = make_function()
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    lambda_client.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=2
+    )
+    stack.provision(lambda_client, {"Fixture": name}, local_stack.runtime_url)
+    assert local_stack.runtime_stats()["functions"][name] == {"instances": 2, "idle": 2}
+    _, payload = invoke(lambda_client, name, {"action": "env", "keys": ["AWS_LAMBDA_INITIALIZATION_TYPE"]}, Qualifier="live")
+    assert payload == {"AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency"}
+
+
+@pytest.mark.parametrize("weight", [0.1])
+def test_weighted_alias_routes_by_weight_and_reports_the_executed_version(lambda_client, make_function, weight):
+    name = make_function()
+    first = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.update_function_configuration(FunctionName=name, Description="second")
+    second = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.create_alias(
+        FunctionName=name, Name="live", FunctionVersion=first,
+        RoutingConfig={"AdditionalVersionWeights": {second: weight}},
+    )
+
+    def executed(_):
+        response, payload = invoke(lambda_client, name, {"action": "echo"}, Qualifier="live")
+        assert response["ExecutedVersion"] == payload["version"]
+        assert payload["arn"].endswith(f"{name}:live")
+        return payload["version"]
+
+    with ThreadPoolExecutor(4) as pool:
+        versions = list(pool.map(executed, range(1000)))
+    assert 70 <= versions.count(second) <= 130, versions.count(second)
+    assert versions.count(first) + versions.count(second) == 1000
+
+    lambda_client.update_alias(FunctionName=name, Name="live", FunctionVersion=second, RoutingConfig={"AdditionalVersionWeights": {}})
+    with ThreadPoolExecutor(4) as pool:
+        assert set(pool.map(executed, range(50))) == {second}

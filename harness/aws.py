@@ -15,7 +15,12 @@ def client_environment(endpoint_url: str | None) -> dict[str, str]:
     """Variables that point an AWS SDK at ``endpoint_url`` (or, with None, at real AWS)."""
     if endpoint_url is None:
         return {}
-    return {"AWS_ENDPOINT_URL": endpoint_url, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, **_CREDENTIALS}
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        **_CREDENTIALS,
+    }
 
 
 def client(service: str, endpoint_url: str | None, **config):

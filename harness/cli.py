@@ -1,13 +1,13 @@
 """``harness``: bring the local stack up, deploy into it, run the suites against it, take it down.
 
-    harness up        start the emulator and the function runtime, deploy, leave them running
-    harness deploy    deploy template.yaml into the running stack again
-    harness status    what is running, where, and the stack outputs
-    harness logs FN   a function's log lines (logical id or physical name)
-    harness reset     wipe the emulator's state and redeploy
-    harness down      stop what `harness up` started
-    harness e2e       up on free ports, deploy, run tests/e2e, stop everything
-    harness test      the same for the integration and e2e suites, each on freshly reset state
+harness up        start the emulator and the function runtime, deploy, leave them running
+harness deploy    deploy template.yaml into the running stack again
+harness status    what is running, where, and the stack outputs
+harness logs FN   a function's log lines (logical id or physical name)
+harness reset     wipe the emulator's state and redeploy
+harness down      stop what `harness up` started
+harness e2e       up on free ports, deploy, run tests/e2e, stop everything
+harness test      the same for the integration and e2e suites, each on freshly reset state
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ DEFAULT_RUNTIME_PORT = 9001
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="harness", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="harness", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="start the stack and leave it running")
     up.add_argument("--port", type=int, default=DEFAULT_EMULATOR_PORT, help="emulator port (default 4566)")
@@ -43,13 +45,21 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("--since", type=int, default=60, help="minutes back (default 60)")
     commands.add_parser("reset", help="wipe the emulator's state and redeploy")
     commands.add_parser("down", help="stop what `harness up` started")
-    for name, help_text in (("e2e", "run tests/e2e on a fresh stack"), ("test", "run the integration and e2e suites")):
+    for name, help_text in (
+        ("e2e", "run tests/e2e on a fresh stack"),
+        ("test", "run the integration and e2e suites"),
+    ):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args(argv)
     paths = Paths.discover()
     handler = {
-        "up": _up, "deploy": _deploy, "status": _status, "logs": _logs, "reset": _reset, "down": _down,
+        "up": _up,
+        "deploy": _deploy,
+        "status": _status,
+        "logs": _logs,
+        "reset": _reset,
+        "down": _down,
         "e2e": lambda p, a: _run_suites(p, ["e2e"], a.pytest_args),
         "test": lambda p, a: _run_suites(p, ["integration", "e2e"], a.pytest_args),
     }[args.command]
@@ -68,7 +78,10 @@ def _running_session(paths: Paths) -> dict:
         raise SystemExit("harness: nothing is running here; start it with `harness up`")
     running, details = processes.load(paths.session_file)
     if not all(process.running() for process in running):
-        raise SystemExit("harness: the stack started by `harness up` is no longer running; `harness down`, then `harness up`")
+        raise SystemExit(
+            "harness: the stack started by `harness up` is no longer running; "
+            "`harness down`, then `harness up`"
+        )
     return details
 
 
@@ -83,7 +96,8 @@ def _up(paths: Paths, args) -> int:
         session.stop()
         raise
     processes.save(
-        session.processes(), paths.session_file,
+        session.processes(),
+        paths.session_file,
         {"endpointUrl": session.endpoint_url, "runtimeUrl": session.runtime_url},
     )
     print(f"\nAPI URL            {result.outputs.get('ApiUrl', '(no ApiUrl output)')}")
@@ -109,7 +123,9 @@ def _reset(paths: Paths, args) -> int:
 
 def _reset_state(endpoint_url: str, runtime_url: str) -> None:
     for url in (endpoint_url + "/_ministack/reset", runtime_url + "/reset"):
-        with urllib.request.urlopen(urllib.request.Request(url, data=b"", method="POST"), timeout=30) as response:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, data=b"", method="POST"), timeout=30
+        ) as response:
             response.read()
 
 
@@ -119,7 +135,10 @@ def _status(paths: Paths, args) -> int:
         return 0
     running, details = processes.load(paths.session_file)
     for process in running:
-        print(f"{process.name:<18} pid {process.pid:<8} {'running' if process.running() else 'STOPPED'}   log {process.log_path}")
+        print(
+            f"{process.name:<18} pid {process.pid:<8} {'running' if process.running() else 'STOPPED'}"
+            f"   log {process.log_path}"
+        )
     print(f"{'emulator endpoint':<18} {details['endpointUrl']}")
     print(f"{'function runtime':<18} {details['runtimeUrl']}")
     if paths.outputs.exists():
@@ -135,7 +154,9 @@ def _logs(paths: Paths, args) -> int:
     logs_client = aws.client("logs", details["endpointUrl"])
     since = int((datetime.now(UTC) - timedelta(minutes=args.since)).timestamp() * 1000)
     try:
-        pages = logs_client.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{name}", startTime=since)
+        pages = logs_client.get_paginator("filter_log_events").paginate(
+            logGroupName=f"/aws/lambda/{name}", startTime=since
+        )
         events = [event for page in pages for event in page["events"]]
     except logs_client.exceptions.ResourceNotFoundException:
         known = ", ".join(sorted(functions)) or "none deployed"
@@ -184,9 +205,13 @@ def _run_suites(paths: Paths, suites: list[str], pytest_args: list[str]) -> int:
     finally:
         session.stop()
     left = [p.name for p in launched if p.running()]
-    summary = ", ".join(f"{suite} {'passed' if code == 0 else f'FAILED ({code})'}" for suite, code in results.items())
-    say(f"{summary or 'nothing ran'}; {time.monotonic() - started:.1f}s wall; stack stopped"
-        + (f"; STILL RUNNING: {left}" if left else ""))
+    summary = ", ".join(
+        f"{suite} {'passed' if code == 0 else f'FAILED ({code})'}" for suite, code in results.items()
+    )
+    say(
+        f"{summary or 'nothing ran'}; {time.monotonic() - started:.1f}s wall; stack stopped"
+        + (f"; STILL RUNNING: {left}" if left else "")
+    )
     return max(results.values(), default=1)
 
 

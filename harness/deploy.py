@@ -84,7 +84,9 @@ def ensure_bucket(s3, bucket: str) -> None:
         s3.create_bucket(Bucket=bucket)
 
 
-def deploy_stack(cloudformation, stack_name: str, template: dict, parameters: dict[str, str]) -> dict[str, str]:
+def deploy_stack(
+    cloudformation, stack_name: str, template: dict, parameters: dict[str, str]
+) -> dict[str, str]:
     """Create or update ``stack_name`` and wait for it; returns its outputs."""
     arguments = {
         "StackName": stack_name,
@@ -123,7 +125,9 @@ def _wait(cloudformation, stack_name: str) -> dict[str, str]:
         if status in _DONE:
             return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         if status.endswith(_FAILED_SUFFIXES):
-            raise DeployError(f"stack {stack_name} is {status}:\n{_failure_reasons(cloudformation, stack_name)}")
+            raise DeployError(
+                f"stack {stack_name} is {status}:\n{_failure_reasons(cloudformation, stack_name)}"
+            )
         time.sleep(0.1)
     raise DeployError(f"stack {stack_name} not deployed after {STACK_TIMEOUT_S}s")
 
@@ -131,10 +135,13 @@ def _wait(cloudformation, stack_name: str) -> dict[str, str]:
 def _failure_reasons(cloudformation, stack_name: str) -> str:
     events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
     failed = [e for e in events if e.get("ResourceStatus", "").endswith("FAILED")]
-    return "\n".join(
-        f"  {e['LogicalResourceId']} ({e.get('ResourceType')}): {e.get('ResourceStatusReason', '')}"
-        for e in failed
-    ) or "  (no failure reasons reported)"
+    return (
+        "\n".join(
+            f"  {e['LogicalResourceId']} ({e.get('ResourceType')}): {e.get('ResourceStatusReason', '')}"
+            for e in failed
+        )
+        or "  (no failure reasons reported)"
+    )
 
 
 def stack_functions(cloudformation, stack_name: str) -> dict[str, str]:

@@ -24,12 +24,13 @@ class Paths:
 
     @property
     def state(self) -> Path:
-        """Logs, PIDs, stack outputs: everything a run leaves, in one ignorable folder."""
-        return self.root / ".harness"
+        """Logs, PIDs, stack outputs of a run (``HARNESS_STATE_DIR`` moves them, e.g. for a second run)."""
+        return Path(os.environ.get("HARNESS_STATE_DIR") or self.root / ".harness")
 
     @property
     def build(self) -> Path:
-        return self.state / "build"
+        """Installed function dependencies, shared by every run of this checkout."""
+        return self.root / ".harness" / "build"
 
     @property
     def template(self) -> Path:
@@ -46,6 +47,10 @@ class Paths:
     @property
     def runtime_requirements(self) -> Path:
         return self.root / "images" / "runtime-requirements.txt"
+
+    @property
+    def emulator_settings(self) -> Path:
+        return self.root / "localstack" / "ministack.env"
 
     @property
     def code_roots(self) -> list[Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -62,7 +63,12 @@ def spawn(name: str, argv: list[str], env: dict[str, str], log_path: Path, cwd: 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            argv,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     return ManagedProcess(name=name, pid=process.pid, log_path=str(log_path))
@@ -82,7 +88,9 @@ def wait_healthy(process: ManagedProcess, url: str, timeout_s: float) -> float:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.05)
-    raise StartupError(f"{process.name} not healthy at {url} after {timeout_s:.0f}s. Its log:\n{process.log_tail()}")
+    raise StartupError(
+        f"{process.name} not healthy at {url} after {timeout_s:.0f}s. Its log:\n{process.log_tail()}"
+    )
 
 
 def stop(process: ManagedProcess, timeout_s: float = 10) -> None:
@@ -101,10 +109,8 @@ def stop(process: ManagedProcess, timeout_s: float = 10) -> None:
 
 
 def _reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def save(processes: list[ManagedProcess], path: Path, extra: dict) -> None:

@@ -6,7 +6,6 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from harness import processes
 from harness.emulator.ministack import MiniStackProcess
@@ -32,7 +31,9 @@ class Session:
     def __post_init__(self):
         self.emulator_port = self.emulator_port or processes.free_port()
         self.runtime_port = self.runtime_port or processes.free_port()
-        self.emulator = MiniStackProcess(self.emulator_port, self.paths.state, self.disabled_patches)
+        self.emulator = MiniStackProcess(
+            self.emulator_port, self.paths.state, self.paths.emulator_settings, self.disabled_patches
+        )
         self.runtime: processes.ManagedProcess | None = None
 
     @property
@@ -47,8 +48,11 @@ class Session:
         started = time.monotonic()
         try:
             self.runtime = processes.spawn(
-                "function runtime", self._runtime_argv(), dict(os.environ),
-                self.paths.state / "runtime.log", cwd=self.paths.root,
+                "function runtime",
+                self._runtime_argv(),
+                dict(os.environ),
+                self.paths.state / "runtime.log",
+                cwd=self.paths.root,
             )
             self.timings["emulator_start_s"] = self.emulator.start(self.runtime_url + "/invoke")
             processes.wait_healthy(self.runtime, self.runtime_url + "/health", RUNTIME_STARTUP_TIMEOUT_S)
@@ -64,12 +68,19 @@ class Session:
 
     def _runtime_argv(self) -> list[str]:
         argv = [
-            sys.executable, "-m", "harness.runtime",
-            "--port", str(self.runtime_port),
-            "--endpoint-url", self.endpoint_url,
-            "--build-dir", str(self.paths.build),
-            "--log-dir", str(self.paths.state / "instances"),
-            "--runtime-requirements", str(self.paths.runtime_requirements),
+            sys.executable,
+            "-m",
+            "harness.runtime",
+            "--port",
+            str(self.runtime_port),
+            "--endpoint-url",
+            self.endpoint_url,
+            "--build-dir",
+            str(self.paths.build),
+            "--log-dir",
+            str(self.paths.state / "instances"),
+            "--runtime-requirements",
+            str(self.paths.runtime_requirements),
         ]
         for root in self.paths.code_roots:
             argv += ["--code-root", str(root)]

@@ -23,7 +23,9 @@ from harness.runtime.packaging import requirements_dir
 
 STACK_NAME = "order-platform"
 ARTIFACTS_BUCKET = "harness-deploy-artifacts"
-_EXECUTE_API_URL = re.compile(r"^https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com/(?P<rest>.*)$")
+_EXECUTE_API_URL = re.compile(
+    r"^https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com/(?P<rest>.*)$"
+)
 
 
 def say(message: str) -> None:
@@ -85,7 +87,9 @@ def provision(lambda_client, functions: dict[str, str], runtime_url: str) -> Non
         for alias in lambda_client.list_aliases(FunctionName=name)["Aliases"]:
             # Asked per alias: MiniStack's ListProvisionedConcurrencyConfigs finds none.
             try:
-                config = lambda_client.get_provisioned_concurrency_config(FunctionName=name, Qualifier=alias["Name"])
+                config = lambda_client.get_provisioned_concurrency_config(
+                    FunctionName=name, Qualifier=alias["Name"]
+                )
             except lambda_client.exceptions.ProvisionedConcurrencyConfigNotFoundException:
                 continue
             count = config["RequestedProvisionedConcurrentExecutions"]
@@ -95,8 +99,10 @@ def provision(lambda_client, functions: dict[str, str], runtime_url: str) -> Non
     summary = ", ".join(f"{e['function']}:{e['version']} x{e['count']}" for e in entries)
     say(f"starting provisioned instances: {summary}")
     request = urllib.request.Request(
-        runtime_url + "/provision", data=json.dumps({"functions": entries}).encode(),
-        headers={"Content-Type": "application/json"}, method="POST",
+        runtime_url + "/provision",
+        data=json.dumps({"functions": entries}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         response.read()

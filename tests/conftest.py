@@ -38,7 +38,9 @@ class LocalStack:
     @classmethod
     def from_outputs_file(cls, path: Path) -> LocalStack:
         document = json.loads(path.read_text())
-        return cls(document["endpointUrl"], document["runtimeUrl"], document["outputs"], document["functions"])
+        return cls(
+            document["endpointUrl"], document["runtimeUrl"], document["outputs"], document["functions"]
+        )
 
 
 @pytest.fixture(scope="session")
@@ -50,10 +52,14 @@ def local_stack() -> LocalStack:
     paths = Paths.discover()
     with Session(paths) as session:
         result = stack.deploy(paths, session.endpoint_url, session.runtime_url)
-        yield LocalStack.from_outputs_file(stack.write_outputs(paths, result, session.endpoint_url, session.runtime_url))
+        yield LocalStack.from_outputs_file(
+            stack.write_outputs(paths, result, session.endpoint_url, session.runtime_url)
+        )
 
 
-def wait_for(condition: Callable[[], object], timeout_s: float = 15, interval_s: float = 0.1, what: str = "condition"):
+def wait_for(
+    condition: Callable[[], object], timeout_s: float = 15, interval_s: float = 0.1, what: str = "condition"
+):
     """Poll ``condition`` until it returns something truthy; fail with ``what`` after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     while True:

@@ -15,11 +15,25 @@ HEALTH_PATH = "/_ministack/health"
 STARTUP_TIMEOUT_S = 30
 
 
+def read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines of a compose-style env file (comments and blank lines skipped)."""
+    settings = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            settings[key.strip()] = value.strip()
+    return settings
+
+
 class MiniStackProcess:
     name = "ministack"
 
-    def __init__(self, port: int, state_dir: Path, disabled_patches: tuple[str, ...] = ()):
+    def __init__(
+        self, port: int, state_dir: Path, settings_file: Path, disabled_patches: tuple[str, ...] = ()
+    ):
         self.port = port
+        self.settings_file = settings_file
         self.state_dir = state_dir
         self.disabled_patches = disabled_patches
         self.process: processes.ManagedProcess | None = None
@@ -35,18 +49,13 @@ class MiniStackProcess:
                 "(`harness down` stops one started by `harness up`)"
             )
         env = {
+            **read_env_file(self.settings_file),
             **os.environ,
             "GATEWAY_PORT": str(self.port),
-            "BIND_HOST": "127.0.0.1",
-            "MINISTACK_HOST": "127.0.0.1",
             RUNTIME_URL_ENV: runtime_url,
             DISABLE_ENV: ",".join(self.disabled_patches),
-            # The function runtime owns Lambda concurrency (reserved and account-wide).
-            "LAMBDA_ACCOUNT_CONCURRENCY": "0",
             # Never let the emulator find (and clean up in) a Docker engine the harness does not own.
             "DOCKER_HOST": "unix:///nonexistent/harness-no-docker.sock",
-            "SFN_WAIT_SCALE": os.environ.get("SFN_WAIT_SCALE", "0.01"),
-            "LOG_LEVEL": os.environ.get("MINISTACK_LOG_LEVEL", "WARNING"),
             "TMPDIR": str(self.state_dir),
         }
         self.state_dir.mkdir(parents=True, exist_ok=True)

@@ -114,7 +114,7 @@ def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) 
             status, reply_headers, body = response.getcode(), response.headers, response.read()
     except urllib.error.HTTPError as error:
         status, reply_headers, body = error.code, error.headers, error.read() or b""
-    except (urllib.error.URLError, TimeoutError, socket.timeout) as error:
+    except (urllib.error.URLError, TimeoutError) as error:
         reason = getattr(error, "reason", error)
         if isinstance(reason, (TimeoutError, socket.timeout)):
             return _error_result("Sandbox.Timedout", f"Task timed out after {timeout}.00 seconds")

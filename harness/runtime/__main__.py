@@ -43,7 +43,7 @@ async def serve(args: argparse.Namespace) -> None:
     ports = RuntimeApiPorts()
     pool = InstancePool(launcher, settings, metrics, ports)
     catalog = FunctionCatalog(aws.client("lambda", args.endpoint_url))
-    runner = web.AppRunner(build_app(pool, catalog, ports), access_log=None)
+    runner = web.AppRunner(build_app(pool, catalog, ports), access_log=None, shutdown_timeout=2)
     await runner.setup()
     ports.runner = runner
     await web.TCPSite(runner, "127.0.0.1", args.port).start()

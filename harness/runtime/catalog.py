@@ -70,7 +70,8 @@ def spec_from_configuration(config: dict, reserved_concurrency: int | None) -> F
         timeout_s=int(config.get("Timeout") or DEFAULT_TIMEOUT_S),
         memory_mb=int(config.get("MemorySize") or DEFAULT_MEMORY_MB),
         reserved_concurrency=reserved_concurrency,
-        log_group=(config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{config['FunctionName']}",
+        log_group=(config.get("LoggingConfig") or {}).get("LogGroup")
+        or f"/aws/lambda/{config['FunctionName']}",
     )
 
 

@@ -53,6 +53,10 @@ class Invocation:
             self.outcome.set_result(outcome)
 
 
+class InstanceGone(Exception):
+    """The instance was killed or exited while its runtime client waited for an event."""
+
+
 class InitFailed(Exception):
     """The instance failed before asking for its first event (import error, crash)."""
 
@@ -75,6 +79,7 @@ class Instance:
         loop = asyncio.get_running_loop()
         self.ready: asyncio.Future = loop.create_future()
         self._events: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)
+        self._gone = asyncio.Event()
         self._log_offset = 0
 
     @property
@@ -87,9 +92,15 @@ class Instance:
         if not self.ready.done():
             self.ready.set_result(None)
         self.current = None
-        invocation = await self._events.get()
-        self.current = invocation
-        return invocation
+        event = asyncio.ensure_future(self._events.get())
+        gone = asyncio.ensure_future(self._gone.wait())
+        await asyncio.wait((event, gone), return_when=asyncio.FIRST_COMPLETED)
+        gone.cancel()
+        if not event.done():
+            event.cancel()
+            raise InstanceGone(self.id)
+        self.current = event.result()
+        return self.current
 
     def respond(self, request_id: str, payload: bytes) -> bool:
         return self._finish(request_id, Outcome(payload))
@@ -118,6 +129,7 @@ class Instance:
     def exited(self, exit_code: int) -> None:
         """The process ended: fail whatever was waiting on it, as Lambda reports a crashed runtime."""
         self.alive = False
+        self._gone.set()
         outcome = error_outcome("Runtime.ExitError", f"Runtime exited with error: exit status {exit_code}")
         if not self.ready.done():
             self.ready.set_exception(InitFailed(outcome))
@@ -126,6 +138,7 @@ class Instance:
 
     def kill(self) -> None:
         self.alive = False
+        self._gone.set()
         if self.process is not None:
             self.process.kill()
 

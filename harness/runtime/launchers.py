@@ -7,6 +7,7 @@ runtime's Runtime API; everything else (timeouts, errors, concurrency, logs) liv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -43,10 +44,8 @@ class _Process:
 
     def kill(self) -> None:
         if self._process.returncode is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 class ProcessLauncher:
@@ -83,8 +82,16 @@ class ProcessLauncher:
         }
         with open(log_path, "ab") as log:
             process = await asyncio.create_subprocess_exec(
-                self.interpreter, "-S", "-m", "awslambdaric", spec.handler,
-                cwd=source, env=env, stdin=asyncio.subprocess.DEVNULL,
-                stdout=log, stderr=log, start_new_session=True,
+                self.interpreter,
+                "-S",
+                "-m",
+                "awslambdaric",
+                spec.handler,
+                cwd=source,
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
             )
         return _Process(process)

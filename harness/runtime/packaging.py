@@ -44,8 +44,17 @@ def requirements_dir(requirements: Path, build_root: Path, kind: str) -> Path | 
 def _pip_install(requirements: Path, target: Path) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "--no-compile", "--target", str(staging), "-r", str(requirements),
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",
+        "--target",
+        str(staging),
+        "-r",
+        str(requirements),
     ]
     print(f"[harness] installing {requirements} -> {target}", file=sys.stderr, flush=True)
     completed = subprocess.run(command, capture_output=True, text=True)

@@ -121,9 +121,9 @@ class InstancePool:
             outcome = await asyncio.wait_for(asyncio.shield(invocation.outcome), spec.timeout_s)
         except TimeoutError:
             instance.kill()
+            message = f"Task timed out after {spec.timeout_s:.2f} seconds"
             outcome = error_outcome(
-                "Sandbox.Timedout",
-                f"RequestId: {invocation.request_id} Error: Task timed out after {spec.timeout_s:.2f} seconds",
+                "Sandbox.Timedout", f"RequestId: {invocation.request_id} Error: {message}"
             )
         outcome = replace(outcome, log=instance.read_new_log())
         if instance.alive:

@@ -21,7 +21,7 @@ import uuid
 from aiohttp import web
 
 from harness.runtime.catalog import FunctionCatalog, FunctionCodeNotFound
-from harness.runtime.instance import InitFailed, Invocation, Outcome, error_outcome
+from harness.runtime.instance import InitFailed, InstanceGone, Invocation, Outcome, error_outcome
 from harness.runtime.pool import PAYLOAD_LIMIT_BYTES, InstancePool, Throttled
 
 # http.client refuses header lines over 64 KiB, so the log header keeps the last 48 KiB of output.
@@ -138,7 +138,10 @@ class _Handlers:
 
     async def next_event(self, request: web.Request) -> web.Response:
         instance = self._instance(request)
-        invocation = await instance.next_event()
+        try:
+            invocation = await instance.next_event()
+        except InstanceGone:
+            raise web.HTTPGone(text=json.dumps({"errorType": "InstanceGone"})) from None
         return web.Response(
             body=invocation.payload,
             headers={

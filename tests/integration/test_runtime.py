@@ -23,7 +23,9 @@ def test_success_payload_and_executed_version(lambda_client, make_function):
 
 def test_raised_exception_keeps_its_own_name(lambda_client, make_function):
     name = make_function()
-    response, payload = invoke(lambda_client, name, {"action": "raise", "error": "declined", "message": "card refused"})
+    response, payload = invoke(
+        lambda_client, name, {"action": "raise", "error": "declined", "message": "card refused"}
+    )
     assert response["FunctionError"] == "Unhandled"
     assert payload["errorType"] == "PaymentDeclined"
     assert payload["errorMessage"] == "card refused"
@@ -46,7 +48,9 @@ def test_timeout_stops_the_instance_and_the_next_call_works(lambda_client, make_
     assert payload["errorType"] == "Sandbox.Timedout"
     assert "Task timed out after 1.00 seconds" in payload["errorMessage"]
     assert elapsed < 2.0, f"the timed-out call took {elapsed:.2f}s"
-    wait_for(lambda: name not in local_stack.runtime_stats()["functions"], what="the timed-out instance to exit")
+    wait_for(
+        lambda: name not in local_stack.runtime_stats()["functions"], what="the timed-out instance to exit"
+    )
     response, payload = invoke(lambda_client, name, {"action": "echo", "value": "after"})
     assert "FunctionError" not in response and payload["echo"] == "after"
 
@@ -55,7 +59,7 @@ def test_function_sees_only_its_own_packages(lambda_client, make_function):
     name = make_function()
     # aiohttp and pytest are in the harness's venv, never in a function image.
     for module in ("aiohttp", "pytest"):
-        response, payload = invoke(lambda_client, name, {"action": "import", "module": module})
+        _, payload = invoke(lambda_client, name, {"action": "import", "module": module})
         assert payload["errorType"] == "ModuleNotFoundError", payload
     # boto3 is part of the Lambda Python runtime (/var/runtime), so it is there.
     _, payload = invoke(lambda_client, name, {"action": "import", "module": "boto3"})
@@ -65,8 +69,15 @@ def test_function_sees_only_its_own_packages(lambda_client, make_function):
 def test_environment_has_lambda_variables_and_the_functions_own(lambda_client, make_function, local_stack):
     name = make_function(MemorySize=256, Environment={"Variables": {"GREETING": "hello"}})
     keys = [
-        "GREETING", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_REGION", "AWS_ENDPOINT_URL", "_HANDLER", "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "GREETING",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_REGION",
+        "AWS_ENDPOINT_URL",
+        "_HANDLER",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
     ]
     _, payload = invoke(lambda_client, name, {"action": "env", "keys": keys})
     assert payload == {
@@ -101,7 +112,9 @@ def test_warm_instance_is_reused(lambda_client, make_function, local_stack):
 def test_parallel_calls_get_parallel_instances(lambda_client, make_function, local_stack):
     name = make_function()
     with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(lambda _: invoke(lambda_client, name, {"action": "sleep", "seconds": 1}), range(4)))
+        results = list(
+            pool.map(lambda _: invoke(lambda_client, name, {"action": "sleep", "seconds": 1}), range(4))
+        )
     assert all(payload == {"slept": 1} for _, payload in results)
     assert local_stack.runtime_stats()["functions"][name]["instances"] == 4
 
@@ -149,18 +162,24 @@ def test_provisioned_concurrency_starts_instances_before_traffic(lambda_client, 
     )
     stack.provision(lambda_client, {"Fixture": name}, local_stack.runtime_url)
     assert local_stack.runtime_stats()["functions"][name] == {"instances": 2, "idle": 2}
-    _, payload = invoke(lambda_client, name, {"action": "env", "keys": ["AWS_LAMBDA_INITIALIZATION_TYPE"]}, Qualifier="live")
+    _, payload = invoke(
+        lambda_client, name, {"action": "env", "keys": ["AWS_LAMBDA_INITIALIZATION_TYPE"]}, Qualifier="live"
+    )
     assert payload == {"AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency"}
 
 
 @pytest.mark.parametrize("weight", [0.1])
-def test_weighted_alias_routes_by_weight_and_reports_the_executed_version(lambda_client, make_function, weight):
+def test_weighted_alias_routes_by_weight_and_reports_the_executed_version(
+    lambda_client, make_function, weight
+):
     name = make_function()
     first = lambda_client.publish_version(FunctionName=name)["Version"]
     lambda_client.update_function_configuration(FunctionName=name, Description="second")
     second = lambda_client.publish_version(FunctionName=name)["Version"]
     lambda_client.create_alias(
-        FunctionName=name, Name="live", FunctionVersion=first,
+        FunctionName=name,
+        Name="live",
+        FunctionVersion=first,
         RoutingConfig={"AdditionalVersionWeights": {second: weight}},
     )
 
@@ -175,6 +194,8 @@ def test_weighted_alias_routes_by_weight_and_reports_the_executed_version(lambda
     assert 70 <= versions.count(second) <= 130, versions.count(second)
     assert versions.count(first) + versions.count(second) == 1000
 
-    lambda_client.update_alias(FunctionName=name, Name="live", FunctionVersion=second, RoutingConfig={"AdditionalVersionWeights": {}})
+    lambda_client.update_alias(
+        FunctionName=name, Name="live", FunctionVersion=second, RoutingConfig={"AdditionalVersionWeights": {}}
+    )
     with ThreadPoolExecutor(4) as pool:
         assert set(pool.map(executed, range(50))) == {second}

@@ -1,0 +1,88 @@
+"""The harness CLI as a developer uses it: a run stops everything it started, even when a test fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from harness import processes
+from harness.paths import Paths
+
+ROOT = Paths.discover().root
+
+
+def harness(*args: str, state_dir: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HARNESS_STATE_DIR": str(state_dir)}
+    env.pop("HARNESS_OUTPUTS", None)
+    completed = subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check:
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed
+
+
+def processes_mentioning(*needles: str) -> list[str]:
+    """Command lines (and Runtime API addresses) of live processes that mention any of ``needles``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            text = (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        decoded = text.replace(b"\0", b" ").decode(errors="replace")
+        if any(needle in decoded for needle in needles):
+            found.append(decoded[:200])
+    return found
+
+
+def test_failing_e2e_run_exits_non_zero_and_leaves_nothing_running(tmp_path):
+    completed = harness(
+        "e2e", "--", str(ROOT / "tests" / "fixtures" / "failing_check.py"), state_dir=tmp_path, check=False
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 1, output
+    assert "failing on purpose" in output
+    emulator_port, runtime_port = map(
+        int, re.search(r"127\.0\.0\.1:(\d+), function runtime at http://127\.0\.0\.1:(\d+)", output).groups()
+    )
+    assert not processes.port_in_use(emulator_port)
+    assert not processes.port_in_use(runtime_port)
+    assert (
+        processes_mentioning(
+            f"--port {runtime_port}", f"GATEWAY_PORT={emulator_port}", f"127.0.0.1:{emulator_port}"
+        )
+        == []
+    )
+
+
+def test_up_status_logs_down(tmp_path):
+    emulator_port, runtime_port = processes.free_port(), processes.free_port()
+    up = harness("up", "--port", str(emulator_port), "--runtime-port", str(runtime_port), state_dir=tmp_path)
+    try:
+        api_url = re.search(r"API URL\s+(\S+)", up.stdout).group(1)
+        with urllib.request.urlopen(api_url + "/health", timeout=10) as response:
+            assert json.loads(response.read())["status"] == "ok"
+        status = harness("status", state_dir=tmp_path).stdout
+        assert "running" in status and f"127.0.0.1:{emulator_port}" in status
+        logs = harness("logs", "HealthFunction", state_dir=tmp_path).stdout
+        assert "START RequestId" in logs
+        again = harness("up", "--port", str(emulator_port), state_dir=tmp_path, check=False)
+        assert again.returncode != 0 and "already up" in again.stderr
+    finally:
+        harness("down", state_dir=tmp_path)
+    assert not processes.port_in_use(emulator_port)
+    assert not processes.port_in_use(runtime_port)
+    assert "nothing running" in harness("status", state_dir=tmp_path).stdout

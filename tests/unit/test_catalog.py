@@ -1,0 +1,42 @@
+import pytest
+
+from harness.runtime.catalog import FunctionCodeNotFound, image_code_name, spec_from_configuration
+
+
+@pytest.mark.parametrize(
+    "image_uri",
+    [
+        "000000000000.dkr.ecr.us-east-1.amazonaws.com/order-platform/health:local",
+        "000000000000.dkr.ecr.us-east-1.amazonaws.com/order-platform/health@sha256:abc",
+        "127.0.0.1:5000/health:1a2b3c",
+        "health",
+    ],
+)
+def test_code_name_is_the_last_repository_segment(image_uri):
+    assert image_code_name(image_uri) == "health"
+
+
+def test_spec_takes_handler_environment_and_limits_from_the_configuration():
+    spec = spec_from_configuration(
+        {
+            "FunctionName": "f",
+            "Version": "3",
+            "RevisionId": "r",
+            "ImageUri": "x/orders:1",
+            "ImageConfigResponse": {"ImageConfig": {"Command": ["app.handler"]}},
+            "Environment": {"Variables": {"A": "1"}},
+            "Timeout": 7,
+            "MemorySize": 1024,
+        },
+        reserved_concurrency=2,
+    )
+    assert (spec.handler, spec.version, spec.code_name) == ("app.handler", "3", "orders")
+    assert (spec.timeout_s, spec.memory_mb, spec.reserved_concurrency) == (7, 1024, 2)
+    assert spec.environment == {"A": "1"}
+    assert spec.log_group == "/aws/lambda/f"
+    assert spec.key == ("f", "3", "r")
+
+
+def test_spec_without_a_handler_is_refused_with_the_fix():
+    with pytest.raises(FunctionCodeNotFound, match=r"ImageConfig\.Command"):
+        spec_from_configuration({"FunctionName": "f", "ImageUri": "x/f:1"}, None)

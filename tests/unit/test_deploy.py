@@ -1,0 +1,48 @@
+from harness.deploy import adapt_for_emulator, load_template
+from harness.paths import Paths
+from harness.stack import local_url
+
+ROOT = Paths.discover().root
+
+
+def test_deployment_preferences_are_removed_and_announced():
+    template = {
+        "Globals": {"Function": {"DeploymentPreference": {"Type": "AllAtOnce"}, "Timeout": 3}},
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {"DeploymentPreference": {"Type": "Canary"}},
+            },
+            "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {}},
+        },
+    }
+    adapted, notes = adapt_for_emulator(template)
+    assert adapted["Globals"]["Function"] == {"Timeout": 3}
+    assert "DeploymentPreference" not in adapted["Resources"]["Fn"]["Properties"]
+    assert len(notes) == 2 and all("no CodeDeploy" in note for note in notes)
+    assert "DeploymentPreference" in template["Resources"]["Fn"]["Properties"], "the input is not modified"
+
+
+def test_a_template_without_them_is_unchanged():
+    template = {"Resources": {"Fn": {"Type": "AWS::Serverless::Function", "Properties": {"Timeout": 3}}}}
+    assert adapt_for_emulator(template) == (template, [])
+
+
+def test_execute_api_urls_become_emulator_urls():
+    url = "https://abc123.execute-api.us-east-1.amazonaws.com/v1"
+    assert local_url(url, "http://127.0.0.1:4566") == "http://127.0.0.1:4566/_aws/execute-api/abc123/v1"
+    assert local_url("order-table", "http://127.0.0.1:4566") == "order-table"
+
+
+def test_every_function_is_an_image_built_from_its_own_folder():
+    resources = load_template(ROOT / "template.yaml")["Resources"]
+    functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"}
+    assert functions
+    for logical_id, resource in functions.items():
+        properties, metadata = resource["Properties"], resource["Metadata"]
+        folder = metadata["DockerBuildArgs"]["FUNCTION"]
+        assert properties["PackageType"] == "Image", logical_id
+        assert properties["ImageConfig"]["Command"], logical_id
+        assert (ROOT / "functions" / folder).is_dir(), logical_id
+        assert f"/{folder}:" in properties["ImageUri"]["Fn::Sub"], logical_id
+        assert (ROOT / metadata["Dockerfile"]).is_file(), logical_id

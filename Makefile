@@ -42,7 +42,7 @@ status: venv
 	$(PYTHON) -m harness.cli status
 
 bench: venv
-	$(PYTHON) bench/harness_bench.py
+	$(PYTHON) -m bench.harness_bench
 
 clean:
 	rm -rf .harness $(VENV)

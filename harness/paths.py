@@ -53,6 +53,11 @@ class Paths:
         return self.root / "localstack" / "ministack.env"
 
     @property
+    def shared_code(self) -> Path:
+        """Code every function carries besides its own folder (copied into each image's /var/task)."""
+        return self.root / "functions" / "_shared"
+
+    @property
     def code_roots(self) -> list[Path]:
         """Folders whose subfolders are function sources, named like their image repositories."""
         return [self.root / "functions", self.root / "tests" / "fixtures" / "functions"]

@@ -84,6 +84,7 @@ class Session:
         ]
         for root in self.paths.code_roots:
             argv += ["--code-root", str(root)]
+        argv += ["--shared-code", str(self.paths.shared_code)]
         return argv
 
     def processes(self) -> list[processes.ManagedProcess]:

@@ -24,6 +24,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--endpoint-url", required=True, help="the emulator's endpoint")
     parser.add_argument("--code-root", type=Path, action="append", required=True)
+    parser.add_argument("--shared-code", type=Path, action="append", default=[])
     parser.add_argument("--build-dir", type=Path, required=True)
     parser.add_argument("--log-dir", type=Path, required=True)
     parser.add_argument("--runtime-requirements", type=Path, required=True)
@@ -34,7 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 async def serve(args: argparse.Namespace) -> None:
     environment = aws.client_environment(args.endpoint_url)
     metrics = MetricsRecorder(aws.client("cloudwatch", args.endpoint_url))
-    launcher = ProcessLauncher(CodeLocator(args.code_root), args.build_dir, args.runtime_requirements)
+    launcher = ProcessLauncher(
+        CodeLocator(args.code_root, args.shared_code), args.build_dir, args.runtime_requirements
+    )
     settings = PlatformSettings(
         aws_environment=environment,
         log_dir=args.log_dir,

@@ -106,10 +106,15 @@ class FunctionCatalog:
 
 
 class CodeLocator:
-    """Finds a function's source folder for the process launcher (``<code root>/<code name>``)."""
+    """Finds a function's source folder for the process launcher (``<code root>/<code name>``).
 
-    def __init__(self, code_roots: list[Path]):
+    ``shared_dirs`` hold code every function image carries besides its own folder (the Dockerfile
+    copies them into /var/task too), so the functions share one copy of their models.
+    """
+
+    def __init__(self, code_roots: list[Path], shared_dirs: list[Path] = ()):
         self.code_roots = [Path(root).resolve() for root in code_roots]
+        self.shared_dirs = [Path(folder).resolve() for folder in shared_dirs if Path(folder).is_dir()]
 
     def source_dir(self, spec: FunctionSpec) -> Path:
         name = spec.code_name

@@ -25,10 +25,7 @@ class LaunchedInstance(Protocol):
 
 
 class Launcher(Protocol):
-    """Starts one instance of ``spec`` whose runtime client talks to ``runtime_api``."""
-
-    def prepare(self, spec: FunctionSpec) -> None:
-        """Make sure ``spec`` can be launched (build or pull), before any instance is started."""
+    """Starts one instance of ``spec`` whose runtime client talks to the Runtime API in ``environment``."""
 
     async def launch(
         self, spec: FunctionSpec, environment: dict[str, str], log_path: Path
@@ -52,8 +49,8 @@ class ProcessLauncher:
     """``python -S -m awslambdaric <handler>`` on the host, seeing only what the image would hold.
 
     ``-S`` keeps every site-packages folder (the harness's venv included) off ``sys.path``; the
-    path is the function's folder and its packaged dependencies (/var/task), then the runtime
-    folder (/var/runtime), as in the AWS base image.
+    path is the function's folder, the shared code and its packaged dependencies (/var/task), then
+    the runtime folder (/var/runtime), as in the AWS base image.
     """
 
     def __init__(self, code: CodeLocator, build_root: Path, runtime_requirements: Path):
@@ -66,10 +63,8 @@ class ProcessLauncher:
         source = self._code.source_dir(spec)
         deps = requirements_dir(source / "requirements.txt", self._build_root, "deps")
         runtime = requirements_dir(self._runtime_requirements, self._build_root, "runtime")
-        return source, [path for path in (source, deps, runtime) if path is not None]
-
-    def prepare(self, spec: FunctionSpec) -> None:
-        self._paths(spec)
+        task_root = [source, *self._code.shared_dirs, deps]
+        return source, [path for path in (*task_root, runtime) if path is not None]
 
     async def launch(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path) -> _Process:
         source, python_path = await asyncio.to_thread(self._paths, spec)

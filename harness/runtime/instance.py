@@ -24,15 +24,6 @@ class Outcome:
     def failed(self) -> bool:
         return self.function_error is not None
 
-    @property
-    def error_type(self) -> str | None:
-        if not self.failed:
-            return None
-        try:
-            return json.loads(self.payload).get("errorType")
-        except (ValueError, AttributeError):
-            return None
-
 
 def error_outcome(error_type: str, message: str) -> Outcome:
     body = {"errorType": error_type, "errorMessage": message}

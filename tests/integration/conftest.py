@@ -45,3 +45,17 @@ def invoke(lambda_client, name: str, event: dict, **kwargs) -> tuple[dict, objec
     """(response metadata, decoded payload) of a synchronous invoke."""
     response = lambda_client.invoke(FunctionName=name, Payload=json.dumps(event).encode(), **kwargs)
     return response, json.loads(response["Payload"].read() or b"null")
+
+
+def publish_weighted_alias(lambda_client, name: str, weight: float) -> tuple[str, str]:
+    """Publish two versions of ``name`` and an alias ``live``: the first, plus ``weight`` of the second."""
+    first = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.update_function_configuration(FunctionName=name, Description="second")
+    second = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.create_alias(
+        FunctionName=name,
+        Name="live",
+        FunctionVersion=first,
+        RoutingConfig={"AdditionalVersionWeights": {second: weight}},
+    )
+    return first, second

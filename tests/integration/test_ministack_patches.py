@@ -11,7 +11,7 @@ from harness import aws
 from harness.paths import Paths
 from harness.session import Session
 from tests.conftest import wait_for
-from tests.integration.conftest import FIXTURE_IMAGE, ROLE, invoke
+from tests.integration.conftest import FIXTURE_IMAGE, ROLE, invoke, publish_weighted_alias
 from tests.integration.test_step_functions import create_state_machine, run_to_completion
 
 
@@ -39,19 +39,6 @@ def create_probe(lambda_client, name: str = "probe") -> str:
         ImageConfig={"Command": ["app.handler"]},
     )
     return name
-
-
-def two_versions_weighted(lambda_client, name: str, weight: float) -> tuple[str, str]:
-    first = lambda_client.publish_version(FunctionName=name)["Version"]
-    lambda_client.update_function_configuration(FunctionName=name, Description="second")
-    second = lambda_client.publish_version(FunctionName=name)["Version"]
-    lambda_client.create_alias(
-        FunctionName=name,
-        Name="live",
-        FunctionVersion=first,
-        RoutingConfig={"AdditionalVersionWeights": {second: weight}},
-    )
-    return first, second
 
 
 # --- default_proxy -----------------------------------------------------------------------------------
@@ -92,7 +79,7 @@ def test_with_proxy_errors_the_error_is_a_function_error(lambda_client, make_fun
 def test_without_weighted_aliases_the_primary_version_takes_everything(lambda_without):
     lambda_client = lambda_without("weighted_aliases")
     name = create_probe(lambda_client)
-    first, _ = two_versions_weighted(lambda_client, name, 0.5)
+    first, _ = publish_weighted_alias(lambda_client, name, 0.5)
     with ThreadPoolExecutor(4) as pool:
         versions = set(
             pool.map(
@@ -104,7 +91,7 @@ def test_without_weighted_aliases_the_primary_version_takes_everything(lambda_wi
 
 def test_weighted_alias_routes_calls_by_arn_from_step_functions(local_stack, lambda_client, make_function):
     name = make_function()
-    first, second = two_versions_weighted(lambda_client, name, 0.5)
+    first, second = publish_weighted_alias(lambda_client, name, 0.5)
     alias_arn = lambda_client.get_alias(FunctionName=name, Name="live")["AliasArn"]
     sfn = local_stack.client("stepfunctions")
     state_machine = create_state_machine(sfn, "map_versions.asl.json", alias_arn)
@@ -118,7 +105,7 @@ def test_weighted_alias_routes_sqs_batches_and_metrics_name_the_executed_version
     local_stack, lambda_client, make_function
 ):
     name = make_function()
-    first, second = two_versions_weighted(lambda_client, name, 0.5)
+    first, second = publish_weighted_alias(lambda_client, name, 0.5)
     sqs = local_stack.client("sqs")
     queue_url = sqs.create_queue(QueueName=f"{name}-events")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][

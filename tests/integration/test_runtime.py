@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import wait_for
-from tests.integration.conftest import invoke
+from tests.integration.conftest import invoke, publish_weighted_alias
 
 
 def test_success_payload_and_executed_version(lambda_client, make_function):
@@ -168,20 +167,9 @@ def test_provisioned_concurrency_starts_instances_before_traffic(lambda_client, 
     assert payload == {"AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency"}
 
 
-@pytest.mark.parametrize("weight", [0.1])
-def test_weighted_alias_routes_by_weight_and_reports_the_executed_version(
-    lambda_client, make_function, weight
-):
+def test_weighted_alias_routes_by_weight_and_reports_the_executed_version(lambda_client, make_function):
     name = make_function()
-    first = lambda_client.publish_version(FunctionName=name)["Version"]
-    lambda_client.update_function_configuration(FunctionName=name, Description="second")
-    second = lambda_client.publish_version(FunctionName=name)["Version"]
-    lambda_client.create_alias(
-        FunctionName=name,
-        Name="live",
-        FunctionVersion=first,
-        RoutingConfig={"AdditionalVersionWeights": {second: weight}},
-    )
+    first, second = publish_weighted_alias(lambda_client, name, weight=0.1)
 
     def executed(_):
         response, payload = invoke(lambda_client, name, {"action": "echo"}, Qualifier="live")

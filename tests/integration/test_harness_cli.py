@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -48,6 +49,18 @@ def processes_mentioning(*needles: str) -> list[str]:
     return found
 
 
+def assert_nothing_left(output: str) -> None:
+    """The emulator and runtime ports the run announced are closed and none of its processes live."""
+    ports = re.search(r"127\.0\.0\.1:(\d+), function runtime at http://127\.0\.0\.1:(\d+)", output)
+    emulator_port, runtime_port = map(int, ports.groups())
+    assert not processes.port_in_use(emulator_port)
+    assert not processes.port_in_use(runtime_port)
+    leftovers = processes_mentioning(
+        f"--port {runtime_port}", f"GATEWAY_PORT={emulator_port}", f"127.0.0.1:{emulator_port}"
+    )
+    assert leftovers == []
+
+
 def test_failing_e2e_run_exits_non_zero_and_leaves_nothing_running(tmp_path):
     completed = harness(
         "e2e", "--", str(ROOT / "tests" / "fixtures" / "failing_check.py"), state_dir=tmp_path, check=False
@@ -55,17 +68,40 @@ def test_failing_e2e_run_exits_non_zero_and_leaves_nothing_running(tmp_path):
     output = completed.stdout + completed.stderr
     assert completed.returncode == 1, output
     assert "failing on purpose" in output
-    emulator_port, runtime_port = map(
-        int, re.search(r"127\.0\.0\.1:(\d+), function runtime at http://127\.0\.0\.1:(\d+)", output).groups()
+    assert_nothing_left(output)
+
+
+def test_interrupted_e2e_run_stops_everything(tmp_path):
+    env = {**os.environ, "HARNESS_STATE_DIR": str(tmp_path)}
+    env.pop("HARNESS_OUTPUTS", None)
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "e2e",
+            "--",
+            "-s",
+            str(ROOT / "tests" / "fixtures" / "waiting_check.py"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
-    assert not processes.port_in_use(emulator_port)
-    assert not processes.port_in_use(runtime_port)
-    assert (
-        processes_mentioning(
-            f"--port {runtime_port}", f"GATEWAY_PORT={emulator_port}", f"127.0.0.1:{emulator_port}"
-        )
-        == []
-    )
+    output = []
+    for line in run.stdout:
+        output.append(line)
+        if "waiting to be interrupted" in line:
+            os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C does to the terminal's foreground group
+            break
+    output.extend(run.stdout)
+    assert run.wait(timeout=60) != 0
+    text = "".join(output)
+    assert "interrupted" in text and "stack stopped" in text, text
+    assert_nothing_left(text)
 
 
 def test_up_status_logs_down(tmp_path):

@@ -109,6 +109,7 @@ class InstancePool:
             )
 
     async def _run(self, spec: FunctionSpec, invocation: Invocation) -> Outcome:
+        self._retire_superseded(spec)
         instance = self._take_idle(spec)
         if instance is None:
             try:
@@ -129,6 +130,12 @@ class InstancePool:
         if instance.alive:
             self._idle[spec.key].append(instance)
         return outcome
+
+    def _retire_superseded(self, spec: FunctionSpec) -> None:
+        """Stop idle instances of an earlier revision of this name and version (code or config changed)."""
+        for key in [key for key in self._idle if key[:2] == spec.key[:2] and key != spec.key]:
+            for instance in self._idle.pop(key):
+                instance.kill()
 
     def _take_idle(self, spec: FunctionSpec) -> Instance | None:
         idle = self._idle.get(spec.key)

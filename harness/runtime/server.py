@@ -19,6 +19,7 @@ import time
 import uuid
 
 from aiohttp import web
+from botocore.exceptions import ClientError
 
 from harness.runtime.catalog import FunctionCatalog, FunctionCodeNotFound
 from harness.runtime.instance import InitFailed, InstanceGone, Invocation, Outcome, error_outcome
@@ -114,6 +115,8 @@ class _Handlers:
             )
         except FunctionCodeNotFound as error:
             return _reply(error_outcome("Runtime.InvalidEntrypoint", str(error)), version)
+        except ClientError as error:  # deleted between the emulator's lookup and ours
+            return _reply(error_outcome(error.response["Error"]["Code"], str(error)), version)
         invocation = Invocation(
             request_id=headers.get("X-Amzn-Lambda-Request-Id") or str(uuid.uuid4()),
             payload=payload,

@@ -187,3 +187,18 @@ def test_weighted_alias_routes_by_weight_and_reports_the_executed_version(lambda
     )
     with ThreadPoolExecutor(4) as pool:
         assert set(pool.map(executed, range(50))) == {second}
+
+
+def test_a_configuration_change_retires_the_old_instances(lambda_client, make_function, local_stack):
+    name = make_function(Environment={"Variables": {"COLOUR": "red"}})
+    _, payload = invoke(lambda_client, name, {"action": "env", "keys": ["COLOUR"]})
+    assert payload == {"COLOUR": "red"}
+    lambda_client.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {"COLOUR": "blue"}}
+    )
+    _, payload = invoke(lambda_client, name, {"action": "env", "keys": ["COLOUR"]})
+    assert payload == {"COLOUR": "blue"}
+    wait_for(
+        lambda: local_stack.runtime_stats()["functions"][name]["instances"] == 1,
+        what="the instance of the old configuration to exit",
+    )

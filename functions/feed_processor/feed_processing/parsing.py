@@ -93,7 +93,8 @@ def _csv_lines(lines: Iterator[tuple[int, str]]) -> Iterator[FeedLine]:
     for number, text in lines:
         if not text.strip():
             continue
-        fields = next(csv.reader([text]))
+        # csv handles quoting; a line without quotes splits the same way, several times faster.
+        fields = next(csv.reader([text])) if '"' in text else text.split(",")
         if len(fields) not in (2, 3):
             yield Rejection(number, f"expected 3 fields (sku,quantity,priceCents), got {len(fields)}")
             continue

@@ -20,7 +20,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import write
+from bench.common import create_fixture_function, write
 from harness import aws, stack
 from harness.paths import Paths
 from harness.session import Session
@@ -32,7 +32,6 @@ UPLOADERS = 16
 BIG_FILE_BYTES = 100 * 1024 * 1024
 BIG_FILE_SKUS = 64
 CONCURRENCY_CHOICES = (2, 4, 8)
-NOOP_IMAGE = f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/fixtures/feed_noop:local"
 
 
 def small_feed(run: str, index: int) -> bytes:
@@ -110,14 +109,7 @@ def noop_pipeline(endpoint_url: str, template_queue: dict, mapping: dict) -> tup
             ]
         },
     )
-    lambda_client.create_function(
-        FunctionName=name,
-        PackageType="Image",
-        Role=f"arn:aws:iam::{aws.ACCOUNT_ID}:role/bench",
-        Code={"ImageUri": NOOP_IMAGE},
-        ImageConfig={"Command": ["app.handler"]},
-        MemorySize=1024,
-    )
+    create_fixture_function(lambda_client, "feed_noop", name, MemorySize=1024)
     lambda_client.create_event_source_mapping(
         FunctionName=name,
         EventSourceArn=queue_arn,

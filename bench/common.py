@@ -9,6 +9,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
+_FIXTURE_IMAGE = "000000000000.dkr.ecr.us-east-1.amazonaws.com/fixtures/{code}:local"
+
+
+def create_fixture_function(lambda_client, code: str, name: str, **config) -> str:
+    """Create ``name`` running tests/fixtures/functions/<code> (found from its image repository)."""
+    lambda_client.create_function(
+        FunctionName=name,
+        PackageType="Image",
+        Role="arn:aws:iam::000000000000:role/bench",
+        Code={"ImageUri": _FIXTURE_IMAGE.format(code=code)},
+        ImageConfig={"Command": ["app.handler"]},
+        **config,
+    )
+    return name
 
 
 def machine() -> dict:

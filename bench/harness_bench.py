@@ -19,12 +19,11 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.common import median, percentile, rss_mb, write
+from bench.common import create_fixture_function, median, percentile, rss_mb, write
 from harness import aws
 from harness.paths import Paths
 from harness.session import Session
 
-PROBE_IMAGE = f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/fixtures/probe:local"
 WARM_INVOKES = 1000
 
 
@@ -47,15 +46,7 @@ class PeakMemory:
 
 
 def create_probe(lambda_client) -> str:
-    name = f"bench-{uuid.uuid4().hex[:8]}"
-    lambda_client.create_function(
-        FunctionName=name,
-        PackageType="Image",
-        Role=f"arn:aws:iam::{aws.ACCOUNT_ID}:role/bench",
-        Code={"ImageUri": PROBE_IMAGE},
-        ImageConfig={"Command": ["app.handler"]},
-    )
-    return name
+    return create_fixture_function(lambda_client, "probe", f"bench-{uuid.uuid4().hex[:8]}")
 
 
 def timed_invoke(lambda_client, name: str) -> float:

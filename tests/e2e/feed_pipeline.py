@@ -1,0 +1,204 @@
+"""The deployed feed flow seen from outside: upload feeds, read reports and stock, steer delivery.
+
+The steering helpers change deployed settings for the length of a ``with`` block and restore them:
+pausing the event source mapping (so several uploads land in one batch), a short queue visibility
+timeout (so failed deliveries come back in seconds, not the template's 90 minutes), the mapping's
+batch size, and the processor's FEED_FAULT_INJECTION setting on the ``live`` alias (published as a
+new version, as a configuration change would be; the alias moves back afterwards).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from tests.conftest import wait_for
+
+
+def unique_token() -> str:
+    return uuid.uuid4().hex[:8].upper()
+
+
+def csv_feed(rows: list[tuple]) -> bytes:
+    lines = ["sku,quantity,priceCents", *(",".join("" if v is None else str(v) for v in row) for row in rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def s3_notification(bucket: str, key: str, version_id: str) -> str:
+    """The body S3 sends for an upload, as a duplicate delivery carries it again."""
+    from urllib.parse import quote_plus
+
+    record = {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "eventName": "ObjectCreated:Put",
+        "s3": {
+            "bucket": {"name": bucket},
+            "object": {"key": quote_plus(key, safe="/"), "versionId": version_id},
+        },
+    }
+    return json.dumps({"Records": [record]})
+
+
+@dataclass
+class FeedPipeline:
+    stack: object
+
+    def __post_init__(self):
+        outputs = self.stack.outputs
+        self.s3 = self.stack.client("s3")
+        self.sqs = self.stack.client("sqs")
+        self.dynamodb = self.stack.client("dynamodb")
+        self.lambda_client = self.stack.client("lambda")
+        self.bucket = outputs["FeedBucketName"]
+        self.queue_url = outputs["FeedQueueUrl"]
+        self.dead_letter_url = outputs["FeedDeadLetterQueueUrl"]
+        self.catalog = outputs["CatalogTableName"]
+        self.function = outputs["FeedProcessorFunctionName"]
+
+    # --- feeds, reports, stock -------------------------------------------------------------------------
+
+    def upload(self, name: str, body: bytes) -> str:
+        return self.s3.put_object(Bucket=self.bucket, Key=f"incoming/{name}", Body=body)["VersionId"]
+
+    def report(self, name: str, version_id: str | None = None, timeout_s: float = 30) -> dict:
+        """The report of ``incoming/<name>`` (of that object version, when given), once written."""
+
+        def written():
+            try:
+                body = self.s3.get_object(Bucket=self.bucket, Key=f"reports/{name}.json")["Body"].read()
+            except ClientError:
+                return None
+            report = json.loads(body)
+            return report if version_id in (None, report["versionId"]) else None
+
+        return wait_for(written, timeout_s, what=f"the report of {name} ({version_id})")
+
+    def report_versions(self, name: str) -> list[dict]:
+        key = f"reports/{name}.json"
+        versions = self.s3.list_object_versions(Bucket=self.bucket, Prefix=key).get("Versions", [])
+        return [
+            json.loads(
+                self.s3.get_object(Bucket=self.bucket, Key=key, VersionId=v["VersionId"])["Body"].read()
+            )
+            for v in versions
+            if v["Key"] == key
+        ]
+
+    def stock(self, sku: str) -> dict | None:
+        item = self.dynamodb.get_item(TableName=self.catalog, Key={"sku": {"S": sku}}).get("Item")
+        if item is None:
+            return None
+        return {
+            "available": int(item["available"]["N"]),
+            "priceCents": int(item["priceCents"]["N"]) if "priceCents" in item else None,
+        }
+
+    def seed(self, sku: str, available: int, price_cents: int) -> None:
+        item = {"sku": {"S": sku}, "available": {"N": str(available)}, "priceCents": {"N": str(price_cents)}}
+        self.dynamodb.put_item(TableName=self.catalog, Item={**item, "currency": {"S": "USD"}})
+
+    def redeliver(self, name: str, version_id: str, copies: int = 1) -> None:
+        """Send the notification of ``incoming/<name>`` again, as an at-least-once duplicate."""
+        for _ in range(copies):
+            self.notify(f"incoming/{name}", version_id)
+
+    def notify(self, key: str, version_id: str) -> None:
+        body = s3_notification(self.bucket, key, version_id)
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
+
+    # --- queues ----------------------------------------------------------------------------------------
+
+    def queue_settled(self) -> bool:
+        attributes = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["All"])[
+            "Attributes"
+        ]
+        return (
+            attributes["ApproximateNumberOfMessages"]
+            == attributes["ApproximateNumberOfMessagesNotVisible"]
+            == "0"
+        )
+
+    def dead_letters_naming(self, text: str) -> list[dict]:
+        """Dead-letter messages whose body names ``text`` (peeked: they stay visible)."""
+        messages = self.sqs.receive_message(
+            QueueUrl=self.dead_letter_url, MaxNumberOfMessages=10, VisibilityTimeout=0, AttributeNames=["All"]
+        ).get("Messages", [])
+        return [m for m in messages if text in m["Body"]]
+
+    def delete_dead_letters(self, messages: list[dict]) -> None:
+        for message in messages:
+            self.sqs.delete_message(QueueUrl=self.dead_letter_url, ReceiptHandle=message["ReceiptHandle"])
+
+    # --- steering delivery -----------------------------------------------------------------------------
+
+    def _mapping(self) -> dict:
+        [mapping] = self.lambda_client.list_event_source_mappings(FunctionName=self.function)[
+            "EventSourceMappings"
+        ]
+        return mapping
+
+    @contextlib.contextmanager
+    def delivery_paused(self):
+        """Uploads made inside the block are delivered together when it ends (one batch of up to 10)."""
+        uuid_ = self._mapping()["UUID"]
+        self.lambda_client.update_event_source_mapping(UUID=uuid_, Enabled=False)
+        try:
+            yield
+        finally:
+            self.lambda_client.update_event_source_mapping(UUID=uuid_, Enabled=True)
+
+    @contextlib.contextmanager
+    def batch_size(self, size: int):
+        mapping = self._mapping()
+        self.lambda_client.update_event_source_mapping(UUID=mapping["UUID"], BatchSize=size)
+        try:
+            yield
+        finally:
+            self.lambda_client.update_event_source_mapping(
+                UUID=mapping["UUID"], BatchSize=mapping["BatchSize"]
+            )
+
+    @contextlib.contextmanager
+    def visibility_timeout(self, seconds: int):
+        names = ["VisibilityTimeout"]
+        original = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=names)["Attributes"]
+        self.sqs.set_queue_attributes(QueueUrl=self.queue_url, Attributes={"VisibilityTimeout": str(seconds)})
+        try:
+            yield
+        finally:
+            self.sqs.set_queue_attributes(QueueUrl=self.queue_url, Attributes=original)
+
+    @contextlib.contextmanager
+    def faults(self, setting: dict):
+        """The live alias on a new version whose FEED_FAULT_INJECTION is ``setting``."""
+        live = self.lambda_client.get_alias(FunctionName=self.function, Name="live")["FunctionVersion"]
+        variables = self.lambda_client.get_function_configuration(FunctionName=self.function, Qualifier=live)[
+            "Environment"
+        ]["Variables"]
+        self._configure({**variables, "FEED_FAULT_INJECTION": json.dumps(setting)})
+        faulty = self.lambda_client.publish_version(FunctionName=self.function)["Version"]
+        self.lambda_client.update_alias(FunctionName=self.function, Name="live", FunctionVersion=faulty)
+        try:
+            yield
+        finally:
+            self.lambda_client.update_alias(FunctionName=self.function, Name="live", FunctionVersion=live)
+            self._configure(variables)
+
+    def _configure(self, variables: dict) -> None:
+        self.lambda_client.update_function_configuration(
+            FunctionName=self.function, Environment={"Variables": variables}
+        )
+        wait_for(
+            lambda: (
+                self.lambda_client.get_function_configuration(FunctionName=self.function).get(
+                    "LastUpdateStatus", "Successful"
+                )
+                == "Successful"
+            ),
+            what="the configuration update",
+        )

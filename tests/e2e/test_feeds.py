@@ -1,0 +1,189 @@
+"""The feed flow end to end: real S3 uploads, real S3 -> SQS notifications, the real event source
+mapping delivering batches to the processor's live alias; outcomes read from S3 and DynamoDB."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import datetime
+
+import pytest
+
+from tests.conftest import wait_for
+from tests.e2e.feed_pipeline import FeedPipeline, csv_feed, unique_token
+
+
+@pytest.fixture(scope="module")
+def feeds(local_stack) -> FeedPipeline:
+    return FeedPipeline(local_stack)
+
+
+@pytest.fixture
+def token() -> str:
+    return unique_token()
+
+
+def test_csv_and_json_lines_restock_exactly_and_are_reported(feeds, token):
+    feeds.seed(f"{token}-OLD", available=10, price_cents=500)
+    csv_version = feeds.upload(
+        f"{token}.csv",
+        csv_feed([(f"{token}-OLD", 5, 450), (f"{token}-NEW", 3, None), (f"{token}-OLD", 2, None)]),
+    )
+    jsonl = "\n".join(
+        json.dumps(line)
+        for line in [
+            {"sku": f"{token}-NEW", "quantity": 4, "priceCents": 1299},
+            {"sku": f"{token}-J", "quantity": 1},
+        ]
+    )
+    jsonl_version = feeds.upload(f"{token}.jsonl", jsonl.encode())
+
+    csv_report = feeds.report(f"{token}.csv", csv_version)
+    jsonl_report = feeds.report(f"{token}.jsonl", jsonl_version)
+
+    assert feeds.stock(f"{token}-OLD") == {"available": 17, "priceCents": 450}
+    assert feeds.stock(f"{token}-NEW") == {"available": 7, "priceCents": 1299}
+    assert feeds.stock(f"{token}-J") == {"available": 1, "priceCents": None}
+    assert (csv_report["status"], csv_report["linesApplied"], csv_report["linesRejected"]) == (
+        "applied",
+        3,
+        0,
+    )
+    assert (jsonl_report["format"], jsonl_report["linesApplied"]) == ("jsonl", 2)
+    assert csv_report["durationMs"] >= 0 and csv_report["startedAt"] <= csv_report["finishedAt"]
+
+
+def test_bad_lines_are_rejected_with_their_numbers_and_the_rest_applied(feeds, token):
+    rows = [
+        (f"{token}-A", 2, 100),
+        ("bad sku!", 1, 1),
+        (f"{token}-B", 0, 5),
+        (f"{token}-C", 1, "9.99"),
+        (f"{token}-A", 3, None),
+    ]
+    version = feeds.upload(f"{token}.csv", csv_feed(rows))
+    report = feeds.report(f"{token}.csv", version)
+    assert (report["linesApplied"], report["linesRejected"]) == (2, 3)
+    assert [(r["line"], r["reason"].split()[0]) for r in report["rejected"]] == [
+        (3, "sku"),
+        (4, "quantity"),
+        (5, "priceCents"),
+    ]
+    assert feeds.stock(f"{token}-A") == {"available": 5, "priceCents": 100}
+    assert feeds.stock(f"{token}-B") is None and feeds.stock(f"{token}-C") is None
+
+
+def test_garbage_is_quarantined_with_its_report_and_the_rest_of_its_batch_applied(feeds, token):
+    garbage = {
+        f"{token}-binary.csv": b"sku,quantity,priceCents\n\x00\x01\x02\xff\xfe binary",
+        f"{token}-truncated.jsonl": b'{"sku": "'
+        + token.encode()
+        + b'-T", "quantity": 1}\n{"sku": "X", "quan',
+        f"{token}-header.csv": b"item,count\nABC-1,1\n",
+    }
+    with feeds.delivery_paused():
+        versions = {name: feeds.upload(name, body) for name, body in garbage.items()}
+        good = feeds.upload(f"{token}-good.csv", csv_feed([(f"{token}-G", 4, 10)]))
+
+    assert feeds.report(f"{token}-good.csv", good)["status"] == "applied"
+    assert feeds.stock(f"{token}-G") == {"available": 4, "priceCents": 10}
+    for name, version in versions.items():
+        report = feeds.report(name, version)
+        assert report["status"] == "quarantined", name
+        copy = feeds.s3.get_object(Bucket=feeds.bucket, Key=f"quarantine/{name}")["Body"].read()
+        assert copy == garbage[name]
+        beside = feeds.s3.get_object(Bucket=feeds.bucket, Key=f"quarantine/{name}.report.json")["Body"].read()
+        assert json.loads(beside)["reason"] == report["reason"]
+    assert feeds.stock(f"{token}-T") is None, "nothing of an unparseable file is applied"
+    wait_for(feeds.queue_settled, what="every message acknowledged")
+    assert feeds.dead_letters_naming(token) == []
+
+
+def test_events_outside_incoming_and_test_events_are_acknowledged(feeds, token):
+    feeds.sqs.send_message(
+        QueueUrl=feeds.queue_url, MessageBody=json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})
+    )
+    feeds.s3.put_object(
+        Bucket=feeds.bucket, Key=f"reports/{token}.csv", Body=csv_feed([(f"{token}-X", 1, 1)])
+    )
+    feeds.notify(f"reports/{token}.csv", "null")  # as if another prefix were configured to notify
+    wait_for(feeds.queue_settled, what="both messages acknowledged")
+    assert feeds.dead_letters_naming(token) == []
+    assert feeds.stock(f"{token}-X") is None
+
+
+def test_a_reupload_is_a_new_version_and_is_applied_again(feeds, token):
+    body = csv_feed([(f"{token}-R", 5, 300)])
+    first = feeds.upload(f"{token}.csv", body)
+    feeds.report(f"{token}.csv", first)
+    second = feeds.upload(f"{token}.csv", body)
+    assert second != first
+    feeds.report(f"{token}.csv", second)
+    assert feeds.stock(f"{token}-R") == {"available": 10, "priceCents": 300}
+
+
+def many_skus(token: str, count: int) -> list[tuple]:
+    """One line per SKU: ``count`` SKUs make ceil(count / 99) chunks."""
+    return [(f"{token}-{i:04d}", i % 7 + 1, 100 + i) for i in range(count)]
+
+
+def assert_applied_once(feeds, rows: list[tuple]) -> None:
+    for sku, quantity, price in rows[:: max(1, len(rows) // 25)] + rows[-1:]:
+        assert feeds.stock(sku) == {"available": quantity, "priceCents": price}, sku
+
+
+def test_a_duplicate_delivery_changes_nothing(feeds, token):
+    rows = many_skus(token, 150)
+    version = feeds.upload(f"{token}.csv", csv_feed(rows))
+    feeds.report(f"{token}.csv", version)
+    feeds.redeliver(f"{token}.csv", version)
+    wait_for(lambda: len(feeds.report_versions(f"{token}.csv")) == 2, what="the duplicate's report")
+    duplicate = max(feeds.report_versions(f"{token}.csv"), key=lambda r: r["finishedAt"])
+    assert (duplicate["chunks"], duplicate["chunksAlreadyApplied"]) == (2, 2)
+    assert_applied_once(feeds, rows)
+
+
+def test_an_instance_killed_halfway_is_redelivered_and_applies_each_line_once(feeds, token):
+    rows = many_skus(token, 4 * 99)
+    with feeds.visibility_timeout(3), feeds.faults({"keys": token, "crash_after_chunk": 1}):
+        version = feeds.upload(f"{token}.csv", csv_feed(rows))
+        report = feeds.report(f"{token}.csv", version)
+    # A delivery applied chunks 0 and 1 and died; the one that finished found them in the ledger.
+    assert report["chunks"] == 4 and report["chunksAlreadyApplied"] >= 2
+    assert_applied_once(feeds, rows)
+
+
+def test_concurrent_deliveries_of_one_message_apply_each_line_once(feeds, token):
+    rows = many_skus(token, 6 * 99)
+    with feeds.faults({"keys": token, "chunk_delay_ms": 40}), feeds.batch_size(1):
+        with feeds.delivery_paused():
+            version = feeds.upload(f"{token}.csv", csv_feed(rows))
+            feeds.redeliver(f"{token}.csv", version, copies=2)
+        wait_for(lambda: len(feeds.report_versions(f"{token}.csv")) == 3, what="three deliveries' reports")
+    reports = feeds.report_versions(f"{token}.csv")
+    assert sum(r["chunksAppliedByThisDelivery"] for r in reports) == 6
+    spans = sorted(
+        (datetime.fromisoformat(r["startedAt"]), datetime.fromisoformat(r["finishedAt"])) for r in reports
+    )
+    assert any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans)), "overlapping runs"
+    assert_applied_once(feeds, rows)
+
+
+def test_a_transient_failure_retries_only_its_record_then_dead_letters_it(feeds, token):
+    with feeds.visibility_timeout(2), feeds.faults({"keys": f"{token}-flaky", "transient": True}):
+        with feeds.delivery_paused():
+            flaky = feeds.upload(f"{token}-flaky.csv", csv_feed([(f"{token}-F", 1, 1)]))
+            good = [
+                feeds.upload(f"{token}-ok{i}.csv", csv_feed([(f"{token}-OK{i}", 2, 20)])) for i in range(2)
+            ]
+        dead = wait_for(
+            lambda: feeds.dead_letters_naming(f"{token}-flaky"), timeout_s=30, what="the DLQ message"
+        )
+    assert flaky in dead[0]["Body"]
+    assert int(dead[0]["Attributes"]["ApproximateReceiveCount"]) >= 3
+    for i, version in enumerate(good):
+        assert feeds.report(f"{token}-ok{i}.csv", version)["chunksAppliedByThisDelivery"] == 1
+        assert len(feeds.report_versions(f"{token}-ok{i}.csv")) == 1, "the good records ran once"
+        assert feeds.stock(f"{token}-OK{i}") == {"available": 2, "priceCents": 20}
+    assert feeds.stock(f"{token}-F") is None
+    feeds.delete_dead_letters(dead)

@@ -1,0 +1,3 @@
+from tests.feed_code import importable
+
+importable()

@@ -1,0 +1,102 @@
+import tracemalloc
+
+import pytest
+from feed_processing.parsing import Rejection, Restock, UnparseableFeed, feed_format, parse_feed
+
+
+def parsed(text: str | bytes, file_format: str = "csv", piece: int | None = None) -> list:
+    data = text.encode() if isinstance(text, str) else text
+    pieces = [data] if piece is None else [data[i : i + piece] for i in range(0, len(data), piece)]
+    return list(parse_feed(pieces, file_format))
+
+
+def test_csv_lines_become_restocks_numbered_from_the_header():
+    lines = parsed("\ufeffsku,quantity,priceCents\r\nAB-1,5,1999\r\n\r\nAB-2,3,\r\nAB-3,1")
+    assert lines == [Restock(2, "AB-1", 5, 1999), Restock(4, "AB-2", 3, None), Restock(5, "AB-3", 1, None)]
+
+
+def test_json_lines_with_optional_price():
+    lines = parsed(
+        '{"sku": "AB-1", "quantity": 2, "priceCents": 10}\n{"sku": "AB-2", "quantity": "4"}\n', "jsonl"
+    )
+    assert lines == [Restock(1, "AB-1", 2, 10), Restock(2, "AB-2", 4, None)]
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("ab 1,1,1", "sku"),
+        ("AB,1,1", "sku"),
+        ("AB-1,0,1", "quantity"),
+        ("AB-1,-3,1", "quantity"),
+        ("AB-1,1.5,1", "quantity"),
+        ("AB-1,many,1", "quantity"),
+        ("AB-1,2,-1", "priceCents"),
+        ("AB-1,2,9.99", "priceCents"),
+        ("AB-1,2,3,4", "fields"),
+    ],
+)
+def test_a_bad_value_rejects_only_its_line_and_names_the_field(line, field):
+    lines = parsed(f"sku,quantity,priceCents\nGOOD-1,1,1\n{line}\nGOOD-2,2,2\n")
+    assert [type(item) for item in lines] == [Restock, Rejection, Restock]
+    assert lines[1].line == 3 and field in lines[1].reason
+
+
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [
+        ('{"sku": 5, "quantity": 1}', "sku"),
+        ('{"sku": "AB-1", "quantity": true}', "quantity"),
+        ("[1, 2]", "object"),
+    ],
+)
+def test_json_values_of_the_wrong_type_are_rejected(document, field):
+    [rejection] = parsed(document, "jsonl")
+    assert isinstance(rejection, Rejection) and field in rejection.reason
+
+
+@pytest.mark.parametrize(
+    ("content", "file_format", "reason"),
+    [
+        ("sku,qty\nAB-1,1\n", "csv", "wrong CSV header"),
+        ("", "csv", "empty file"),
+        (b"sku,quantity,priceCents\nAB-1,1,\x00\x00\n", "csv", "binary"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "csv", "not UTF-8"),
+        (b"sku,quantity,priceCents\nAB-1,1,\xff\xfe\n", "csv", "not UTF-8"),
+        ('{"sku": "AB-1", "quantity": 1}\n{"sku": "AB-2", "quan', "jsonl", "not JSON"),
+    ],
+)
+def test_unparseable_files(content, file_format, reason):
+    with pytest.raises(UnparseableFeed, match=reason):
+        parsed(content, file_format)
+
+
+def test_lines_split_across_read_buffers_parse_the_same():
+    text = "sku,quantity,priceCents\n" + "".join(f"SKU-{i},{i + 1},{i}\n" for i in range(50))
+    assert parsed(text, piece=7) == parsed(text)
+
+
+def test_file_type_comes_from_the_key():
+    assert feed_format("incoming/a.CSV") == "csv"
+    assert feed_format("incoming/a.ndjson") == "jsonl"
+    with pytest.raises(UnparseableFeed, match="unsupported"):
+        feed_format("incoming/a.xlsx")
+
+
+def test_memory_stays_flat_as_the_file_grows():
+    def feed(lines: int):
+        yield b"sku,quantity,priceCents\n"
+        row = b"SKU-0001,3,1999\n" * 4096
+        for _ in range(lines // 4096):
+            yield row
+
+    def peak_bytes(lines: int) -> int:
+        tracemalloc.start()
+        for _ in parse_feed(feed(lines), "csv"):
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
+
+    small, large = peak_bytes(8_192), peak_bytes(81_920)  # 0.13 MB and 1.3 MB of CSV
+    assert large < small * 1.5 + 64 * 1024

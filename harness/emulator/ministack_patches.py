@@ -19,6 +19,9 @@ it could be proposed upstream, and has a test that fails without it
    resolves an alias: Invoke, event source mappings and everything that invokes by ARN (API
    Gateway, Step Functions, SNS, S3). The executed version is reported and the alias ARN reaches
    the runtime, so metrics can be recorded per alias and per executed version.
+4. ``sfn_sns_attributes``: a Step Functions ``sns:publish`` task's ``MessageAttributes`` (the API's
+   JSON shape, ``{name: {DataType, StringValue}}``) reach the topic's subscribers (upstream reads
+   only the query-string form ``MessageAttributes.entry.N.*`` and drops them silently).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from importlib.metadata import version
 MINISTACK_VERSION = "1.5.33"
 RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
 DISABLE_ENV = "HARNESS_DISABLE_PATCHES"
-PATCHES = ("default_proxy", "proxy_errors", "weighted_aliases")
+PATCHES = ("default_proxy", "proxy_errors", "weighted_aliases", "sfn_sns_attributes")
 
 # Grace added to the proxy's HTTP timeout so the runtime's own Sandbox.Timedout answer arrives first.
 _TIMEOUT_GRACE_S = 2.0
@@ -71,6 +74,9 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     if "weighted_aliases" not in disabled:
         _patch_weighted_aliases(lambda_svc)
         applied.append("weighted_aliases")
+    if "sfn_sns_attributes" not in disabled:
+        _patch_sfn_sns_attributes()
+        applied.append("sfn_sns_attributes")
     return applied
 
 
@@ -231,3 +237,36 @@ def _patch_weighted_aliases(lambda_svc) -> None:
     lambda_svc._get_func_record_for_ref = _get_func_record_for_ref
     lambda_svc._run_sqs_batch = _run_sqs_batch
     lambda_svc._invoke = _invoke
+
+
+# --- 4. sfn_sns_attributes --------------------------------------------------------------------------
+
+_SNS_PUBLISH = "arn:aws:states:::sns:publish"
+
+
+def query_form_attributes(parameters: dict) -> dict:
+    """``parameters`` with JSON-shaped ``MessageAttributes`` spelled as SNS's query-string entries."""
+    attributes = parameters.get("MessageAttributes")
+    if not isinstance(attributes, dict):
+        return parameters
+    flattened = {key: value for key, value in parameters.items() if key != "MessageAttributes"}
+    for index, (name, value) in enumerate(attributes.items(), start=1):
+        prefix = f"MessageAttributes.entry.{index}"
+        flattened[f"{prefix}.Name"] = name
+        for field in ("DataType", "StringValue", "BinaryValue"):
+            if field in value:
+                flattened[f"{prefix}.Value.{field}"] = value[field]
+    return flattened
+
+
+def _patch_sfn_sns_attributes() -> None:
+    from ministack.services import stepfunctions
+
+    publish = stepfunctions._SERVICE_DISPATCH[_SNS_PUBLISH]
+
+    def publish_with_attributes(resource, input_data):
+        if isinstance(input_data, dict):
+            input_data = query_form_attributes(input_data)
+        return publish(resource, input_data)
+
+    stepfunctions._SERVICE_DISPATCH[_SNS_PUBLISH] = publish_with_attributes

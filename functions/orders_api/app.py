@@ -11,6 +11,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
@@ -32,6 +33,14 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True)
+# The public contract, committed as docs/openapi.json (python -m harness.openapi; a unit test checks drift).
+app.configure_openapi(
+    title="Order platform API",
+    version="1.0.0",
+    description="Orders of the serverless order platform. Every /orders route needs a Cognito ID token.",
+    security_schemes={"cognito": HTTPBearer(bearerFormat="JWT", description="Cognito user pool ID token")},
+    security=[{"cognito": []}],
+)
 
 _dynamodb = boto3.resource("dynamodb")
 service = OrderService(
@@ -63,14 +72,19 @@ def place(customer_id: str, request: CreateOrderRequest) -> dict:
     return created.model_dump(mode="json")
 
 
+def _problem(description: str) -> dict:
+    return {"description": description, "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}}}
+
+
 @app.post(
     "/orders",
     summary="Place an order",
     responses={
         202: {"description": "Order accepted (PENDING); its workflow has started."},
-        409: {"description": "Idempotency-Key reused with another body, or still in progress."},
-        413: {"description": "Body over 256 KB."},
-        422: {"description": "Invalid body (the field and the problem are named)."},
+        409: _problem("Idempotency-Key reused with another body, or still in progress."),
+        413: _problem("Body over 256 KB."),
+        415: _problem("The body is not application/json."),
+        422: _problem("Invalid body (the field and the problem are named)."),
     },
 )
 @tracer.capture_method
@@ -102,7 +116,11 @@ def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> Ord
     return service.get(_customer_id(), orderId)
 
 
-@app.get("/orders", summary="The caller's orders, newest first")
+@app.get(
+    "/orders",
+    summary="The caller's orders, newest first",
+    responses={400: _problem("nextToken is not one this API returned."), 422: _problem("Invalid limit.")},
+)
 @tracer.capture_method
 def list_orders(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -131,9 +149,9 @@ def _invalid(error: RequestValidationError) -> Response:
         }
         for problem in error.errors()
     ]
-    first = problems[0] if problems else {"field": None, "problem": "invalid request"}
-    body = {"message": f"{first['field']}: {first['problem']}", "field": first["field"], "errors": problems}
-    return Response(HTTPStatus.UNPROCESSABLE_ENTITY, content_types.APPLICATION_JSON, body)
+    first = problems[0] if problems else {"field": "request", "problem": "invalid request"}
+    body = ErrorBody(message=f"{first['field']}: {first['problem']}", field=first["field"], errors=problems)
+    return Response(HTTPStatus.UNPROCESSABLE_ENTITY, content_types.APPLICATION_JSON, body.model_dump_json())
 
 
 @app.exception_handler(OrderRejected)

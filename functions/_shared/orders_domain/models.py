@@ -75,9 +75,15 @@ class OrderPage(BaseModel):
     nextToken: str | None = None
 
 
+class FieldProblem(BaseModel):
+    field: str
+    problem: str
+
+
 class ErrorBody(BaseModel):
     message: str
     field: str | None = None
+    errors: list[FieldProblem] | None = None
 
 
 # --- workflow task payloads (statemachines/order.asl.json) ------------------------------------------

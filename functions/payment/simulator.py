@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TYPE_CHECKING
 
-from data import PaymentRecords
+if TYPE_CHECKING:
+    from data import PaymentRecords
 
 _FLAKY = re.compile(r"^tok_flaky_(\d{1,3})$")
 

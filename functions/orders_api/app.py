@@ -66,8 +66,8 @@ def place_once(request: dict) -> dict:
 
 def place(customer_id: str, request: CreateOrderRequest) -> dict:
     created = service.place(customer_id, request)
-    logger.append_keys(order_id=created.orderId)
     logger.set_correlation_id(created.orderId)
+    logger.info("order placed", customer_id=customer_id, lines=len(request.items))
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     return created.model_dump(mode="json")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from harness.paths import Paths
 from tests.conftest import wait_for
 
@@ -121,6 +123,7 @@ def test_idempotency_key_replay_returns_the_same_order_and_starts_nothing(fresh_
     assert execution_of(local_stack, first.body["orderId"])["status"] == "SUCCEEDED"
 
 
+@pytest.mark.timeout(300)
 def test_fifty_concurrent_orders_for_twenty_in_stock(api, catalog, payments):
     sku = catalog.add(available=20)
     with ThreadPoolExecutor(50) as pool:

@@ -65,6 +65,7 @@ def assert_handled(response) -> None:
         assert response.body.get("message"), response.message
 
 
+@pytest.mark.timeout(300)
 def test_fuzzed_order_bodies_never_get_a_server_error(api, fuzz_sku):
     bodies = st.one_of(
         near_valid_orders(fuzz_sku).map(lambda order: json.dumps(order).encode()),

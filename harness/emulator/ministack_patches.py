@@ -11,7 +11,8 @@ it could be proposed upstream, and has a test that fails without it
 2. ``proxy_errors``: the proxy reply keeps Lambda's error contract. A reply carrying
    ``X-Amz-Function-Error`` is a function error whose body is ``{errorType, errorMessage, ...}``
    (upstream turns every failure into ``Runtime.HandlerError``, so Step Functions Retry/Catch on
-   the function's own error names never match); HTTP 429 is a throttle; ``X-Amz-Log-Result``
+   the function's own error names never match); HTTP 429 is a throttle (a Step Functions task
+   fails with ``Lambda.TooManyRequestsException``, as on AWS, not ``Lambda.Unknown``); ``X-Amz-Log-Result``
    carries the invocation's log lines into CloudWatch Logs; the HTTP timeout leaves the target a
    grace second to report the function's own timeout first.
 3. ``weighted_aliases``: an alias with ``RoutingConfig.AdditionalVersionWeights`` routes each
@@ -39,6 +40,7 @@ from importlib.metadata import version
 
 MINISTACK_VERSION = "1.5.33"
 RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
+THROTTLED_TASK_ERROR = "Lambda.TooManyRequestsException"
 DISABLE_ENV = "HARNESS_DISABLE_PATCHES"
 PATCHES = ("default_proxy", "proxy_errors", "weighted_aliases", "sfn_sns_attributes")
 
@@ -70,6 +72,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         applied.append("default_proxy")
     if "proxy_errors" not in disabled:
         lambda_svc._execute_function_proxy = _execute_function_proxy
+        lambda_svc._throttle_response = _named_throttle(lambda_svc._throttle_response)
         applied.append("proxy_errors")
     if "weighted_aliases" not in disabled:
         _patch_weighted_aliases(lambda_svc)
@@ -128,7 +131,11 @@ def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) 
 
     log = _decode_log(reply_headers.get("X-Amz-Log-Result"))
     if status == 429:
-        return {"throttle": True, "error": True, "body": _json_or_text(body), "log": log}
+        throttled = _json_or_text(body)
+        if isinstance(throttled, dict):
+            # Step Functions names a failed task after errorType; AWS names a throttled one so.
+            throttled.setdefault("errorType", THROTTLED_TASK_ERROR)
+        return {"throttle": True, "error": True, "body": throttled, "log": log}
     function_error = reply_headers.get("X-Amz-Function-Error")
     if function_error:
         result = _json_or_text(body)
@@ -144,6 +151,17 @@ def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) 
         return {"body": json.loads(body), "log": log}
     except json.JSONDecodeError:
         return {"body": body.decode("utf-8", "replace"), "raw_payload": True, "log": log}
+
+
+def _named_throttle(throttle_response):
+    """MiniStack's own throttles (reserved or account concurrency) named like the runtime's."""
+
+    def named(*args, **kwargs) -> dict:
+        result = throttle_response(*args, **kwargs)
+        result["body"].setdefault("errorType", THROTTLED_TASK_ERROR)
+        return result
+
+    return named
 
 
 def _error_result(error_type: str, message: str) -> dict:

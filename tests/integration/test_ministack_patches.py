@@ -93,6 +93,18 @@ def test_with_proxy_errors_the_error_is_a_function_error(lambda_client, make_fun
     assert payload["errorType"] == "PaymentDeclined"
 
 
+def test_without_proxy_errors_a_throttled_task_is_an_unknown_error(emulator_without):
+    endpoint_url = emulator_without("proxy_errors")
+    lambda_client, sfn = aws.client("lambda", endpoint_url), aws.client("stepfunctions", endpoint_url)
+    name = create_probe(lambda_client)
+    lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    output, _ = run_to_completion(
+        sfn, create_state_machine(sfn, "retry_catch.asl.json", arn), {"action": "echo"}
+    )
+    assert output["error"]["Error"] == "Lambda.Unknown"  # with the patch: Lambda.TooManyRequestsException
+
+
 # --- weighted_aliases --------------------------------------------------------------------------------
 
 

@@ -123,8 +123,9 @@ def main() -> int:
         f"completion: {CLIENTS} clients x {COMPLETIONS_PER_CLIENT}, polling GET every 10 ms; throughput: "
         f"{SUSTAINED_RATE_PER_S}/s offered for {SUSTAINED_S} s, divided by the time until all were final. "
         f"Sustained phase: {rejected} answers other than 202, {unfinished} accepted orders not CONFIRMED "
-        f"within {DRAIN_TIMEOUT_S} s. The load is the benchmark's own: about 57 ms of CPU per order "
-        "(emulator 14, runtime 6, function instances 26 for 3 invocations) saturates the 2 cores.",
+        f"within {DRAIN_TIMEOUT_S} s. About 57 ms of CPU per order (emulator 14, runtime 6, "
+        "function instances 26 for 3 invocations) saturates the 2 cores, which other worktrees' test runs "
+        "may share (see docs/orders.md).",
     )
     return 0
 

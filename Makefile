@@ -44,6 +44,7 @@ status: venv
 bench: venv
 	$(PYTHON) -m bench.harness_bench
 	$(PYTHON) -m bench.feeds_bench
+	$(PYTHON) -m bench.orders_bench
 
 clean:
 	rm -rf .harness $(VENV)

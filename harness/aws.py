@@ -28,12 +28,21 @@ def client(service: str, endpoint_url: str | None, **config):
     botocore_config = Config(**{"retries": {"max_attempts": 2, "mode": "standard"}, **config})
     if endpoint_url is None:
         return boto3.client(service, config=botocore_config)
-    return boto3.client(
-        service,
-        endpoint_url=endpoint_url,
-        region_name=REGION,
-        aws_access_key_id=_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=_CREDENTIALS["AWS_SESSION_TOKEN"],
-        config=botocore_config,
-    )
+    return boto3.client(service, config=botocore_config, **_local_arguments(endpoint_url))
+
+
+def resource(service: str, endpoint_url: str | None):
+    """A boto3 resource for ``service`` at ``endpoint_url`` (None: the default AWS credential chain)."""
+    if endpoint_url is None:
+        return boto3.resource(service)
+    return boto3.resource(service, **_local_arguments(endpoint_url))
+
+
+def _local_arguments(endpoint_url: str) -> dict[str, str]:
+    return {
+        "endpoint_url": endpoint_url,
+        "region_name": REGION,
+        "aws_access_key_id": _CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": _CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "aws_session_token": _CREDENTIALS["AWS_SESSION_TOKEN"],
+    }

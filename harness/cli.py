@@ -5,6 +5,8 @@ harness deploy    deploy template.yaml into the running stack again
 harness status    what is running, where, and the stack outputs
 harness logs FN   a function's log lines (logical id or physical name)
 harness reset     wipe the emulator's state and redeploy
+harness token     print a bearer token (IdToken) of a test user of the running stack
+harness seed FILE load a catalog JSON file (e.g. seed/catalog.json) into the catalog table
 harness down      stop what `harness up` started
 harness e2e       up on free ports, deploy, run tests/e2e, stop everything
 harness test      the same for the integration and e2e suites, each on freshly reset state
@@ -21,8 +23,9 @@ import sys
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from harness import aws, processes, stack
+from harness import aws, processes, seed, stack, users
 from harness.paths import Paths
 from harness.session import Session, say
 
@@ -44,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("function", help="logical id (HealthFunction) or physical function name")
     logs.add_argument("--since", type=int, default=60, help="minutes back (default 60)")
     commands.add_parser("reset", help="wipe the emulator's state and redeploy")
+    token = commands.add_parser("token", help="print a bearer token of a test user")
+    token.add_argument("--user", default=users.DEFAULT_USER, help=f"user name (default {users.DEFAULT_USER})")
+    seed_command = commands.add_parser("seed", help="load a catalog JSON file into the catalog table")
+    seed_command.add_argument("file", help="JSON list of {sku, priceCents, currency, available, name?}")
     commands.add_parser("down", help="stop what `harness up` started")
     for name, help_text in (
         ("e2e", "run tests/e2e on a fresh stack"),
@@ -59,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         "status": _status,
         "logs": _logs,
         "reset": _reset,
+        "token": _token,
+        "seed": _seed,
         "down": _down,
         "e2e": lambda p, a: _run_suites(p, ["e2e"], a.pytest_args),
         "test": lambda p, a: _run_suites(p, ["integration", "e2e"], a.pytest_args),
@@ -127,6 +136,29 @@ def _reset_state(endpoint_url: str, runtime_url: str) -> None:
             urllib.request.Request(url, data=b"", method="POST"), timeout=30
         ) as response:
             response.read()
+
+
+def _deployed_outputs(paths: Paths) -> tuple[str, dict[str, str]]:
+    details = _running_session(paths)
+    return details["endpointUrl"], json.loads(paths.outputs.read_text())["outputs"]
+
+
+def _token(paths: Paths, args) -> int:
+    endpoint_url, outputs = _deployed_outputs(paths)
+    print(users.id_token(aws.client("cognito-idp", endpoint_url), outputs, args.user))
+    return 0
+
+
+def _seed(paths: Paths, args) -> int:
+    endpoint_url, outputs = _deployed_outputs(paths)
+    try:
+        products = seed.read_catalog(Path(args.file))
+    except seed.CatalogFileError as error:
+        raise SystemExit(f"harness: {error}") from None
+    dynamodb = aws.resource("dynamodb", endpoint_url)
+    count = seed.load(dynamodb, outputs["CatalogTableName"], products)
+    say(f"loaded {count} products into {outputs['CatalogTableName']}")
+    return 0
 
 
 def _status(paths: Paths, args) -> int:

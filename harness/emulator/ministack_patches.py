@@ -11,7 +11,8 @@ it could be proposed upstream, and has a test that fails without it
 2. ``proxy_errors``: the proxy reply keeps Lambda's error contract. A reply carrying
    ``X-Amz-Function-Error`` is a function error whose body is ``{errorType, errorMessage, ...}``
    (upstream turns every failure into ``Runtime.HandlerError``, so Step Functions Retry/Catch on
-   the function's own error names never match); HTTP 429 is a throttle; ``X-Amz-Log-Result``
+   the function's own error names never match); HTTP 429 is a throttle (a Step Functions task
+   fails with ``Lambda.TooManyRequestsException``, as on AWS, not ``Lambda.Unknown``); ``X-Amz-Log-Result``
    carries the invocation's log lines into CloudWatch Logs; the HTTP timeout leaves the target a
    grace second to report the function's own timeout first.
 3. ``weighted_aliases``: an alias with ``RoutingConfig.AdditionalVersionWeights`` routes each
@@ -19,6 +20,9 @@ it could be proposed upstream, and has a test that fails without it
    resolves an alias: Invoke, event source mappings and everything that invokes by ARN (API
    Gateway, Step Functions, SNS, S3). The executed version is reported and the alias ARN reaches
    the runtime, so metrics can be recorded per alias and per executed version.
+4. ``sfn_sns_attributes``: a Step Functions ``sns:publish`` task's ``MessageAttributes`` (the API's
+   JSON shape, ``{name: {DataType, StringValue}}``) reach the topic's subscribers (upstream reads
+   only the query-string form ``MessageAttributes.entry.N.*`` and drops them silently).
 """
 
 from __future__ import annotations
@@ -36,8 +40,9 @@ from importlib.metadata import version
 
 MINISTACK_VERSION = "1.5.33"
 RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
+THROTTLED_TASK_ERROR = "Lambda.TooManyRequestsException"
 DISABLE_ENV = "HARNESS_DISABLE_PATCHES"
-PATCHES = ("default_proxy", "proxy_errors", "weighted_aliases")
+PATCHES = ("default_proxy", "proxy_errors", "weighted_aliases", "sfn_sns_attributes")
 
 # Grace added to the proxy's HTTP timeout so the runtime's own Sandbox.Timedout answer arrives first.
 _TIMEOUT_GRACE_S = 2.0
@@ -67,10 +72,14 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         applied.append("default_proxy")
     if "proxy_errors" not in disabled:
         lambda_svc._execute_function_proxy = _execute_function_proxy
+        lambda_svc._throttle_response = _named_throttle(lambda_svc._throttle_response)
         applied.append("proxy_errors")
     if "weighted_aliases" not in disabled:
         _patch_weighted_aliases(lambda_svc)
         applied.append("weighted_aliases")
+    if "sfn_sns_attributes" not in disabled:
+        _patch_sfn_sns_attributes()
+        applied.append("sfn_sns_attributes")
     return applied
 
 
@@ -122,7 +131,11 @@ def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) 
 
     log = _decode_log(reply_headers.get("X-Amz-Log-Result"))
     if status == 429:
-        return {"throttle": True, "error": True, "body": _json_or_text(body), "log": log}
+        throttled = _json_or_text(body)
+        if isinstance(throttled, dict):
+            # Step Functions names a failed task after errorType; AWS names a throttled one so.
+            throttled.setdefault("errorType", THROTTLED_TASK_ERROR)
+        return {"throttle": True, "error": True, "body": throttled, "log": log}
     function_error = reply_headers.get("X-Amz-Function-Error")
     if function_error:
         result = _json_or_text(body)
@@ -138,6 +151,17 @@ def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) 
         return {"body": json.loads(body), "log": log}
     except json.JSONDecodeError:
         return {"body": body.decode("utf-8", "replace"), "raw_payload": True, "log": log}
+
+
+def _named_throttle(throttle_response):
+    """MiniStack's own throttles (reserved or account concurrency) named like the runtime's."""
+
+    def named(*args, **kwargs) -> dict:
+        result = throttle_response(*args, **kwargs)
+        result["body"].setdefault("errorType", THROTTLED_TASK_ERROR)
+        return result
+
+    return named
 
 
 def _error_result(error_type: str, message: str) -> dict:
@@ -231,3 +255,36 @@ def _patch_weighted_aliases(lambda_svc) -> None:
     lambda_svc._get_func_record_for_ref = _get_func_record_for_ref
     lambda_svc._run_sqs_batch = _run_sqs_batch
     lambda_svc._invoke = _invoke
+
+
+# --- 4. sfn_sns_attributes --------------------------------------------------------------------------
+
+_SNS_PUBLISH = "arn:aws:states:::sns:publish"
+
+
+def query_form_attributes(parameters: dict) -> dict:
+    """``parameters`` with JSON-shaped ``MessageAttributes`` spelled as SNS's query-string entries."""
+    attributes = parameters.get("MessageAttributes")
+    if not isinstance(attributes, dict):
+        return parameters
+    flattened = {key: value for key, value in parameters.items() if key != "MessageAttributes"}
+    for index, (name, value) in enumerate(attributes.items(), start=1):
+        prefix = f"MessageAttributes.entry.{index}"
+        flattened[f"{prefix}.Name"] = name
+        for field in ("DataType", "StringValue", "BinaryValue"):
+            if field in value:
+                flattened[f"{prefix}.Value.{field}"] = value[field]
+    return flattened
+
+
+def _patch_sfn_sns_attributes() -> None:
+    from ministack.services import stepfunctions
+
+    publish = stepfunctions._SERVICE_DISPATCH[_SNS_PUBLISH]
+
+    def publish_with_attributes(resource, input_data):
+        if isinstance(input_data, dict):
+            input_data = query_form_attributes(input_data)
+        return publish(resource, input_data)
+
+    stepfunctions._SERVICE_DISPATCH[_SNS_PUBLISH] = publish_with_attributes

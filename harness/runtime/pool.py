@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import os
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -19,6 +20,10 @@ from harness.runtime.packaging import PackagingError
 
 # Lambda gives the init phase 10 s; past it the environment is torn down.
 INIT_TIMEOUT_S = 10.0
+# Instances initialising at once. On AWS every environment has CPU of its own; here all share the
+# machine's cores, and dozens of simultaneous cold starts would each take longer than INIT_TIMEOUT_S.
+# A request waiting for its turn takes an instance that became idle meanwhile, if any.
+MAX_PARALLEL_INITS = max(2, os.cpu_count() or 2)
 # Lambda's synchronous request and response payload limit.
 PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024
 
@@ -66,6 +71,7 @@ class InstancePool:
         self._idle: dict[tuple[str, str, str], list[Instance]] = collections.defaultdict(list)
         self._busy: collections.Counter[str] = collections.Counter()
         self._watchers: set[asyncio.Task] = set()
+        self._init_slots = asyncio.Semaphore(MAX_PARALLEL_INITS)
 
     # --- invoking ------------------------------------------------------------------------------------
 
@@ -112,10 +118,13 @@ class InstancePool:
         self._retire_superseded(spec)
         instance = self._take_idle(spec)
         if instance is None:
-            try:
-                instance = await self._start(spec, "on-demand")
-            except InitFailed as failure:
-                return failure.outcome
+            async with self._init_slots:
+                instance = self._take_idle(spec)
+                if instance is None:
+                    try:
+                        instance = await self._start(spec, "on-demand")
+                    except InitFailed as failure:
+                        return failure.outcome
         invocation.deadline_ms = int((time.time() + spec.timeout_s) * 1000)
         instance.hand(invocation)
         try:

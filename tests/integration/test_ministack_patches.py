@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -16,18 +17,24 @@ from tests.integration.test_step_functions import create_state_machine, run_to_c
 
 
 @pytest.fixture
-def lambda_without():
-    """``lambda_without("patch")``: a Lambda client of a fresh emulator lacking that one patch."""
+def emulator_without():
+    """``emulator_without("patch")``: the endpoint URL of a fresh emulator lacking that one patch."""
     sessions = []
 
-    def start(patch: str):
+    def start(patch: str) -> str:
         session = Session(Paths.discover(), disabled_patches=(patch,)).start()
         sessions.append(session)
-        return aws.client("lambda", session.endpoint_url)
+        return session.endpoint_url
 
     yield start
     for session in sessions:
         session.stop()
+
+
+@pytest.fixture
+def lambda_without(emulator_without):
+    """``lambda_without("patch")``: a Lambda client of a fresh emulator lacking that one patch."""
+    return lambda patch: aws.client("lambda", emulator_without(patch))
 
 
 def create_probe(lambda_client, name: str = "probe") -> str:
@@ -71,6 +78,18 @@ def test_with_proxy_errors_the_error_is_a_function_error(lambda_client, make_fun
     response, payload = invoke(lambda_client, make_function(), {"action": "raise", "error": "declined"})
     assert response["FunctionError"] == "Unhandled"
     assert payload["errorType"] == "PaymentDeclined"
+
+
+def test_without_proxy_errors_a_throttled_task_is_an_unknown_error(emulator_without):
+    endpoint_url = emulator_without("proxy_errors")
+    lambda_client, sfn = aws.client("lambda", endpoint_url), aws.client("stepfunctions", endpoint_url)
+    name = create_probe(lambda_client)
+    lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    output, _ = run_to_completion(
+        sfn, create_state_machine(sfn, "retry_catch.asl.json", arn), {"action": "echo"}
+    )
+    assert output["error"]["Error"] == "Lambda.Unknown"  # with the patch: Lambda.TooManyRequestsException
 
 
 # --- weighted_aliases --------------------------------------------------------------------------------
@@ -145,3 +164,45 @@ def test_weighted_alias_routes_sqs_batches_and_metrics_name_the_executed_version
     )
     assert sum(counts) == 60
     assert min(counts) >= 10, counts
+
+
+# --- sfn_sns_attributes ------------------------------------------------------------------------------
+
+
+def attributes_published_by_a_workflow(endpoint_url: str) -> dict:
+    """The message attributes an SQS subscriber sees after an ``sns:publish`` task that sets one."""
+    sns, sqs, sfn = (aws.client(service, endpoint_url) for service in ("sns", "sqs", "stepfunctions"))
+    suffix = uuid.uuid4().hex[:8]
+    topic_arn = sns.create_topic(Name=f"events-{suffix}")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=f"subscriber-{suffix}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    publish = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sns:publish",
+        "Parameters": {
+            "TopicArn": topic_arn,
+            "Message": "hello",
+            "MessageAttributes": {"eventType": {"DataType": "String", "StringValue.$": "$.eventType"}},
+        },
+        "End": True,
+    }
+    definition = json.dumps({"StartAt": "Publish", "States": {"Publish": publish}})
+    state_machine = sfn.create_state_machine(name=f"publish-{suffix}", definition=definition, roleArn=ROLE)
+    run_to_completion(sfn, state_machine["stateMachineArn"], {"eventType": "OrderConfirmed"})
+    messages = wait_for(
+        lambda: sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages"),
+        what="the published message",
+    )
+    return json.loads(messages[0]["Body"]).get("MessageAttributes") or {}
+
+
+def test_without_sfn_sns_attributes_a_workflow_publishes_no_attributes(emulator_without):
+    assert attributes_published_by_a_workflow(emulator_without("sfn_sns_attributes")) == {}
+
+
+def test_with_sfn_sns_attributes_subscribers_see_the_attributes(local_stack):
+    attributes = attributes_published_by_a_workflow(local_stack.endpoint_url)
+    assert attributes["eventType"] == {"Type": "String", "Value": "OrderConfirmed"}

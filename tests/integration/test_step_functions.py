@@ -72,3 +72,13 @@ def test_retry_matches_the_custom_error_name_then_gives_up(sfn, retry_catch):
     assert failed_attempts(history) == 3, "one attempt and two retries"
     assert output["branch"] == "unexpected"
     assert output["error"]["Error"] == "PaymentProviderUnavailable"
+
+
+def test_a_throttled_task_fails_with_the_lambda_throttle_error_name(sfn, make_function, lambda_client):
+    name = make_function()
+    lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    state_machine = create_state_machine(sfn, "retry_catch.asl.json", arn)
+    output, _ = run_to_completion(sfn, state_machine, {"action": "echo", "value": 1})
+    assert output["branch"] == "unexpected"
+    assert output["error"]["Error"] == "Lambda.TooManyRequestsException"

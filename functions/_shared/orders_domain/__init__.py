@@ -1,0 +1,1 @@
+"""The order flow's contract, shared by the orders API, payment and inventory functions."""

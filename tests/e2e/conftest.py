@@ -1,0 +1,76 @@
+"""Fixtures of the order flow's e2e tests: API callers with real Cognito tokens, the catalog, the
+payment records and a test queue on the order events topic."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from harness import aws, users
+from tests.e2e.orders_helpers import Catalog, EventsQueue, OrdersApi, PaymentRecords
+
+
+@pytest.fixture(scope="session")
+def token_of(local_stack):
+    cognito = local_stack.client("cognito-idp")
+    return lambda username: users.id_token(cognito, local_stack.outputs, username)
+
+
+@pytest.fixture(scope="session")
+def api_as(local_stack, token_of):
+    """``api_as("name")``: the public API as that test user (created on first use)."""
+    return lambda username: OrdersApi(local_stack.outputs["ApiUrl"], token_of(username))
+
+
+@pytest.fixture(scope="session")
+def api(api_as):
+    return api_as("alice")
+
+
+@pytest.fixture
+def fresh_api(api_as):
+    """The API as a user of this test alone (so their order list is this test's)."""
+    return api_as(f"user-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(scope="session")
+def dynamodb(local_stack):
+    return aws.resource("dynamodb", local_stack.endpoint_url)
+
+
+@pytest.fixture(scope="session")
+def catalog(local_stack, dynamodb):
+    return Catalog(dynamodb.Table(local_stack.outputs["CatalogTableName"]))
+
+
+@pytest.fixture(scope="session")
+def payments(local_stack, dynamodb):
+    return PaymentRecords(dynamodb.Table(local_stack.outputs["PaymentsTableName"]))
+
+
+@pytest.fixture(scope="session")
+def events(local_stack):
+    sqs, sns = local_stack.client("sqs"), local_stack.client("sns")
+    queue_url = sqs.create_queue(QueueName=f"order-events-test-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    topic_arn = local_stack.outputs["OrderEventsTopicArn"]
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": _topic_may_send(queue_arn, topic_arn)})
+    subscription = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)["SubscriptionArn"]
+    yield EventsQueue(sqs, queue_url)
+    sns.unsubscribe(SubscriptionArn=subscription)
+    sqs.delete_queue(QueueUrl=queue_url)
+
+
+def _topic_may_send(queue_arn: str, topic_arn: str) -> str:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})

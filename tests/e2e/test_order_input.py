@@ -1,0 +1,166 @@
+"""Bad input to the orders API: each a 4xx that names the problem, nothing written, never a 5xx."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from tests.e2e.orders_helpers import OrdersApi
+
+
+@pytest.fixture(scope="module")
+def customer(api_as):
+    return api_as(f"bad-input-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(scope="module")
+def sku(catalog):
+    return catalog.add(available=50)
+
+
+@pytest.fixture
+def nothing_written(customer, catalog, sku):
+    yield
+    assert customer.orders().body["orders"] == [], "no order was stored"
+    assert catalog.available(sku) == 50, "no stock was taken"
+
+
+def body(items, token="tok_ok", **extra) -> bytes:
+    return json.dumps({"items": items, "payment": {"token": token}, **extra}).encode()
+
+
+def line(sku, quantity=1) -> dict:
+    return {"sku": sku, "quantity": quantity}
+
+
+BODIES = {
+    "malformed JSON": (lambda sku: b'{"items": [', "JSON"),
+    "quantity is a string": (lambda sku: body([{"sku": sku, "quantity": "1"}]), "quantity"),
+    "sku is a number": (lambda sku: body([{"sku": 5, "quantity": 1}]), "sku"),
+    "items is an object": (lambda sku: body({"sku": sku}), "items"),
+    "payment token is a number": (
+        lambda sku: json.dumps({"items": [line(sku)], "payment": {"token": 1}}).encode(),
+        "token",
+    ),
+    "no items": (lambda sku: body([]), "items"),
+    "51 lines": (lambda sku: body([line(f"{sku}-{n}") for n in range(51)]), "items"),
+    "quantity 0": (lambda sku: body([line(sku, 0)]), "quantity"),
+    "quantity 101": (lambda sku: body([line(sku, 101)]), "quantity"),
+    "unknown sku": (lambda sku: body([line("NO-SUCH-SKU")]), "unknown sku"),
+    "the same sku twice": (lambda sku: body([line(sku), line(sku)]), "more than one line"),
+    "customer in the body": (lambda sku: body([line(sku)], customerId="someone-else"), "customerId"),
+    "no payment": (lambda sku: json.dumps({"items": [line(sku)]}).encode(), "payment"),
+    "empty body": (lambda sku: b"", "body"),
+    "body over 256 KB": (lambda sku: body([line(sku)], padding="x" * (256 * 1024)), "256 KB"),
+}
+
+
+@pytest.mark.parametrize("case", BODIES)
+def test_bad_body_is_a_client_error_naming_the_problem(case, customer, sku, nothing_written):
+    make_body, named = BODIES[case]
+    response = customer.request("POST", "/orders", make_body(sku))
+    assert 400 <= response.status < 500, response.message
+    assert named.lower() in response.message.lower(), response.message
+
+
+def test_a_body_that_is_not_json_is_refused(customer, sku, nothing_written):
+    response = customer.request("POST", "/orders", body([line(sku)]), {"Content-Type": "text/plain"})
+    assert response.status == 415 and "Content-Type" in response.message
+
+
+def test_an_idempotency_key_over_64_characters_is_refused(customer, sku, nothing_written):
+    response = customer.request("POST", "/orders", body([line(sku)]), {"Idempotency-Key": "k" * 65})
+    assert response.status == 422 and "idempotency-key" in response.message.lower()
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=many", "nextToken=forged"])
+def test_bad_list_parameters_are_refused(query, customer):
+    response = customer.request("GET", f"/orders?{query}")
+    assert 400 <= response.status < 500, response.message
+    assert query.split("=")[0] in response.message
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/no-such-route"), ("DELETE", "/orders"), ("PUT", "/orders/abc"), ("PATCH", "/health")],
+)
+def test_unknown_routes_and_methods_are_client_errors(method, path, customer):
+    assert 400 <= customer.request(method, path).status < 500
+
+
+# --- the authorizer ----------------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _claims(token: str) -> tuple[dict, dict]:
+    header, payload, _ = token.split(".")
+    return (json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))) for part in (header, payload))
+
+
+def _signed(header: dict, claims: dict, key) -> str:
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+    signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{_b64(signature)}"
+
+
+def _emulator_pool_key(pool_id: str):
+    """The local emulator's ID-token signing key of the pool (absent on AWS: that test is skipped)."""
+    path = (
+        Path(os.environ.get("STATE_DIR", "/tmp/ministack-state")) / "cognito-pool-keys" / f"{pool_id}-id.pem"
+    )
+    if not path.is_file():
+        return None
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+
+
+@pytest.fixture
+def valid_token(token_of):
+    return token_of("alice")
+
+
+def post_with(local_stack, sku, token: str | None, quantity: int = 1):
+    return OrdersApi(local_stack.outputs["ApiUrl"], token).request(
+        "POST", "/orders", body([line(sku, quantity)])
+    )
+
+
+def test_missing_token_is_unauthorized(local_stack, sku, nothing_written):
+    assert post_with(local_stack, sku, None).status == 401
+
+
+def test_forged_claims_are_unauthorized(local_stack, sku, valid_token, nothing_written):
+    header, claims = _claims(valid_token)
+    signature = valid_token.rsplit(".", 1)[1]
+    forged_claims = _b64(json.dumps({**claims, "sub": "victim"}).encode())
+    forged = f"{_b64(json.dumps(header).encode())}.{forged_claims}.{signature}"
+    assert post_with(local_stack, sku, forged).status == 401
+
+
+def test_a_token_signed_by_another_key_is_unauthorized(local_stack, sku, valid_token, nothing_written):
+    header, claims = _claims(valid_token)
+    own_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    assert post_with(local_stack, sku, _signed(header, claims, own_key)).status == 401
+
+
+def test_an_expired_token_is_unauthorized(local_stack, sku, valid_token, nothing_written):
+    key = _emulator_pool_key(local_stack.outputs["UserPoolId"])
+    if key is None:
+        pytest.skip("needs the emulator's signing key to mint an expired token")
+    header, claims = _claims(valid_token)
+    now = int(time.time())
+    resigned = _signed(header, {**claims, "iat": now - 7200, "auth_time": now - 7200, "exp": now - 3600}, key)
+    fresh = _signed(header, claims, key)
+    # The same key and claims pass the authorizer while unexpired (the invalid quantity stops it there).
+    assert post_with(local_stack, sku, fresh, quantity=0).status == 422
+    assert post_with(local_stack, sku, resigned).status == 401

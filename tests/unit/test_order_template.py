@@ -1,0 +1,127 @@
+"""The order flow's resources in template.yaml: least privilege, encryption, auth, alarms, workflow."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from harness.deploy import load_template
+from harness.paths import Paths
+
+ROOT = Paths.discover().root
+TEMPLATE = load_template(ROOT / "template.yaml")
+RESOURCES = TEMPLATE["Resources"]
+ASL = json.loads((ROOT / "statemachines" / "order.asl.json").read_text())
+POLICY_HOLDERS = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine")
+
+
+def _statements():
+    for logical_id, resource in RESOURCES.items():
+        if resource["Type"] not in POLICY_HOLDERS:
+            continue
+        for policy in resource["Properties"].get("Policies", []):
+            if isinstance(policy, dict) and "Statement" in policy:
+                for statement in policy["Statement"]:
+                    yield logical_id, statement
+            else:
+                yield logical_id, {"PolicyTemplate": policy}
+
+
+def _strings(value):
+    """Every literal string in a policy value (inside Fn::Sub, lists, ...), never a logical id reference."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in ("Ref", "Fn::GetAtt"):
+                yield from _strings(item)
+
+
+def test_policies_are_explicit_statements_without_wildcards():
+    statements = list(_statements())
+    assert statements
+    for logical_id, statement in statements:
+        assert "PolicyTemplate" not in statement, (
+            f"{logical_id}: use explicit statements, not policy templates"
+        )
+        for action in _strings(statement["Action"]):
+            assert "*" not in action, f"{logical_id}: wildcard action {action}"
+        for resource in _strings(statement["Resource"]):
+            assert "*" not in resource, f"{logical_id}: wildcard resource {resource}"
+
+
+def test_every_function_has_its_own_statements():
+    for logical_id, resource in RESOURCES.items():
+        if resource["Type"] == "AWS::Serverless::Function" and logical_id != "HealthFunction":
+            assert resource["Properties"].get("Policies"), logical_id
+
+
+def test_tables_are_encrypted():
+    tables = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::DynamoDB::Table"}
+    assert {"OrdersTable", "PaymentsTable", "IdempotencyTable", "CatalogTable"} <= set(tables)
+    for logical_id, table in tables.items():
+        assert table["Properties"]["SSESpecification"]["SSEEnabled"] is True, logical_id
+
+
+def test_order_routes_need_a_cognito_token_and_only_health_is_public():
+    auth = RESOURCES["Api"]["Properties"]["Auth"]
+    assert auth["DefaultAuthorizer"] == "CognitoAuthorizer"
+    assert "UserPoolArn" in auth["Authorizers"]["CognitoAuthorizer"]
+    routes = {}
+    for resource in RESOURCES.values():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            if event["Type"] == "Api":
+                properties = event["Properties"]
+                routes[(properties["Method"], properties["Path"])] = properties.get("Auth", {}).get(
+                    "Authorizer"
+                )
+    assert routes[("get", "/health")] == "NONE"
+    order_routes = {route: auth for route, auth in routes.items() if route[1].startswith("/orders")}
+    assert set(order_routes) == {("post", "/orders"), ("get", "/orders"), ("get", "/orders/{orderId}")}
+    assert all(authorizer is None for authorizer in order_routes.values()), "order routes keep the default"
+
+
+@pytest.mark.parametrize(
+    "alarm",
+    [
+        "ApiServerErrorsAlarm",
+        "OrdersApiFunctionErrorsAlarm",
+        "PaymentFunctionErrorsAlarm",
+        "InventoryFunctionErrorsAlarm",
+        "OrderWorkflowFailedExecutionsAlarm",
+    ],
+)
+def test_alarms_exist_and_their_names_are_outputs(alarm):
+    assert RESOURCES[alarm]["Type"] == "AWS::CloudWatch::Alarm"
+    assert TEMPLATE["Outputs"][f"{alarm}Name"]["Value"] == {"Ref": alarm}
+
+
+def test_every_substitution_of_the_workflow_is_provided():
+    used = set(re.findall(r"\$\{(\w+)\}", json.dumps(ASL)))
+    provided = set(RESOURCES["OrderStateMachine"]["Properties"]["DefinitionSubstitutions"])
+    assert used == provided
+
+
+def test_transient_payment_errors_are_retried_with_backoff_and_jitter():
+    retriers = ASL["States"]["AuthorizePayment"]["Retry"]
+    payment = next(r for r in retriers if "PaymentProviderUnavailable" in r["ErrorEquals"])
+    assert payment["BackoffRate"] > 1 and payment["JitterStrategy"] == "FULL" and payment["MaxAttempts"] >= 1
+    catches = {tuple(c["ErrorEquals"]): c["Next"] for c in ASL["States"]["AuthorizePayment"]["Catch"]}
+    assert catches[("PaymentDeclined",)] == "PaymentWasDeclined"
+
+
+def test_a_failed_reservation_voids_the_payment_before_the_order_is_marked():
+    catches = {c["ErrorEquals"][0]: c["Next"] for c in ASL["States"]["ReserveInventory"]["Catch"]}
+    for void_state in catches.values():
+        assert ASL["States"][void_state]["Parameters"]["Payload"]["action"] == "void"
+
+
+def test_confirmation_and_failures_use_service_integrations():
+    resources = {state.get("Resource") for state in ASL["States"].values()}
+    assert "arn:aws:states:::dynamodb:updateItem" in resources
+    assert "arn:aws:states:::sns:publish" in resources

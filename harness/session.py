@@ -26,6 +26,7 @@ class Session:
     emulator_port: int = 0
     runtime_port: int = 0
     disabled_patches: tuple[str, ...] = ()
+    docker_host: str | None = None  # image mode: the engine the runtime starts function containers on
     timings: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -85,6 +86,8 @@ class Session:
         for root in self.paths.code_roots:
             argv += ["--code-root", str(root)]
         argv += ["--shared-code", str(self.paths.shared_code)]
+        if self.docker_host:
+            argv += ["--docker-host", self.docker_host]
         return argv
 
     def processes(self) -> list[processes.ManagedProcess]:

@@ -11,7 +11,7 @@ import os
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,8 @@ class LocalStack:
     runtime_url: str
     outputs: dict[str, str]
     functions: dict[str, str]
+    mode: str = "process"
+    images: dict[str, str] = field(default_factory=dict)  # image mode: repository -> digest reference
 
     def client(self, service: str, **config):
         return aws.client(service, self.endpoint_url, **config)
@@ -39,7 +41,12 @@ class LocalStack:
     def from_outputs_file(cls, path: Path) -> LocalStack:
         document = json.loads(path.read_text())
         return cls(
-            document["endpointUrl"], document["runtimeUrl"], document["outputs"], document["functions"]
+            document["endpointUrl"],
+            document["runtimeUrl"],
+            document["outputs"],
+            document["functions"],
+            document.get("mode", "process"),
+            document.get("images", {}),
         )
 
 

@@ -23,6 +23,9 @@ class LaunchedInstance(Protocol):
 
     def kill(self) -> None: ...
 
+    def initialized(self) -> None:
+        """The instance finished its init phase (it asked for its first event)."""
+
 
 class Launcher(Protocol):
     """Starts one instance of ``spec`` whose runtime client talks to the Runtime API in ``environment``."""
@@ -38,6 +41,9 @@ class _Process:
 
     async def wait(self) -> int:
         return await self._process.wait()
+
+    def initialized(self) -> None:
+        pass  # a host process runs without CPU limits
 
     def kill(self) -> None:
         if self._process.returncode is None:
@@ -90,3 +96,127 @@ class ProcessLauncher:
                 start_new_session=True,
             )
         return _Process(process)
+
+
+# Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB. The quota is enforced over
+# short scheduler periods (20 ms; Docker's minimum quota is 1 ms) so a small function is slowed
+# evenly rather than frozen for most of a 100 ms default period.
+MEMORY_MB_PER_VCPU = 1769
+CPU_PERIOD_US = 20_000
+CONTAINER_LABEL = "order-platform.harness.runtime"
+
+
+class _Container:
+    """A running function container: its exit code, its output copied to the instance's log file."""
+
+    def __init__(self, container, log_path: Path, cpu_quota_us: int):
+        self._container = container
+        self._log_path = log_path
+        self._cpu_quota_us = cpu_quota_us
+        self._exit_code: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._removed = False
+
+    async def follow(self, output) -> None:
+        """Copy the attached output stream to the log until the container ends, then remove it."""
+        self._exit_code.set_result(await asyncio.to_thread(self._copy_and_wait, output))
+
+    def _copy_and_wait(self, output) -> int:
+        with open(self._log_path, "ab", buffering=0) as log:
+            for chunk in output:
+                log.write(chunk)
+        try:
+            code = int(self._container.wait(timeout=30).get("StatusCode", -1))
+        except Exception:  # the engine lost it (killed at shutdown): count it as killed
+            code = -9
+        self.remove()
+        return code
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self._exit_code)
+
+    def initialized(self) -> None:
+        """Lambda runs the init phase with a full CPU; invocations get the memory's share of one."""
+        with contextlib.suppress(Exception):  # ended meanwhile
+            self._container.update(cpu_period=CPU_PERIOD_US, cpu_quota=self._cpu_quota_us)
+
+    def kill(self) -> None:
+        self.remove()
+
+    def remove(self) -> None:
+        if self._removed:
+            return
+        self._removed = True
+        with contextlib.suppress(Exception):  # already gone
+            self._container.remove(force=True)
+
+
+def cpu_quota_us(memory_mb: int) -> int:
+    """Microseconds of CPU per scheduler period: the memory's share of one vCPU (at least 1 ms)."""
+    return max(int(CPU_PERIOD_US * memory_mb / MEMORY_MB_PER_VCPU), 1000)
+
+
+class ContainerLauncher:
+    """``docker run --network host`` of the function's image, as Lambda runs it.
+
+    The image's own entrypoint (/lambda-entrypoint.sh of the AWS base image or the stand-in) starts
+    awslambdaric, which reaches the runtime's Runtime API on loopback through the host network. The
+    container gets the function's memory as its limit and a CPU quota in proportion to it; it is
+    labelled with the runtime's id and removed when the instance ends.
+    """
+
+    def __init__(self, docker_host: str, runtime_id: str):
+        import docker
+
+        self._client = docker.DockerClient(base_url=docker_host, timeout=60)
+        self.runtime_id = runtime_id
+        self._pulled: set[str] = set()
+        self._followers: set[asyncio.Task] = set()
+
+    def _ensure_image(self, reference: str) -> None:
+        """Pull the image from its registry when the engine does not hold it yet (Lambda's cache)."""
+        import docker.errors
+
+        if reference in self._pulled:
+            return
+        try:
+            self._client.images.get(reference)
+        except docker.errors.ImageNotFound:
+            self._client.images.pull(reference)
+        self._pulled.add(reference)
+
+    def _run(self, spec: FunctionSpec, environment: dict[str, str]):
+        self._ensure_image(spec.image_uri)
+        container = self._client.containers.create(
+            spec.image_uri,
+            command=[spec.handler],
+            environment=environment,
+            network_mode="host",
+            mem_limit=f"{spec.memory_mb}m",
+            memswap_limit=f"{spec.memory_mb}m",
+            labels={CONTAINER_LABEL: self.runtime_id, "order-platform.function": spec.name},
+        )
+        output = container.attach(stdout=True, stderr=True, stream=True, logs=True)
+        container.start()
+        return container, output
+
+    async def launch(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path) -> _Container:
+        import docker.errors
+
+        try:
+            container, output = await asyncio.to_thread(self._run, spec, environment)
+        except docker.errors.DockerException as error:
+            raise OSError(f"cannot start a container of {spec.image_uri}: {error}") from error
+        instance = _Container(container, log_path, cpu_quota_us(spec.memory_mb))
+        self._followers.add(asyncio.create_task(instance.follow(output)))
+        self._followers = {task for task in self._followers if not task.done()}
+        return instance
+
+    def remove_all(self) -> int:
+        """Remove every container this runtime started (those still left at shutdown)."""
+        left = self._client.containers.list(
+            all=True, filters={"label": f"{CONTAINER_LABEL}={self.runtime_id}"}
+        )
+        for container in left:
+            with contextlib.suppress(Exception):
+                container.remove(force=True)
+        return len(left)

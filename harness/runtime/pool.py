@@ -165,6 +165,7 @@ class InstancePool:
         except InitFailed as failure:
             instance.kill()
             raise InitFailed(replace(failure.outcome, log=instance.read_new_log())) from None
+        await asyncio.to_thread(instance.process.initialized)
         return instance
 
     async def _watch(self, instance: Instance) -> None:

@@ -125,6 +125,8 @@ class InstancePool:
             outcome = error_outcome(
                 "Sandbox.Timedout", f"RequestId: {invocation.request_id} Error: {message}"
             )
+        if instance.alive:
+            await instance.process.output_flushed()
         outcome = replace(outcome, log=instance.read_new_log())
         if instance.alive:
             self._idle[spec.key].append(instance)

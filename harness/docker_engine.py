@@ -182,3 +182,21 @@ def engine_possible(state_dir: Path) -> bool:
         return True
     can_install = os.geteuid() == 0 and shutil.which("apt-get") is not None
     return shutil.which("dockerd") is not None or can_install
+
+
+def leftovers(state_dir: Path) -> list[str]:
+    """What of this checkout's own engine is still running (for CI's final check)."""
+    layout = OwnEngineLayout(state_dir)
+    if not layout.pidfile.exists():
+        return []
+    pid = int(layout.pidfile.read_text().strip() or 0)
+    return [f"dockerd pid {pid} ({layout.host})"] if pid and processes.pid_alive(pid) else []
+
+
+if __name__ == "__main__":
+    import sys
+
+    from harness.paths import Paths
+
+    if sys.argv[1:] == ["--leftovers"]:
+        print(" ".join(leftovers(Paths.discover().engine_state)))

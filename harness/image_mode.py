@@ -31,6 +31,7 @@ class ImageMode:
         self.images = images.project_images(paths)
         self.tag = images.revision_tag(paths.root)
         self.engine: docker_engine.Engine | None = None
+        self._registries: set[str] = set()
 
     @property
     def docker_host(self) -> str:
@@ -45,6 +46,7 @@ class ImageMode:
         """Push every image to the emulator's ECR; repository -> ``registry/repository@sha256:...``."""
         ecr = aws.client("ecr", endpoint_url)
         registry = images.registry_login(self.engine, ecr, images.emulator_registry(endpoint_url))
+        self._registries.add(registry)
         return images.push_images(self.engine, ecr, registry, self.images, self.tag)
 
     def template_references(self, references: dict[str, str]) -> dict[str, str]:
@@ -56,7 +58,10 @@ class ImageMode:
         }
 
     def stop(self) -> None:
+        """Forget the tags of the emulator's registry (its port is gone with it); stop our engine."""
         if self.engine is not None:
+            for registry in self._registries:
+                images.untag_pushed(self.engine, registry, self.images, self.tag)
             self.engine.stop()
             self.engine = None
 

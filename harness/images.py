@@ -187,6 +187,16 @@ def push_images(engine: Engine, ecr, registry: str, images: list[FunctionImage],
     return references
 
 
+def untag_pushed(engine: Engine, registry: str, images: list[FunctionImage], tag: str) -> None:
+    """Remove the ``registry/repository:tag`` names a push added (the image itself stays cached)."""
+    import docker.errors
+
+    client = engine.client()
+    for image in images:
+        with contextlib.suppress(docker.errors.APIError):
+            client.images.remove(f"{registry}/{image.repository}:{tag}", noprune=True)
+
+
 def emulator_registry(endpoint_url: str) -> str:
     """The emulator serves the registry v2 API on its own port (loopback: the engine trusts it)."""
     return endpoint_url.removeprefix("http://").removeprefix("https://")

@@ -117,6 +117,7 @@ CPU_PERIOD_US = 20_000
 OUTPUT_QUIET_S = 0.004
 OUTPUT_SETTLE_MAX_S = 0.05
 CONTAINER_LABEL = "order-platform.harness.runtime"
+FUNCTION_LABEL = "order-platform.function"
 
 
 class _Container:
@@ -229,7 +230,7 @@ class ContainerLauncher:
             mem_limit=f"{spec.memory_mb}m",
             memswap_limit=f"{spec.memory_mb}m",
             cpu_shares=max(int(1024 * spec.memory_mb / MEMORY_MB_PER_VCPU), 2),
-            labels={CONTAINER_LABEL: self.runtime_id, "order-platform.function": spec.name},
+            labels={CONTAINER_LABEL: self.runtime_id, FUNCTION_LABEL: spec.name},
         )
         output = container.attach(stdout=True, stderr=True, stream=True, logs=True)
         container.start()

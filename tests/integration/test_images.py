@@ -1,0 +1,66 @@
+"""Image mode: what the function images hold, and containers cleaned up after a failed init.
+
+Runs only when the suite runs on images (``harness test --mode image``); process mode skips it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import docker_engine
+from harness.images import REVISION_LABEL, SOURCE_LABEL
+from harness.paths import Paths
+from harness.runtime.launchers import FUNCTION_LABEL
+from tests.conftest import wait_for
+from tests.integration.conftest import invoke
+
+DEV_PACKAGES = ("pytest", "_pytest", "ruff", "hypothesis", "pip", "setuptools", "tests", "conftest.py")
+
+
+@pytest.fixture(scope="module")
+def docker(local_stack):
+    if local_stack.mode != "image":
+        pytest.skip("the stack runs functions as processes (image mode only)")
+    engine = docker_engine.find_engine(Paths.discover().engine_state)
+    assert engine is not None, "image mode without a reachable Docker engine"
+    return engine.client()
+
+
+def test_every_function_image_honours_the_lambda_contract(local_stack, docker):
+    assert any(repository.startswith("order-platform/") for repository in local_stack.images)
+    for repository, reference in local_stack.images.items():
+        image = docker.images.get(reference)
+        config = image.attrs["Config"]
+        assert config["Entrypoint"] == ["/lambda-entrypoint.sh"], repository
+        assert config["Cmd"] == ["app.handler"], repository
+        assert config["WorkingDir"] == "/var/task", repository
+        assert "LAMBDA_TASK_ROOT=/var/task" in config["Env"], repository
+        assert "LAMBDA_RUNTIME_DIR=/var/runtime" in config["Env"], repository
+        assert config["Labels"][SOURCE_LABEL].startswith("http"), repository
+        assert config["Labels"][REVISION_LABEL], repository
+        assert reference.split("@", 1)[1] in " ".join(image.attrs["RepoDigests"]), repository
+
+
+def test_task_root_holds_no_test_or_dev_packages(local_stack, docker):
+    for repository, reference in local_stack.images.items():
+        listing = docker.containers.run(
+            reference, entrypoint=["ls", "-1", "/var/task"], network_mode="host", remove=True
+        ).decode()
+        entries = set(listing.split())
+        assert "app.py" in entries, (repository, entries)
+        assert not {entry for entry in entries if entry.split("-")[0] in DEV_PACKAGES}, (repository, entries)
+
+
+def test_broken_import_reports_import_module_error_and_leaves_no_container(
+    local_stack, docker, lambda_client, make_function
+):
+    name = make_function("broken_import")
+    response, payload = invoke(lambda_client, name, {})
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "Runtime.ImportModuleError"
+    assert "module_that_does_not_exist" in payload["errorMessage"]
+
+    def containers_left():
+        return docker.containers.list(all=True, filters={"label": f"{FUNCTION_LABEL}={name}"})
+
+    wait_for(lambda: not containers_left(), what=f"the containers of {name} to be removed")

@@ -8,7 +8,7 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv lint unit integration e2e test up down status bench clean images push
+.PHONY: venv lint unit integration e2e test test-suites up down status bench clean images push
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -39,7 +39,9 @@ images: venv
 push: venv
 	$(PYTHON) -m harness.cli push $(if $(AWS),--aws,)
 
-test: lint unit
+test: lint unit test-suites
+
+test-suites: venv
 	$(PYTHON) -m harness.cli test $(MODE_FLAG)
 
 up: venv

@@ -37,14 +37,14 @@ def resolve_base_image(paths: Paths, engine: Engine) -> str:
     """``BASE_IMAGE`` when present or pullable, else the stand-in (built once, then cached)."""
     wanted = requested_base_image()
     client = engine.client()
-    if _present(client, wanted) or _pulled(client, wanted):
+    if present(client, wanted) or _pulled(client, wanted):
         return wanted
     standin = f"{STANDIN_REPOSITORY}:{standin_version(paths)}"
     say(
         f"FALLBACK: {wanted} cannot be pulled here; building functions on the offline stand-in "
         f"{standin} (Debian trixie + Python 3.13 + awslambdaric; differences: docs/images.md)"
     )
-    if not _present(client, standin):
+    if not present(client, standin):
         build_standin(paths, engine, standin)
     return standin
 
@@ -57,7 +57,7 @@ def standin_version(paths: Paths) -> str:
     return "3.13-" + digest.hexdigest()[:12]
 
 
-def _present(client, reference: str) -> bool:
+def present(client, reference: str) -> bool:
     import docker.errors
 
     try:
@@ -81,7 +81,7 @@ def _pulled(client, reference: str) -> bool:
 
 def build_standin(paths: Paths, engine: Engine, reference: str) -> None:
     started = time.monotonic()
-    if not _present(engine.client(), DEBIAN_ROOTFS_IMAGE):
+    if not present(engine.client(), DEBIAN_ROOTFS_IMAGE):
         import_debian_rootfs(engine)
     from harness.images import run_cli, secret_arguments
 

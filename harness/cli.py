@@ -10,6 +10,7 @@ harness e2e       up on free ports, deploy, run tests/e2e, stop everything
 harness test      the same for the integration and e2e suites, each on freshly reset state
 harness images    build every function image (Docker engine started and stopped when needed)
 harness push      push them to the running stack's ECR (or --aws: the account's ECR)
+harness emulator-image   build the MiniStack image compose.yaml and `pytest --emulator container` run
 
 up, e2e and test take --mode image|process: image runs every function as its container image
 (default when a Docker engine is reachable or can be started here), process as host processes.
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("images", help="build every function image")
     push = commands.add_parser("push", help="push the function images to ECR")
     push.add_argument("--aws", action="store_true", help="the account's ECR (default credentials chain)")
+    commands.add_parser("emulator-image", help="build the MiniStack container image")
     args = parser.parse_args(argv)
     paths = Paths.discover()
     handler = {
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         "test": lambda p, a: _run_suites(p, ["integration", "e2e"], a.pytest_args, a.mode or default_mode(p)),
         "images": _images,
         "push": _push,
+        "emulator-image": _emulator_image,
     }[args.command]
     try:
         return handler(paths, args)
@@ -299,6 +302,19 @@ def _push(paths: Paths, args) -> int:
         image_mode.stop()
     for reference in references.values():
         print(reference)
+    return 0
+
+
+def _emulator_image(paths: Paths, args) -> int:
+    from harness.emulator.container import COMPOSE_TAG, emulator_image
+
+    engine = docker_engine.ensure_engine(paths.engine_state)
+    try:
+        reference = emulator_image(paths, engine)
+        engine.client().images.get(reference).tag(COMPOSE_TAG)
+    finally:
+        engine.stop()
+    print(f"{reference}\n{COMPOSE_TAG}")
     return 0
 
 

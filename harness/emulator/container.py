@@ -23,6 +23,8 @@ from harness.emulator.ministack_patches import DISABLE_ENV, RUNTIME_URL_ENV
 from harness.paths import Paths
 
 IMAGE_REPOSITORY = "order-platform/ministack"
+# The name compose.yaml runs (`harness emulator-image` tags the built image with it).
+COMPOSE_TAG = f"{IMAGE_REPOSITORY}:1.5.33"
 _IMAGE_INPUTS = (
     "localstack/ministack.Dockerfile",
     "constraints.txt",

@@ -14,7 +14,8 @@ import shutil
 import subprocess
 import time
 
-from harness.docker_engine import DOCKER_CLI, Engine, install_packages
+from harness import docker_build
+from harness.docker_engine import Engine, docker_cli, install_packages
 from harness.paths import Paths
 from harness.session import say
 
@@ -83,24 +84,14 @@ def build_standin(paths: Paths, engine: Engine, reference: str) -> None:
     started = time.monotonic()
     if not present(engine.client(), DEBIAN_ROOTFS_IMAGE):
         import_debian_rootfs(engine)
-    from harness.images import run_cli, secret_arguments
-
-    command = [
-        DOCKER_CLI,
-        "build",
-        "--quiet",
-        "--network",
-        "host",
-        "--file",
+    docker_build.build(
+        engine,
+        paths.root,
         "images/standin/Dockerfile",
-        "--build-arg",
-        f"DEBIAN_BASE={DEBIAN_ROOTFS_IMAGE}",
-        "--tag",
         reference,
-        *secret_arguments(),
-        ".",
-    ]
-    run_cli(command, engine, paths.root, "building the stand-in base image")
+        {"DEBIAN_BASE": DEBIAN_ROOTFS_IMAGE},
+        "building the stand-in base image",
+    )
     say(f"built the stand-in base {reference} in {time.monotonic() - started:.1f}s")
 
 
@@ -116,7 +107,7 @@ def import_debian_rootfs(engine: Engine) -> None:
         stderr=subprocess.PIPE,
     )
     imported = subprocess.run(
-        [DOCKER_CLI, "import", "--change", 'CMD ["python3"]', "-", DEBIAN_ROOTFS_IMAGE],
+        [docker_cli(), "import", "--change", 'CMD ["python3"]', "-", DEBIAN_ROOTFS_IMAGE],
         stdin=debootstrap.stdout,
         env=env,
         capture_output=True,
@@ -125,4 +116,6 @@ def import_debian_rootfs(engine: Engine) -> None:
     debootstrap.stdout.close()
     stderr = debootstrap.stderr.read().decode(errors="replace")
     if debootstrap.wait() != 0 or imported.returncode != 0:
-        raise RuntimeError(f"mmdebstrap | docker import failed:\n{stderr[-3000:]}\n{imported.stderr[-2000:]}")
+        raise docker_build.ImageBuildError(
+            f"mmdebstrap | docker import failed:\n{stderr[-3000:]}\n{imported.stderr[-2000:]}"
+        )

@@ -28,7 +28,7 @@ import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
-from harness import aws, docker_engine, images, processes, stack
+from harness import aws, docker_build, docker_engine, images, processes, stack
 from harness.image_mode import MODES, ImageMode, default_mode, describe
 from harness.paths import Paths
 from harness.session import Session, say
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     }[args.command]
     try:
         return handler(paths, args)
-    except (processes.StartupError, docker_engine.EngineUnavailable, images.ImageBuildError) as error:
+    except (processes.StartupError, docker_engine.EngineUnavailable, docker_build.ImageBuildError) as error:
         print(f"harness: {error}", file=sys.stderr)
         return 1
 
@@ -249,7 +249,7 @@ def _run_suites(paths: Paths, suites: list[str], pytest_args: list[str], mode: s
                 _reset_state(session.endpoint_url, session.runtime_url)
             _deploy_into(paths, session.endpoint_url, session.runtime_url, image_mode)
             say(f"running tests/{suite} ({mode} mode)")
-            results[suite] = _pytest(paths, suite, pytest_args)
+            results[suite] = _pytest(paths, suite, pytest_args, mode)
     except KeyboardInterrupt:
         say("interrupted")
         results.setdefault("interrupted", 130)
@@ -322,8 +322,9 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _pytest(paths: Paths, suite: str, pytest_args: list[str]) -> int:
-    env = {**os.environ, "HARNESS_OUTPUTS": str(paths.outputs)}
+def _pytest(paths: Paths, suite: str, pytest_args: list[str], mode: str) -> int:
+    # HARNESS_MODE: stacks the suites start themselves (the CLI tests) run in the suite's mode too.
+    env = {**os.environ, "HARNESS_OUTPUTS": str(paths.outputs), "HARNESS_MODE": mode}
     command = [sys.executable, "-m", "pytest", f"tests/{suite}", *pytest_args]
     return subprocess.run(command, cwd=paths.root, env=env).returncode
 

@@ -92,7 +92,7 @@ def engine_responds(host: str) -> bool:
     if not shutil.which("docker") and not Path(DOCKER_CLI).exists():
         return False
     completed = subprocess.run(
-        [_cli(), "version", "--format", "{{.Server.Version}}"],
+        [docker_cli(), "version", "--format", "{{.Server.Version}}"],
         env={**os.environ, "DOCKER_HOST": host},
         capture_output=True,
         text=True,
@@ -101,7 +101,8 @@ def engine_responds(host: str) -> bool:
     return completed.returncode == 0
 
 
-def _cli() -> str:
+def docker_cli() -> str:
+    """Debian's client where it exists (builds need BuildKit, which the newer client here lacks)."""
     return DOCKER_CLI if Path(DOCKER_CLI).exists() else shutil.which("docker") or DOCKER_CLI
 
 

@@ -14,22 +14,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import base_image
+from harness import base_image, docker_build
 from harness.deploy import load_template
-from harness.docker_engine import DOCKER_CLI, Engine
+from harness.docker_build import ImageBuildError
+from harness.docker_engine import Engine
 from harness.paths import Paths
 from harness.session import say
 
 SOURCE_LABEL = "org.opencontainers.image.source"
 REVISION_LABEL = "org.opencontainers.image.revision"
-CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 REPOSITORY_PREFIX = "order-platform"
 FIXTURE_REPOSITORY_PREFIX = "fixtures"
 SOURCE_URL = os.environ.get("IMAGE_SOURCE_URL", "https://github.com/order-platform/order-platform")
-
-
-class ImageBuildError(Exception):
-    """A function image did not build or push; the message carries the builder's output."""
 
 
 @dataclass(frozen=True)
@@ -100,44 +96,21 @@ def build_images(paths: Paths, engine: Engine, images: list[FunctionImage], tag:
 
 
 def build_image(paths: Paths, engine: Engine, image: FunctionImage, base: str, tag: str) -> None:
-    command = [
-        DOCKER_CLI,
-        "build",
-        "--quiet",
-        "--network",
-        "host",
-        "--file",
+    build_args = {
+        "BASE_IMAGE": base,
+        "FUNCTION": image.function,
+        "FUNCTIONS_DIR": image.functions_dir,
+        "SOURCE": SOURCE_URL,
+        "REVISION": tag,
+    }
+    docker_build.build(
+        engine,
+        paths.root,
         "images/Dockerfile",
-        "--build-arg",
-        f"BASE_IMAGE={base}",
-        "--build-arg",
-        f"FUNCTION={image.function}",
-        "--build-arg",
-        f"FUNCTIONS_DIR={image.functions_dir}",
-        "--build-arg",
-        f"SOURCE={SOURCE_URL}",
-        "--build-arg",
-        f"REVISION={tag}",
-        "--tag",
         image.local_reference(tag),
-        *secret_arguments(),
-        ".",
-    ]
-    run_cli(command, engine, paths.root, f"building {image.repository}")
-
-
-def secret_arguments() -> list[str]:
-    """The host CA bundle as a BuildKit secret (pip inside the build needs it here; never stored)."""
-    return ["--secret", f"id=ca,src={CA_BUNDLE}"] if CA_BUNDLE.is_file() else []
-
-
-def run_cli(command: list[str], engine: Engine, cwd: Path, what: str) -> str:
-    completed = subprocess.run(
-        command, cwd=cwd, env={**os.environ, **engine.environment}, capture_output=True, text=True
+        build_args,
+        f"building {image.repository}",
     )
-    if completed.returncode != 0:
-        raise ImageBuildError(f"{what} failed:\n{(completed.stdout + completed.stderr)[-4000:]}")
-    return completed.stdout.strip()
 
 
 # --- pushing -------------------------------------------------------------------------------------------

@@ -16,8 +16,9 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import processes
-from harness.docker_engine import DOCKER_CLI, Engine
+from harness import base_image, processes
+from harness.docker_build import build
+from harness.docker_engine import Engine
 from harness.emulator.ministack import HEALTH_PATH, STARTUP_TIMEOUT_S, read_env_file
 from harness.emulator.ministack_patches import DISABLE_ENV, RUNTIME_URL_ENV
 from harness.paths import Paths
@@ -34,31 +35,14 @@ _IMAGE_INPUTS = (
 
 def emulator_image(paths: Paths, engine: Engine) -> str:
     """The MiniStack image (built once per change of its inputs)."""
-    from harness import base_image
-    from harness.images import run_cli, secret_arguments
-
     digest = hashlib.sha256(b"".join((paths.root / name).read_bytes() for name in _IMAGE_INPUTS))
     reference = f"{IMAGE_REPOSITORY}:1.5.33-{digest.hexdigest()[:12]}"
     if base_image.present(engine.client(), reference):
         return reference
     if not base_image.present(engine.client(), base_image.DEBIAN_ROOTFS_IMAGE):
         base_image.import_debian_rootfs(engine)
-    command = [
-        DOCKER_CLI,
-        "build",
-        "--quiet",
-        "--network",
-        "host",
-        "--file",
-        "localstack/ministack.Dockerfile",
-        "--build-arg",
-        f"BASE_IMAGE={base_image.DEBIAN_ROOTFS_IMAGE}",
-        "--tag",
-        reference,
-        *secret_arguments(),
-        ".",
-    ]
-    run_cli(command, engine, paths.root, "building the MiniStack image")
+    build_args = {"BASE_IMAGE": base_image.DEBIAN_ROOTFS_IMAGE}
+    build(engine, paths.root, "localstack/ministack.Dockerfile", reference, build_args, "building MiniStack")
     return reference
 
 

@@ -177,7 +177,9 @@ class _Container:
             self._container.update(cpu_period=CPU_PERIOD_US, cpu_quota=self._cpu_quota_us)
 
     def kill(self) -> None:
-        self.remove()
+        """Force-remove the container off the event loop (an engine call takes tens of ms); the
+        output thread then sees the stream end and reports the exit."""
+        threading.Thread(target=self.remove, name="container-kill", daemon=True).start()
 
     def remove(self) -> None:
         if self._removed:
@@ -204,7 +206,7 @@ class ContainerLauncher:
     def __init__(self, docker_host: str, runtime_id: str):
         import docker
 
-        self._client = docker.DockerClient(base_url=docker_host, timeout=60)
+        self._client = docker.DockerClient(base_url=docker_host, timeout=60, max_pool_size=128)
         self.runtime_id = runtime_id
         self._pulled: set[str] = set()
 

@@ -4,7 +4,8 @@
   the AWS base image cannot be pulled.
 - build_cold_s: every function image (template functions and test fixtures) with an empty build cache,
   base image already present; build_warm_s: the same again, nothing changed.
-- function_layer_mb_max: the largest function's own layers (image size minus its base image).
+- function_layer_mb_max: the largest function's own layers (image size minus its base image);
+  image_mb_max: the largest whole image.
 - container_cold_start_ms: first Invoke of a new function in image mode (docker run, entrypoint,
   awslambdaric, import, answer), median of 5; invoke_warm_image_p50_ms against invoke_warm_process_p50_ms:
   sequential boto3 Invokes of a warm function through the emulator and runtime, each mode.
@@ -67,8 +68,8 @@ def standin_build_s(paths: Paths, engine: docker_engine.Engine) -> float | None:
     return time.monotonic() - started
 
 
-def build_times(paths: Paths, engine: docker_engine.Engine) -> tuple[float, float, float]:
-    """(cold, warm, largest function layer MB): the build cache and function images removed first."""
+def build_times(paths: Paths, engine: docker_engine.Engine) -> tuple[float, float, float, float]:
+    """(cold s, warm s, largest function layer MB, largest image MB): build cache and images removed first."""
     project = images.project_images(paths)
     tag = images.revision_tag(paths.root)
     base = base_image.resolve_base_image(paths, engine)
@@ -84,8 +85,8 @@ def build_times(paths: Paths, engine: docker_engine.Engine) -> tuple[float, floa
     images.build_images(paths, engine, project, tag)
     warm = time.monotonic() - started
     base_size = client.images.get(base).attrs["Size"]
-    layer_mb = max(client.images.get(i.local_reference(tag)).attrs["Size"] - base_size for i in project)
-    return cold, warm, layer_mb / 1e6
+    sizes = [client.images.get(image.local_reference(tag)).attrs["Size"] for image in project]
+    return cold, warm, (max(sizes) - base_size) / 1e6, max(sizes) / 1e6
 
 
 def invoke_figures(paths: Paths, image_mode: ImageMode | None) -> tuple[float, float]:
@@ -117,7 +118,7 @@ def main() -> None:
     image_mode.engine = docker_engine.ensure_engine(paths.engine_state)
     try:
         standin_s = standin_build_s(paths, image_mode.engine)
-        build_cold, build_warm, layer_mb = build_times(paths, image_mode.engine)
+        build_cold, build_warm, layer_mb, image_mb = build_times(paths, image_mode.engine)
         cold_image, warm_image = invoke_figures(paths, image_mode)
     finally:
         image_mode.stop()
@@ -139,6 +140,7 @@ def main() -> None:
             "build_warm_s": round(build_warm, 2),
             "standin_base_build_s": round(standin_s, 1) if standin_s is not None else None,
             "function_layer_mb_max": round(layer_mb, 3),
+            "image_mb_max": round(image_mb, 1),
             "container_cold_start_ms": round(cold_image, 1),
             "invoke_warm_image_p50_ms": round(warm_image, 2),
             "invoke_warm_process_p50_ms": round(warm_process, 2),

@@ -64,3 +64,13 @@ def test_broken_import_reports_import_module_error_and_leaves_no_container(
         return docker.containers.list(all=True, filters={"label": f"{FUNCTION_LABEL}={name}"})
 
     wait_for(lambda: not containers_left(), what=f"the containers of {name} to be removed")
+
+
+def test_memory_size_is_the_containers_limit(local_stack, docker, lambda_client, make_function):
+    name = make_function(MemorySize=128)
+    _, payload = invoke(lambda_client, name, {"action": "allocate", "mb": 16})
+    assert payload == {"allocated_mb": 16}
+    _, payload = invoke(lambda_client, name, {"action": "allocate", "mb": 256})
+    assert payload["errorType"] == "Runtime.ExitError", payload  # killed by the kernel's OOM killer
+    _, payload = invoke(lambda_client, name, {"action": "allocate", "mb": 16})
+    assert payload == {"allocated_mb": 16}  # a new instance takes over

@@ -41,6 +41,16 @@ def test_every_function_image_honours_the_lambda_contract(local_stack, docker):
         assert reference.split("@", 1)[1] in " ".join(image.attrs["RepoDigests"]), repository
 
 
+def test_every_image_is_in_the_emulators_ecr_with_immutable_tags_and_scan_on_push(local_stack, docker):
+    ecr = local_stack.client("ecr")
+    for repository, reference in local_stack.images.items():
+        described = ecr.describe_repositories(repositoryNames=[repository])["repositories"][0]
+        assert described["imageTagMutability"] == "IMMUTABLE"
+        assert described["imageScanningConfiguration"] == {"scanOnPush": True}
+        digests = {image["imageDigest"] for image in ecr.list_images(repositoryName=repository)["imageIds"]}
+        assert reference.split("@", 1)[1] in digests, (repository, digests)
+
+
 def test_task_root_holds_no_test_or_dev_packages(local_stack, docker):
     for repository, reference in local_stack.images.items():
         listing = docker.containers.run(

@@ -199,7 +199,7 @@ class ContainerLauncher:
 
     The image's own entrypoint (/lambda-entrypoint.sh of the AWS base image or the stand-in) starts
     awslambdaric, which reaches the runtime's Runtime API on loopback through the host network. The
-    container gets the function's memory as its limit and a CPU quota in proportion to it; it is
+    container gets the function's memory as its limit and a CPU share in proportion to it; it is
     labelled with the runtime's id and removed when the instance ends.
     """
 
@@ -208,19 +208,15 @@ class ContainerLauncher:
 
         self._client = docker.DockerClient(base_url=docker_host, timeout=60, max_pool_size=128)
         self.runtime_id = runtime_id
-        self._pulled: set[str] = set()
 
     def _ensure_image(self, reference: str) -> None:
-        """Pull the image from its registry when the engine does not hold it yet (Lambda's cache)."""
+        """Pull the image from its registry when the engine does not hold it (yet, or any more)."""
         import docker.errors
 
-        if reference in self._pulled:
-            return
         try:
             self._client.images.get(reference)
         except docker.errors.ImageNotFound:
             self._client.images.pull(reference)
-        self._pulled.add(reference)
 
     def _run(self, spec: FunctionSpec, environment: dict[str, str]):
         self._ensure_image(spec.image_uri)

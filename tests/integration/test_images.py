@@ -84,3 +84,14 @@ def test_memory_size_is_the_containers_limit(local_stack, docker, lambda_client,
     assert payload["errorType"] == "Runtime.ExitError", payload  # killed by the kernel's OOM killer
     _, payload = invoke(lambda_client, name, {"action": "allocate", "mb": 16})
     assert payload == {"allocated_mb": 16}  # a new instance takes over
+
+
+def test_an_image_the_engine_lacks_is_pulled_from_the_registry(
+    local_stack, docker, lambda_client, make_function
+):
+    reference = local_stack.images["fixtures/probe"]
+    docker.images.remove(reference)  # only this name: the image's layers stay, the registry has it
+    name = make_function()
+    _, payload = invoke(lambda_client, name, {"action": "echo", "value": "pulled"})
+    assert payload["echo"] == "pulled"
+    assert docker.images.get(reference).id

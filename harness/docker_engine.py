@@ -36,6 +36,7 @@ class Engine:
 
     host: str
     process: processes.ManagedProcess | None = None
+    exec_root: Path | None = None
 
     @property
     def environment(self) -> dict[str, str]:
@@ -52,6 +53,9 @@ class Engine:
         if self.process is not None:
             processes.stop(self.process, timeout_s=20)
             say(f"stopped the Docker engine (pid {self.process.pid})")
+        if self.exec_root is not None and (self.exec_root / "netns" / "default").exists():
+            # dockerd leaves its bind mount of the host network namespace behind.
+            subprocess.run(["umount", str(self.exec_root / "netns" / "default")], capture_output=True)
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,10 @@ class OwnEngineLayout:
         # Unix socket paths are limited to 108 bytes; the checkout path may be long.
         digest = hashlib.sha256(str(self.state_dir.resolve()).encode()).hexdigest()[:10]
         return Path("/run") / f"harness-docker-{digest}"
+
+    @property
+    def exec_root(self) -> Path:
+        return self.run_dir / "exec"
 
     @property
     def socket(self) -> Path:
@@ -155,7 +163,7 @@ def start_own_engine(state_dir: Path) -> Engine:
         "--ip-masq=false",
         "--host-gateway-ip=127.0.0.1",
         f"--data-root={layout.data_root}",
-        f"--exec-root={layout.run_dir / 'exec'}",
+        f"--exec-root={layout.exec_root}",
         f"--pidfile={layout.pidfile}",
         f"--host={layout.host}",
     ]
@@ -166,7 +174,7 @@ def start_own_engine(state_dir: Path) -> Engine:
             raise EngineUnavailable(f"dockerd exited during startup. Its log:\n{process.log_tail()}")
         if layout.socket.exists() and engine_responds(layout.host):
             say(f"started a bridge-less Docker engine (pid {process.pid}) at {layout.host}")
-            return Engine(layout.host, process)
+            return Engine(layout.host, process, layout.exec_root)
         time.sleep(0.1)
     processes.stop(process)
     raise EngineUnavailable(f"dockerd not ready after {ENGINE_STARTUP_TIMEOUT_S}s:\n{process.log_tail()}")

@@ -1,12 +1,14 @@
 # make e2e   the end-to-end suites on a fresh local stack (creates the venv when missing)
 # make test  everything CI runs: lint, unit, then the integration and e2e suites on one local stack
 # make up / make down   leave a local stack running to work against, then stop it
+# make images  build every function image; make push  push them to the running stack's ECR
+#   (e2e, test and up run the functions as images when Docker can run here; MODE=process overrides)
 
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv lint unit integration e2e test up down status bench clean
+.PHONY: venv lint unit integration e2e test test-suites up down status bench clean images push
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -26,14 +28,24 @@ unit: venv
 integration: venv
 	$(PYTHON) -m pytest tests/integration
 
-e2e: venv
-	$(PYTHON) -m harness.cli e2e
+MODE_FLAG := $(if $(MODE),--mode $(MODE),)
 
-test: lint unit
-	$(PYTHON) -m harness.cli test
+e2e: venv
+	$(PYTHON) -m harness.cli e2e $(MODE_FLAG)
+
+images: venv
+	$(PYTHON) -m harness.cli images
+
+push: venv
+	$(PYTHON) -m harness.cli push $(if $(AWS),--aws,)
+
+test: lint unit test-suites
+
+test-suites: venv
+	$(PYTHON) -m harness.cli test $(MODE_FLAG)
 
 up: venv
-	$(PYTHON) -m harness.cli up
+	$(PYTHON) -m harness.cli up $(MODE_FLAG)
 
 down: venv
 	$(PYTHON) -m harness.cli down
@@ -45,6 +57,7 @@ bench: venv
 	$(PYTHON) -m bench.harness_bench
 	$(PYTHON) -m bench.feeds_bench
 	$(PYTHON) -m bench.orders_bench
+	$(PYTHON) -m bench.images_bench
 
 clean:
 	rm -rf .harness $(VENV)

@@ -91,7 +91,10 @@ def main() -> None:
 
     started = time.monotonic()
     e2e = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "e2e"], cwd=paths.root, capture_output=True, text=True
+        [sys.executable, "-m", "harness.cli", "e2e", "--mode", "process"],
+        cwd=paths.root,
+        capture_output=True,
+        text=True,
     )
     e2e_wall = time.monotonic() - started
     if e2e.returncode != 0:

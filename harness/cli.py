@@ -10,6 +10,12 @@ harness seed FILE load a catalog JSON file (e.g. seed/catalog.json) into the cat
 harness down      stop what `harness up` started
 harness e2e       up on free ports, deploy, run tests/e2e, stop everything
 harness test      the same for the integration and e2e suites, each on freshly reset state
+harness images    build every function image (Docker engine started and stopped when needed)
+harness push      push them to the running stack's ECR (or --aws: the account's ECR)
+harness emulator-image   build the MiniStack image compose.yaml and `pytest --emulator container` run
+
+up, e2e and test take --mode image|process: image runs every function as its container image
+(default when a Docker engine is reachable or can be started here), process as host processes.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from harness import aws, processes, seed, stack, users
+from harness import aws, docker_build, docker_engine, images, processes, seed, stack, users
+from harness.image_mode import MODES, ImageMode, default_mode, describe
 from harness.paths import Paths
 from harness.session import Session, say
 
@@ -41,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     up = commands.add_parser("up", help="start the stack and leave it running")
     up.add_argument("--port", type=int, default=DEFAULT_EMULATOR_PORT, help="emulator port (default 4566)")
     up.add_argument("--runtime-port", type=int, default=DEFAULT_RUNTIME_PORT, help="function runtime port")
+    up.add_argument("--mode", choices=MODES, help="image or process (default: image when Docker can run)")
     commands.add_parser("deploy", help="deploy template.yaml into the running stack")
     commands.add_parser("status", help="show what is running")
     logs = commands.add_parser("logs", help="show a function's log lines")
@@ -57,7 +65,14 @@ def main(argv: list[str] | None = None) -> int:
         ("test", "run the integration and e2e suites"),
     ):
         command = commands.add_parser(name, help=help_text)
+        command.add_argument(
+            "--mode", choices=MODES, help="image or process (default: image when Docker can run)"
+        )
         command.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    commands.add_parser("images", help="build every function image")
+    push = commands.add_parser("push", help="push the function images to ECR")
+    push.add_argument("--aws", action="store_true", help="the account's ECR (default credentials chain)")
+    commands.add_parser("emulator-image", help="build the MiniStack container image")
     args = parser.parse_args(argv)
     paths = Paths.discover()
     handler = {
@@ -69,12 +84,15 @@ def main(argv: list[str] | None = None) -> int:
         "token": _token,
         "seed": _seed,
         "down": _down,
-        "e2e": lambda p, a: _run_suites(p, ["e2e"], a.pytest_args),
-        "test": lambda p, a: _run_suites(p, ["integration", "e2e"], a.pytest_args),
+        "e2e": lambda p, a: _run_suites(p, ["e2e"], a.pytest_args, a.mode or default_mode(p)),
+        "test": lambda p, a: _run_suites(p, ["integration", "e2e"], a.pytest_args, a.mode or default_mode(p)),
+        "images": _images,
+        "push": _push,
+        "emulator-image": _emulator_image,
     }[args.command]
     try:
         return handler(paths, args)
-    except processes.StartupError as error:
+    except (processes.StartupError, docker_engine.EngineUnavailable, docker_build.ImageBuildError) as error:
         print(f"harness: {error}", file=sys.stderr)
         return 1
 
@@ -97,17 +115,33 @@ def _running_session(paths: Paths) -> dict:
 def _up(paths: Paths, args) -> int:
     if paths.session_file.exists():
         raise SystemExit("harness: a stack is already up (see `harness status`); `harness down` first")
-    session = Session(paths, emulator_port=args.port, runtime_port=args.runtime_port).start()
+    mode = args.mode or default_mode(paths)
+    describe(mode)
+    image_mode = ImageMode(paths).prepare() if mode == "image" else None
     try:
-        result = stack.deploy(paths, session.endpoint_url, session.runtime_url)
-        outputs_file = stack.write_outputs(paths, result, session.endpoint_url, session.runtime_url)
+        session = Session(
+            paths,
+            emulator_port=args.port,
+            runtime_port=args.runtime_port,
+            docker_host=image_mode.docker_host if image_mode else None,
+        ).start()
+    except BaseException:
+        if image_mode:
+            image_mode.stop()
+        raise
+    try:
+        result, outputs_file = _deploy_into(paths, session.endpoint_url, session.runtime_url, image_mode)
     except BaseException:
         session.stop()
+        if image_mode:
+            image_mode.stop()
         raise
+    engine_process = [image_mode.engine.process] if image_mode and image_mode.engine.process else []
     processes.save(
-        session.processes(),
+        # The engine last: `harness down` stops the runtime (and its containers) before it.
+        [*session.processes(), *engine_process],
         paths.session_file,
-        {"endpointUrl": session.endpoint_url, "runtimeUrl": session.runtime_url},
+        {"endpointUrl": session.endpoint_url, "runtimeUrl": session.runtime_url, "mode": mode},
     )
     print(f"\nAPI URL            {result.outputs.get('ApiUrl', '(no ApiUrl output)')}")
     print(f"Emulator endpoint  {session.endpoint_url}   (region {aws.REGION}, any credentials)")
@@ -119,9 +153,22 @@ def _up(paths: Paths, args) -> int:
 
 def _deploy(paths: Paths, args) -> int:
     details = _running_session(paths)
-    result = stack.deploy(paths, details["endpointUrl"], details["runtimeUrl"])
-    stack.write_outputs(paths, result, details["endpointUrl"], details["runtimeUrl"])
+    # The engine `harness up` started is still running: prepare() finds it and rebuilds from cache.
+    image_mode = ImageMode(paths).prepare() if details.get("mode") == "image" else None
+    _deploy_into(paths, details["endpointUrl"], details["runtimeUrl"], image_mode)
     return 0
+
+
+def _deploy_into(paths: Paths, endpoint_url: str, runtime_url: str, image_mode: ImageMode | None):
+    """Deploy the stack (image mode: push the images into the emulator's ECR first); write outputs."""
+    references = image_mode.publish(endpoint_url) if image_mode else None
+    result = stack.deploy(
+        paths,
+        endpoint_url,
+        runtime_url,
+        image_references=image_mode.template_references(references) if image_mode else None,
+    )
+    return result, stack.write_outputs(paths, result, endpoint_url, runtime_url, images=references)
 
 
 def _reset(paths: Paths, args) -> int:
@@ -214,45 +261,102 @@ def _down(paths: Paths, args) -> int:
 # --- a run: start, deploy, test, stop -------------------------------------------------------------
 
 
-def _run_suites(paths: Paths, suites: list[str], pytest_args: list[str]) -> int:
+def _run_suites(paths: Paths, suites: list[str], pytest_args: list[str], mode: str) -> int:
     """Each suite on freshly reset state against one stack; everything stops, whatever happens."""
     started = time.monotonic()
     signal.signal(signal.SIGTERM, _interrupt)
     results: dict[str, int] = {}
-    session = Session(paths)
+    describe(mode)
+    image_mode = ImageMode(paths) if mode == "image" else None
+    session: Session | None = None
     launched: list[processes.ManagedProcess] = []
     try:
+        if image_mode:
+            image_mode.prepare()
+        session = Session(paths, docker_host=image_mode.docker_host if image_mode else None)
         session.start()
         launched = session.processes()
         for suite in suites:
             if results:
                 _reset_state(session.endpoint_url, session.runtime_url)
-            deployed = stack.deploy(paths, session.endpoint_url, session.runtime_url)
-            stack.write_outputs(paths, deployed, session.endpoint_url, session.runtime_url)
-            say(f"running tests/{suite}")
-            results[suite] = _pytest(paths, suite, pytest_args)
+            _deploy_into(paths, session.endpoint_url, session.runtime_url, image_mode)
+            say(f"running tests/{suite} ({mode} mode)")
+            results[suite] = _pytest(paths, suite, pytest_args, mode)
     except KeyboardInterrupt:
         say("interrupted")
         results.setdefault("interrupted", 130)
     finally:
-        session.stop()
+        if session is not None:
+            session.stop()
+        if image_mode:
+            launched += [image_mode.engine.process] if image_mode.engine and image_mode.engine.process else []
+            image_mode.stop()
     left = [p.name for p in launched if p.running()]
     summary = ", ".join(
         f"{suite} {'passed' if code == 0 else f'FAILED ({code})'}" for suite, code in results.items()
     )
     say(
-        f"{summary or 'nothing ran'}; {time.monotonic() - started:.1f}s wall; stack stopped"
+        f"{summary or 'nothing ran'} ({mode} mode); {time.monotonic() - started:.1f}s wall; stack stopped"
         + (f"; STILL RUNNING: {left}" if left else "")
     )
     return max(results.values(), default=1)
+
+
+# --- images: build and push ------------------------------------------------------------------------
+
+
+def _images(paths: Paths, args) -> int:
+    image_mode = ImageMode(paths)
+    try:
+        image_mode.prepare()
+        for image in image_mode.images:
+            print(image.local_reference(image_mode.tag))
+    finally:
+        image_mode.stop()
+    return 0
+
+
+def _push(paths: Paths, args) -> int:
+    """Build (from cache) and push: to the running stack's emulator ECR, or with --aws to the account's."""
+    endpoint_url = None if args.aws else _running_session(paths)["endpointUrl"]
+    image_mode = ImageMode(paths)
+    try:
+        image_mode.prepare()
+        if endpoint_url is None:
+            ecr = aws.client("ecr", None)
+            registry = images.registry_login(image_mode.engine, ecr)
+            references = images.push_images(
+                image_mode.engine, ecr, registry, image_mode.images, image_mode.tag
+            )
+        else:
+            references = image_mode.publish(endpoint_url)
+    finally:
+        image_mode.stop()
+    for reference in references.values():
+        print(reference)
+    return 0
+
+
+def _emulator_image(paths: Paths, args) -> int:
+    from harness.emulator.container import COMPOSE_TAG, emulator_image
+
+    engine = docker_engine.ensure_engine(paths.engine_state)
+    try:
+        reference = emulator_image(paths, engine)
+        engine.client().images.get(reference).tag(COMPOSE_TAG)
+    finally:
+        engine.stop()
+    print(f"{reference}\n{COMPOSE_TAG}")
+    return 0
 
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _pytest(paths: Paths, suite: str, pytest_args: list[str]) -> int:
-    env = {**os.environ, "HARNESS_OUTPUTS": str(paths.outputs)}
+def _pytest(paths: Paths, suite: str, pytest_args: list[str], mode: str) -> int:
+    # HARNESS_MODE: stacks the suites start themselves (the CLI tests) run in the suite's mode too.
+    env = {**os.environ, "HARNESS_OUTPUTS": str(paths.outputs), "HARNESS_MODE": mode}
     command = [sys.executable, "-m", "pytest", f"tests/{suite}", *pytest_args]
     return subprocess.run(command, cwd=paths.root, env=env).returncode
 

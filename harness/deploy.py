@@ -77,6 +77,19 @@ def package(template: dict, template_dir: Path, s3, bucket: str) -> dict:
     return packaged
 
 
+def with_image_uris(template: dict, references: dict[str, str]) -> dict:
+    """Each image function's ``ImageUri`` set to its pushed digest reference (``sam package`` does the
+    same with ``--image-repositories``); ``references`` maps the function folder to the reference."""
+    packaged = copy.deepcopy(template)
+    for resource in packaged.get("Resources", {}).values():
+        if resource.get("Type") != _SERVERLESS_FUNCTION:
+            continue
+        function = ((resource.get("Metadata") or {}).get("DockerBuildArgs") or {}).get("FUNCTION")
+        if function in references:
+            resource.setdefault("Properties", {})["ImageUri"] = references[function]
+    return packaged
+
+
 def ensure_bucket(s3, bucket: str) -> None:
     try:
         s3.head_bucket(Bucket=bucket)

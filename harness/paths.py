@@ -33,6 +33,11 @@ class Paths:
         return self.root / ".harness" / "build"
 
     @property
+    def engine_state(self) -> Path:
+        """Where the harness's own Docker engine keeps images and build cache, shared by every run."""
+        return self.root / ".harness"
+
+    @property
     def template(self) -> Path:
         return self.root / "template.yaml"
 

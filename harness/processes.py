@@ -29,7 +29,7 @@ class ManagedProcess:
         try:
             waited, _ = os.waitpid(self.pid, os.WNOHANG)
         except ChildProcessError:  # not our child (started by an earlier `harness up`)
-            return _pid_alive(self.pid)
+            return pid_alive(self.pid)
         return waited == 0
 
     def log_tail(self, lines: int = 30) -> str:
@@ -39,7 +39,7 @@ class ManagedProcess:
             return "(no log)"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -26,14 +26,23 @@ class Session:
     emulator_port: int = 0
     runtime_port: int = 0
     disabled_patches: tuple[str, ...] = ()
+    docker_host: str | None = None  # image mode: the engine the runtime starts function containers on
+    emulator_engine: object | None = None  # a docker_engine.Engine: run the emulator as a container on it
     timings: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self):
         self.emulator_port = self.emulator_port or processes.free_port()
         self.runtime_port = self.runtime_port or processes.free_port()
-        self.emulator = MiniStackProcess(
-            self.emulator_port, self.paths.state, self.paths.emulator_settings, self.disabled_patches
-        )
+        if self.emulator_engine is not None:
+            from harness.emulator.container import MiniStackContainer
+
+            self.emulator = MiniStackContainer(
+                self.paths, self.emulator_engine, self.emulator_port, self.disabled_patches
+            )
+        else:
+            self.emulator = MiniStackProcess(
+                self.emulator_port, self.paths.state, self.paths.emulator_settings, self.disabled_patches
+            )
         self.runtime: processes.ManagedProcess | None = None
 
     @property
@@ -85,6 +94,8 @@ class Session:
         for root in self.paths.code_roots:
             argv += ["--code-root", str(root)]
         argv += ["--shared-code", str(self.paths.shared_code)]
+        if self.docker_host:
+            argv += ["--docker-host", self.docker_host]
         return argv
 
     def processes(self) -> list[processes.ManagedProcess]:

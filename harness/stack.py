@@ -17,6 +17,7 @@ from harness.deploy import (
     load_template,
     package,
     stack_functions,
+    with_image_uris,
 )
 from harness.paths import Paths
 from harness.runtime.packaging import requirements_dir
@@ -55,17 +56,24 @@ def deploy(
     template_path: Path | None = None,
     stack_name: str = STACK_NAME,
     parameters: dict[str, str] | None = None,
+    image_references: dict[str, str] | None = None,
 ) -> DeployResult:
+    """Deploy the template; ``image_references`` (image mode: function folder -> pushed digest
+    reference) become the functions' ImageUris, otherwise process mode builds the function packages."""
     started = time.monotonic()
     template_path = template_path or paths.template
-    say("building function packages (process mode)")
-    build_function_packages(paths)
+    if image_references is None:
+        say("building function packages (process mode)")
+        build_function_packages(paths)
     s3 = aws.client("s3", endpoint_url)
     ensure_bucket(s3, ARTIFACTS_BUCKET)
     template, adaptations = adapt_for_emulator(load_template(template_path))
     for note in adaptations:
         say(f"local adaptation: {note}")
     packaged = package(template, template_path.parent, s3, ARTIFACTS_BUCKET)
+    if image_references is not None:
+        say("packaging: ImageUri of each function -> its pushed image digest")
+        packaged = with_image_uris(packaged, image_references)
     say(f"deploying {template_path.name} as stack {stack_name}")
     cloudformation = aws.client("cloudformation", endpoint_url)
     outputs = deploy_stack(cloudformation, stack_name, packaged, parameters or {})
@@ -108,8 +116,17 @@ def provision(lambda_client, functions: dict[str, str], runtime_url: str) -> Non
         response.read()
 
 
-def write_outputs(paths: Paths, result: DeployResult, endpoint_url: str, runtime_url: str) -> Path:
+def write_outputs(
+    paths: Paths,
+    result: DeployResult,
+    endpoint_url: str,
+    runtime_url: str,
+    images: dict[str, str] | None = None,
+) -> Path:
+    """The outputs file the suites read; ``images`` (image mode) maps repository -> digest reference."""
     document = {
+        "mode": "image" if images is not None else "process",
+        "images": images or {},
         "stackName": result.stack_name,
         "region": aws.REGION,
         "endpointUrl": endpoint_url,

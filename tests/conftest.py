@@ -11,12 +11,15 @@ import os
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
-from harness import aws, stack
+from harness import aws, docker_engine, stack
+from harness.deploy import stack_functions
 from harness.paths import Paths
 from harness.session import Session
 
@@ -27,9 +30,11 @@ class LocalStack:
     runtime_url: str
     outputs: dict[str, str]
     functions: dict[str, str]
+    mode: str = "process"
+    images: dict[str, str] = field(default_factory=dict)  # image mode: repository -> digest reference
 
     def client(self, service: str, **config):
-        return aws.client(service, self.endpoint_url, **config)
+        return aws.client(service, self.endpoint_url or None, **config)
 
     def runtime_stats(self) -> dict:
         with urllib.request.urlopen(self.runtime_url + "/stats", timeout=5) as response:
@@ -39,22 +44,71 @@ class LocalStack:
     def from_outputs_file(cls, path: Path) -> LocalStack:
         document = json.loads(path.read_text())
         return cls(
-            document["endpointUrl"], document["runtimeUrl"], document["outputs"], document["functions"]
+            document["endpointUrl"],
+            document["runtimeUrl"],
+            document["outputs"],
+            document["functions"],
+            document.get("mode", "process"),
+            document.get("images", {}),
         )
 
 
+EMULATORS = ("process", "container", "url", "aws")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--emulator",
+        choices=EMULATORS,
+        default=os.environ.get("HARNESS_EMULATOR", "process"),
+        help="process: MiniStack as a local process (default); container: MiniStack in a container "
+        "(testcontainers); url: a stack already deployed at --emulator-url; aws: the deployed stack "
+        "in the AWS account of the default credentials (read-only smoke tests only)",
+    )
+    parser.addoption("--emulator-url", default=os.environ.get("HARNESS_EMULATOR_URL"))
+
+
 @pytest.fixture(scope="session")
-def local_stack() -> LocalStack:
+def local_stack(request) -> LocalStack:
     outputs_file = os.environ.get("HARNESS_OUTPUTS")
     if outputs_file:
         yield LocalStack.from_outputs_file(Path(outputs_file))
         return
+    emulator = request.config.getoption("--emulator")
+    if emulator in ("url", "aws"):
+        yield deployed_stack(emulator, request.config.getoption("--emulator-url"))
+        return
     paths = Paths.discover()
-    with Session(paths) as session:
-        result = stack.deploy(paths, session.endpoint_url, session.runtime_url)
-        yield LocalStack.from_outputs_file(
-            stack.write_outputs(paths, result, session.endpoint_url, session.runtime_url)
-        )
+    engine = docker_engine.ensure_engine(paths.engine_state) if emulator == "container" else None
+    try:
+        with Session(paths, emulator_engine=engine) as session:
+            result = stack.deploy(paths, session.endpoint_url, session.runtime_url)
+            yield LocalStack.from_outputs_file(
+                stack.write_outputs(paths, result, session.endpoint_url, session.runtime_url)
+            )
+    finally:
+        if engine is not None:
+            engine.stop()
+
+
+def deployed_stack(emulator: str, endpoint_url: str | None) -> LocalStack:
+    """The outputs of a stack someone else deployed (at ``endpoint_url``, or in the AWS account)."""
+    if emulator == "url" and not endpoint_url:
+        pytest.skip("--emulator url needs --emulator-url (or HARNESS_EMULATOR_URL)")
+    if emulator == "aws":
+        endpoint_url = None
+        if boto3.Session().get_credentials() is None:
+            pytest.skip("no AWS credentials: the real-account smoke tests need the default credential chain")
+    cloudformation = aws.client("cloudformation", endpoint_url)
+    try:
+        described = cloudformation.describe_stacks(StackName=stack.STACK_NAME)["Stacks"][0]
+    except ClientError as error:
+        pytest.skip(f"no deployed stack {stack.STACK_NAME}: {error}")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    if endpoint_url:
+        outputs = {key: stack.local_url(value, endpoint_url) for key, value in outputs.items()}
+    functions = stack_functions(cloudformation, stack.STACK_NAME)
+    return LocalStack(endpoint_url or "", "", outputs, functions, mode="deployed")
 
 
 def wait_for(

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from aiohttp import web
 
 from harness import aws
 from harness.runtime.catalog import CodeLocator, FunctionCatalog
-from harness.runtime.launchers import ProcessLauncher
+from harness.runtime.launchers import ContainerLauncher, ProcessLauncher
 from harness.runtime.metrics import MetricsRecorder
 from harness.runtime.pool import InstancePool, PlatformSettings
 from harness.runtime.server import RuntimeApiPorts, build_app
@@ -29,15 +30,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--log-dir", type=Path, required=True)
     parser.add_argument("--runtime-requirements", type=Path, required=True)
     parser.add_argument("--max-concurrency", type=int, default=64)
+    parser.add_argument(
+        "--docker-host",
+        help="image mode: run each instance as a container of the function's image on this engine",
+    )
     return parser.parse_args(argv)
 
 
 async def serve(args: argparse.Namespace) -> None:
     environment = aws.client_environment(args.endpoint_url)
     metrics = MetricsRecorder(aws.client("cloudwatch", args.endpoint_url))
-    launcher = ProcessLauncher(
-        CodeLocator(args.code_root, args.shared_code), args.build_dir, args.runtime_requirements
-    )
+    if args.docker_host:
+        launcher = ContainerLauncher(args.docker_host, runtime_id=f"{os.getpid()}-{args.port}")
+    else:
+        launcher = ProcessLauncher(
+            CodeLocator(args.code_root, args.shared_code), args.build_dir, args.runtime_requirements
+        )
     settings = PlatformSettings(
         aws_environment=environment,
         log_dir=args.log_dir,
@@ -58,6 +66,8 @@ async def serve(args: argparse.Namespace) -> None:
     logging.getLogger("harness.runtime").info("function runtime listening on 127.0.0.1:%d", args.port)
     await stop.wait()
     await pool.shutdown()
+    if isinstance(launcher, ContainerLauncher):
+        await asyncio.to_thread(launcher.remove_all)
     flusher.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await flusher

@@ -135,6 +135,8 @@ class InstancePool:
             outcome = error_outcome(
                 "Sandbox.Timedout", f"RequestId: {invocation.request_id} Error: {message}"
             )
+        if instance.alive:
+            await instance.process.output_flushed()
         outcome = replace(outcome, log=instance.read_new_log())
         if instance.alive:
             self._idle[spec.key].append(instance)
@@ -181,6 +183,7 @@ class InstancePool:
         except InitFailed as failure:
             instance.kill()
             raise InitFailed(replace(failure.outcome, log=instance.read_new_log())) from None
+        await asyncio.to_thread(instance.process.initialized)
         return instance
 
     async def _watch(self, instance: Instance) -> None:

@@ -10,6 +10,7 @@ import pytest
 from harness import aws
 
 FIXTURE_IMAGE = f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/fixtures/{{name}}:local"
+FIXTURE_REPOSITORY = "fixtures/{name}"
 ROLE = f"arn:aws:iam::{aws.ACCOUNT_ID}:role/fixture"
 
 
@@ -19,17 +20,23 @@ def lambda_client(local_stack):
 
 
 @pytest.fixture
-def make_function(lambda_client):
-    """``make_function(code="probe", Timeout=2, ...)`` -> a new function's name; deleted afterwards."""
+def make_function(lambda_client, local_stack):
+    """``make_function(code="probe", Timeout=2, ...)`` -> a new function's name; deleted afterwards.
+
+    In image mode the function's ImageUri is the fixture image pushed to the emulator's ECR.
+    """
     created = []
 
     def create(code: str = "probe", **config) -> str:
         name = f"{code}-{uuid.uuid4().hex[:8]}"
+        image_uri = local_stack.images.get(FIXTURE_REPOSITORY.format(name=code)) or FIXTURE_IMAGE.format(
+            name=code
+        )
         lambda_client.create_function(
             FunctionName=name,
             PackageType="Image",
             Role=ROLE,
-            Code={"ImageUri": FIXTURE_IMAGE.format(name=code)},
+            Code={"ImageUri": image_uri},
             ImageConfig={"Command": ["app.handler"]},
             **{"Timeout": 3, **config},
         )

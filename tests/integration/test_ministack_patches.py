@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from harness import aws
+from harness import aws, stack
 from harness.paths import Paths
 from harness.session import Session
 from tests.conftest import wait_for
@@ -22,7 +22,9 @@ def emulator_without():
     sessions = []
 
     def start(patch: str) -> str:
-        session = Session(Paths.discover(), disabled_patches=(patch,)).start()
+        paths = Paths.discover()
+        stack.build_function_packages(paths)  # process mode's packages, also when the suite runs on images
+        session = Session(paths, disabled_patches=(patch,)).start()
         sessions.append(session)
         return session.endpoint_url
 

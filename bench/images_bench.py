@@ -1,0 +1,163 @@
+"""Image benchmarks -> bench/results/images.json (`make bench`, or `python -m bench.images_bench`).
+
+- standin_base_build_s: the offline stand-in base from nothing (mmdebstrap + import + its layer), when
+  the AWS base image cannot be pulled.
+- build_cold_s: every function image (template functions and test fixtures) with an empty build cache,
+  base image already present; build_warm_s: the same again, nothing changed.
+- function_layer_mb_max: the largest function's own layers (image size minus its base image);
+  image_mb_max: the largest whole image.
+- container_cold_start_ms: first Invoke of a new function in image mode (docker run, entrypoint,
+  awslambdaric, import, answer), median of 5; invoke_warm_image_p50_ms against invoke_warm_process_p50_ms:
+  sequential boto3 Invokes of a warm function through the emulator and runtime, each mode.
+- e2e_image_wall_s: `harness e2e --mode image` with a warm build cache, wall clock.
+- ci_total_s: the last `bash .ci/run` (pass ``--ci-total-s N``; otherwise the previous figure is kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import uuid
+
+from bench.common import RESULTS, median, write
+from harness import aws, base_image, docker_engine, images
+from harness.image_mode import ImageMode
+from harness.paths import Paths
+from harness.session import Session
+
+WARM_INVOKES = 300
+COLD_STARTS = 5
+
+
+def create_probe(lambda_client, image_uri: str) -> str:
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    lambda_client.create_function(
+        FunctionName=name,
+        PackageType="Image",
+        Role=f"arn:aws:iam::{aws.ACCOUNT_ID}:role/bench",
+        Code={"ImageUri": image_uri},
+        ImageConfig={"Command": ["app.handler"]},
+        Timeout=10,
+    )
+    return name
+
+
+def timed_invoke(lambda_client, name: str) -> float:
+    started = time.perf_counter()
+    response = lambda_client.invoke(FunctionName=name, Payload=b'{"action": "echo", "value": 1}')
+    response["Payload"].read()
+    assert "FunctionError" not in response, response
+    return (time.perf_counter() - started) * 1000
+
+
+def standin_build_s(paths: Paths, engine: docker_engine.Engine) -> float | None:
+    """Seconds to build the stand-in base from nothing (mmdebstrap, import, layer); None when the AWS
+    base image is used."""
+    client = engine.client()
+    if base_image.present(client, base_image.requested_base_image()):
+        return None
+    standin = f"{base_image.STANDIN_REPOSITORY}:{base_image.standin_version(paths)}"
+    for reference in (standin, base_image.DEBIAN_ROOTFS_IMAGE):
+        if base_image.present(client, reference):
+            client.images.remove(reference, force=True)
+    started = time.monotonic()
+    base_image.build_standin(paths, engine, standin)
+    return time.monotonic() - started
+
+
+def build_times(paths: Paths, engine: docker_engine.Engine) -> tuple[float, float, float, float]:
+    """(cold s, warm s, largest function layer MB, largest image MB): build cache and images removed first."""
+    project = images.project_images(paths)
+    tag = images.revision_tag(paths.root)
+    base = base_image.resolve_base_image(paths, engine)
+    client = engine.client()
+    for image in project:
+        for found in client.images.list(name=image.repository):
+            client.images.remove(found.id, force=True)
+    client.api.prune_builds()
+    started = time.monotonic()
+    images.build_images(paths, engine, project, tag)
+    cold = time.monotonic() - started
+    started = time.monotonic()
+    images.build_images(paths, engine, project, tag)
+    warm = time.monotonic() - started
+    base_size = client.images.get(base).attrs["Size"]
+    sizes = [client.images.get(image.local_reference(tag)).attrs["Size"] for image in project]
+    return cold, warm, (max(sizes) - base_size) / 1e6, max(sizes) / 1e6
+
+
+def invoke_figures(paths: Paths, image_mode: ImageMode | None) -> tuple[float, float]:
+    """(cold start median ms, warm p50 ms) of the probe fixture in one mode."""
+    with Session(paths, docker_host=image_mode.docker_host if image_mode else None) as session:
+        if image_mode:
+            probe = image_mode.publish(session.endpoint_url)[f"{images.FIXTURE_REPOSITORY_PREFIX}/probe"]
+        else:
+            probe = f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/fixtures/probe:local"
+        lambda_client = aws.client("lambda", session.endpoint_url)
+        cold = [timed_invoke(lambda_client, create_probe(lambda_client, probe)) for _ in range(COLD_STARTS)]
+        name = create_probe(lambda_client, probe)
+        timed_invoke(lambda_client, name)
+        warm = [timed_invoke(lambda_client, name) for _ in range(WARM_INVOKES)]
+    return median(cold), median(warm)
+
+
+def previous_ci_total_s() -> float | None:
+    path = RESULTS / "images.json"
+    return json.loads(path.read_text()).get("ci_total_s") if path.exists() else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ci-total-s", type=float, help="wall time of the last `bash .ci/run`")
+    args = parser.parse_args()
+    paths = Paths.discover()
+    image_mode = ImageMode(paths)
+    image_mode.engine = docker_engine.ensure_engine(paths.engine_state)
+    try:
+        standin_s = standin_build_s(paths, image_mode.engine)
+        build_cold, build_warm, layer_mb, image_mb = build_times(paths, image_mode.engine)
+        cold_image, warm_image = invoke_figures(paths, image_mode)
+    finally:
+        image_mode.stop()
+    _, warm_process = invoke_figures(paths, None)
+    started = time.monotonic()
+    e2e = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "e2e", "--mode", "image"],
+        cwd=paths.root,
+        capture_output=True,
+        text=True,
+    )
+    e2e_wall = time.monotonic() - started
+    if e2e.returncode != 0:
+        raise SystemExit(f"harness e2e failed:\n{e2e.stdout[-3000:]}\n{e2e.stderr[-3000:]}")
+    write(
+        "images",
+        {
+            "build_cold_s": round(build_cold, 2),
+            "build_warm_s": round(build_warm, 2),
+            "standin_base_build_s": round(standin_s, 1) if standin_s is not None else None,
+            "function_layer_mb_max": round(layer_mb, 3),
+            "image_mb_max": round(image_mb, 1),
+            "container_cold_start_ms": round(cold_image, 1),
+            "invoke_warm_image_p50_ms": round(warm_image, 2),
+            "invoke_warm_process_p50_ms": round(warm_process, 2),
+            "e2e_image_wall_s": round(e2e_wall, 2),
+            "ci_total_s": args.ci_total_s if args.ci_total_s is not None else previous_ci_total_s(),
+        },
+        notes=(
+            f"{len(images.project_images(paths))} images on {base_image.requested_base_image()} or, "
+            "where it cannot be pulled, the Debian stand-in (announced in the build output); cold build "
+            "with the base present and the build cache pruned; cold start median of "
+            f"{COLD_STARTS} first Invokes; warm p50 of {WARM_INVOKES} sequential Invokes per mode (image "
+            "mode waits a few ms for the container's output to settle before replying); e2e image mode "
+            "with a warm build cache; ci_total_s from `bash .ci/run` on this machine (shared with other "
+            "test runs: load varies)."
+        ),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""MiniStack as a container started by testcontainers (the emulator option ``container``).
+
+No MiniStack image can be pulled on the project's machines, so the image is built locally from
+localstack/ministack.Dockerfile (the same pinned MiniStack and the harness's patches) on the Debian base
+the stand-in uses, with BuildKit and the CA bundle as a build secret. The container shares the host
+network (the engine has no bridge), listens on 127.0.0.1:<port> and hands every invocation to the
+function runtime on the host, exactly like the emulator process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+
+from harness import base_image, processes
+from harness.docker_build import build
+from harness.docker_engine import Engine
+from harness.emulator.ministack import HEALTH_PATH, STARTUP_TIMEOUT_S, read_env_file
+from harness.emulator.ministack_patches import DISABLE_ENV, RUNTIME_URL_ENV
+from harness.paths import Paths
+
+IMAGE_REPOSITORY = "order-platform/ministack"
+# The name compose.yaml runs (`harness emulator-image` tags the built image with it).
+COMPOSE_TAG = f"{IMAGE_REPOSITORY}:1.5.33"
+_IMAGE_INPUTS = (
+    "localstack/ministack.Dockerfile",
+    "constraints.txt",
+    "harness/emulator/ministack_patches.py",
+)
+
+
+def emulator_image(paths: Paths, engine: Engine) -> str:
+    """The MiniStack image (built once per change of its inputs)."""
+    digest = hashlib.sha256(b"".join((paths.root / name).read_bytes() for name in _IMAGE_INPUTS))
+    reference = f"{IMAGE_REPOSITORY}:1.5.33-{digest.hexdigest()[:12]}"
+    if base_image.present(engine.client(), reference):
+        return reference
+    if not base_image.present(engine.client(), base_image.DEBIAN_ROOTFS_IMAGE):
+        base_image.import_debian_rootfs(engine)
+    build_args = {"BASE_IMAGE": base_image.DEBIAN_ROOTFS_IMAGE}
+    build(engine, paths.root, "localstack/ministack.Dockerfile", reference, build_args, "building MiniStack")
+    return reference
+
+
+class MiniStackContainer:
+    """Same face as MiniStackProcess: ``start(runtime_url)``, ``endpoint_url``, ``stop()``."""
+
+    name = "ministack-container"
+
+    def __init__(self, paths: Paths, engine: Engine, port: int, disabled_patches: tuple[str, ...] = ()):
+        self.paths = paths
+        self.engine = engine
+        self.port = port
+        self.disabled_patches = disabled_patches
+        self.container = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, runtime_url: str) -> float:
+        # testcontainers reads the engine from DOCKER_HOST; its reaper image cannot be pulled here, and
+        # stop() removes the container itself.
+        os.environ.update({"DOCKER_HOST": self.engine.host, "TESTCONTAINERS_RYUK_DISABLED": "true"})
+        from testcontainers.core.container import DockerContainer
+
+        image = emulator_image(self.paths, self.engine)
+        started = time.monotonic()
+        container = DockerContainer(image).with_kwargs(network_mode="host")
+        settings = {
+            **read_env_file(self.paths.emulator_settings),
+            "GATEWAY_PORT": str(self.port),
+            RUNTIME_URL_ENV: runtime_url,
+            DISABLE_ENV: ",".join(self.disabled_patches),
+            "DOCKER_HOST": "unix:///nonexistent/harness-no-docker.sock",
+        }
+        for key, value in settings.items():
+            container = container.with_env(key, value)
+        self.container = container.start()
+        self._wait_healthy(started)
+        return time.monotonic() - started
+
+    def _wait_healthy(self, started: float) -> None:
+        deadline = started + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.endpoint_url + HEALTH_PATH, timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.1)
+        logs = b"".join(self.container.get_logs()).decode(errors="replace")[-3000:]
+        self.stop()
+        raise processes.StartupError(f"MiniStack container not healthy after {STARTUP_TIMEOUT_S}s:\n{logs}")
+
+    def stop(self) -> None:
+        if self.container is not None:
+            self.container.stop()  # stops and removes it
+            self.container = None
+
+    def reset(self) -> None:
+        request = urllib.request.Request(self.endpoint_url + "/_ministack/reset", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            json.loads(response.read() or b"{}")
+
+    def processes(self) -> list[processes.ManagedProcess]:
+        return []

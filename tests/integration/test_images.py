@@ -1,0 +1,97 @@
+"""Image mode: what the function images hold, and containers cleaned up after a failed init.
+
+Runs only when the suite runs on images (``harness test --mode image``); process mode skips it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import docker_engine
+from harness.images import REVISION_LABEL, SOURCE_LABEL
+from harness.paths import Paths
+from harness.runtime.launchers import FUNCTION_LABEL
+from tests.conftest import wait_for
+from tests.integration.conftest import invoke
+
+DEV_PACKAGES = ("pytest", "_pytest", "ruff", "hypothesis", "pip", "setuptools", "tests", "conftest.py")
+
+
+@pytest.fixture(scope="module")
+def docker(local_stack):
+    if local_stack.mode != "image":
+        pytest.skip("the stack runs functions as processes (image mode only)")
+    engine = docker_engine.find_engine(Paths.discover().engine_state)
+    assert engine is not None, "image mode without a reachable Docker engine"
+    return engine.client()
+
+
+def test_every_function_image_honours_the_lambda_contract(local_stack, docker):
+    assert any(repository.startswith("order-platform/") for repository in local_stack.images)
+    for repository, reference in local_stack.images.items():
+        image = docker.images.get(reference)
+        config = image.attrs["Config"]
+        assert config["Entrypoint"] == ["/lambda-entrypoint.sh"], repository
+        assert config["Cmd"] == ["app.handler"], repository
+        assert config["WorkingDir"] == "/var/task", repository
+        assert "LAMBDA_TASK_ROOT=/var/task" in config["Env"], repository
+        assert "LAMBDA_RUNTIME_DIR=/var/runtime" in config["Env"], repository
+        assert config["Labels"][SOURCE_LABEL].startswith("http"), repository
+        assert config["Labels"][REVISION_LABEL], repository
+        assert reference.split("@", 1)[1] in " ".join(image.attrs["RepoDigests"]), repository
+
+
+def test_every_image_is_in_the_emulators_ecr_with_immutable_tags_and_scan_on_push(local_stack, docker):
+    ecr = local_stack.client("ecr")
+    for repository, reference in local_stack.images.items():
+        described = ecr.describe_repositories(repositoryNames=[repository])["repositories"][0]
+        assert described["imageTagMutability"] == "IMMUTABLE"
+        assert described["imageScanningConfiguration"] == {"scanOnPush": True}
+        digests = {image["imageDigest"] for image in ecr.list_images(repositoryName=repository)["imageIds"]}
+        assert reference.split("@", 1)[1] in digests, (repository, digests)
+
+
+def test_task_root_holds_no_test_or_dev_packages(local_stack, docker):
+    for repository, reference in local_stack.images.items():
+        listing = docker.containers.run(
+            reference, entrypoint=["ls", "-1", "/var/task"], network_mode="host", remove=True
+        ).decode()
+        entries = set(listing.split())
+        assert "app.py" in entries, (repository, entries)
+        assert not {entry for entry in entries if entry.split("-")[0] in DEV_PACKAGES}, (repository, entries)
+
+
+def test_broken_import_reports_import_module_error_and_leaves_no_container(
+    local_stack, docker, lambda_client, make_function
+):
+    name = make_function("broken_import")
+    response, payload = invoke(lambda_client, name, {})
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "Runtime.ImportModuleError"
+    assert "module_that_does_not_exist" in payload["errorMessage"]
+
+    def containers_left():
+        return docker.containers.list(all=True, filters={"label": f"{FUNCTION_LABEL}={name}"})
+
+    wait_for(lambda: not containers_left(), what=f"the containers of {name} to be removed")
+
+
+def test_memory_size_is_the_containers_limit(local_stack, docker, lambda_client, make_function):
+    name = make_function(MemorySize=128)
+    _, payload = invoke(lambda_client, name, {"action": "allocate", "mb": 16})
+    assert payload == {"allocated_mb": 16}
+    _, payload = invoke(lambda_client, name, {"action": "allocate", "mb": 256})
+    assert payload["errorType"] == "Runtime.ExitError", payload  # killed by the kernel's OOM killer
+    _, payload = invoke(lambda_client, name, {"action": "allocate", "mb": 16})
+    assert payload == {"allocated_mb": 16}  # a new instance takes over
+
+
+def test_an_image_the_engine_lacks_is_pulled_from_the_registry(
+    local_stack, docker, lambda_client, make_function
+):
+    reference = local_stack.images["fixtures/probe"]
+    docker.images.remove(reference)  # only this name: the image's layers stay, the registry has it
+    name = make_function()
+    _, payload = invoke(lambda_client, name, {"action": "echo", "value": "pulled"})
+    assert payload["echo"] == "pulled"
+    assert docker.images.get(reference).id

@@ -1,5 +1,6 @@
 # make e2e   the end-to-end suites on a fresh local stack (creates the venv when missing)
-# make test  everything CI runs: lint, unit, then the integration and e2e suites on one local stack
+# make test  everything CI runs: lint, unit, images, the integration and e2e suites in image mode and
+#            in process mode, the e2e suite against the emulator as a container (MODE=process: no Docker)
 # make up / make down   leave a local stack running to work against, then stop it
 # make images  build every function image; make push  push them to the running stack's ECR
 #   (e2e, test and up run the functions as images when Docker can run here; MODE=process overrides)
@@ -8,7 +9,7 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv lint unit integration e2e test test-suites up down status bench clean images push
+.PHONY: venv lint unit integration e2e suites test up down status bench clean images push
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -39,10 +40,22 @@ images: venv
 push: venv
 	$(PYTHON) -m harness.cli push $(if $(AWS),--aws,)
 
-test: lint unit test-suites
-
-test-suites: venv
+# The integration and e2e suites in one mode (MODE=image|process; default: image when Docker can run).
+suites: venv
 	$(PYTHON) -m harness.cli test $(MODE_FLAG)
+
+# Everything CI runs. MODE=process runs the suites in process mode only (no Docker needed).
+test: lint unit
+ifeq ($(MODE),process)
+	$(PYTHON) -m harness.cli test --mode process
+else
+	$(PYTHON) -m harness.cli images
+	$(PYTHON) -m harness.cli test --mode image
+	$(PYTHON) -m harness.cli test --mode process
+	$(PYTHON) -m pytest -q --emulator container tests/e2e
+	@left="$$($(PYTHON) -m harness.docker_engine --leftovers)"; \
+	  if [ -n "$$left" ]; then echo "left running: $$left" >&2; exit 1; fi
+endif
 
 up: venv
 	$(PYTHON) -m harness.cli up $(MODE_FLAG)

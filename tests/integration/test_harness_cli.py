@@ -62,9 +62,9 @@ def assert_nothing_left(output: str) -> None:
 
 
 def test_failing_e2e_run_exits_non_zero_and_leaves_nothing_running(tmp_path):
-    completed = harness(
-        "e2e", "--", str(ROOT / "tests" / "fixtures" / "failing_check.py"), state_dir=tmp_path, check=False
-    )
+    # -k keeps the run to the fixture's test: the e2e suite itself is not what is under test here.
+    fixture = str(ROOT / "tests" / "fixtures" / "failing_check.py")
+    completed = harness("e2e", "--", fixture, "-k", "fails_on_purpose", state_dir=tmp_path, check=False)
     output = completed.stdout + completed.stderr
     assert completed.returncode == 1, output
     assert "failing on purpose" in output
@@ -83,6 +83,8 @@ def test_interrupted_e2e_run_stops_everything(tmp_path):
             "--",
             "-s",
             str(ROOT / "tests" / "fixtures" / "waiting_check.py"),
+            "-k",
+            "waits_to_be_interrupted",
         ],
         cwd=ROOT,
         env=env,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,3 +76,17 @@ def write(area: str, figures: dict, notes: str) -> Path:
     path.write_text(json.dumps({**figures, "machine": machine(), "notes": notes}, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
     return path
+
+
+def timed_e2e(paths, mode: str) -> float:
+    """Wall seconds of ``harness e2e --mode MODE``; exits with its output when it fails."""
+    started = time.monotonic()
+    e2e = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "e2e", "--mode", mode],
+        cwd=paths.root,
+        capture_output=True,
+        text=True,
+    )
+    if e2e.returncode != 0:
+        raise SystemExit(f"harness e2e failed:\n{e2e.stdout[-3000:]}\n{e2e.stderr[-3000:]}")
+    return time.monotonic() - started

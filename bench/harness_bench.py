@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from pathlib import Path
 
-from bench.common import create_fixture_function, median, percentile, rss_mb, write
+from bench.common import create_fixture_function, median, percentile, rss_mb, timed_e2e, write
 from harness import aws
 from harness.paths import Paths
 from harness.session import Session
@@ -89,16 +87,7 @@ def main() -> None:
             timed_invoke(lambda_client, warm_name)
             warm = [timed_invoke(lambda_client, warm_name) for _ in range(WARM_INVOKES)]
 
-    started = time.monotonic()
-    e2e = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "e2e", "--mode", "process"],
-        cwd=paths.root,
-        capture_output=True,
-        text=True,
-    )
-    e2e_wall = time.monotonic() - started
-    if e2e.returncode != 0:
-        raise SystemExit(f"harness e2e failed:\n{e2e.stdout[-3000:]}\n{e2e.stderr[-3000:]}")
+    e2e_wall = timed_e2e(paths, "process")
 
     write(
         "harness",

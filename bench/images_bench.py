@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 import uuid
 
-from bench.common import RESULTS, median, write
+from bench.common import RESULTS, median, timed_e2e, write
 from harness import aws, base_image, docker_engine, images
 from harness.image_mode import ImageMode
 from harness.paths import Paths
@@ -123,16 +121,7 @@ def main() -> None:
     finally:
         image_mode.stop()
     _, warm_process = invoke_figures(paths, None)
-    started = time.monotonic()
-    e2e = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "e2e", "--mode", "image"],
-        cwd=paths.root,
-        capture_output=True,
-        text=True,
-    )
-    e2e_wall = time.monotonic() - started
-    if e2e.returncode != 0:
-        raise SystemExit(f"harness e2e failed:\n{e2e.stdout[-3000:]}\n{e2e.stderr[-3000:]}")
+    e2e_wall = timed_e2e(paths, "image")
     write(
         "images",
         {

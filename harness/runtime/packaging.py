@@ -23,13 +23,19 @@ class PackagingError(Exception):
 
 
 def requirements_dir(requirements: Path, build_root: Path, kind: str) -> Path | None:
-    """Folder holding ``requirements`` installed (built on first use), or None when there are none."""
+    """Folder holding ``requirements`` installed (built on first use), or None when there are none.
+
+    A function's file (kind ``deps``) is its complete pinned list, installed with ``--no-deps`` as the
+    image build does: what the runtime folder already ships (boto3, botocore and their dependencies) is
+    never copied into the function's own packages. The runtime's file is resolved as usual.
+    """
     if not requirements.is_file():
         return None
     text = requirements.read_text()
     if not [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]:
         return None
-    digest = hashlib.sha256(f"{sys.version_info[:2]}\n{text}".encode()).hexdigest()[:16]
+    flags = ["--no-deps"] if kind == "deps" else []
+    digest = hashlib.sha256(f"{sys.version_info[:2]}\n{flags}\n{text}".encode()).hexdigest()[:16]
     target = build_root / kind / digest
     if (target / ".complete").exists():
         return target
@@ -37,11 +43,11 @@ def requirements_dir(requirements: Path, build_root: Path, kind: str) -> Path | 
     with open(target.parent / f".{digest}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (target / ".complete").exists():
-            _pip_install(requirements, target)
+            _pip_install(requirements, target, flags)
     return target
 
 
-def _pip_install(requirements: Path, target: Path) -> None:
+def _pip_install(requirements: Path, target: Path, flags: list[str]) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     command = [
         sys.executable,
@@ -51,6 +57,7 @@ def _pip_install(requirements: Path, target: Path) -> None:
         "--quiet",
         "--disable-pip-version-check",
         "--no-compile",
+        *flags,
         "--target",
         str(staging),
         "-r",

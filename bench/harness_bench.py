@@ -17,7 +17,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.common import create_fixture_function, median, percentile, rss_mb, timed_e2e, write
+from bench.common import create_fixture_function, median, percentile, rss_mb, timed_e2e, timed_invoke, write
 from harness import aws
 from harness.paths import Paths
 from harness.session import Session
@@ -45,14 +45,6 @@ class PeakMemory:
 
 def create_probe(lambda_client) -> str:
     return create_fixture_function(lambda_client, "probe", f"bench-{uuid.uuid4().hex[:8]}")
-
-
-def timed_invoke(lambda_client, name: str) -> float:
-    started = time.perf_counter()
-    response = lambda_client.invoke(FunctionName=name, Payload=b'{"action": "echo", "value": 1}')
-    response["Payload"].read()
-    assert "FunctionError" not in response, response
-    return (time.perf_counter() - started) * 1000
 
 
 def in_process_p50_ms(root: Path) -> float:

@@ -20,7 +20,7 @@ import json
 import time
 import uuid
 
-from bench.common import RESULTS, median, timed_e2e, write
+from bench.common import RESULTS, create_fixture_function, median, timed_e2e, timed_invoke, write
 from harness import aws, base_image, docker_engine, images
 from harness.image_mode import ImageMode
 from harness.paths import Paths
@@ -30,25 +30,9 @@ WARM_INVOKES = 300
 COLD_STARTS = 5
 
 
-def create_probe(lambda_client, image_uri: str) -> str:
+def create_probe(lambda_client, image_uri: str | None) -> str:
     name = f"bench-{uuid.uuid4().hex[:8]}"
-    lambda_client.create_function(
-        FunctionName=name,
-        PackageType="Image",
-        Role=f"arn:aws:iam::{aws.ACCOUNT_ID}:role/bench",
-        Code={"ImageUri": image_uri},
-        ImageConfig={"Command": ["app.handler"]},
-        Timeout=10,
-    )
-    return name
-
-
-def timed_invoke(lambda_client, name: str) -> float:
-    started = time.perf_counter()
-    response = lambda_client.invoke(FunctionName=name, Payload=b'{"action": "echo", "value": 1}')
-    response["Payload"].read()
-    assert "FunctionError" not in response, response
-    return (time.perf_counter() - started) * 1000
+    return create_fixture_function(lambda_client, "probe", name, image_uri=image_uri, Timeout=10)
 
 
 def standin_build_s(paths: Paths, engine: docker_engine.Engine) -> float | None:
@@ -90,10 +74,9 @@ def build_times(paths: Paths, engine: docker_engine.Engine) -> tuple[float, floa
 def invoke_figures(paths: Paths, image_mode: ImageMode | None) -> tuple[float, float]:
     """(cold start median ms, warm p50 ms) of the probe fixture in one mode."""
     with Session(paths, docker_host=image_mode.docker_host if image_mode else None) as session:
+        probe = None  # process mode: found from the fixture's repository name
         if image_mode:
             probe = image_mode.publish(session.endpoint_url)[f"{images.FIXTURE_REPOSITORY_PREFIX}/probe"]
-        else:
-            probe = f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/fixtures/probe:local"
         lambda_client = aws.client("lambda", session.endpoint_url)
         cold = [timed_invoke(lambda_client, create_probe(lambda_client, probe)) for _ in range(COLD_STARTS)]
         name = create_probe(lambda_client, probe)

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from harness import aws, docker_build, docker_engine, images, processes, seed, stack, users
+from harness.emulator import ministack
 from harness.image_mode import MODES, ImageMode, default_mode, describe
 from harness.paths import Paths
 from harness.session import Session, say
@@ -178,11 +179,10 @@ def _reset(paths: Paths, args) -> int:
 
 
 def _reset_state(endpoint_url: str, runtime_url: str) -> None:
-    for url in (endpoint_url + "/_ministack/reset", runtime_url + "/reset"):
-        with urllib.request.urlopen(
-            urllib.request.Request(url, data=b"", method="POST"), timeout=30
-        ) as response:
-            response.read()
+    ministack.reset(endpoint_url)
+    request = urllib.request.Request(runtime_url + "/reset", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
 
 
 def _deployed_outputs(paths: Paths) -> tuple[str, dict[str, str]]:

@@ -107,8 +107,9 @@ def deploy_stack(
         "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
     }
-    if _stack_status(cloudformation, stack_name) in (None, "ROLLBACK_COMPLETE"):
-        if _stack_status(cloudformation, stack_name) == "ROLLBACK_COMPLETE":
+    status = _stack_status(cloudformation, stack_name)
+    if status in (None, "ROLLBACK_COMPLETE"):
+        if status == "ROLLBACK_COMPLETE":
             cloudformation.delete_stack(StackName=stack_name)
         cloudformation.create_stack(**arguments)
     else:

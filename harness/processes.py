@@ -74,6 +74,15 @@ def spawn(name: str, argv: list[str], env: dict[str, str], log_path: Path, cwd: 
     return ManagedProcess(name=name, pid=process.pid, log_path=str(log_path))
 
 
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 200 right now."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
 def wait_healthy(process: ManagedProcess, url: str, timeout_s: float) -> float:
     """Poll ``url`` until it answers 200; returns the seconds it took. Fails fast if the process dies."""
     started = time.monotonic()
@@ -81,12 +90,8 @@ def wait_healthy(process: ManagedProcess, url: str, timeout_s: float) -> float:
     while time.monotonic() < deadline:
         if not process.running():
             raise StartupError(f"{process.name} exited during startup. Its log:\n{process.log_tail()}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return time.monotonic() - started
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
+        if answers(url):
+            return time.monotonic() - started
         time.sleep(0.05)
     raise StartupError(
         f"{process.name} not healthy at {url} after {timeout_s:.0f}s. Its log:\n{process.log_tail()}"

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from harness import processes
+from harness.emulator import Emulator
 from harness.emulator.ministack import MiniStackProcess
 from harness.paths import Paths
 
@@ -33,6 +34,7 @@ class Session:
     def __post_init__(self):
         self.emulator_port = self.emulator_port or processes.free_port()
         self.runtime_port = self.runtime_port or processes.free_port()
+        self.emulator: Emulator
         if self.emulator_engine is not None:
             from harness.emulator.container import MiniStackContainer
 

@@ -21,16 +21,13 @@ from harness.deploy import (
 )
 from harness.paths import Paths
 from harness.runtime.packaging import requirements_dir
+from harness.session import say
 
 STACK_NAME = "order-platform"
 ARTIFACTS_BUCKET = "harness-deploy-artifacts"
 _EXECUTE_API_URL = re.compile(
     r"^https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com/(?P<rest>.*)$"
 )
-
-
-def say(message: str) -> None:
-    print(f"[harness] {message}", flush=True)
 
 
 def build_function_packages(paths: Paths) -> None:

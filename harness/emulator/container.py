@@ -10,17 +10,13 @@ function runtime on the host, exactly like the emulator process.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
-import urllib.error
-import urllib.request
 
 from harness import base_image, processes
 from harness.docker_build import build
 from harness.docker_engine import Engine
-from harness.emulator.ministack import HEALTH_PATH, STARTUP_TIMEOUT_S, read_env_file
-from harness.emulator.ministack_patches import DISABLE_ENV, RUNTIME_URL_ENV
+from harness.emulator.ministack import HEALTH_PATH, STARTUP_TIMEOUT_S, gateway_settings, read_env_file, reset
 from harness.paths import Paths
 
 IMAGE_REPOSITORY = "order-platform/ministack"
@@ -73,10 +69,7 @@ class MiniStackContainer:
         container = DockerContainer(image).with_kwargs(network_mode="host")
         settings = {
             **read_env_file(self.paths.emulator_settings),
-            "GATEWAY_PORT": str(self.port),
-            RUNTIME_URL_ENV: runtime_url,
-            DISABLE_ENV: ",".join(self.disabled_patches),
-            "DOCKER_HOST": "unix:///nonexistent/harness-no-docker.sock",
+            **gateway_settings(self.port, runtime_url, self.disabled_patches),
         }
         for key, value in settings.items():
             container = container.with_env(key, value)
@@ -87,12 +80,8 @@ class MiniStackContainer:
     def _wait_healthy(self, started: float) -> None:
         deadline = started + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.endpoint_url + HEALTH_PATH, timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+            if processes.answers(self.endpoint_url + HEALTH_PATH):
+                return
             time.sleep(0.1)
         logs = b"".join(self.container.get_logs()).decode(errors="replace")[-3000:]
         self.stop()
@@ -104,9 +93,7 @@ class MiniStackContainer:
             self.container = None
 
     def reset(self) -> None:
-        request = urllib.request.Request(self.endpoint_url + "/_ministack/reset", data=b"", method="POST")
-        with urllib.request.urlopen(request, timeout=30) as response:
-            json.loads(response.read() or b"{}")
+        reset(self.endpoint_url)
 
     def processes(self) -> list[processes.ManagedProcess]:
         return []

@@ -26,6 +26,24 @@ def read_env_file(path: Path) -> dict[str, str]:
     return settings
 
 
+def gateway_settings(port: int, runtime_url: str, disabled_patches: tuple[str, ...]) -> dict[str, str]:
+    """What every MiniStack the harness starts (process or container) is told besides ministack.env."""
+    return {
+        "GATEWAY_PORT": str(port),
+        RUNTIME_URL_ENV: runtime_url,
+        DISABLE_ENV: ",".join(disabled_patches),
+        # Never let the emulator find (and clean up in) a Docker engine the harness does not own.
+        "DOCKER_HOST": "unix:///nonexistent/harness-no-docker.sock",
+    }
+
+
+def reset(endpoint_url: str) -> None:
+    """Wipe a MiniStack's state (and its registry) without restarting it."""
+    request = urllib.request.Request(endpoint_url + "/_ministack/reset", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        json.loads(response.read() or b"{}")
+
+
 class MiniStackProcess:
     name = "ministack"
 
@@ -51,11 +69,7 @@ class MiniStackProcess:
         env = {
             **read_env_file(self.settings_file),
             **os.environ,
-            "GATEWAY_PORT": str(self.port),
-            RUNTIME_URL_ENV: runtime_url,
-            DISABLE_ENV: ",".join(self.disabled_patches),
-            # Never let the emulator find (and clean up in) a Docker engine the harness does not own.
-            "DOCKER_HOST": "unix:///nonexistent/harness-no-docker.sock",
+            **gateway_settings(self.port, runtime_url, self.disabled_patches),
             "TMPDIR": str(self.state_dir),
         }
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -74,9 +88,7 @@ class MiniStackProcess:
             self.process = None
 
     def reset(self) -> None:
-        request = urllib.request.Request(self.endpoint_url + "/_ministack/reset", data=b"", method="POST")
-        with urllib.request.urlopen(request, timeout=30) as response:
-            json.loads(response.read() or b"{}")
+        reset(self.endpoint_url)
 
     def processes(self) -> list[processes.ManagedProcess]:
         return [self.process] if self.process else []

@@ -23,16 +23,22 @@ it could be proposed upstream, and has a test that fails without it
 4. ``sfn_sns_attributes``: a Step Functions ``sns:publish`` task's ``MessageAttributes`` (the API's
    JSON shape, ``{name: {DataType, StringValue}}``) reach the topic's subscribers (upstream reads
    only the query-string form ``MessageAttributes.entry.N.*`` and drops them silently).
+5. ``xray_sampling``: an invocation of a function with active tracing is sampled by X-Ray's default
+   rule, the first request each second and 5% of the rest, as on AWS (upstream marks every one
+   ``Sampled=1``, so Powertools' Tracer records and sends a segment per AWS call on every invocation:
+   half the CPU of a function instance that makes many calls).
 """
 
 from __future__ import annotations
 
 import base64
+import collections
 import contextvars
 import json
 import os
 import random
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -42,7 +48,7 @@ MINISTACK_VERSION = "1.5.33"
 RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
 THROTTLED_TASK_ERROR = "Lambda.TooManyRequestsException"
 DISABLE_ENV = "HARNESS_DISABLE_PATCHES"
-PATCHES = ("default_proxy", "proxy_errors", "weighted_aliases", "sfn_sns_attributes")
+PATCHES = ("default_proxy", "proxy_errors", "weighted_aliases", "sfn_sns_attributes", "xray_sampling")
 
 # Grace added to the proxy's HTTP timeout so the runtime's own Sandbox.Timedout answer arrives first.
 _TIMEOUT_GRACE_S = 2.0
@@ -80,6 +86,9 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     if "sfn_sns_attributes" not in disabled:
         _patch_sfn_sns_attributes()
         applied.append("sfn_sns_attributes")
+    if "xray_sampling" not in disabled:
+        _patch_xray_sampling(lambda_svc)
+        applied.append("xray_sampling")
     return applied
 
 
@@ -288,3 +297,43 @@ def _patch_sfn_sns_attributes() -> None:
         return publish(resource, input_data)
 
     stepfunctions._SERVICE_DISPATCH[_SNS_PUBLISH] = publish_with_attributes
+
+
+# --- 5. xray_sampling -------------------------------------------------------------------------------
+
+
+class DefaultSamplingRule:
+    """X-Ray's default sampling rule for one function: a reservoir of one request per second, then a
+    fixed rate of 5% of the rest."""
+
+    FIXED_RATE = 0.05
+
+    def __init__(self, clock=time.time, draw=random.random):
+        self._clock = clock
+        self._draw = draw
+        self._reservoir_second: int | None = None
+        self._lock = threading.Lock()
+
+    def sampled(self) -> bool:
+        second = int(self._clock())
+        with self._lock:
+            if second != self._reservoir_second:
+                self._reservoir_second = second
+                return True
+        return self._draw() < self.FIXED_RATE
+
+
+def _patch_xray_sampling(lambda_svc) -> None:
+    trace_id_for_invocation = lambda_svc._xray_trace_id_for_invocation
+    rules: collections.defaultdict[str, DefaultSamplingRule] = collections.defaultdict(DefaultSamplingRule)
+
+    def _xray_trace_id_for_invocation(config: dict, inbound_trace_header: str | None = None) -> str | None:
+        if inbound_trace_header:  # an upstream service already decided
+            return inbound_trace_header
+        trace_id = trace_id_for_invocation(config)
+        if trace_id is None:
+            return None
+        sampled = rules[config.get("FunctionName", "")].sampled()
+        return trace_id.replace("Sampled=1", f"Sampled={int(sampled)}")
+
+    lambda_svc._xray_trace_id_for_invocation = _xray_trace_id_for_invocation

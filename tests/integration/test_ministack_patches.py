@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -208,3 +209,34 @@ def test_without_sfn_sns_attributes_a_workflow_publishes_no_attributes(emulator_
 def test_with_sfn_sns_attributes_subscribers_see_the_attributes(local_stack):
     attributes = attributes_published_by_a_workflow(local_stack.endpoint_url)
     assert attributes["eventType"] == {"Type": "String", "Value": "OrderConfirmed"}
+
+
+# --- xray_sampling -----------------------------------------------------------------------------------
+
+TRACE_SAMPLES = 60
+
+
+def sampled_flags(lambda_client, name: str) -> list[bool]:
+    """Sampled= of the trace header each of TRACE_SAMPLES back-to-back invocations saw."""
+    flags = []
+    for _ in range(TRACE_SAMPLES):
+        _, payload = invoke(lambda_client, name, {"action": "env", "keys": ["_X_AMZN_TRACE_ID"]})
+        flags.append(payload["_X_AMZN_TRACE_ID"].endswith("Sampled=1"))
+    return flags
+
+
+def test_without_xray_sampling_every_invocation_is_sampled(lambda_without):
+    lambda_client = lambda_without("xray_sampling")
+    name = create_probe(lambda_client)
+    lambda_client.update_function_configuration(FunctionName=name, TracingConfig={"Mode": "Active"})
+    assert all(sampled_flags(lambda_client, name))
+
+
+def test_with_xray_sampling_the_default_rule_decides(lambda_client, make_function):
+    name = make_function(TracingConfig={"Mode": "Active"})
+    started = time.time()
+    flags = sampled_flags(lambda_client, name)
+    seconds_spanned = int(time.time()) - int(started) + 1
+    assert flags[0]  # the first request of its second
+    # One per second from the reservoir plus 5% of the rest (3 expected; 15 is far in the tail).
+    assert sum(flags) <= seconds_spanned + 15, (sum(flags), seconds_spanned)

@@ -1,5 +1,5 @@
 from harness.runtime.catalog import FunctionSpec
-from harness.runtime.metrics import dimension_sets, invocation_datums
+from harness.runtime.metrics import dimension_sets, distributions, invocation_datums
 
 SPEC = FunctionSpec(
     name="f", version="2", revision="r", handler="app.handler", image_uri="x/f:1", environment={}
@@ -41,3 +41,27 @@ def test_a_throttle_is_not_an_invocation():
         SPEC, "arn:aws:lambda:us-east-1:0:function:f", None, failed=False, throttled=True
     )
     assert {(d["MetricName"], d["Value"]) for d in datums} == {("Throttles", 1.0)}
+
+
+def test_a_second_of_invocations_folds_into_one_distribution_per_metric():
+    arn = "arn:aws:lambda:us-east-1:0:function:f"
+    datums = [
+        *invocation_datums(SPEC, arn, 10.0, failed=False, throttled=False),
+        *invocation_datums(SPEC, arn, 10.0, failed=True, throttled=False),
+        *invocation_datums(SPEC, arn, 30.0, failed=False, throttled=False),
+    ]
+    folded = {d["MetricName"]: d for d in distributions(datums)}
+    assert len(distributions(datums)) == 4
+    assert (folded["Invocations"]["Values"], folded["Invocations"]["Counts"]) == ([1.0], [3.0])
+    assert (folded["Errors"]["Values"], folded["Errors"]["Counts"]) == ([0.0, 1.0], [2.0, 1.0])
+    assert (folded["Duration"]["Values"], folded["Duration"]["Counts"]) == ([10.0, 30.0], [2.0, 1.0])
+    assert folded["Duration"]["Unit"] == "Milliseconds"
+    assert folded["Duration"]["Timestamp"] == min(d["Timestamp"] for d in datums)
+
+
+def test_a_distribution_of_many_distinct_values_is_split_at_the_api_limit():
+    arn = "arn:aws:lambda:us-east-1:0:function:f"
+    datums = [d for ms in range(400) for d in invocation_datums(SPEC, arn, float(ms), False, False)]
+    durations = [d for d in distributions(datums) if d["MetricName"] == "Duration"]
+    assert [len(d["Values"]) for d in durations] == [150, 150, 100]
+    assert sorted(v for d in durations for v in d["Values"]) == [float(ms) for ms in range(400)]

@@ -1,7 +1,7 @@
 import pytest
 
 from harness.emulator import ministack_patches
-from harness.emulator.ministack_patches import pick_version, query_form_attributes
+from harness.emulator.ministack_patches import DefaultSamplingRule, pick_version, query_form_attributes
 
 
 def test_pick_version_follows_the_weights():
@@ -36,3 +36,13 @@ def test_json_message_attributes_become_query_form_entries():
         "MessageAttributes.entry.1.Value.StringValue": "X",
     }
     assert query_form_attributes({"TopicArn": "t"}) == {"TopicArn": "t"}
+
+
+def test_default_sampling_rule_takes_the_first_request_of_each_second_then_five_percent():
+    now = [100.2]
+    draws = iter([0.04, 0.06, 0.5, 0.0499])
+    rule = DefaultSamplingRule(clock=lambda: now[0], draw=lambda: next(draws))
+    decisions = [rule.sampled() for _ in range(5)]  # the reservoir's one, then four draws
+    now[0] = 101.0
+    assert decisions == [True, True, False, False, True]
+    assert rule.sampled()  # a new second refills the reservoir without a draw

@@ -59,8 +59,8 @@ def median(samples: list[float]) -> float:
     return statistics.median(samples)
 
 
-def rss_mb(pids: list[int]) -> float:
-    """Resident memory of ``pids`` and all their descendants, in MB."""
+def _process_tree(pids: list[int]) -> list[int]:
+    """``pids`` and all their living descendants."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -69,10 +69,18 @@ def rss_mb(pids: list[int]) -> float:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(parent, []).append(int(entry.name))
-    total_kb, stack = 0, list(pids)
+    tree, stack = [], list(pids)
     while stack:
         pid = stack.pop()
+        tree.append(pid)
         stack.extend(children.get(pid, []))
+    return tree
+
+
+def rss_mb(pids: list[int]) -> float:
+    """Resident memory of ``pids`` and all their descendants, in MB."""
+    total_kb = 0
+    for pid in _process_tree(pids):
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -80,6 +88,44 @@ def rss_mb(pids: list[int]) -> float:
         except OSError:
             continue
     return total_kb / 1024
+
+
+def cpu_seconds(pids: list[int], descendants: bool = True) -> float:
+    """CPU time (user + system) used so far by ``pids`` (and their living descendants)."""
+    ticks = 0
+    for pid in _process_tree(pids) if descendants else pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds spent between ``start`` and ``stop`` by the emulator process, the function runtime
+    itself, its function instances, and this benchmark process (its client threads)."""
+
+    def __init__(self, session):
+        self._runtime = [session.runtime.pid]
+        self._emulator = [process.pid for process in session.emulator.processes()]
+        self._begin: dict[str, float] = {}
+        self.spent: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        runtime = cpu_seconds(self._runtime, descendants=False)
+        return {
+            "emulator": cpu_seconds(self._emulator),
+            "runtime": runtime,
+            "instances": cpu_seconds(self._runtime) - runtime,
+            "benchmark_clients": cpu_seconds([os.getpid()], descendants=False),
+        }
+
+    def start(self) -> None:
+        self._begin = self._now()
+
+    def stop(self) -> None:
+        self.spent = {part: seconds - self._begin[part] for part, seconds in self._now().items()}
 
 
 def write(area: str, figures: dict, notes: str) -> Path:

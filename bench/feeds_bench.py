@@ -23,7 +23,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import create_fixture_function, write
+from bench.common import CpuMeter, create_fixture_function, write
 from harness import aws, stack
 from harness.paths import Paths
 from harness.session import Session
@@ -207,6 +207,14 @@ def wait_report(s3, bucket: str, key: str, timeout_s: float) -> dict:
     raise SystemExit(f"no {key} after {timeout_s}s")
 
 
+def cpu_figures(prefix: str, cpu: CpuMeter) -> dict[str, float]:
+    """CPU ms per small object by part (emulator, runtime, instances, the uploading client threads)."""
+    return {
+        f"{prefix}cpu_ms_per_object_{part}": round(spent * 1000 / SMALL_OBJECTS, 2)
+        for part, spent in cpu.spent.items()
+    }
+
+
 def tune_concurrency(
     s3, sqs, lambda_client, mapping_uuid: str, bucket: str, queue_url: str
 ) -> tuple[dict, int]:
@@ -249,8 +257,13 @@ def main() -> None:
         noop_bucket, noop_queue = noop_pipeline(
             endpoint, queue_settings, {**mapping, "ScalingConfig": {"MaximumConcurrency": chosen}}
         )
+        noop_cpu, cpu = CpuMeter(session), CpuMeter(session)
+        noop_cpu.start()
         noop_seconds = drain_seconds(s3, sqs, noop_bucket, noop_queue, SMALL_OBJECTS, None)
+        noop_cpu.stop()
+        cpu.start()
         seconds = drain_seconds(s3, sqs, bucket, queue_url, SMALL_OBJECTS, "reports/")
+        cpu.stop()
         big = big_file(s3, bucket, function_name)
         load = os.getloadavg()[1]
 
@@ -263,6 +276,8 @@ def main() -> None:
             "lines_per_s": round(objects_per_s * LINES_PER_OBJECT),
             "noop_floor_objects_per_s": round(floor),
             "floor_ratio": round(floor / objects_per_s, 2),
+            **cpu_figures("", cpu),
+            **cpu_figures("noop_floor_", noop_cpu),
             "small_objects": SMALL_OBJECTS,
             "machine_load_average_5m": round(load, 1),
             **big,
@@ -282,8 +297,10 @@ def main() -> None:
             "(2 interleaved rounds of 1,500 objects), used for the main run. The big file cycles 64 SKUs "
             "(5,000-line chunks of 64 SKUs), so its figure measures "
             "streaming, validation and chunking rather than DynamoDB writes per line; RSS growth is the "
-            "instance process's peak RSS minus its RSS when warm, sampled every 20 ms from /proc. Other "
-            "jobs shared the machine (machine_load_average_5m at the end), so the figures are noisy."
+            "instance process's peak RSS minus its RSS when warm, sampled every 20 ms from /proc. "
+            "cpu_ms_per_object_*: CPU per small object of the emulator (one process: its share is bound "
+            "by one core whatever the machine has), the function runtime, the instances and this "
+            "benchmark's uploading threads, for the processor run and (noop_floor_*) the floor run."
         ),
     )
 

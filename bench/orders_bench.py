@@ -1,11 +1,15 @@
 """Order flow benchmarks -> bench/results/orders.json (`make bench`, or `python -m bench.orders_bench`).
 
 On a fresh local stack (emulator + function runtime, template deployed, one product with ample stock):
-- api_post_p50_ms / p99: POST /orders latency seen by 10 concurrent clients (50 orders each, tok_ok).
+- api_post_p50_ms / p99, orders_per_s: 10 concurrent clients, each placing one order (tok_ok) every
+  200 ms for 60 s, 50 orders/s in all: the POST latency they see, and the orders confirmed divided by
+  the time until every one of them was final.
 - order_completion_p50_ms / p99: POST until GET shows a final status, 10 concurrent clients each
   placing an order and polling it every 10 ms (20 orders each).
-- orders_per_s: orders placed at a steady 50/s for 60 s, divided by the time until every one of them
-  was final; errors: non-202 answers plus orders that did not end CONFIRMED within 120 s.
+- api_post_saturated_p50_ms / p99: the same 10 clients posting back to back (50 orders each), which
+  measures the machine's saturation point rather than latency: by Little's law 10 clients in a closed
+  loop see 10 / throughput seconds per request whatever the service time.
+- errors: answers other than 202 in every phase plus orders that did not end CONFIRMED within 120 s.
 """
 
 from __future__ import annotations
@@ -13,16 +17,16 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.common import percentile, write
+from bench.common import CpuMeter, percentile, write
 from harness import aws, stack, users
 from harness.paths import Paths
 from harness.session import Session
 from tests.e2e.orders_helpers import FINAL_STATUSES, Catalog, OrdersApi
 
 CLIENTS = 10
-POSTS_PER_CLIENT = 50
+SATURATED_POSTS_PER_CLIENT = 50
 COMPLETIONS_PER_CLIENT = 20
-SUSTAINED_RATE_PER_S = 50
+CLIENT_INTERVAL_S = 0.2  # each client's pace: 10 clients x 5 orders/s = 50 orders/s
 SUSTAINED_S = 60
 DRAIN_TIMEOUT_S = 120
 
@@ -62,17 +66,24 @@ def statuses(orders_table, order_ids: set[str]) -> dict[str, str]:
     return found
 
 
-def sustained(api: OrdersApi, sku: str, orders_table) -> tuple[float, int, int]:
-    """(confirmed orders per second, answers other than 202, accepted orders not CONFIRMED in time)."""
-    total = SUSTAINED_RATE_PER_S * SUSTAINED_S
+def paced_client(api: OrdersApi, sku: str, start: float) -> list[tuple[float, str | None]]:
+    """One client placing an order every CLIENT_INTERVAL_S from ``start`` (late when a POST is slow)."""
+    posts = []
+    for index in range(int(SUSTAINED_S / CLIENT_INTERVAL_S)):
+        time.sleep(max(0.0, start + index * CLIENT_INTERVAL_S - time.perf_counter()))
+        posts.append(timed_post(api, sku))
+    return posts
+
+
+def sustained(api: OrdersApi, sku: str, orders_table) -> tuple[list[float], float, int, int]:
+    """(POST latencies, confirmed orders per second, answers other than 202, accepted orders not
+    CONFIRMED in time) of CLIENTS paced clients, their starts spread over one interval."""
     started = time.perf_counter()
-    with ThreadPoolExecutor(32) as pool:
-        futures = []
-        for index in range(total):
-            time.sleep(max(0.0, started + index / SUSTAINED_RATE_PER_S - time.perf_counter()))
-            futures.append(pool.submit(timed_post, api, sku))
-        order_ids = {future.result()[1] for future in futures} - {None}
-    rejected = total - len(order_ids)
+    offsets = [started + CLIENT_INTERVAL_S * client / CLIENTS for client in range(CLIENTS)]
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        clients = pool.map(lambda start: paced_client(api, sku, start), offsets)
+        posts = [post for client_posts in clients for post in client_posts]
+    order_ids = {order_id for _, order_id in posts} - {None}
     deadline = time.perf_counter() + DRAIN_TIMEOUT_S
     while True:
         found = statuses(orders_table, order_ids)
@@ -84,7 +95,8 @@ def sustained(api: OrdersApi, sku: str, orders_table) -> tuple[float, int, int]:
         time.sleep(0.5)
     elapsed = time.perf_counter() - started
     confirmed = sum(1 for status in found.values() if status == "CONFIRMED")
-    return confirmed / elapsed, rejected, len(order_ids) - confirmed
+    latencies = [elapsed_ms for elapsed_ms, order_id in posts if order_id]
+    return latencies, confirmed / elapsed, len(posts) - len(order_ids), len(order_ids) - confirmed
 
 
 def main() -> int:
@@ -97,35 +109,49 @@ def main() -> int:
         api = OrdersApi(outputs["ApiUrl"], token)
         with ThreadPoolExecutor(CLIENTS) as pool:
             list(pool.map(lambda _: completion_ms(api, sku), range(CLIENTS * 2)))  # warm every function
-            posts = list(pool.map(lambda _: timed_post(api, sku), range(CLIENTS * POSTS_PER_CLIENT)))
             completions = list(
                 pool.map(lambda _: completion_ms(api, sku), range(CLIENTS * COMPLETIONS_PER_CLIENT))
             )
-        post_ms = [elapsed for elapsed, order_id in posts if order_id]
         completed_ms = [elapsed for elapsed in completions if elapsed is not None]
-        print(f"POST p50 {percentile(post_ms, 0.5):.1f} ms; done p50 {percentile(completed_ms, 0.5):.0f} ms")
-        orders_per_s, rejected, unfinished = sustained(api, sku, dynamodb.Table(outputs["OrdersTableName"]))
+        orders_table = dynamodb.Table(outputs["OrdersTableName"])
+        cpu = CpuMeter(session)
+        cpu.start()
+        post_ms, orders_per_s, rejected, unfinished = sustained(api, sku, orders_table)
+        cpu.stop()
+        cpu_ms_per_order = {part: round(spent * 1000 / len(post_ms), 1) for part, spent in cpu.spent.items()}
+        print(f"POST p50 {percentile(post_ms, 0.5):.1f} ms at 50/s; {orders_per_s:.1f} orders/s", flush=True)
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            saturated = list(
+                pool.map(lambda _: timed_post(api, sku), range(CLIENTS * SATURATED_POSTS_PER_CLIENT))
+            )
+        saturated_ms = [elapsed for elapsed, order_id in saturated if order_id]
     figures = {
         "api_post_p50_ms": round(percentile(post_ms, 0.5), 1),
         "api_post_p99_ms": round(percentile(post_ms, 0.99), 1),
         "order_completion_p50_ms": round(percentile(completed_ms, 0.5), 1),
         "order_completion_p99_ms": round(percentile(completed_ms, 0.99), 1),
         "orders_per_s": round(orders_per_s, 1),
-        "errors": (len(posts) - len(post_ms))
+        "errors": rejected
+        + unfinished
         + (len(completions) - len(completed_ms))
-        + rejected
-        + unfinished,
+        + (len(saturated) - len(saturated_ms)),
+        "api_post_saturated_p50_ms": round(percentile(saturated_ms, 0.5), 1),
+        "api_post_saturated_p99_ms": round(percentile(saturated_ms, 0.99), 1),
+        "cpu_ms_per_order": round(sum(cpu_ms_per_order.values()), 1),
+        **{f"cpu_ms_per_order_{part}": ms for part, ms in cpu_ms_per_order.items()},
     }
     write(
         "orders",
         figures,
-        f"Local stack in process mode. POST latency: {CLIENTS} concurrent clients x {POSTS_PER_CLIENT}; "
-        f"completion: {CLIENTS} clients x {COMPLETIONS_PER_CLIENT}, polling GET every 10 ms; throughput: "
-        f"{SUSTAINED_RATE_PER_S}/s offered for {SUSTAINED_S} s, divided by the time until all were final. "
-        f"Sustained phase: {rejected} answers other than 202, {unfinished} accepted orders not CONFIRMED "
-        f"within {DRAIN_TIMEOUT_S} s. About 57 ms of CPU per order (emulator 14, runtime 6, "
-        "function instances 26 for 3 invocations) saturates the 2 cores, which other worktrees' test runs "
-        "may share (see docs/orders.md).",
+        f"Local stack in process mode. POST latency and throughput: {CLIENTS} concurrent clients, each "
+        f"placing an order every {CLIENT_INTERVAL_S * 1000:.0f} ms for {SUSTAINED_S} s (50/s offered); "
+        f"orders_per_s = confirmed orders divided by the time until all were final; {rejected} answers "
+        f"other than 202 and {unfinished} accepted orders not CONFIRMED within {DRAIN_TIMEOUT_S} s. "
+        f"Completion: {CLIENTS} clients x {COMPLETIONS_PER_CLIENT}, polling GET every 10 ms. Saturated: "
+        f"{CLIENTS} clients posting back to back ({SATURATED_POSTS_PER_CLIENT} each), where latency is "
+        "queueing (Little's law). cpu_ms_per_order: CPU spent during the paced phase per order placed, "
+        "in total and by the emulator, the function runtime, the function instances (3 invocations an "
+        "order) and this benchmark's client threads; 2 cores give 2,000 ms of CPU a second.",
     )
     return 0
 

@@ -23,10 +23,17 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import CpuMeter, create_fixture_function, write
+from bench.common import CpuMeter, cpu_seconds, create_fixture_function, write
 from harness import aws, stack
 from harness.paths import Paths
 from harness.session import Session
+from tests.feed_code import importable
+
+importable()
+from feed_processing.chunks import chunked  # noqa: E402  (the processor's own modules, as in tests)
+from feed_processing.events import ObjectVersion  # noqa: E402
+from feed_processing.parsing import Restock  # noqa: E402
+from feed_processing.stock import StockWriter  # noqa: E402
 
 SMALL_OBJECTS = 10_000
 TUNING_OBJECTS = 1_500
@@ -36,6 +43,7 @@ UPLOADERS = 16
 BIG_FILE_BYTES = 100 * 1024 * 1024
 BIG_FILE_SKUS = 64
 CONCURRENCY_CHOICES = (2, 4, 8)
+CALL_COST_SAMPLES = 100
 
 
 def small_feed(run: str, index: int) -> bytes:
@@ -220,6 +228,45 @@ def cpu_figures(prefix: str, cpu: CpuMeter) -> dict[str, float]:
     }
 
 
+def emulator_call_costs(emulator_pids: list[int], s3, dynamodb, outputs: dict) -> dict[str, float]:
+    """The emulator's CPU ms for each call the processor makes per small object, and for the
+    transaction of a batch's 10 objects in one (10 ledger items + 90 updates: the most that fits)."""
+    bucket, catalog, ledger = (
+        outputs[name] for name in ("FeedBucketName", "CatalogTableName", "FeedLedgerTableName")
+    )
+    s3.put_object(Bucket=bucket, Key="bench-probe/feed.csv", Body=small_feed("PROBE", 0))
+    report = json.dumps({"linesApplied": 10, "rejected": [], "padding": "x" * 400}).encode()
+
+    writer = StockWriter(dynamodb, catalog, ledger)
+
+    def transaction(objects: int, skus_per_object: int) -> None:
+        """One TransactWriteItems applying ``objects`` one-chunk objects, as the processor builds it."""
+        entries = []
+        for index in range(objects):
+            source = ObjectVersion(bucket, f"incoming/bench-probe/{uuid.uuid4().hex}.csv", "v1")
+            skus = [f"BENCH-PROBE-{index}-{line}" for line in range(skus_per_object)]
+            restocks = [Restock(line + 2, sku, 1, 100) for line, sku in enumerate(skus)]
+            entries.append((source, next(chunked(restocks))))
+        dynamodb.transact_write_items(TransactItems=writer.transaction_items(entries))
+
+    calls = {
+        "get_object": lambda: s3.get_object(Bucket=bucket, Key="bench-probe/feed.csv")["Body"].read(),
+        "put_report": lambda: s3.put_object(Bucket=bucket, Key="bench-probe/report.json", Body=report),
+        "transaction_1_object": lambda: transaction(1, LINES_PER_OBJECT),
+        "transaction_10_objects": lambda: transaction(10, LINES_PER_OBJECT - 1),
+    }
+    costs = {}
+    for name, call in calls.items():
+        call()
+        before = cpu_seconds(emulator_pids)
+        for _ in range(CALL_COST_SAMPLES):
+            call()
+        costs[f"emulator_cpu_ms_{name}"] = round(
+            (cpu_seconds(emulator_pids) - before) * 1000 / CALL_COST_SAMPLES, 2
+        )
+    return costs
+
+
 def tune_concurrency(
     s3, sqs, lambda_client, mapping_uuid: str, bucket: str, queue_url: str
 ) -> tuple[dict, int]:
@@ -270,6 +317,12 @@ def main() -> None:
         seconds = drain_seconds(s3, sqs, bucket, queue_url, SMALL_OBJECTS, "reports/")
         cpu.stop()
         big = big_file(s3, bucket, function_name)
+        call_costs = emulator_call_costs(
+            [process.pid for process in session.emulator.processes()],
+            s3,
+            aws.client("dynamodb", endpoint),
+            outputs,
+        )
         load = os.getloadavg()[1]
 
     objects_per_s = SMALL_OBJECTS / seconds
@@ -286,6 +339,7 @@ def main() -> None:
             "small_objects": SMALL_OBJECTS,
             "machine_load_average_5m": round(load, 1),
             **big,
+            **call_costs,
             "batch_size": mapping["BatchSize"],
             "batching_window_s": mapping.get("MaximumBatchingWindowInSeconds", 0),
             "maximum_concurrency": chosen,
@@ -305,7 +359,9 @@ def main() -> None:
             "instance process's peak RSS minus its RSS when warm, sampled every 20 ms from /proc. "
             "cpu_ms_per_object_*: CPU per small object of the emulator (one process: its share is bound "
             "by one core whatever the machine has), the function runtime, the instances and this "
-            "benchmark's uploading threads, for the processor run and (noop_floor_*) the floor run."
+            "benchmark's uploading threads, for the processor run and (noop_floor_*) the floor run. "
+            "emulator_cpu_ms_*: the emulator's CPU for one of each call the processor makes per object "
+            "(100 sequential calls each), and for one transaction carrying 10 objects (9 SKUs each)."
         ),
     )
 

@@ -1,8 +1,10 @@
 """SQS batches of S3 notifications -> the catalog restocked from each feed file, and a report per file.
 
-Records of a batch run concurrently; a record whose file fails transiently (throttling, timeouts)
-is reported in ``batchItemFailures`` alone and SQS redelivers it; an unparseable file is quarantined
-and acknowledged. Clients and settings are created once per instance.
+The batch's files are processed together (feed_processing/processor.py: read concurrently, small
+files applied several to a transaction); then Powertools' BatchProcessor settles each record from
+its files' results: a record whose file failed transiently (throttling, timeouts) is reported in
+``batchItemFailures`` alone and SQS redelivers it; an unparseable file was quarantined and its record
+is acknowledged. Clients, settings and the thread pool are created once per instance.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.config import Config
-from feed_processing.events import feed_objects
+from feed_processing.events import ObjectVersion, feed_objects
 from feed_processing.faults import Faults
-from feed_processing.processor import FeedProcessor, FileOutcome
+from feed_processing.processor import FeedProcessor, FileOutcome, Results
 from feed_processing.stock import StockWriter
 from feed_processing.storage import FeedBucket, FeedGone
 
@@ -43,36 +45,38 @@ feed_processor = FeedProcessor(
         ledger_table=os.environ["FEED_LEDGER_TABLE_NAME"],
     ),
     Faults.from_environment(),
+    ThreadPoolExecutor(MAX_PARALLEL_RECORDS, thread_name_prefix="feed"),
 )
+batch_processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-class ConcurrentBatchProcessor(BatchProcessor):
-    """Powertools' SQS BatchProcessor with the records of a batch processed on threads (I/O bound)."""
-
-    def __init__(self, workers: int):
-        super().__init__(EventType.SQS, raise_on_entire_batch_failure=False)
-        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="record")
-
-    def process(self) -> list[tuple]:
-        return list(self._executor.map(self._process_record, self.records))
-
-
-batch_processor = ConcurrentBatchProcessor(MAX_PARALLEL_RECORDS)
+def _sources(records: list[dict]) -> list[ObjectVersion]:
+    """Every object version the batch's messages name (a message that is not a notification names
+    none here and fails when its record is settled)."""
+    found = []
+    for record in records:
+        try:
+            found.extend(feed_objects(record["body"]))
+        except ValueError:
+            continue
+    return found
 
 
-def process_message(record: SQSRecord) -> list[FileOutcome]:
+def settle(record: SQSRecord, results: Results) -> list[FileOutcome]:
+    """The record's files' outcomes; raises (the record is retried) when one of them failed."""
     outcomes = []
     for source in feed_objects(record.body):
-        try:
-            outcome = feed_processor.process(source)
-        except FeedGone as gone:
-            logger.warning("feed object deleted before processing", extra={"object": str(gone)})
+        result = results[source]
+        if isinstance(result, FeedGone):
+            logger.warning("feed object deleted before processing", extra={"object": str(result)})
             continue
+        if isinstance(result, Exception):
+            raise result
         logger.info(
             "feed processed",
-            extra={"key": source.key, "versionId": source.version_id, **outcome.__dict__},
+            extra={"key": source.key, "versionId": source.version_id, **result.__dict__},
         )
-        outcomes.append(outcome)
+        outcomes.append(result)
     return outcomes
 
 
@@ -89,7 +93,10 @@ def _record_metrics(results: list[tuple]) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event, context):
-    with batch_processor(records=event["Records"], handler=process_message, lambda_context=context):
-        results = batch_processor.process()
-    _record_metrics(results)
+    results = feed_processor.process(_sources(event["Records"]))
+    with batch_processor(
+        records=event["Records"], handler=lambda record: settle(record, results), lambda_context=context
+    ):
+        settled = batch_processor.process()
+    _record_metrics(settled)
     return batch_processor.response()

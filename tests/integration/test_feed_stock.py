@@ -60,7 +60,7 @@ def test_the_emulator_cancels_the_whole_transaction_naming_the_failed_condition(
 ):
     sku = f"IT-{uuid.uuid4().hex[:8].upper()}"
     source = ObjectVersion("bucket", f"incoming/{sku}.csv", "v1")
-    items = writer._transaction(source, one_chunk(sku))
+    items = writer.transaction_items([(source, one_chunk(sku))])
     dynamodb.transact_write_items(TransactItems=items)
     with pytest.raises(ClientError) as cancelled:
         dynamodb.transact_write_items(TransactItems=items)
@@ -76,3 +76,22 @@ def test_concurrent_applies_of_one_chunk_apply_it_exactly_once(local_stack, dyna
         applied = list(pool.map(lambda _: writer.apply(source, one_chunk(sku)), range(8)))
     assert applied.count(True) == 1
     assert stock(local_stack, dynamodb, sku)["available"] == 7
+
+
+def test_files_applied_together_count_once_each_and_an_applied_one_is_dropped(local_stack, dynamodb, writer):
+    run = uuid.uuid4().hex[:8].upper()
+    shared = f"IT-{run}-SHARED"
+    entries = [
+        (
+            ObjectVersion("bucket", f"incoming/{run}-{i}.csv", "v1"),
+            next(chunked([Restock(2, f"IT-{run}-{i}", i + 1, 100 + i), Restock(3, shared, 1, 500 + i)])),
+        )
+        for i in range(3)
+    ]
+    assert writer.apply(*entries[1]) is True  # an earlier delivery of the second file
+    assert writer.apply_together(entries) == [True, False, True]
+    assert writer.apply_together(entries) == [False, False, False]
+    for i in range(3):
+        assert stock(local_stack, dynamodb, f"IT-{run}-{i}") == {"available": i + 1, "priceCents": 100 + i}
+    # One update for the SKU all three files restock; the last file's price wins.
+    assert stock(local_stack, dynamodb, shared) == {"available": 3, "priceCents": 502}

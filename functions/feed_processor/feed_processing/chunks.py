@@ -20,7 +20,12 @@ MAX_LINES_PER_CHUNK = 5000
 @dataclass
 class SkuTotal:
     quantity: int = 0
-    price_cents: int | None = None  # the last price given for the SKU in the chunk
+    price_cents: int | None = None  # the last price given for the SKU
+
+    def add(self, quantity: int, price_cents: int | None) -> None:
+        self.quantity += quantity
+        if price_cents is not None:
+            self.price_cents = price_cents
 
 
 @dataclass
@@ -32,10 +37,7 @@ class Chunk:
     totals: dict[str, SkuTotal] = field(default_factory=dict)
 
     def add(self, restock: Restock) -> None:
-        total = self.totals.setdefault(restock.sku, SkuTotal())
-        total.quantity += restock.quantity
-        if restock.price_cents is not None:
-            total.price_cents = restock.price_cents
+        self.totals.setdefault(restock.sku, SkuTotal()).add(restock.quantity, restock.price_cents)
         self.last_line = restock.line
         self.lines += 1
 

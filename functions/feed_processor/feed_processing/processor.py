@@ -1,23 +1,27 @@
-"""One object version, start to finish: validate the whole file, apply its chunks once, report.
+"""The object versions of one SQS batch, start to finish: validate each file, apply it once, report.
 
-Two passes over the content: the first validates every line (and finds an unparseable file before
-anything is applied), the second cuts the valid lines into chunks and applies each one that the
-ledger does not already hold. Both passes stream, so memory does not grow with the file.
+Every file is read and validated concurrently; a file that cannot be parsed is quarantined before
+anything of it is applied. Small files (read into memory) that make one chunk are then applied
+together, as many per transaction as fit; larger files are applied chunk by chunk as they are
+streamed a second time, so memory does not grow with the file. Each file's report is written last.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from feed_processing.chunks import chunked
+from botocore.exceptions import ClientError
+
+from feed_processing.chunks import Chunk, chunked
 from feed_processing.events import ObjectVersion
 from feed_processing.faults import Faults
 from feed_processing.parsing import FeedLine, Rejection, Restock, UnparseableFeed, feed_format, parse_feed
-from feed_processing.stock import StockWriter
-from feed_processing.storage import FeedBucket
+from feed_processing.stock import StockWriter, packed
+from feed_processing.storage import FeedBucket, FeedObject
 
 # A report lists at most this many rejected lines (and counts all of them).
 MAX_REPORTED_REJECTIONS = 1000
@@ -47,51 +51,130 @@ class _Validation:
                 self.rejected.append({"line": line.line, "reason": line.reason})
 
 
+@dataclass
+class _ValidFeed:
+    """A validated file on its way to being applied and reported."""
+
+    source: ObjectVersion
+    file_format: str
+    feed: FeedObject
+    validation: _Validation
+    started_at: datetime
+    started: float
+    # The file's only chunk when it is small enough to be applied together with other files.
+    single_chunk: Chunk | None = None
+
+    def chunks(self) -> Iterator[Chunk]:
+        return chunked(_restocks(parse_feed(self.feed.chunks(), self.file_format)))
+
+
 def _restocks(lines: Iterator[FeedLine]) -> Iterator[Restock]:
     return (line for line in lines if not isinstance(line, Rejection))
 
 
+# What became of each object version: its outcome, or the exception that stopped it (the record is
+# then retried, or for FeedGone acknowledged).
+Results = dict[ObjectVersion, FileOutcome | Exception]
+
+
 class FeedProcessor:
-    def __init__(self, bucket: FeedBucket, stock: StockWriter, faults: Faults):
+    def __init__(self, bucket: FeedBucket, stock: StockWriter, faults: Faults, executor: Executor):
         self._bucket = bucket
         self._stock = stock
         self._faults = faults
+        self._executor = executor
 
-    def process(self, source: ObjectVersion) -> FileOutcome:
+    def process(self, sources: list[ObjectVersion]) -> Results:
+        """Every distinct object version in ``sources``, each once."""
+        results: Results = {}
+        grouped: list[_ValidFeed] = []
+        distinct = list(dict.fromkeys(sources))
+        prepared_all = self._executor.map(self._attempt(self._prepare), distinct)
+        for source, prepared in zip(distinct, prepared_all, strict=True):
+            if isinstance(prepared, _ValidFeed) and prepared.single_chunk is not None:
+                grouped.append(prepared)
+            else:
+                results[source] = prepared
+        by_source = {valid.source: valid for valid in grouped}
+        for group in packed((valid.source, valid.single_chunk) for valid in grouped):
+            results.update(self._apply_group([by_source[source] for source, _ in group]))
+        return results
+
+    @staticmethod
+    def _attempt(step):
+        def attempted(argument):
+            try:
+                return step(argument)
+            except Exception as error:  # the failure of this object's record, settled per record
+                return error
+
+        return attempted
+
+    def _prepare(self, source: ObjectVersion) -> FileOutcome | _ValidFeed:
+        """Read and validate; quarantine an unparseable file; apply a file that is not groupable."""
         started_at, started = datetime.now(UTC), time.monotonic()
         self._faults.before_object(source)
-        report = {"bucket": source.bucket, "key": source.key, "versionId": source.version_id}
         try:
             file_format = feed_format(source.key)
             feed = self._bucket.open(source)
             validation = _Validation()
             validation.count(parse_feed(feed.chunks(), file_format))
         except UnparseableFeed as error:
-            report.update(status="quarantined", reason=str(error))
+            report = {**_identity(source), "status": "quarantined", "reason": str(error)}
             report.update(_timing(started_at, started))
             self._bucket.quarantine(source, report)
-            key = self._bucket.write_report(source, report)
-            return FileOutcome("quarantined", report_key=key)
-
+            return FileOutcome("quarantined", report_key=self._bucket.write_report(source, report))
+        valid = _ValidFeed(source, file_format, feed, validation, started_at, started)
+        if feed.in_memory:
+            chunks = list(valid.chunks())
+            if len(chunks) == 1:
+                valid.single_chunk = chunks[0]
+                return valid
         applied = skipped = 0
-        for chunk in chunked(_restocks(parse_feed(feed.chunks(), file_format))):
+        for chunk in valid.chunks():
             newly_applied = self._stock.apply(source, chunk)
             applied, skipped = applied + newly_applied, skipped + (not newly_applied)
             self._faults.after_chunk(source, chunk.index, newly_applied)
-        report.update(
-            status="applied",
-            format=file_format,
-            sizeBytes=feed.size,
-            linesApplied=validation.lines_valid,
-            linesRejected=validation.lines_rejected,
-            rejected=validation.rejected,
-            chunks=applied + skipped,
-            chunksAppliedByThisDelivery=applied,
-            chunksAlreadyApplied=skipped,
-        )
-        report.update(_timing(started_at, started))
-        key = self._bucket.write_report(source, report)
-        return FileOutcome("applied", validation.lines_valid, validation.lines_rejected, key)
+        return self._report(valid, applied, skipped)
+
+    def _apply_group(self, group: list[_ValidFeed]) -> Results:
+        """One transaction for the group; if it fails (throttling, a timeout), each file on its own,
+        so that only the files whose own write fails are retried."""
+        try:
+            applied = self._stock.apply_together([(valid.source, valid.single_chunk) for valid in group])
+        except ClientError:
+            apply_alone = self._attempt(lambda valid: self._stock.apply(valid.source, valid.single_chunk))
+            applied = list(self._executor.map(apply_alone, group))
+        finish = self._attempt(lambda pair: self._finish_single(*pair))
+        finished = self._executor.map(finish, zip(group, applied, strict=True))
+        return {valid.source: result for valid, result in zip(group, finished, strict=True)}
+
+    def _finish_single(self, valid: _ValidFeed, applied: bool | Exception) -> FileOutcome:
+        if isinstance(applied, Exception):
+            raise applied
+        self._faults.after_chunk(valid.source, 0, applied)
+        return self._report(valid, int(applied), int(not applied))
+
+    def _report(self, valid: _ValidFeed, applied: int, skipped: int) -> FileOutcome:
+        report = {
+            **_identity(valid.source),
+            "status": "applied",
+            "format": valid.file_format,
+            "sizeBytes": valid.feed.size,
+            "linesApplied": valid.validation.lines_valid,
+            "linesRejected": valid.validation.lines_rejected,
+            "rejected": valid.validation.rejected,
+            "chunks": applied + skipped,
+            "chunksAppliedByThisDelivery": applied,
+            "chunksAlreadyApplied": skipped,
+            **_timing(valid.started_at, valid.started),
+        }
+        key = self._bucket.write_report(valid.source, report)
+        return FileOutcome("applied", valid.validation.lines_valid, valid.validation.lines_rejected, key)
+
+
+def _identity(source: ObjectVersion) -> dict:
+    return {"bucket": source.bucket, "key": source.key, "versionId": source.version_id}
 
 
 def _timing(started_at: datetime, started: float) -> dict:

@@ -31,6 +31,10 @@ class FeedObject:
         self._body = response["Body"]
         self._content = self._body.read() if self.size <= IN_MEMORY_LIMIT_BYTES else None
 
+    @property
+    def in_memory(self) -> bool:
+        return self._content is not None
+
     def chunks(self) -> Iterator[bytes]:
         if self._content is not None:
             yield self._content

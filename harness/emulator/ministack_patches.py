@@ -25,8 +25,8 @@ it could be proposed upstream, and has a test that fails without it
    only the query-string form ``MessageAttributes.entry.N.*`` and drops them silently).
 5. ``xray_sampling``: an invocation of a function with active tracing is sampled by X-Ray's default
    rule, the first request each second and 5% of the rest, as on AWS (upstream marks every one
-   ``Sampled=1``, so Powertools' Tracer records and sends a segment per AWS call on every invocation:
-   half the CPU of a function instance that makes many calls).
+   ``Sampled=1``, so Powertools' Tracer records and sends segments for every invocation, which no
+   deployed function does under the default rule).
 """
 
 from __future__ import annotations

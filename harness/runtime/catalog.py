@@ -83,10 +83,18 @@ class FunctionCatalog:
         self._lock = threading.Lock()
         self._versions: dict[tuple[str, str], FunctionSpec] = {}
 
+    def cached(self, name: str, version: str, revision: str | None = None) -> FunctionSpec | None:
+        """The spec of ``name:version`` when the one held is current (``revision``, when the emulator
+        sends it, says so; a published version never changes), else None."""
+        spec = self._versions.get((name, version))
+        if spec is not None and (spec.revision == revision if revision else version != "$LATEST"):
+            return spec
+        return None
+
     def get(self, name: str, version: str, revision: str | None = None) -> FunctionSpec:
-        """The spec of ``name:version``; ``revision`` (when the emulator sends it) spares a lookup."""
-        cached = self._versions.get((name, version))
-        if cached is not None and (cached.revision == revision if revision else version != "$LATEST"):
+        """The spec of ``name:version``, looked up unless the one held is current."""
+        cached = self.cached(name, version, revision)
+        if cached is not None:
             return cached
         spec = self._load(name, version)
         with self._lock:

@@ -109,9 +109,11 @@ class _Handlers:
                 f"Request must be smaller than {PAYLOAD_LIMIT_BYTES} bytes for the InvokeFunction operation",
             )
             return _reply(outcome, version, status=413)
+        revision = headers.get("X-Amzn-Lambda-Revision-Id")
         try:
-            spec = await asyncio.to_thread(
-                self.catalog.get, name, version, headers.get("X-Amzn-Lambda-Revision-Id")
+            # The lookup (a blocking API call) runs on a thread only when the spec held is not current.
+            spec = self.catalog.cached(name, version, revision) or await asyncio.to_thread(
+                self.catalog.get, name, version, revision
             )
         except FunctionCodeNotFound as error:
             return _reply(error_outcome("Runtime.InvalidEntrypoint", str(error)), version)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from feed_processing.parsing import Restock
 
-# TransactWriteItems takes 100 items: one ledger item plus at most 99 distinct SKUs.
-MAX_SKUS_PER_CHUNK = 99
+MAX_TRANSACTION_ITEMS = 100  # TransactWriteItems' limit
+# A chunk fits one transaction on its own: its ledger item plus one update per distinct SKU.
+MAX_SKUS_PER_CHUNK = MAX_TRANSACTION_ITEMS - 1
 MAX_LINES_PER_CHUNK = 5000
 
 

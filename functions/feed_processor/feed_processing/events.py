@@ -32,6 +32,13 @@ def feed_objects(body: str) -> list[ObjectVersion]:
     notification at all raises ValueError: nobody else sends to this queue, so it is worth a DLQ look.
     """
     message = json.loads(body)
+    try:
+        return _created_in_incoming(message)
+    except (AttributeError, KeyError, TypeError) as error:  # JSON, but not shaped like a notification
+        raise ValueError(f"not an S3 event notification: {error!r}") from error
+
+
+def _created_in_incoming(message: dict) -> list[ObjectVersion]:
     if message.get("Event") == "s3:TestEvent":
         return []
     if "Records" not in message:

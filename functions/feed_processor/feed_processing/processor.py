@@ -14,7 +14,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from feed_processing.chunks import Chunk, chunked
 from feed_processing.events import ObjectVersion
@@ -89,7 +89,7 @@ class FeedProcessor:
         results: Results = {}
         grouped: list[_ValidFeed] = []
         distinct = list(dict.fromkeys(sources))
-        prepared_all = self._executor.map(self._attempt(self._prepare), distinct)
+        prepared_all = self._executor.map(self._attempt(self._process_unless_groupable), distinct)
         for source, prepared in zip(distinct, prepared_all, strict=True):
             if isinstance(prepared, _ValidFeed) and prepared.single_chunk is not None:
                 grouped.append(prepared)
@@ -110,8 +110,9 @@ class FeedProcessor:
 
         return attempted
 
-    def _prepare(self, source: ObjectVersion) -> FileOutcome | _ValidFeed:
-        """Read and validate; quarantine an unparseable file; apply a file that is not groupable."""
+    def _process_unless_groupable(self, source: ObjectVersion) -> FileOutcome | _ValidFeed:
+        """Read and validate the file; quarantine it if unparseable; a small one-chunk file is handed
+        back to share a transaction, any other is applied chunk by chunk and reported here."""
         started_at, started = datetime.now(UTC), time.monotonic()
         self._faults.before_object(source)
         try:
@@ -125,13 +126,14 @@ class FeedProcessor:
             self._bucket.quarantine(source, report)
             return FileOutcome("quarantined", report_key=self._bucket.write_report(source, report))
         valid = _ValidFeed(source, file_format, feed, validation, started_at, started)
+        chunks: Iterable[Chunk] = valid.chunks()
         if feed.in_memory:
-            chunks = list(valid.chunks())
+            chunks = list(chunks)
             if len(chunks) == 1:
                 valid.single_chunk = chunks[0]
                 return valid
         applied = skipped = 0
-        for chunk in valid.chunks():
+        for chunk in chunks:
             newly_applied = self._stock.apply(source, chunk)
             applied, skipped = applied + newly_applied, skipped + (not newly_applied)
             self._faults.after_chunk(source, chunk.index, newly_applied)
@@ -142,16 +144,22 @@ class FeedProcessor:
         so that only the files whose own write fails are retried."""
         try:
             applied = self._stock.apply_together([(valid.source, valid.single_chunk) for valid in group])
-        except ClientError:
+        except (ClientError, BotoCoreError):
             apply_alone = self._attempt(lambda valid: self._stock.apply(valid.source, valid.single_chunk))
             applied = list(self._executor.map(apply_alone, group))
-        finish = self._attempt(lambda pair: self._finish_single(*pair))
-        finished = self._executor.map(finish, zip(group, applied, strict=True))
-        return {valid.source: result for valid, result in zip(group, finished, strict=True)}
+        results: Results = {}
+        written = []
+        for valid, outcome in zip(group, applied, strict=True):
+            if isinstance(outcome, Exception):
+                results[valid.source] = outcome
+            else:
+                written.append((valid, outcome))
+        finish = self._attempt(lambda pair: self._finish_grouped(*pair))
+        for (valid, _), result in zip(written, self._executor.map(finish, written), strict=True):
+            results[valid.source] = result
+        return results
 
-    def _finish_single(self, valid: _ValidFeed, applied: bool | Exception) -> FileOutcome:
-        if isinstance(applied, Exception):
-            raise applied
+    def _finish_grouped(self, valid: _ValidFeed, applied: bool) -> FileOutcome:
         self._faults.after_chunk(valid.source, 0, applied)
         return self._report(valid, int(applied), int(not applied))
 

@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
 
-from feed_processing.chunks import Chunk, SkuTotal
+from feed_processing.chunks import MAX_TRANSACTION_ITEMS, Chunk, SkuTotal
 from feed_processing.events import ObjectVersion
 
 LEDGER_RETENTION_S = 30 * 24 * 3600
 DEFAULT_CURRENCY = "USD"
-MAX_TRANSACTION_ITEMS = 100  # TransactWriteItems' limit
 _CONFLICT_ATTEMPTS = 5
 
 Entry = tuple[ObjectVersion, Chunk]

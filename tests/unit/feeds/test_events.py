@@ -31,6 +31,17 @@ def test_test_events_other_prefixes_and_other_events_are_ignored(body):
     assert feed_objects(body) == []
 
 
-def test_a_body_that_is_no_notification_is_an_error():
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps({"hello": 1}),
+        "not json",
+        json.dumps("a string"),
+        json.dumps([1]),
+        json.dumps({"Records": [{"eventName": "ObjectCreated:Put"}]}),
+        json.dumps({"Records": 5}),
+    ],
+)
+def test_a_body_that_is_no_notification_is_a_value_error(body):
     with pytest.raises(ValueError):
-        feed_objects(json.dumps({"hello": 1}))
+        feed_objects(body)

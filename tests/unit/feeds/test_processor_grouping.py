@@ -4,7 +4,7 @@ real ones are exercised against the emulator in tests/integration and tests/e2e)
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 from feed_processing.events import ObjectVersion
 from feed_processing.faults import Faults
 from feed_processing.processor import FeedProcessor, FileOutcome
@@ -12,6 +12,7 @@ from feed_processing.processor import FeedProcessor, FileOutcome
 THROTTLED = ClientError(
     {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "TransactWriteItems"
 )
+TIMED_OUT = ReadTimeoutError(endpoint_url="http://127.0.0.1:4566")
 
 
 class MemoryFeed:
@@ -38,12 +39,12 @@ class Stock:
     """Records every write; ``failing`` names keys whose own write raises, ``group_fails`` makes
     every transaction of several files raise (as throttling would)."""
 
-    def __init__(self, failing=(), group_fails=False):
+    def __init__(self, failing=(), group_fails=None):
         self.failing, self.group_fails, self.groups, self.alone = set(failing), group_fails, [], []
 
     def apply_together(self, entries):
         if self.group_fails and len(entries) > 1:
-            raise THROTTLED
+            raise self.group_fails
         self.groups.append([source.key for source, _ in entries])
         return [True] * len(entries)
 
@@ -78,9 +79,10 @@ def test_small_files_of_a_batch_share_one_transaction_and_each_gets_its_report()
     assert sorted(bucket.reports) == sorted(s.key for s in sources(5))
 
 
+@pytest.mark.parametrize("group_error", [THROTTLED, TIMED_OUT])
 @pytest.mark.parametrize("failing", [set(), {"incoming/f2.csv"}])
-def test_a_failing_transaction_is_retried_file_by_file_so_only_a_failing_file_fails(failing):
-    stock = Stock(failing=failing, group_fails=True)
+def test_a_failing_transaction_is_retried_file_by_file_so_only_a_failing_file_fails(failing, group_error):
+    stock = Stock(failing=failing, group_fails=group_error)
     feed_processor, bucket = processor(stock, 4)
     results = feed_processor.process(sources(4))
     assert sorted(stock.alone) == sorted(s.key for s in sources(4) if s.key not in failing)

@@ -23,7 +23,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import CpuMeter, cpu_seconds, create_fixture_function, write
+from bench.common import CpuMeter, create_fixture_function, write
 from harness import aws, stack
 from harness.paths import Paths
 from harness.session import Session
@@ -228,7 +228,7 @@ def cpu_figures(prefix: str, cpu: CpuMeter) -> dict[str, float]:
     }
 
 
-def emulator_call_costs(emulator_pids: list[int], s3, dynamodb, outputs: dict) -> dict[str, float]:
+def emulator_call_costs(session: Session, s3, dynamodb, outputs: dict) -> dict[str, float]:
     """The emulator's CPU ms for each call the processor makes per small object, and for the
     transaction of a batch's 10 objects in one (10 ledger items + 90 updates: the most that fits)."""
     bucket, catalog, ledger = (
@@ -258,12 +258,12 @@ def emulator_call_costs(emulator_pids: list[int], s3, dynamodb, outputs: dict) -
     costs = {}
     for name, call in calls.items():
         call()
-        before = cpu_seconds(emulator_pids)
+        cpu = CpuMeter(session)
+        cpu.start()
         for _ in range(CALL_COST_SAMPLES):
             call()
-        costs[f"emulator_cpu_ms_{name}"] = round(
-            (cpu_seconds(emulator_pids) - before) * 1000 / CALL_COST_SAMPLES, 2
-        )
+        cpu.stop()
+        costs[f"emulator_cpu_ms_{name}"] = round(cpu.spent["emulator"] * 1000 / CALL_COST_SAMPLES, 2)
     return costs
 
 
@@ -317,12 +317,7 @@ def main() -> None:
         seconds = drain_seconds(s3, sqs, bucket, queue_url, SMALL_OBJECTS, "reports/")
         cpu.stop()
         big = big_file(s3, bucket, function_name)
-        call_costs = emulator_call_costs(
-            [process.pid for process in session.emulator.processes()],
-            s3,
-            aws.client("dynamodb", endpoint),
-            outputs,
-        )
+        call_costs = emulator_call_costs(session, s3, aws.client("dynamodb", endpoint), outputs)
         load = os.getloadavg()[1]
 
     objects_per_s = SMALL_OBJECTS / seconds

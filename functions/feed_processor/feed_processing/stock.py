@@ -58,7 +58,6 @@ class StockWriter:
         A conflict with another transaction on the same SKUs is retried here a few times; past that,
         or on throttling and timeouts, the ClientError propagates and the message is redelivered.
         """
-        applied = [False] * len(entries)
         pending = list(range(len(entries)))
         conflicts = 0
         while pending:
@@ -66,6 +65,7 @@ class StockWriter:
                 self._dynamodb.transact_write_items(
                     TransactItems=self.transaction_items([entries[i] for i in pending])
                 )
+                return [i in pending for i in range(len(entries))]
             except ClientError as error:
                 reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
                 # Ledger items come first, so reason i is pending entry i's ledger condition.
@@ -81,11 +81,7 @@ class StockWriter:
                     raise
                 time.sleep(0.05 * 2**conflicts)
                 conflicts += 1
-                continue
-            for i in pending:
-                applied[i] = True
-            break
-        return applied
+        return [False] * len(entries)  # every entry had been applied by an earlier delivery
 
     def transaction_items(self, entries: list[Entry]) -> list[dict]:
         """A ledger put per entry, then one update per SKU with the entries' quantities summed (a

@@ -23,17 +23,15 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from feed_processing.chunks import chunked
+from feed_processing.events import ObjectVersion
+from feed_processing.parsing import Restock
+from feed_processing.stock import StockWriter
+
 from bench.common import CpuMeter, create_fixture_function, write
 from harness import aws, stack
 from harness.paths import Paths
 from harness.session import Session
-from tests.feed_code import importable
-
-importable()
-from feed_processing.chunks import chunked  # noqa: E402  (the processor's own modules, as in tests)
-from feed_processing.events import ObjectVersion  # noqa: E402
-from feed_processing.parsing import Restock  # noqa: E402
-from feed_processing.stock import StockWriter  # noqa: E402
 
 SMALL_OBJECTS = 10_000
 TUNING_OBJECTS = 1_500

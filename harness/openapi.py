@@ -18,7 +18,7 @@ from harness.runtime.packaging import requirements_dir
 FUNCTION_ID = "OrdersApiFunction"
 FUNCTION_FOLDER = "orders_api"
 DOCUMENT = "docs/openapi.json"
-_PRINT_SCHEMA = "import app; print(app.app.get_openapi_json_schema())"
+_PRINT_SCHEMA = "from order_service.app import app; print(app.get_openapi_json_schema())"
 
 
 def generate(paths: Paths) -> str:

@@ -8,13 +8,26 @@ from __future__ import annotations
 import pytest
 
 from harness import docker_engine
-from harness.images import REVISION_LABEL, SOURCE_LABEL
+from harness.deploy import load_template
+from harness.images import REPOSITORY_PREFIX, REVISION_LABEL, SOURCE_LABEL
 from harness.paths import Paths
 from harness.runtime.launchers import FUNCTION_LABEL
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke
 
 DEV_PACKAGES = ("pytest", "_pytest", "ruff", "hypothesis", "pip", "setuptools", "tests", "conftest.py")
+
+
+def handler_entry(repository: str) -> str:
+    """The /var/task entry holding the handler Lambda runs: the package of the template's
+    ImageConfig.Command for a function of the project, app.py (the image's CMD) for a test fixture."""
+    if not repository.startswith(f"{REPOSITORY_PREFIX}/"):
+        return "app.py"
+    folder = repository.rsplit("/", 1)[-1]
+    for resource in load_template(Paths.discover().template)["Resources"].values():
+        if (resource.get("Metadata") or {}).get("DockerBuildArgs", {}).get("FUNCTION") == folder:
+            return resource["Properties"]["ImageConfig"]["Command"][0].split(".", 1)[0]
+    raise AssertionError(f"no function of the template builds {repository}")
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +70,7 @@ def test_task_root_holds_no_test_or_dev_packages(local_stack, docker):
             reference, entrypoint=["ls", "-1", "/var/task"], network_mode="host", remove=True
         ).decode()
         entries = set(listing.split())
-        assert "app.py" in entries, (repository, entries)
+        assert handler_entry(repository) in entries, (repository, entries)
         assert not {entry for entry in entries if entry.split("-")[0] in DEV_PACKAGES}, (repository, entries)
 
 

@@ -1,18 +1,9 @@
-"""The payment simulator's token rules (functions/payment/simulator.py), with in-memory records."""
+"""The payment simulator's token rules (payment_service/simulator.py), with in-memory records."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
-
-from harness.paths import Paths
-
-_spec = importlib.util.spec_from_file_location(
-    "payment_simulator", Paths.discover().root / "functions" / "payment" / "simulator.py"
-)
-simulator = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(simulator)
+from payment_service import simulator
 
 
 class MemoryRecords:

@@ -1,6 +1,6 @@
 """SQS batches of S3 notifications -> the catalog restocked from each feed file, and a report per file.
 
-The batch's files are processed together (feed_processing/processor.py: read concurrently, small
+The batch's files are processed together (processor.py: read concurrently, small
 files applied several to a transaction); then Powertools' BatchProcessor settles each record from
 its files' results: a record whose file failed transiently (throttling, timeouts) is reported in
 ``batchItemFailures`` alone and SQS redelivers it; an unparseable file was quarantined and its record
@@ -9,15 +9,18 @@ is acknowledged. Clients, settings and the thread pool are created once per inst
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
+from function_settings import load
+
 from feed_processing.events import ObjectVersion, feed_objects
 from feed_processing.faults import Faults
 from feed_processing.processor import FeedProcessor, FileOutcome, Results
@@ -27,6 +30,15 @@ from feed_processing.storage import FeedBucket, FeedGone
 # One worker per record of the largest batch (the event source's BatchSize).
 MAX_PARALLEL_RECORDS = 10
 
+
+@dataclass(frozen=True)
+class Settings:
+    catalog_table_name: str
+    feed_ledger_table_name: str
+    feed_fault_injection: str = ""  # test-only, off when empty (feed_processing/faults.py)
+
+
+settings = load(Settings)
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
@@ -41,10 +53,10 @@ feed_processor = FeedProcessor(
     FeedBucket(boto3.client("s3", config=_client_config)),
     StockWriter(
         boto3.client("dynamodb", config=_client_config),
-        catalog_table=os.environ["CATALOG_TABLE_NAME"],
-        ledger_table=os.environ["FEED_LEDGER_TABLE_NAME"],
+        catalog_table=settings.catalog_table_name,
+        ledger_table=settings.feed_ledger_table_name,
     ),
-    Faults.from_environment(),
+    Faults.from_setting(settings.feed_fault_injection),
     ThreadPoolExecutor(MAX_PARALLEL_RECORDS, thread_name_prefix="feed"),
 )
 batch_processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
@@ -92,7 +104,7 @@ def _record_metrics(results: list[tuple]) -> None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event, context):
+def handler(event: dict, context: LambdaContext) -> dict:
     results = feed_processor.process(_sources(event["Records"]))
     with batch_processor(
         records=event["Records"], handler=lambda record: settle(record, results), lambda_context=context

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from data import ReservationCancelled, StockLedger
 from orders_domain.models import PricedLine
+
+from stock_reservation.data import ReservationCancelled, StockLedger
 
 
 class OutOfStock(Exception):

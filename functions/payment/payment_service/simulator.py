@@ -18,7 +18,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from data import PaymentRecords
+    from payment_service.data import PaymentRecords
 
 _FLAKY = re.compile(r"^tok_flaky_(\d{1,3})$")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from data import CatalogRepository, OrdersRepository, OrderWorkflow
 from orders_domain.models import CreateOrderRequest, Order, OrderCreated, OrderPage, OrderStatus, PricedLine
+
+from order_service.data import CatalogRepository, OrdersRepository, OrderWorkflow
 
 
 class OrderRejected(Exception):

@@ -1,9 +1,10 @@
 """Orders API: POST /orders, GET /orders/{orderId}, GET /orders (API Gateway REST, Cognito authorizer).
 
-Handler layer only: HTTP in and out, the caller's identity, idempotency; the work is in logic.py.
+Handler layer only: HTTP in and out, the caller's identity, idempotency; the work is in logic.py,
+the tables and the workflow behind data.py.
 """
 
-import os
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Annotated
 
@@ -23,12 +24,25 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
-from data import CatalogRepository, InvalidPageToken, OrdersRepository, OrderWorkflow
-from logic import OrderNotFound, OrderRejected, OrderService
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from function_settings import load
 from orders_domain.models import CreateOrderRequest, ErrorBody, Order, OrderCreated, OrderPage
+
+from order_service.data import CatalogRepository, InvalidPageToken, OrdersRepository, OrderWorkflow
+from order_service.logic import OrderNotFound, OrderRejected, OrderService
 
 MAX_BODY_BYTES = 256 * 1024
 
+
+@dataclass(frozen=True)
+class Settings:
+    catalog_table_name: str
+    orders_table_name: str
+    idempotency_table_name: str
+    order_state_machine_arn: str
+
+
+settings = load(Settings)
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
@@ -44,16 +58,16 @@ app.configure_openapi(
 
 _dynamodb = boto3.resource("dynamodb")
 service = OrderService(
-    CatalogRepository(_dynamodb, os.environ["CATALOG_TABLE"]),
-    OrdersRepository(_dynamodb.Table(os.environ["ORDERS_TABLE"])),
-    OrderWorkflow(boto3.client("stepfunctions"), os.environ["ORDER_STATE_MACHINE_ARN"]),
+    CatalogRepository(_dynamodb, settings.catalog_table_name),
+    OrdersRepository(_dynamodb.Table(settings.orders_table_name)),
+    OrderWorkflow(boto3.client("stepfunctions"), settings.order_state_machine_arn),
 )
 idempotency_config = IdempotencyConfig(
     event_key_jmespath="[customerId, idempotencyKey]",
     payload_validation_jmespath="body",
     expires_after_seconds=24 * 3600,
 )
-persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name)
 
 
 @idempotent_function(
@@ -191,7 +205,7 @@ def _no_route(error) -> Response:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context) -> dict:
+def handler(event: dict, context: LambdaContext) -> dict:
     idempotency_config.register_lambda_context(context)
     body = event.get("body") or ""
     if len(body.encode() if isinstance(body, str) else body) > MAX_BODY_BYTES:

@@ -30,7 +30,8 @@ MAX_REPORTED_REJECTIONS = 1000
 @dataclass
 class FileOutcome:
     status: str  # "applied" or "quarantined"
-    lines_applied: int = 0
+    lines_valid: int = 0  # all applied once the file is reported, by this delivery or an earlier one
+    lines_applied: int = 0  # by this delivery (none on a redelivery of a file already applied)
     lines_rejected: int = 0
     report_key: str = ""
 
@@ -132,12 +133,13 @@ class FeedProcessor:
             if len(chunks) == 1:
                 valid.single_chunk = chunks[0]
                 return valid
-        applied = skipped = 0
+        applied = skipped = lines_applied = 0
         for chunk in chunks:
             newly_applied = self._stock.apply(source, chunk)
             applied, skipped = applied + newly_applied, skipped + (not newly_applied)
+            lines_applied += chunk.lines if newly_applied else 0
             self._faults.after_chunk(source, chunk.index, newly_applied)
-        return self._report(valid, applied, skipped)
+        return self._report(valid, applied, skipped, lines_applied)
 
     def _apply_group(self, group: list[_ValidFeed]) -> Results:
         """One transaction for the group; if it fails (throttling, a timeout), each file on its own,
@@ -160,16 +162,19 @@ class FeedProcessor:
         return results
 
     def _finish_grouped(self, valid: _ValidFeed, applied: bool) -> FileOutcome:
+        assert valid.single_chunk is not None  # only one-chunk files are grouped
         self._faults.after_chunk(valid.source, 0, applied)
-        return self._report(valid, int(applied), int(not applied))
+        lines_applied = valid.single_chunk.lines if applied else 0
+        return self._report(valid, int(applied), int(not applied), lines_applied)
 
-    def _report(self, valid: _ValidFeed, applied: int, skipped: int) -> FileOutcome:
+    def _report(self, valid: _ValidFeed, applied: int, skipped: int, lines_applied: int) -> FileOutcome:
         report = {
             **_identity(valid.source),
             "status": "applied",
             "format": valid.file_format,
             "sizeBytes": valid.feed.size,
             "linesApplied": valid.validation.lines_valid,
+            "linesAppliedByThisDelivery": lines_applied,
             "linesRejected": valid.validation.lines_rejected,
             "rejected": valid.validation.rejected,
             "chunks": applied + skipped,
@@ -178,7 +183,8 @@ class FeedProcessor:
             **_timing(valid.started_at, valid.started),
         }
         key = self._bucket.write_report(valid.source, report)
-        return FileOutcome("applied", valid.validation.lines_valid, valid.validation.lines_rejected, key)
+        validation = valid.validation
+        return FileOutcome("applied", validation.lines_valid, lines_applied, validation.lines_rejected, key)
 
 
 def _identity(source: ObjectVersion) -> dict:

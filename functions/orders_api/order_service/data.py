@@ -57,10 +57,10 @@ class OrdersRepository:
             "Limit": limit,
         }
         if page_token:
-            query["ExclusiveStartKey"] = _decode_page_token(page_token, customer_id)
+            query["ExclusiveStartKey"] = decode_page_token(page_token, customer_id)
         response = self._table.query(**query)
         last = response.get("LastEvaluatedKey")
-        return [_plain(item) for item in response["Items"]], _encode_page_token(last) if last else None
+        return [_plain(item) for item in response["Items"]], encode_page_token(last) if last else None
 
 
 class OrderWorkflow:
@@ -85,11 +85,11 @@ def _plain(item: dict) -> dict:
     )
 
 
-def _encode_page_token(key: dict) -> str:
+def encode_page_token(key: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(_plain(key)).encode()).decode()
 
 
-def _decode_page_token(token: str, customer_id: str) -> dict:
+def decode_page_token(token: str, customer_id: str) -> dict:
     try:
         key = json.loads(base64.urlsafe_b64decode(token.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:

@@ -28,10 +28,11 @@ from feed_processing.events import ObjectVersion
 from feed_processing.parsing import Restock
 from feed_processing.stock import StockWriter
 
-from bench.common import CpuMeter, create_fixture_function, write
+from bench.common import CpuMeter, write
 from harness import aws, stack
 from harness.paths import Paths
 from harness.session import Session
+from testkit.fixture_functions import create_fixture_function
 
 SMALL_OBJECTS = 10_000
 TUNING_OBJECTS = 1_500

@@ -17,10 +17,11 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.common import create_fixture_function, median, percentile, rss_mb, timed_e2e, timed_invoke, write
+from bench.common import median, percentile, rss_mb, timed_e2e, timed_invoke, write
 from harness import aws
 from harness.paths import Paths
 from harness.session import Session
+from testkit.fixture_functions import create_fixture_function
 
 WARM_INVOKES = 1000
 

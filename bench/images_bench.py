@@ -20,19 +20,20 @@ import json
 import time
 import uuid
 
-from bench.common import RESULTS, create_fixture_function, median, timed_e2e, timed_invoke, write
+from bench.common import RESULTS, median, timed_e2e, timed_invoke, write
 from harness import aws, base_image, docker_engine, images
 from harness.image_mode import ImageMode
 from harness.paths import Paths
 from harness.session import Session
+from testkit.fixture_functions import create_fixture_function
 
 WARM_INVOKES = 300
 COLD_STARTS = 5
 
 
-def create_probe(lambda_client, image_uri: str | None) -> str:
+def create_probe(lambda_client, pushed: dict[str, str] | None) -> str:
     name = f"bench-{uuid.uuid4().hex[:8]}"
-    return create_fixture_function(lambda_client, "probe", name, image_uri=image_uri, Timeout=10)
+    return create_fixture_function(lambda_client, "probe", name, pushed, Timeout=10)
 
 
 def standin_build_s(paths: Paths, engine: docker_engine.Engine) -> float | None:
@@ -74,9 +75,8 @@ def build_times(paths: Paths, engine: docker_engine.Engine) -> tuple[float, floa
 def invoke_figures(paths: Paths, image_mode: ImageMode | None) -> tuple[float, float]:
     """(cold start median ms, warm p50 ms) of the probe fixture in one mode."""
     with Session(paths, docker_host=image_mode.docker_host if image_mode else None) as session:
-        probe = None  # process mode: found from the fixture's repository name
-        if image_mode:
-            probe = image_mode.publish(session.endpoint_url)[f"{images.FIXTURE_REPOSITORY_PREFIX}/probe"]
+        # Process mode: the probe is found from its repository name.
+        probe = image_mode.publish(session.endpoint_url) if image_mode else None
         lambda_client = aws.client("lambda", session.endpoint_url)
         cold = [timed_invoke(lambda_client, create_probe(lambda_client, probe)) for _ in range(COLD_STARTS)]
         name = create_probe(lambda_client, probe)

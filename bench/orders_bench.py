@@ -21,7 +21,7 @@ from bench.common import CpuMeter, percentile, write
 from harness import aws, stack, users
 from harness.paths import Paths
 from harness.session import Session
-from tests.e2e.orders_helpers import FINAL_STATUSES, Catalog, OrdersApi
+from testkit.orders import FINAL_STATUSES, Catalog, OrdersApi
 
 CLIENTS = 10
 SATURATED_POSTS_PER_CLIENT = 50

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from harness import aws, users
-from tests.e2e.orders_helpers import Catalog, EventsQueue, OrdersApi, PaymentRecords
+from testkit.orders import Catalog, EventsQueue, OrdersApi, PaymentRecords
 
 
 @pytest.fixture(scope="session")

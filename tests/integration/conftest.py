@@ -7,11 +7,7 @@ import uuid
 
 import pytest
 
-from harness import aws
-
-FIXTURE_IMAGE = f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/fixtures/{{name}}:local"
-FIXTURE_REPOSITORY = "fixtures/{name}"
-ROLE = f"arn:aws:iam::{aws.ACCOUNT_ID}:role/fixture"
+from testkit.fixture_functions import create_fixture_function
 
 
 @pytest.fixture
@@ -28,16 +24,11 @@ def make_function(lambda_client, local_stack):
     created = []
 
     def create(code: str = "probe", **config) -> str:
-        name = f"{code}-{uuid.uuid4().hex[:8]}"
-        image_uri = local_stack.images.get(FIXTURE_REPOSITORY.format(name=code)) or FIXTURE_IMAGE.format(
-            name=code
-        )
-        lambda_client.create_function(
-            FunctionName=name,
-            PackageType="Image",
-            Role=ROLE,
-            Code={"ImageUri": image_uri},
-            ImageConfig={"Command": ["app.handler"]},
+        name = create_fixture_function(
+            lambda_client,
+            code,
+            f"{code}-{uuid.uuid4().hex[:8]}",
+            local_stack.images,
             **{"Timeout": 3, **config},
         )
         created.append(name)

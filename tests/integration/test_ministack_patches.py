@@ -12,8 +12,9 @@ import pytest
 from harness import aws, stack
 from harness.paths import Paths
 from harness.session import Session
+from testkit.fixture_functions import FIXTURE_ROLE, create_fixture_function
 from tests.conftest import wait_for
-from tests.integration.conftest import FIXTURE_IMAGE, ROLE, invoke, publish_weighted_alias
+from tests.integration.conftest import invoke, publish_weighted_alias
 from tests.integration.test_step_functions import create_state_machine, run_to_completion
 
 
@@ -40,15 +41,8 @@ def lambda_without(emulator_without):
     return lambda patch: aws.client("lambda", emulator_without(patch))
 
 
-def create_probe(lambda_client, name: str = "probe") -> str:
-    lambda_client.create_function(
-        FunctionName=name,
-        PackageType="Image",
-        Role=ROLE,
-        Code={"ImageUri": FIXTURE_IMAGE.format(name="probe")},
-        ImageConfig={"Command": ["app.handler"]},
-    )
-    return name
+def create_probe(lambda_client) -> str:
+    return create_fixture_function(lambda_client, "probe", "probe")
 
 
 # --- default_proxy -----------------------------------------------------------------------------------
@@ -193,7 +187,9 @@ def attributes_published_by_a_workflow(endpoint_url: str) -> dict:
         "End": True,
     }
     definition = json.dumps({"StartAt": "Publish", "States": {"Publish": publish}})
-    state_machine = sfn.create_state_machine(name=f"publish-{suffix}", definition=definition, roleArn=ROLE)
+    state_machine = sfn.create_state_machine(
+        name=f"publish-{suffix}", definition=definition, roleArn=FIXTURE_ROLE
+    )
     run_to_completion(sfn, state_machine["stateMachineArn"], {"eventType": "OrderConfirmed"})
     messages = wait_for(
         lambda: sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages"),

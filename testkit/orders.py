@@ -1,5 +1,5 @@
-"""Clients of the order flow for e2e tests and benchmarks: the public API, the catalog, the payment
-simulator's records and a test queue subscribed to the order events topic."""
+"""Clients of a deployed stack's order flow for e2e tests and benchmarks: the public API, the catalog,
+the payment simulator's records and a test queue subscribed to the order events topic."""
 
 from __future__ import annotations
 

@@ -22,9 +22,11 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/mypy
 
+# The unit suite with its line and branch coverage of harness/ and functions/ (the README's figure).
 unit: venv
-	$(PYTHON) -m pytest tests/unit
+	$(PYTHON) -m pytest --cov --cov-report=term tests/unit
 
 integration: venv
 	$(PYTHON) -m pytest tests/integration

@@ -27,7 +27,11 @@ def read_catalog(path: Path) -> list[dict]:
     for index, product in enumerate(products):
         for field, kind in REQUIRED.items():
             value = product.get(field) if isinstance(product, dict) else None
-            if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value < 0):
+            if (
+                not isinstance(value, kind)
+                or isinstance(value, bool)
+                or (isinstance(value, int) and value < 0)
+            ):
                 raise CatalogFileError(f"{path}: entry {index}: {field} must be a {kind.__name__} (>= 0)")
     return products
 

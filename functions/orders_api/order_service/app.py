@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -26,7 +27,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from function_settings import load
-from orders_domain.models import CreateOrderRequest, ErrorBody, Order, OrderCreated, OrderPage
+from orders_domain.models import CreateOrderRequest, ErrorBody, FieldProblem, Order, OrderCreated, OrderPage
 
 from order_service.data import CatalogRepository, InvalidPageToken, OrdersRepository, OrderWorkflow
 from order_service.logic import OrderNotFound, OrderRejected, OrderService
@@ -86,7 +87,7 @@ def place(customer_id: str, request: CreateOrderRequest) -> dict:
     return created.model_dump(mode="json")
 
 
-def _problem(description: str) -> dict:
+def _problem(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}}}
 
 
@@ -157,14 +158,13 @@ def _error(status: HTTPStatus, message: str, field: str | None = None) -> Respon
 @app.exception_handler(RequestValidationError)
 def _invalid(error: RequestValidationError) -> Response:
     problems = [
-        {
-            "field": ".".join(str(part) for part in problem["loc"]),
-            "problem": problem.get("msg", problem["type"]),
-        }
+        FieldProblem(
+            field=".".join(str(part) for part in problem["loc"]), problem=problem.get("msg", problem["type"])
+        )
         for problem in error.errors()
     ]
-    first = problems[0] if problems else {"field": "request", "problem": "invalid request"}
-    body = ErrorBody(message=f"{first['field']}: {first['problem']}", field=first["field"], errors=problems)
+    first = problems[0] if problems else FieldProblem(field="request", problem="invalid request")
+    body = ErrorBody(message=f"{first.field}: {first.problem}", field=first.field, errors=problems)
     return Response(HTTPStatus.UNPROCESSABLE_ENTITY, content_types.APPLICATION_JSON, body.model_dump_json())
 
 

@@ -26,7 +26,7 @@ class CatalogRepository:
         found: dict[str, dict] = {}
         keys = [{"sku": sku} for sku in dict.fromkeys(skus)]
         for start in range(0, len(keys), 100):
-            request = {self._table_name: {"Keys": keys[start : start + 100]}}
+            request: dict | None = {self._table_name: {"Keys": keys[start : start + 100]}}
             while request:
                 response = self._dynamodb.batch_get_item(RequestItems=request)
                 for item in response["Responses"].get(self._table_name, []):

@@ -227,10 +227,16 @@ def _status(paths: Paths, args) -> int:
 
 
 def _logs(paths: Paths, args) -> int:
-    details = _running_session(paths)
-    functions = json.loads(paths.outputs.read_text()).get("functions", {}) if paths.outputs.exists() else {}
+    outputs_file = Path(os.environ.get("HARNESS_OUTPUTS") or paths.outputs)
+    outputs = json.loads(outputs_file.read_text()) if outputs_file.exists() else {}
+    # The stack `harness up` runs here, else the one the outputs file describes (a test run's).
+    if paths.session_file.exists() or not outputs:
+        endpoint_url = _running_session(paths)["endpointUrl"]
+    else:
+        endpoint_url = outputs["endpointUrl"]
+    functions = outputs.get("functions", {})
     name = functions.get(args.function, args.function)
-    logs_client = aws.client("logs", details["endpointUrl"])
+    logs_client = aws.client("logs", endpoint_url)
     since = int((datetime.now(UTC) - timedelta(minutes=args.since)).timestamp() * 1000)
     try:
         pages = logs_client.get_paginator("filter_log_events").paginate(

@@ -31,6 +31,9 @@ class LaunchedInstance(Protocol):
     async def output_flushed(self) -> None:
         """Returns once what the instance printed before its response is in its log file."""
 
+    def peak_memory_mb(self) -> int:
+        """The most memory the instance's runtime client has held (REPORT's Max Memory Used)."""
+
 
 class Launcher(Protocol):
     """Starts one instance of ``spec`` whose runtime client talks to the Runtime API in ``environment``."""
@@ -40,9 +43,26 @@ class Launcher(Protocol):
     ) -> LaunchedInstance: ...
 
 
+def peak_rss_mb(pid: int | None) -> int:
+    """VmHWM of ``pid`` (its peak resident set) in MB; 0 once it has gone."""
+    if not pid:
+        return 0
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return -(-int(line.split()[1]) // 1024)
+    except OSError:
+        pass
+    return 0
+
+
 class _Process:
     def __init__(self, process: asyncio.subprocess.Process):
         self._process = process
+
+    def peak_memory_mb(self) -> int:
+        return peak_rss_mb(self._process.pid)
 
     async def wait(self) -> int:
         return await self._process.wait()
@@ -115,7 +135,8 @@ MEMORY_MB_PER_VCPU = 1769
 CPU_PERIOD_US = 20_000
 # Container output arrives through the engine's attach stream, shortly after the response.
 OUTPUT_QUIET_S = 0.004
-OUTPUT_SETTLE_MAX_S = 0.05
+# Bounds the wait for output still streaming (megabytes printed just before the response).
+OUTPUT_SETTLE_MAX_S = 1.0
 CONTAINER_LABEL = "order-platform.harness.runtime"
 FUNCTION_LABEL = "order-platform.function"
 
@@ -130,6 +151,7 @@ class _Container:
         self._exit_code: asyncio.Future = asyncio.get_running_loop().create_future()
         self._removed = False
         self._last_output = 0.0
+        self._pid: int | None = None  # the runtime client's pid on the host, known after init
 
     def follow(self, output) -> None:
         """Copy the attached output stream to the log until the container ends, then remove it.
@@ -171,10 +193,15 @@ class _Container:
 
     def initialized(self) -> None:
         """Lambda runs the init phase with a full CPU; invocations get the memory's share of one."""
-        if not self._cpu_quota_us:
-            return
         with contextlib.suppress(Exception):  # ended meanwhile
-            self._container.update(cpu_period=CPU_PERIOD_US, cpu_quota=self._cpu_quota_us)
+            self._container.reload()
+            # The entrypoint execs the bootstrap, which execs the runtime client: one process.
+            self._pid = int(self._container.attrs["State"]["Pid"])
+            if self._cpu_quota_us:
+                self._container.update(cpu_period=CPU_PERIOD_US, cpu_quota=self._cpu_quota_us)
+
+    def peak_memory_mb(self) -> int:
+        return peak_rss_mb(self._pid)
 
     def kill(self) -> None:
         """Force-remove the container off the event loop (an engine call takes tens of ms); the

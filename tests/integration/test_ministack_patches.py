@@ -236,3 +236,30 @@ def test_with_xray_sampling_the_default_rule_decides(lambda_client, make_functio
     assert flags[0]  # the first request of its second
     # One per second from the reservoir plus 5% of the rest (3 expected; 15 is far in the tail).
     assert sum(flags) <= seconds_spanned + 15, (sum(flags), seconds_spanned)
+
+
+# --- filter_log_events_pages ---------------------------------------------------------------------------
+
+
+def _filtered_event_count(endpoint_url: str) -> int:
+    """Put 10,050 events in one stream, then count what a paginating FilterLogEvents client reads."""
+    logs = aws.client("logs", endpoint_url)
+    group = f"/test/pages-{uuid.uuid4().hex[:8]}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    now = int(time.time() * 1000)
+    for first in range(0, 10_050, 5_000):
+        batch = [{"timestamp": now, "message": f"line {i}"} for i in range(first, min(first + 5_000, 10_050))]
+        logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=batch)
+    pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group)
+    messages = [event["message"] for page in pages for event in page["events"]]
+    assert messages == [f"line {i}" for i in range(len(messages))], "out of order or repeated"
+    return len(messages)
+
+
+def test_without_filter_log_events_pages_a_client_misses_lines_past_10000(emulator_without):
+    assert _filtered_event_count(emulator_without("filter_log_events_pages")) == 10_000
+
+
+def test_with_filter_log_events_pages_every_line_is_read(local_stack):
+    assert _filtered_event_count(local_stack.endpoint_url) == 10_050

@@ -17,6 +17,7 @@ import uuid
 
 import pytest
 
+from testkit.fixture_functions import create_fixture_function
 from tests.conftest import wait_for
 from tests.fixtures.functions.probe.app import OUTPUT_LINE_CHARS, output_text
 from tests.integration.conftest import invoke
@@ -45,22 +46,9 @@ def runs_table(local_stack):
 @pytest.fixture(scope="module")
 def printer(local_stack):
     """One probe function for every case (created here: make_function is per test)."""
-    from tests.integration.conftest import FIXTURE_IMAGE, FIXTURE_REPOSITORY, ROLE
-
     lambda_client = local_stack.client("lambda")
     name = f"printer-{uuid.uuid4().hex[:8]}"
-    image = local_stack.images.get(FIXTURE_REPOSITORY.format(name="probe")) or FIXTURE_IMAGE.format(
-        name="probe"
-    )
-    lambda_client.create_function(
-        FunctionName=name,
-        PackageType="Image",
-        Role=ROLE,
-        Code={"ImageUri": image},
-        ImageConfig={"Command": ["app.handler"]},
-        Timeout=60,
-        MemorySize=512,
-    )
+    create_fixture_function(lambda_client, "probe", name, local_stack.images, Timeout=60, MemorySize=512)
     yield name
     lambda_client.delete_function(FunctionName=name)
 

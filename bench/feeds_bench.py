@@ -29,9 +29,10 @@ from feed_processing.parsing import Restock
 from feed_processing.stock import StockWriter
 
 from bench.common import CpuMeter, write
-from harness import aws, stack
+from harness import aws
 from harness.paths import Paths
-from harness.session import Session
+from harness.stack import project as stack
+from harness.stack.session import Session
 from testkit.fixture_functions import create_fixture_function
 
 SMALL_OBJECTS = 10_000

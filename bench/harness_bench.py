@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.common import median, percentile, rss_mb, timed_e2e, timed_invoke, write
 from harness import aws
 from harness.paths import Paths
-from harness.session import Session
+from harness.stack.session import Session
 from testkit.fixture_functions import create_fixture_function
 
 WARM_INVOKES = 1000

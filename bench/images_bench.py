@@ -21,10 +21,13 @@ import time
 import uuid
 
 from bench.common import RESULTS, median, timed_e2e, timed_invoke, write
-from harness import aws, base_image, docker_engine, images
-from harness.image_mode import ImageMode
+from harness import aws
+from harness.images import base as base_image
+from harness.images import engine as docker_engine
+from harness.images import project as images
+from harness.images.mode import ImageMode
 from harness.paths import Paths
-from harness.session import Session
+from harness.stack.session import Session
 from testkit.fixture_functions import create_fixture_function
 
 WARM_INVOKES = 300

@@ -18,9 +18,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.common import CpuMeter, percentile, write
-from harness import aws, stack, users
+from harness import aws
 from harness.paths import Paths
-from harness.session import Session
+from harness.stack import project as stack
+from harness.stack import users
+from harness.stack.session import Session
 from testkit.orders import FINAL_STATUSES, Catalog, OrdersApi
 
 CLIENTS = 10

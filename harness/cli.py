@@ -31,11 +31,17 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from harness import aws, docker_build, docker_engine, images, processes, seed, stack, users
+from harness import aws, processes
+from harness.console import say
 from harness.emulator import ministack
-from harness.image_mode import MODES, ImageMode, default_mode, describe
+from harness.images import build as docker_build
+from harness.images import engine as docker_engine
+from harness.images import project as images
+from harness.images.mode import MODES, ImageMode, default_mode, describe
 from harness.paths import Paths
-from harness.session import Session, say
+from harness.stack import project as stack
+from harness.stack import seed, users
+from harness.stack.session import Session
 
 DEFAULT_EMULATOR_PORT = 4566
 DEFAULT_RUNTIME_PORT = 9001

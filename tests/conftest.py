@@ -18,10 +18,12 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import aws, docker_engine, stack
-from harness.deploy import stack_functions
+from harness import aws
+from harness.images import engine as docker_engine
 from harness.paths import Paths
-from harness.session import Session
+from harness.stack import project as stack
+from harness.stack.deploy import stack_functions
+from harness.stack.session import Session
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ import hashlib
 import os
 import time
 
-from harness import base_image, processes
-from harness.docker_build import build
-from harness.docker_engine import Engine
+from harness import processes
 from harness.emulator.ministack import HEALTH_PATH, STARTUP_TIMEOUT_S, gateway_settings, read_env_file, reset
+from harness.images import base as base_image
+from harness.images.build import build
+from harness.images.engine import Engine
 from harness.paths import Paths
 
 IMAGE_REPOSITORY = "order-platform/ministack"

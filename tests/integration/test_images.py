@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from harness import docker_engine
-from harness.deploy import load_template
-from harness.images import REPOSITORY_PREFIX, REVISION_LABEL, SOURCE_LABEL
+from harness.images import engine as docker_engine
+from harness.images.project import REPOSITORY_PREFIX, REVISION_LABEL, SOURCE_LABEL
 from harness.paths import Paths
 from harness.runtime.launchers import FUNCTION_LABEL
+from harness.template import load_template
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke
 

@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from harness import aws, stack
+from harness import aws
 from harness.paths import Paths
-from harness.session import Session
+from harness.stack import project as stack
+from harness.stack.session import Session
 from testkit.fixture_functions import FIXTURE_ROLE, create_fixture_function
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke, publish_weighted_alias

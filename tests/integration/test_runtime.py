@@ -151,7 +151,7 @@ def test_log_lines_reach_cloudwatch_logs(lambda_client, make_function, local_sta
 
 
 def test_provisioned_concurrency_starts_instances_before_traffic(lambda_client, make_function, local_stack):
-    from harness import stack
+    from harness.stack import project as stack
 
     name = make_function()
     version = lambda_client.publish_version(FunctionName=name)["Version"]

@@ -8,15 +8,12 @@ import time
 from dataclasses import dataclass, field
 
 from harness import processes
+from harness.console import say
 from harness.emulator import Emulator
 from harness.emulator.ministack import MiniStackProcess
 from harness.paths import Paths
 
 RUNTIME_STARTUP_TIMEOUT_S = 30
-
-
-def say(message: str) -> None:
-    print(f"[harness] {message}", file=sys.stderr, flush=True)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import processes
-from harness.session import say
+from harness.console import say
 
 ENGINE_STARTUP_TIMEOUT_S = 30
 # Debian's client: the engine's own version, with the classic BuildKit builder (no buildx needed).

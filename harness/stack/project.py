@@ -9,19 +9,19 @@ import urllib.request
 from pathlib import Path
 
 from harness import aws
-from harness.deploy import (
+from harness.console import say
+from harness.paths import Paths
+from harness.runtime.packaging import requirements_dir
+from harness.stack.deploy import (
     DeployResult,
     adapt_for_emulator,
     deploy_stack,
     ensure_bucket,
-    load_template,
     package,
     stack_functions,
     with_image_uris,
 )
-from harness.paths import Paths
-from harness.runtime.packaging import requirements_dir
-from harness.session import say
+from harness.template import load_template
 
 STACK_NAME = "order-platform"
 ARTIFACTS_BUCKET = "harness-deploy-artifacts"

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from botocore.exceptions import ClientError
-from cfnlint.decode import cfn_yaml
 
 STACK_TIMEOUT_S = 300
 _DONE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
@@ -36,10 +35,6 @@ class DeployResult:
     outputs: dict[str, str]
     adaptations: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-def load_template(path: Path) -> dict:
-    return json.loads(json.dumps(cfn_yaml.loads(path.read_text(), str(path))))
 
 
 def adapt_for_emulator(template: dict) -> tuple[dict, list[str]]:

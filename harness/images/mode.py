@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 
-from harness import aws, docker_engine, images
+from harness import aws
+from harness.console import say
+from harness.images import engine as docker_engine
+from harness.images import project as images
 from harness.paths import Paths
-from harness.session import say
 
 MODES = ("image", "process")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.common import median, percentile, rss_mb, timed_e2e, timed_invoke, write
 from harness import aws
 from harness.paths import Paths
-from harness.stack.session import Session
+from harness.stack.lifecycle import running_stack
 from testkit.fixture_functions import create_fixture_function
 
 WARM_INVOKES = 1000
@@ -68,11 +68,11 @@ def main() -> None:
     paths = Paths.discover()
     starts = []
     for _ in range(3):
-        session = Session(paths).start()
-        starts.append(session.timings["harness_start_s"])
-        session.stop()
+        with running_stack(paths, "process") as started:
+            starts.append(started.session.timings["harness_start_s"])
 
-    with Session(paths) as session:
+    with running_stack(paths, "process") as running:
+        session = running.session
         lambda_client = aws.client("lambda", session.endpoint_url)
         with PeakMemory([p.pid for p in session.processes()]) as memory:
             cold = [timed_invoke(lambda_client, create_probe(lambda_client)) for _ in range(5)]

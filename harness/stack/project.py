@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import re
 import time
-import urllib.request
 from pathlib import Path
 
 from harness import aws
 from harness.console import say
 from harness.paths import Paths
+from harness.runtime.client import RuntimeClient
 from harness.runtime.packaging import requirements_dir
 from harness.stack.deploy import (
     DeployResult,
@@ -103,14 +103,7 @@ def provision(lambda_client, functions: dict[str, str], runtime_url: str) -> Non
         return
     summary = ", ".join(f"{e['function']}:{e['version']} x{e['count']}" for e in entries)
     say(f"starting provisioned instances: {summary}")
-    request = urllib.request.Request(
-        runtime_url + "/provision",
-        data=json.dumps({"functions": entries}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        response.read()
+    RuntimeClient(runtime_url).provision(entries)
 
 
 def write_outputs(

@@ -12,7 +12,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Protocol
 
@@ -27,9 +26,6 @@ class LaunchedInstance(Protocol):
 
     def initialized(self) -> None:
         """The instance finished its init phase (it asked for its first event)."""
-
-    async def output_flushed(self) -> None:
-        """Returns once what the instance printed before its response is in its log file."""
 
     def peak_memory_mb(self) -> int:
         """The most memory the instance's runtime client has held (REPORT's Max Memory Used)."""
@@ -69,9 +65,6 @@ class _Process:
 
     def initialized(self) -> None:
         pass  # a host process runs without CPU limits
-
-    async def output_flushed(self) -> None:
-        pass  # the process writes straight to its log file
 
     def kill(self) -> None:
         if self._process.returncode is None:
@@ -133,28 +126,30 @@ class ProcessLauncher:
 # few-second timeouts the runtime tests use.
 MEMORY_MB_PER_VCPU = 1769
 CPU_PERIOD_US = 20_000
-# Container output arrives through the engine's attach stream, shortly after the response.
-OUTPUT_QUIET_S = 0.004
-# Bounds the wait for output still streaming (megabytes printed just before the response).
-OUTPUT_SETTLE_MAX_S = 1.0
 CONTAINER_LABEL = "order-platform.harness.runtime"
 FUNCTION_LABEL = "order-platform.function"
+# Where the instance's log file is mounted in the container: outside every folder Lambda gives a
+# function (/var/task, /var/runtime, /opt, /tmp), so function code does not see it.
+CONTAINER_OUTPUT_PATH = "/.harness-output.log"
 
 
 class _Container:
-    """A running function container: its exit code, its output copied to the instance's log file."""
+    """A running function container, writing its output straight into the instance's log file.
 
-    def __init__(self, container, log_path: Path, cpu_quota_us: int):
+    The output goes to a bind-mounted file rather than through the engine's attach stream: a write
+    returns before the runtime client posts its response, so everything printed before the response is
+    in the file when the response arrives (through the engine it arrived later, by an unbounded delay).
+    """
+
+    def __init__(self, container, cpu_quota_us: int):
         self._container = container
-        self._log_path = log_path
         self._cpu_quota_us = cpu_quota_us
         self._exit_code: asyncio.Future = asyncio.get_running_loop().create_future()
         self._removed = False
-        self._last_output = 0.0
         self._pid: int | None = None  # the runtime client's pid on the host, known after init
 
-    def follow(self, output) -> None:
-        """Copy the attached output stream to the log until the container ends, then remove it.
+    def watch(self) -> None:
+        """Report the exit code once the container ends, then remove it.
 
         A thread of its own per container: the default executor's few threads would all be held by
         long-lived containers and starve the runtime's other blocking calls.
@@ -162,34 +157,18 @@ class _Container:
         loop = asyncio.get_running_loop()
 
         def run() -> None:
-            code = self._copy_and_wait(output)
+            try:
+                code = int(self._container.wait().get("StatusCode", -1))
+            except Exception:  # the engine lost it (killed at shutdown): count it as killed
+                code = -9
+            self.remove()
             with contextlib.suppress(RuntimeError):  # the loop closed at shutdown
                 loop.call_soon_threadsafe(self._exit_code.set_result, code)
 
-        threading.Thread(target=run, name="container-output", daemon=True).start()
-
-    def _copy_and_wait(self, output) -> int:
-        with open(self._log_path, "ab", buffering=0) as log:
-            for chunk in output:
-                log.write(chunk)
-                self._last_output = time.monotonic()
-        try:
-            code = int(self._container.wait(timeout=30).get("StatusCode", -1))
-        except Exception:  # the engine lost it (killed at shutdown): count it as killed
-            code = -9
-        self.remove()
-        return code
+        threading.Thread(target=run, name="container-wait", daemon=True).start()
 
     async def wait(self) -> int:
         return await asyncio.shield(self._exit_code)
-
-    async def output_flushed(self) -> None:
-        """The output reaches us through the engine, a little after the response: wait until it has
-        been quiet for a moment (bounded), so the invocation's log lines belong to it."""
-        deadline = time.monotonic() + OUTPUT_SETTLE_MAX_S
-        await asyncio.sleep(OUTPUT_QUIET_S)
-        while time.monotonic() < deadline and time.monotonic() - self._last_output < OUTPUT_QUIET_S:
-            await asyncio.sleep(OUTPUT_QUIET_S / 2)
 
     def initialized(self) -> None:
         """Lambda runs the init phase with a full CPU; invocations get the memory's share of one."""
@@ -205,7 +184,7 @@ class _Container:
 
     def kill(self) -> None:
         """Force-remove the container off the event loop (an engine call takes tens of ms); the
-        output thread then sees the stream end and reports the exit."""
+        waiting thread then sees it end and reports the exit."""
         threading.Thread(target=self.remove, name="container-kill", daemon=True).start()
 
     def remove(self) -> None:
@@ -236,41 +215,45 @@ class ContainerLauncher:
         self._client = docker.DockerClient(base_url=docker_host, timeout=60, max_pool_size=128)
         self.runtime_id = runtime_id
 
-    def _ensure_image(self, reference: str) -> None:
-        """Pull the image from its registry when the engine does not hold it (yet, or any more)."""
+    def _entrypoint(self, reference: str) -> list[str]:
+        """The image's own entrypoint (pulled first when the engine does not hold the image)."""
         import docker.errors
 
         try:
-            self._client.images.get(reference)
+            image = self._client.images.get(reference)
         except docker.errors.ImageNotFound:
-            self._client.images.pull(reference)
+            image = self._client.images.pull(reference)
+        return list(image.attrs["Config"].get("Entrypoint") or [])
 
-    def _run(self, spec: FunctionSpec, environment: dict[str, str]):
-        self._ensure_image(spec.image_uri)
-        container = self._client.containers.create(
+    def _run(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path):
+        entrypoint = self._entrypoint(spec.image_uri)
+        log_path.touch()
+        container = self._client.containers.run(
             spec.image_uri,
+            # The image's entrypoint, unchanged, with its output sent to the mounted log file.
+            entrypoint=["/bin/sh", "-c", f'exec "$@" >>{CONTAINER_OUTPUT_PATH} 2>&1', "sh", *entrypoint],
             command=[spec.handler],
             environment=environment,
             network_mode="host",
             mem_limit=f"{spec.memory_mb}m",
             memswap_limit=f"{spec.memory_mb}m",
             cpu_shares=max(int(1024 * spec.memory_mb / MEMORY_MB_PER_VCPU), 2),
+            volumes={str(log_path.resolve()): {"bind": CONTAINER_OUTPUT_PATH, "mode": "rw"}},
             labels={CONTAINER_LABEL: self.runtime_id, FUNCTION_LABEL: spec.name},
+            detach=True,
         )
-        output = container.attach(stdout=True, stderr=True, stream=True, logs=True)
-        container.start()
-        return container, output
+        return container
 
     async def launch(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path) -> _Container:
         import docker.errors
 
         try:
-            container, output = await asyncio.to_thread(self._run, spec, environment)
+            container = await asyncio.to_thread(self._run, spec, environment, log_path)
         except docker.errors.DockerException as error:
             raise OSError(f"cannot start a container of {spec.image_uri}: {error}") from error
         quota = cpu_quota_us(spec.memory_mb) if os.environ.get("HARNESS_CPU_QUOTA") == "1" else 0
-        instance = _Container(container, log_path, quota)
-        instance.follow(output)
+        instance = _Container(container, quota)
+        instance.watch()
         return instance
 
     def remove_all(self) -> int:

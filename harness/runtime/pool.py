@@ -193,8 +193,8 @@ class InstancePool:
                 "Sandbox.Timedout", f"RequestId: {invocation.request_id} Error: {message}"
             )
             status = "timeout"
-        if instance.alive:
-            await instance.process.output_flushed()
+        # Both launchers write the instance's output straight to its log file: what it printed
+        # before its response is there.
         output = instance.read_new_log()
         if status == "timeout":
             stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -43,9 +43,6 @@ class FakeProcess:
     def initialized(self) -> None:
         pass
 
-    async def output_flushed(self) -> None:
-        pass
-
     def peak_memory_mb(self) -> int:
         return 42
 

@@ -288,9 +288,9 @@ def _push(paths: Paths, args) -> int:
         image_mode.prepare()
         if endpoint_url is None:
             ecr = aws.client("ecr", None)
-            registry = images.registry_login(image_mode.engine, ecr)
+            registry = images.registry_login(image_mode.prepared_engine, ecr)
             references = images.push_images(
-                image_mode.engine, ecr, registry, image_mode.images, image_mode.tag
+                image_mode.prepared_engine, ecr, registry, image_mode.images, image_mode.tag
             )
         else:
             references = image_mode.publish(endpoint_url)

@@ -116,6 +116,7 @@ def import_debian_rootfs(engine: Engine) -> None:
         capture_output=True,
         text=True,
     )
+    assert debootstrap.stdout is not None and debootstrap.stderr is not None  # both are pipes
     debootstrap.stdout.close()
     stderr = debootstrap.stderr.read().decode(errors="replace")
     if debootstrap.wait() != 0 or imported.returncode != 0:

@@ -8,6 +8,7 @@ would make, so the template stays the single source of truth.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,7 +121,7 @@ class CodeLocator:
     copies them into /var/task too), so the functions share one copy of their models.
     """
 
-    def __init__(self, code_roots: list[Path], shared_dirs: list[Path] = ()):
+    def __init__(self, code_roots: Sequence[Path], shared_dirs: Sequence[Path] = ()):
         self.code_roots = [Path(root).resolve() for root in code_roots]
         self.shared_dirs = [Path(folder).resolve() for folder in shared_dirs if Path(folder).is_dir()]
 

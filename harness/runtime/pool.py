@@ -23,7 +23,7 @@ from typing import Protocol
 
 from harness.runtime.catalog import FunctionCodeNotFound, FunctionSpec
 from harness.runtime.instance import InitFailed, Instance, Invocation, Outcome, error_outcome
-from harness.runtime.launchers import Launcher
+from harness.runtime.launchers import LaunchedInstance, Launcher
 from harness.runtime.logs import LogShipper, Report, invocation_log, tail
 from harness.runtime.metrics import MetricsRecorder
 from harness.runtime.packaging import PackagingError
@@ -312,7 +312,7 @@ class InstancePool:
             del self.instances[instance.id]
             await self.endpoints.close(instance.id)
             raise InitFailed(error_outcome("Runtime.InvalidEntrypoint", str(error))) from error
-        watcher = asyncio.create_task(self._watch(instance))
+        watcher = asyncio.create_task(self._watch(instance, instance.process))
         self._watchers.add(watcher)
         watcher.add_done_callback(self._watchers.discard)
         try:
@@ -330,8 +330,8 @@ class InstancePool:
         await asyncio.to_thread(instance.process.initialized)
         return instance
 
-    async def _watch(self, instance: Instance) -> None:
-        exit_code = await instance.process.wait()
+    async def _watch(self, instance: Instance, process: LaunchedInstance) -> None:
+        exit_code = await process.wait()
         instance.exited(exit_code)
         self.instances.pop(instance.id, None)
         await self.endpoints.close(instance.id)

@@ -46,7 +46,10 @@ class Session:
 
     @property
     def endpoint_url(self) -> str:
-        return self.emulator.endpoint_url
+        endpoint_url = self.emulator.endpoint_url
+        if endpoint_url is None:  # only real AWS has none, and a session is local
+            raise RuntimeError(f"the {self.emulator.name} emulator has no endpoint")
+        return endpoint_url
 
     @property
     def runtime_url(self) -> str:

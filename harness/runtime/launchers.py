@@ -30,6 +30,9 @@ class LaunchedInstance(Protocol):
     def peak_memory_mb(self) -> int:
         """The most memory the instance's runtime client has held (REPORT's Max Memory Used)."""
 
+    def starved_s(self) -> float:
+        """Seconds the runtime client has been ready to run but waiting for a CPU of this machine."""
+
 
 class Launcher(Protocol):
     """Starts one instance of ``spec`` whose runtime client talks to the Runtime API in ``environment``."""
@@ -53,12 +56,26 @@ def peak_rss_mb(pid: int | None) -> int:
     return 0
 
 
+def runqueue_wait_s(pid: int | None) -> float:
+    """Time ``pid`` has spent runnable on a run queue, not running (/proc/<pid>/schedstat, 2nd field)."""
+    if not pid:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/schedstat") as schedstat:
+            return int(schedstat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class _Process:
     def __init__(self, process: asyncio.subprocess.Process):
         self._process = process
 
     def peak_memory_mb(self) -> int:
         return peak_rss_mb(self._process.pid)
+
+    def starved_s(self) -> float:
+        return runqueue_wait_s(self._process.pid)
 
     async def wait(self) -> int:
         return await self._process.wait()
@@ -141,12 +158,12 @@ class _Container:
     in the file when the response arrives (through the engine it arrived later, by an unbounded delay).
     """
 
-    def __init__(self, container, cpu_quota_us: int):
+    def __init__(self, container, pid: int | None, cpu_quota_us: int):
         self._container = container
+        self._pid = pid  # the runtime client's on the host: the entrypoint execs down to it
         self._cpu_quota_us = cpu_quota_us
         self._exit_code: asyncio.Future = asyncio.get_running_loop().create_future()
         self._removed = False
-        self._pid: int | None = None  # the runtime client's pid on the host, known after init
 
     def watch(self) -> None:
         """Report the exit code once the container ends, then remove it.
@@ -172,15 +189,16 @@ class _Container:
 
     def initialized(self) -> None:
         """Lambda runs the init phase with a full CPU; invocations get the memory's share of one."""
+        if not self._cpu_quota_us:
+            return
         with contextlib.suppress(Exception):  # ended meanwhile
-            self._container.reload()
-            # The entrypoint execs the bootstrap, which execs the runtime client: one process.
-            self._pid = int(self._container.attrs["State"]["Pid"])
-            if self._cpu_quota_us:
-                self._container.update(cpu_period=CPU_PERIOD_US, cpu_quota=self._cpu_quota_us)
+            self._container.update(cpu_period=CPU_PERIOD_US, cpu_quota=self._cpu_quota_us)
 
     def peak_memory_mb(self) -> int:
         return peak_rss_mb(self._pid)
+
+    def starved_s(self) -> float:
+        return runqueue_wait_s(self._pid)
 
     def kill(self) -> None:
         """Force-remove the container off the event loop (an engine call takes tens of ms); the
@@ -242,24 +260,27 @@ class ContainerLauncher:
             labels={CONTAINER_LABEL: self.runtime_id, FUNCTION_LABEL: spec.name},
             detach=True,
         )
-        return container
+        with contextlib.suppress(Exception):  # ended already: no pid to read
+            container.reload()
+        return container, container.attrs.get("State", {}).get("Pid") or None
 
     async def launch(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path) -> _Container:
         import docker.errors
 
         try:
-            container = await asyncio.to_thread(self._run, spec, environment, log_path)
+            container, pid = await asyncio.to_thread(self._run, spec, environment, log_path)
         except docker.errors.DockerException as error:
             raise OSError(f"cannot start a container of {spec.image_uri}: {error}") from error
         quota = cpu_quota_us(spec.memory_mb) if os.environ.get("HARNESS_CPU_QUOTA") == "1" else 0
-        instance = _Container(container, quota)
+        instance = _Container(container, pid, quota)
         instance.watch()
         return instance
 
     def remove_all(self) -> int:
         """Remove every container this runtime started (those still left at shutdown)."""
+        # sparse: no inspect of each, which fails for a container removed while listing
         left = self._client.containers.list(
-            all=True, filters={"label": f"{CONTAINER_LABEL}={self.runtime_id}"}
+            all=True, sparse=True, filters={"label": f"{CONTAINER_LABEL}={self.runtime_id}"}
         )
         for container in left:
             with contextlib.suppress(Exception):

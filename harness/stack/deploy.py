@@ -102,7 +102,7 @@ def deploy_stack(
         "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
     }
-    status = _stack_status(cloudformation, stack_name)
+    status = stack_status(cloudformation, stack_name)
     if status in (None, "ROLLBACK_COMPLETE"):
         if status == "ROLLBACK_COMPLETE":
             cloudformation.delete_stack(StackName=stack_name)
@@ -116,7 +116,7 @@ def deploy_stack(
     return _wait(cloudformation, stack_name)
 
 
-def _stack_status(cloudformation, stack_name: str) -> str | None:
+def stack_status(cloudformation, stack_name: str) -> str | None:
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except ClientError as error:
@@ -135,13 +135,13 @@ def _wait(cloudformation, stack_name: str) -> dict[str, str]:
             return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         if status.endswith(_FAILED_SUFFIXES):
             raise DeployError(
-                f"stack {stack_name} is {status}:\n{_failure_reasons(cloudformation, stack_name)}"
+                f"stack {stack_name} is {status}:\n{failure_reasons(cloudformation, stack_name)}"
             )
         time.sleep(0.1)
     raise DeployError(f"stack {stack_name} not deployed after {STACK_TIMEOUT_S}s")
 
 
-def _failure_reasons(cloudformation, stack_name: str) -> str:
+def failure_reasons(cloudformation, stack_name: str) -> str:
     events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
     failed = [e for e in events if e.get("ResourceStatus", "").endswith("FAILED")]
     return (

@@ -13,6 +13,9 @@ harness test      the same for the integration and e2e suites, each on freshly r
 harness images    build every function image (Docker engine started and stopped when needed)
 harness push      push them to the running stack's ECR (or --aws: the account's ECR)
 harness emulator-image   build the MiniStack image compose.yaml and `pytest --emulator container` run
+harness release promote --tag REV | --from STAGE   release image digests into a stage (docs/release.md)
+harness release mark-tested --tag REV              record a revision as tested (CI, after the suites)
+harness release status | history | rollback        a stage's live release, its records, undo
 
 up, e2e and test take --mode image|process: image runs every function as its container image
 (default when a Docker engine is reachable or can be started here), process as host processes.
@@ -37,6 +40,7 @@ from harness.images import engine as docker_engine
 from harness.images import project as images
 from harness.images.mode import MODES, ImageMode, default_mode, describe
 from harness.paths import Paths
+from harness.release import commands as release
 from harness.stack import seed, users
 from harness.stack.lifecycle import RunningStack, deploy_into, reset_state
 
@@ -77,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     push = commands.add_parser("push", help="push the function images to ECR")
     push.add_argument("--aws", action="store_true", help="the account's ECR (default credentials chain)")
     commands.add_parser("emulator-image", help="build the MiniStack container image")
+    release.add_arguments(commands.add_parser("release", help="promote image digests through stages"))
     args = parser.parse_args(argv)
     paths = Paths.discover()
     handler = {
@@ -93,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         "images": _images,
         "push": _push,
         "emulator-image": _emulator_image,
+        "release": _release,
     }[args.command]
     try:
         return handler(paths, args)
@@ -312,6 +318,22 @@ def _emulator_image(paths: Paths, args) -> int:
         engine.stop()
     print(f"{reference}\n{COMPOSE_TAG}")
     return 0
+
+
+# --- release: promote, mark-tested, status, history, rollback ---------------------------------------
+
+
+def _release(paths: Paths, args) -> int:
+    # A local stage lives in the emulator `harness up` runs, unless --endpoint-url names another.
+    local_endpoint = None if args.aws else args.endpoint_url or _running_session(paths)["endpointUrl"]
+    try:
+        lines, code = release.run(paths, args, local_endpoint, say)
+    except release.ERRORS as error:
+        print(f"harness release: {error}", file=sys.stderr)
+        return 2
+    for line in lines:
+        print(line)
+    return code
 
 
 def _interrupt(signum, frame):

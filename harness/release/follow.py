@@ -125,14 +125,18 @@ class Follower:
             return
         infos = self.codedeploy.batch_get_deployments(deploymentIds=[d.id for d in open_ones.values()])
         by_id = {info["deploymentId"]: info for info in infos["deploymentsInfo"]}
-        alarm_states = self._alarm_states([a for k in open_ones for a in self.groups[k].alarms])
+        states = alarm_states(self.cloudwatch, [a for k in open_ones for a in self.groups[k].alarms])
         for logical_id, deployment in open_ones.items():
             group = self.groups[logical_id]
-            self._update(deployment, by_id[deployment.id], group, alarm_states)
+            self._update(deployment, by_id[deployment.id], group, states)
             line = deployment.line(logical_id)
             if line != self._lines.get(logical_id):
                 self._lines[logical_id] = line
                 self.progress(line)
+
+    def watch(self, logical_id: str, deployment_id: str) -> None:
+        """Follow a deployment that began before this follower did (rollback stops one)."""
+        self.deployments[logical_id] = Deployment(deployment_id)
 
     def settled(self) -> bool:
         return all(d.final for d in self.deployments.values())
@@ -174,14 +178,6 @@ class Follower:
         if deployment.final and info.get("createTime") and info.get("completeTime"):
             deployment.seconds = (info["completeTime"] - info["createTime"]).total_seconds()
 
-    def _alarm_states(self, names: list[str]) -> dict[str, str]:
-        if not names:
-            return {}
-        states = {}
-        for page in self.cloudwatch.get_paginator("describe_alarms").paginate(AlarmNames=sorted(set(names))):
-            states.update({alarm["AlarmName"]: alarm["StateValue"] for alarm in page["MetricAlarms"]})
-        return states
-
     def _hooks(self, deployment_id: str) -> dict[str, str]:
         """Lifecycle event -> status of the deployment's Lambda target (empty where not served)."""
         if not self._targets_answered:
@@ -203,6 +199,16 @@ class Follower:
             for target in targets["deploymentTargets"]
             for event in (target.get("lambdaTarget") or {}).get("lifecycleEvents", [])
         }
+
+
+def alarm_states(cloudwatch, names: list[str]) -> dict[str, str]:
+    """Alarm name -> StateValue (OK, ALARM, INSUFFICIENT_DATA) by DescribeAlarms."""
+    if not names:
+        return {}
+    states = {}
+    for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmNames=sorted(set(names))):
+        states.update({alarm["AlarmName"]: alarm["StateValue"] for alarm in page["MetricAlarms"]})
+    return states
 
 
 def _versions(info: dict) -> tuple[str | None, str | None]:

@@ -239,7 +239,10 @@ def _results(
         elif old is not None and old.digest == image.digest:
             outcome, version = "unchanged", new.version
         else:
-            outcome, version = ("alias moved" if new.digest == image.digest else "not live"), new.version
+            outcome, version = (
+                ("alias moved, no deployment" if new.digest == image.digest else "not live"),
+                new.version,
+            )
         results[logical_id] = FunctionResult(
             logical_id,
             image.repository,

@@ -88,3 +88,10 @@ def _immutable_repository(ecr, repository: str) -> str:
             "immutability (aws ecr put-image-tag-mutability --image-tag-mutability IMMUTABLE)"
         )
     return described["repositoryUri"]
+
+
+def mark_revision_tested(ecr, repositories: list[str], revision: str) -> dict[str, bool]:
+    """Tag every repository's ``revision`` image ``tested-<revision>`` (all checked first, so a missing
+    image marks nothing); repository -> whether a tag was added."""
+    found = [image(ecr, repository, tag=revision) for repository in repositories]
+    return {item.repository: mark_tested(ecr, item, revision) for item in found}

@@ -1,0 +1,192 @@
+"""``harness release`` against the emulator: a revision's images registered through the ECR API (no
+Docker), promoted by digest into the local stack and into a second stage in the same emulator.
+
+The emulator has no CodeDeploy yet, so an update moves each alias itself and promote reports the move;
+following deployments is tested in tests/unit/test_release_follow.py against botocore's Stubber.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+
+import pytest
+
+from harness import aws, cli
+from harness.images.project import template_functions
+from harness.paths import Paths
+from harness.release import records
+from harness.release.stages import Stage
+from harness.stack import users
+from testkit.orders import Catalog, OrdersApi
+from testkit.registry import register_revision
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.emulator
+FOLDERS = template_functions(Paths.discover().template)
+
+
+@pytest.fixture(scope="module")
+def release(local_stack):
+    return Releaser(local_stack.endpoint_url)
+
+
+class Releaser:
+    def __init__(self, endpoint_url: str):
+        self.endpoint_url = endpoint_url
+        self.stage = Stage.local("local", endpoint_url)
+        self.ecr = self.stage.client("ecr")
+
+    def revision(self, *, tested: bool = True) -> tuple[str, dict[str, str]]:
+        """A new revision's images in the registry; (tag, folder -> digest)."""
+        tag = f"rel-{uuid.uuid4().hex[:10]}"
+        return tag, register_revision(self.ecr, FOLDERS, tag, tested=tested)
+
+    def run(self, capsys, *args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = cli.main(["release", *args, "--endpoint-url", self.endpoint_url])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    def live(self, stage: Stage | None = None) -> dict[str, tuple[str, str]]:
+        """Function logical id -> (alias version, ImageUri) of a stage."""
+        stage = stage or self.stage
+        lambda_client = stage.client("lambda")
+        resources = stage.client("cloudformation").describe_stack_resources(StackName=stage.stack_name)
+        found = {}
+        for resource in resources["StackResources"]:
+            if resource["ResourceType"] != "AWS::Lambda::Function":
+                continue
+            name = resource["PhysicalResourceId"]
+            version = lambda_client.get_alias(FunctionName=name, Name="live")["FunctionVersion"]
+            uri = lambda_client.get_function(FunctionName=name, Qualifier=version)["Code"]["ImageUri"]
+            found[resource["LogicalResourceId"]] = (version, uri)
+        return found
+
+    def releases(self, stage: Stage | None = None) -> list[records.Release]:
+        stage = stage or self.stage
+        return records.history(stage.client("ssm"), stage.record_parameter)
+
+
+def digests_of(live: dict[str, tuple[str, str]]) -> set[str]:
+    return {uri.split("@", 1)[1] for _, uri in live.values() if "@" in uri}
+
+
+def test_a_good_revision_under_order_traffic(release, local_stack, capsys):
+    tag, digests = release.revision()
+    dynamodb = aws.resource("dynamodb", local_stack.endpoint_url)
+    sku = Catalog(dynamodb.Table(local_stack.outputs["CatalogTableName"])).add(available=10_000)
+    token = users.id_token(local_stack.client("cognito-idp"), local_stack.outputs)
+    api = OrdersApi(local_stack.outputs["ApiUrl"], token)
+    accepted, stop = [], threading.Event()
+
+    def place_orders():
+        while not stop.is_set():
+            response = api.place([{"sku": sku, "quantity": 1}])
+            if response.status == 202:
+                accepted.append(response.body["orderId"])
+
+    traffic = threading.Thread(target=place_orders, daemon=True)
+    traffic.start()
+    try:
+        code, out, err = release.run(capsys, "promote", "--tag", tag)
+    finally:
+        stop.set()
+        traffic.join(30)
+    assert code == 0, out + err
+    assert "smoke tests against" in err and "Succeeded" in out
+    live = release.live()
+    assert digests_of(live) == set(digests.values())
+    for logical_id, (version, uri) in live.items():
+        line = next(line for line in out.splitlines() if line.strip().startswith(logical_id + " "))
+        assert f"-> {version} " in line and uri.split("@", 1)[1] in line
+    assert release.releases()[-1].outcome == "Succeeded"
+    assert accepted, "no order was accepted while the release ran"
+    finals = [wait_for(lambda o=o: api.final_order(o), 60, what=f"order {o} final") for o in accepted]
+    assert {order["status"] for order in finals} == {"CONFIRMED"}
+
+
+def test_the_same_tag_twice_publishes_nothing_the_second_time(release, capsys):
+    tag, _ = release.revision()
+    assert release.run(capsys, "promote", "--tag", tag, "--no-smoke")[0] == 0
+    live, recorded = release.live(), len(release.releases())
+    code, out, _ = release.run(capsys, "promote", "--tag", tag, "--no-smoke")
+    assert code == 0
+    assert "already live" in out and "nothing to publish" in out
+    assert release.live() == live
+    assert len(release.releases()) == recorded
+
+
+@pytest.mark.parametrize("case", ["absent tag", "untested revision", "mutable repository"])
+def test_a_release_that_cannot_go_ahead_changes_nothing(release, capsys, case):
+    live, recorded = release.live(), len(release.releases())
+    if case == "absent tag":
+        tag, expected = "rel-never-pushed", "order-platform/health:rel-never-pushed is not in the registry"
+    elif case == "untested revision":
+        tag, _ = release.revision(tested=False)
+        expected = f"revision {tag} is not recorded as tested"
+    else:
+        tag, _ = release.revision()
+        expected = "has mutable tags"
+    with (
+        _mutable("order-platform/health", release.ecr)
+        if case == "mutable repository"
+        else contextlib.nullcontext()
+    ):
+        code, _, err = release.run(capsys, "promote", "--tag", tag, "--no-smoke")
+    assert code == 2
+    assert expected in err
+    assert release.live() == live
+    assert len(release.releases()) == recorded
+
+
+def test_an_untested_revision_goes_out_when_told(release, capsys):
+    tag, digests = release.revision(tested=False)
+    code, out, err = release.run(capsys, "promote", "--tag", tag, "--untested", "--no-smoke")
+    assert code == 0, out + err
+    assert digests_of(release.live()) == set(digests.values())
+
+
+def test_promotion_to_a_second_stage_by_recorded_digests(release, capsys):
+    tag, digests = release.revision()
+    assert release.run(capsys, "promote", "--tag", tag, "--no-smoke")[0] == 0
+    rehearsal = Stage.local("rehearsal", release.endpoint_url)
+    try:
+        code, out, err = release.run(capsys, "promote", "--from", "local", "--stage", "rehearsal")
+        assert code == 0, out + err
+        assert digests_of(release.live(rehearsal)) == digests_of(release.live()) == set(digests.values())
+        target = release.releases(rehearsal)[-1]
+        assert (target.source, target.revision, target.outcome) == ("stage local", tag, "Succeeded")
+        assert set(target.digests().values()) == set(digests.values())
+        code, out, _ = release.run(capsys, "history", "--stage", "rehearsal")
+        assert code == 0 and "stage local" in out and tag in out
+        code, out, _ = release.run(capsys, "history")
+        assert code == 0 and f"tag {tag}" in out
+    finally:
+        rehearsal.client("cloudformation").delete_stack(StackName=rehearsal.stack_name)
+
+
+def test_rollback_releases_the_previous_release_again(release, capsys):
+    first, first_digests = release.revision()
+    second, second_digests = release.revision()
+    assert release.run(capsys, "promote", "--tag", first, "--no-smoke")[0] == 0
+    assert release.run(capsys, "promote", "--tag", second, "--no-smoke")[0] == 0
+    assert digests_of(release.live()) == set(second_digests.values())
+    code, out, err = release.run(capsys, "rollback")
+    assert code == 0, out + err
+    assert "no deployment in progress" in err
+    assert digests_of(release.live()) == set(first_digests.values())
+    last = release.releases()[-1]
+    assert last.revision == first and last.source.startswith("release #")
+    code, out, _ = release.run(capsys, "status")
+    assert code == 0 and f"(revision {first})" in out
+
+
+@contextlib.contextmanager
+def _mutable(repository: str, ecr):
+    ecr.put_image_tag_mutability(repositoryName=repository, imageTagMutability="MUTABLE")
+    try:
+        yield
+    finally:
+        ecr.put_image_tag_mutability(repositoryName=repository, imageTagMutability="IMMUTABLE")

@@ -73,6 +73,7 @@ bench: venv
 	$(PYTHON) -m bench.feeds_bench
 	$(PYTHON) -m bench.orders_bench
 	$(PYTHON) -m bench.images_bench
+	$(PYTHON) -m bench.release_bench
 
 clean:
 	rm -rf .harness $(VENV)

@@ -111,10 +111,20 @@ class CpuMeter:
         self.spent = {part: seconds - self._begin[part] for part, seconds in self._now().items()}
 
 
-def write(area: str, figures: dict, notes: str) -> Path:
+def write(area: str, figures: dict, notes: str, merge_as: str | None = None) -> Path:
+    """Write ``bench/results/<area>.json``. ``merge_as``: several benchmarks share the file, so keep the
+    other figures, and replace only the notes part that starts with ``merge_as``."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{area}.json"
-    path.write_text(json.dumps({**figures, "machine": machine(), "notes": notes}, indent=2) + "\n")
+    document = {}
+    if merge_as and path.exists():
+        document = json.loads(path.read_text())
+        kept = [
+            part for part in document.get("notes", "").split(" | ") if part and not part.startswith(merge_as)
+        ]
+        notes = " | ".join([*kept, notes])
+    document.update({**figures, "machine": machine(), "notes": notes})
+    path.write_text(json.dumps(document, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
     return path
 

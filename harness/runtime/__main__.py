@@ -8,13 +8,14 @@ import contextlib
 import logging
 import os
 import signal
+import urllib.parse
 from pathlib import Path
 
 from aiohttp import web
 
 from harness import aws
 from harness.runtime.catalog import CodeLocator, FunctionCatalog
-from harness.runtime.launchers import ContainerLauncher, ProcessLauncher
+from harness.runtime.launchers import ContainerLauncher, Launcher, ProcessLauncher
 from harness.runtime.logs import LogShipper
 from harness.runtime.metrics import MetricsRecorder
 from harness.runtime.pool import ACCOUNT_CONCURRENCY, InstancePool, LocalCapacity, PlatformSettings
@@ -69,8 +70,13 @@ async def serve(args: argparse.Namespace) -> None:
     environment = aws.client_environment(args.endpoint_url)
     metrics = MetricsRecorder(aws.client("cloudwatch", args.endpoint_url))
     logs = LogShipper(aws.client("logs", args.endpoint_url))
+    launcher: Launcher
     if args.docker_host:
-        launcher = ContainerLauncher(args.docker_host, runtime_id=f"{os.getpid()}-{args.port}")
+        launcher = ContainerLauncher(
+            args.docker_host,
+            runtime_id=f"{os.getpid()}-{args.port}",
+            registry=urllib.parse.urlsplit(args.endpoint_url).netloc,  # the emulator serves its ECR there
+        )
     else:
         launcher = ProcessLauncher(
             CodeLocator(args.code_root, args.shared_code), args.build_dir, args.runtime_requirements

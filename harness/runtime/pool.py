@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
 import logging
 import os
@@ -23,12 +24,13 @@ from typing import Protocol
 
 from harness.runtime.catalog import FunctionCodeNotFound, FunctionSpec
 from harness.runtime.instance import InitFailed, Instance, Invocation, Outcome, error_outcome
-from harness.runtime.launchers import Launcher
+from harness.runtime.launchers import LaunchedInstance, Launcher
 from harness.runtime.logs import LogShipper, Report, invocation_log, tail
 from harness.runtime.metrics import MetricsRecorder
 from harness.runtime.packaging import PackagingError
 
-# Lambda gives the init phase 10 s; past it the environment is torn down.
+# Lambda gives the init phase 10 s; past it the environment is torn down. Locally the time an instance
+# waited for a CPU of this shared machine does not count (on AWS its init has a CPU of its own).
 INIT_TIMEOUT_S = 10.0
 # Lambda's default concurrency quota of an account in a Region.
 ACCOUNT_CONCURRENCY = 1000
@@ -193,8 +195,8 @@ class InstancePool:
                 "Sandbox.Timedout", f"RequestId: {invocation.request_id} Error: {message}"
             )
             status = "timeout"
-        if instance.alive:
-            await instance.process.output_flushed()
+        # Both launchers write the instance's output straight to its log file: what it printed
+        # before its response is there.
         output = instance.read_new_log()
         if status == "timeout":
             stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -312,11 +314,11 @@ class InstancePool:
             del self.instances[instance.id]
             await self.endpoints.close(instance.id)
             raise InitFailed(error_outcome("Runtime.InvalidEntrypoint", str(error))) from error
-        watcher = asyncio.create_task(self._watch(instance))
+        watcher = asyncio.create_task(self._watch(instance, instance.process))
         self._watchers.add(watcher)
         watcher.add_done_callback(self._watchers.discard)
         try:
-            await asyncio.wait_for(asyncio.shield(instance.ready), INIT_TIMEOUT_S)
+            await self._initialized(instance, instance.process, started)
         except TimeoutError:
             instance.kill()
             raise InitFailed(
@@ -330,8 +332,20 @@ class InstancePool:
         await asyncio.to_thread(instance.process.initialized)
         return instance
 
-    async def _watch(self, instance: Instance) -> None:
-        exit_code = await instance.process.wait()
+    @staticmethod
+    async def _initialized(instance: Instance, process: LaunchedInstance, started: float) -> None:
+        """Wait for the init phase to end; TimeoutError once it has run INIT_TIMEOUT_S, not counting the
+        time the instance waited for a CPU."""
+        while True:
+            ran = time.monotonic() - started - process.starved_s()
+            if ran >= INIT_TIMEOUT_S:
+                raise TimeoutError
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(instance.ready), INIT_TIMEOUT_S - ran)
+                return
+
+    async def _watch(self, instance: Instance, process: LaunchedInstance) -> None:
+        exit_code = await process.wait()
         instance.exited(exit_code)
         self.instances.pop(instance.id, None)
         await self.endpoints.close(instance.id)

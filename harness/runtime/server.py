@@ -44,6 +44,8 @@ class RuntimeApiPorts:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", 0))
         port = listener.getsockname()[1]
+        if self.runner is None:
+            raise RuntimeError("RuntimeApiPorts.runner is not set up yet")
         site = web.SockSite(self.runner, listener)
         await site.start()
         self._sites[instance_id] = (site, port)
@@ -111,9 +113,9 @@ class _Handlers:
         revision = headers.get("X-Amzn-Lambda-Revision-Id")
         try:
             # The lookup (a blocking API call) runs on a thread only when the spec held is not current.
-            spec = self.catalog.cached(name, version, revision) or await asyncio.to_thread(
-                self.catalog.get, name, version, revision
-            )
+            spec = self.catalog.cached(name, version, revision)
+            if spec is None:
+                spec = await asyncio.to_thread(self.catalog.get, name, version, revision)
         except FunctionCodeNotFound as error:
             return _reply(error_outcome("Runtime.InvalidEntrypoint", str(error)), version)
         except ClientError as error:  # deleted between the emulator's lookup and ours
@@ -134,6 +136,8 @@ class _Handlers:
     # --- the Runtime API -----------------------------------------------------------------------------
 
     def _instance(self, request: web.Request):
+        if request.transport is None:  # the client went away
+            raise web.HTTPGone()
         local_port = request.transport.get_extra_info("sockname")[1]
         instance = self.pool.instances.get(self.ports.instance_by_port.get(local_port, ""))
         if instance is None:

@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from harness import aws, users
+from harness import aws
+from harness.stack import users
 from testkit.orders import Catalog, EventsQueue, OrdersApi, PaymentRecords
 
 

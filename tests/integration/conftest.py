@@ -39,6 +39,33 @@ def make_function(lambda_client, local_stack):
         lambda_client.delete_function(FunctionName=name)
 
 
+@pytest.fixture(scope="session")
+def runs_table(local_stack):
+    """A DynamoDB table of counters fixture functions update (``{"run": key, "runs": n}``)."""
+    dynamodb = local_stack.client("dynamodb")
+    name = f"probe-runs-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "run", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "run", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield name
+    dynamodb.delete_table(TableName=name)
+
+
+def runs(local_stack, table: str, key: str) -> int:
+    item = local_stack.client("dynamodb").get_item(
+        TableName=table, Key={"run": {"S": key}}, ConsistentRead=True
+    )
+    return int(item.get("Item", {}).get("runs", {}).get("N", 0))
+
+
+def release(local_stack, table: str, key: str) -> None:
+    """Let every run of the probe's ``hold`` action under ``key`` return."""
+    local_stack.client("dynamodb").put_item(TableName=table, Item={"run": {"S": key + "-release"}})
+
+
 def invoke(lambda_client, name: str, event: dict, **kwargs) -> tuple[dict, object]:
     """(response metadata, decoded payload) of a synchronous invoke."""
     response = lambda_client.invoke(FunctionName=name, Payload=json.dumps(event).encode(), **kwargs)

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from harness.deploy import DeployError, deploy_stack
+from harness.stack.deploy import DeployError, deploy_stack
 from testkit.fixture_functions import FIXTURE_HANDLER, fixture_image_uri
 from tests.conftest import wait_for
 

@@ -10,9 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import aws, stack
+from harness import aws
 from harness.paths import Paths
-from harness.session import Session
+from harness.stack import project as stack
+from harness.stack.lifecycle import RunningStack
 from testkit.fixture_functions import FIXTURE_ROLE, create_fixture_function
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke, publish_weighted_alias
@@ -22,18 +23,18 @@ from tests.integration.test_step_functions import create_state_machine, run_to_c
 @pytest.fixture
 def emulator_without():
     """``emulator_without("patch")``: the endpoint URL of a fresh emulator lacking that one patch."""
-    sessions = []
+    stacks = []
 
     def start(patch: str) -> str:
         paths = Paths.discover()
         stack.build_function_packages(paths)  # process mode's packages, also when the suite runs on images
-        session = Session(paths, disabled_patches=(patch,)).start()
-        sessions.append(session)
-        return session.endpoint_url
+        started = RunningStack(paths, "process", disabled_patches=(patch,)).start()
+        stacks.append(started)
+        return started.endpoint_url
 
     yield start
-    for session in sessions:
-        session.stop()
+    for started in stacks:
+        started.stop()
 
 
 @pytest.fixture

@@ -20,27 +20,13 @@ import pytest
 from testkit.fixture_functions import create_fixture_function
 from tests.conftest import wait_for
 from tests.fixtures.functions.probe.app import OUTPUT_LINE_CHARS, output_text
-from tests.integration.conftest import invoke
+from tests.integration.conftest import invoke, runs
 
 KB, MB = 1024, 1024 * 1024
 EVENT_LIMIT_BYTES = 256 * KB - 26  # an event's size counts its message and 26 bytes
 CASES = [(0, "one")] + [
     (size, lines) for size in (40 * KB, 48 * KB, MB, 20 * MB) for lines in ("many", "one")
 ]
-
-
-@pytest.fixture(scope="module")
-def runs_table(local_stack):
-    dynamodb = local_stack.client("dynamodb")
-    name = f"probe-runs-{uuid.uuid4().hex[:8]}"
-    dynamodb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "run", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "run", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    yield name
-    dynamodb.delete_table(TableName=name)
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +85,7 @@ def test_output_of_any_size(local_stack, printer, runs_table, size, lines):
 
     assert response["StatusCode"] == 200 and "FunctionError" not in response
     assert payload == {"printed": size}
-    item = local_stack.client("dynamodb").get_item(TableName=runs_table, Key={"run": {"S": run}})["Item"]
-    assert item["runs"] == {"N": "1"}, "the handler ran more than once"
+    assert runs(local_stack, runs_table, run) == 1, "the handler ran more than once"
 
     tail = base64.b64decode(response["LogResult"])
     assert len(tail) <= 4096

@@ -10,8 +10,8 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from harness import aws
-from harness.deploy import load_template
 from harness.paths import Paths
+from harness.template import load_template
 
 # Lambda's own variables, which the template does not list. Tracing off: no X-Ray daemon here.
 LAMBDA_ENVIRONMENT = {

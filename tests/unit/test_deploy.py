@@ -1,6 +1,6 @@
-from harness.deploy import load_template
 from harness.paths import Paths
-from harness.stack import local_url
+from harness.stack.project import local_url
+from harness.template import load_template
 
 ROOT = Paths.discover().root
 

@@ -5,8 +5,8 @@ import tomllib
 
 import pytest
 
-from harness.deploy import load_template
 from harness.paths import Paths
+from harness.template import load_template
 
 ROOT = Paths.discover().root
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from harness.deploy import load_template
 from harness.paths import Paths
+from harness.template import load_template
 
 ROOT = Paths.discover().root
 TEMPLATE = load_template(ROOT / "template.yaml")

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
+import time
 from pathlib import Path
 
 import pytest
 
+from harness.runtime import pool as pool_module
 from harness.runtime.catalog import FunctionSpec
 from harness.runtime.instance import InstanceGone, Invocation
 from harness.runtime.pool import InstancePool, LocalCapacity, PlatformSettings, Throttled
@@ -30,8 +33,9 @@ def spec(name: str = "f", **fields) -> FunctionSpec:
 
 
 class FakeProcess:
-    def __init__(self):
+    def __init__(self, starved=lambda: 0.0):
         self.exit_code = asyncio.get_running_loop().create_future()
+        self.starved_s = starved
 
     async def wait(self) -> int:
         return await self.exit_code
@@ -43,9 +47,6 @@ class FakeProcess:
     def initialized(self) -> None:
         pass
 
-    async def output_flushed(self) -> None:
-        pass
-
     def peak_memory_mb(self) -> int:
         return 42
 
@@ -53,7 +54,8 @@ class FakeProcess:
 class FakeLauncher:
     """Each instance asks for events and answers ``{"ran": <function>}`` once the test releases it."""
 
-    def __init__(self):
+    def __init__(self, init_s: float = 0.0, starved: bool = False):
+        self.init_s, self.starved = init_s, starved  # how long each init takes; spent waiting for a CPU?
         self.pool: InstancePool | None = None
         self.started: list[str] = []
         self.running: asyncio.Queue[tuple[str, asyncio.Event]] = asyncio.Queue()
@@ -65,9 +67,11 @@ class FakeLauncher:
         log_path.write_text("init line\n")
         client = asyncio.create_task(self._client(instance, spec.name, log_path))
         self._clients.add(client)
-        return FakeProcess()
+        launched = time.monotonic()
+        return FakeProcess(lambda: time.monotonic() - launched if self.starved else 0.0)
 
     async def _client(self, instance, name: str, log_path: Path) -> None:
+        await asyncio.sleep(self.init_s)
         while True:
             try:
                 invocation = await instance.next_event()
@@ -263,3 +267,23 @@ async def test_each_invocation_is_logged_in_its_instances_stream_with_a_report(t
     assert "\tMemory Size: 256 MB\tMax Memory Used: 42 MB\tInit Duration: " in cold[4]
     assert warm[1:3] == ["ran f", "END RequestId: req-1"] and "Init Duration" not in warm[3]
     assert outcomes[1].log_tail.decode() == pool.logs.shipped[1][1]
+
+
+@pytest.mark.parametrize(("starved", "outcome"), [(False, "Runtime.InitTimeout"), (True, None)])
+def test_the_init_timeout_leaves_out_the_time_spent_waiting_for_a_cpu(
+    tmp_path, monkeypatch, starved, outcome
+):
+    monkeypatch.setattr(pool_module, "INIT_TIMEOUT_S", 0.2)
+
+    async def scenario():
+        pool, launcher = make_pool(tmp_path)
+        launcher.init_s, launcher.starved = 0.5, starved
+        call = asyncio.create_task(pool.invoke(spec(), invocation()))
+        if outcome is None:
+            (await started(launcher))[1].set()
+        result = await call
+        error = json.loads(result.payload).get("errorType") if result.failed else None
+        assert error == outcome
+        await pool.shutdown()
+
+    asyncio.run(scenario())

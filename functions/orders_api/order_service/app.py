@@ -48,7 +48,8 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True)
-# The public contract, committed as docs/openapi.json (python -m harness.openapi; a unit test checks drift).
+# The public contract, committed as docs/openapi.json (python -m harness.stack.openapi regenerates it;
+# a unit test checks drift).
 app.configure_openapi(
     title="Order platform API",
     version="1.0.0",

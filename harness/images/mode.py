@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 
-from harness import aws, docker_engine, images
+from harness import aws
+from harness.console import say
+from harness.images import engine as docker_engine
+from harness.images import project as images
 from harness.paths import Paths
-from harness.session import say
 
 MODES = ("image", "process")
 
@@ -34,8 +36,14 @@ class ImageMode:
         self._registries: set[str] = set()
 
     @property
+    def prepared_engine(self) -> docker_engine.Engine:
+        if self.engine is None:
+            raise RuntimeError("image mode is not prepared: prepare() first")
+        return self.engine
+
+    @property
     def docker_host(self) -> str:
-        return self.engine.host
+        return self.prepared_engine.host
 
     def prepare(self) -> ImageMode:
         self.engine = docker_engine.ensure_engine(self.paths.engine_state)
@@ -45,9 +53,10 @@ class ImageMode:
     def publish(self, endpoint_url: str) -> dict[str, str]:
         """Push every image to the emulator's ECR; repository -> ``registry/repository@sha256:...``."""
         ecr = aws.client("ecr", endpoint_url)
-        registry = images.registry_login(self.engine, ecr, images.emulator_registry(endpoint_url))
+        engine = self.prepared_engine
+        registry = images.registry_login(engine, ecr, images.emulator_registry(endpoint_url))
         self._registries.add(registry)
-        return images.push_images(self.engine, ecr, registry, self.images, self.tag)
+        return images.push_images(engine, ecr, registry, self.images, self.tag)
 
     def template_references(self, references: dict[str, str]) -> dict[str, str]:
         """Function folder -> digest reference, for the template's functions only."""

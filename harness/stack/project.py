@@ -5,22 +5,22 @@ from __future__ import annotations
 import json
 import re
 import time
-import urllib.request
 from pathlib import Path
 
 from harness import aws
-from harness.deploy import (
+from harness.console import say
+from harness.paths import Paths
+from harness.runtime.client import RuntimeClient
+from harness.runtime.packaging import requirements_dir
+from harness.stack.deploy import (
     DeployResult,
     deploy_stack,
     ensure_bucket,
-    load_template,
     package,
     stack_functions,
     with_image_uris,
 )
-from harness.paths import Paths
-from harness.runtime.packaging import requirements_dir
-from harness.session import say
+from harness.template import load_template
 
 STACK_NAME = "order-platform"
 ARTIFACTS_BUCKET = "harness-deploy-artifacts"
@@ -98,14 +98,7 @@ def provision(lambda_client, functions: dict[str, str], runtime_url: str) -> Non
         return
     summary = ", ".join(f"{e['function']}:{e['version']} x{e['count']}" for e in entries)
     say(f"starting provisioned instances: {summary}")
-    request = urllib.request.Request(
-        runtime_url + "/provision",
-        data=json.dumps({"functions": entries}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        response.read()
+    RuntimeClient(runtime_url).provision(entries)
 
 
 def write_outputs(

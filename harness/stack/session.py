@@ -8,15 +8,12 @@ import time
 from dataclasses import dataclass, field
 
 from harness import processes
+from harness.console import say
 from harness.emulator import Emulator
 from harness.emulator.ministack import MiniStackProcess
 from harness.paths import Paths
 
 RUNTIME_STARTUP_TIMEOUT_S = 30
-
-
-def say(message: str) -> None:
-    print(f"[harness] {message}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -49,7 +46,10 @@ class Session:
 
     @property
     def endpoint_url(self) -> str:
-        return self.emulator.endpoint_url
+        endpoint_url = self.emulator.endpoint_url
+        if endpoint_url is None:  # only real AWS has none, and a session is local
+            raise RuntimeError(f"the {self.emulator.name} emulator has no endpoint")
+        return endpoint_url
 
     @property
     def runtime_url(self) -> str:

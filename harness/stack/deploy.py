@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from botocore.exceptions import ClientError
-from cfnlint.decode import cfn_yaml
 
 STACK_TIMEOUT_S = 300
 _DONE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
@@ -34,10 +33,6 @@ class DeployResult:
     stack_name: str
     outputs: dict[str, str]
     seconds: float = 0.0
-
-
-def load_template(path: Path) -> dict:
-    return json.loads(json.dumps(cfn_yaml.loads(path.read_text(), str(path))))
 
 
 def package(template: dict, template_dir: Path, s3, bucket: str) -> dict:

@@ -14,10 +14,10 @@ import shutil
 import subprocess
 import time
 
-from harness import docker_build
-from harness.docker_engine import Engine, docker_cli, install_packages
+from harness.console import say
+from harness.images import build as docker_build
+from harness.images.engine import Engine, docker_cli, install_packages
 from harness.paths import Paths
-from harness.session import say
 
 DEFAULT_BASE_IMAGE = "public.ecr.aws/lambda/python:3.13"
 DEBIAN_ROOTFS_IMAGE = "order-platform/debian-python:trixie"
@@ -116,6 +116,7 @@ def import_debian_rootfs(engine: Engine) -> None:
         capture_output=True,
         text=True,
     )
+    assert debootstrap.stdout is not None and debootstrap.stderr is not None  # both are pipes
     debootstrap.stdout.close()
     stderr = debootstrap.stderr.read().decode(errors="replace")
     if debootstrap.wait() != 0 or imported.returncode != 0:

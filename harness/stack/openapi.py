@@ -1,6 +1,6 @@
 """docs/openapi.json: the orders API's OpenAPI document, generated from the function's code.
 
-``python -m harness.openapi`` rewrites the file; tests/unit/test_openapi.py fails when it drifts.
+``python -m harness.stack.openapi`` rewrites the file; tests/unit/test_openapi.py fails when it drifts.
 The document is produced by the Powertools resolver itself, in a process that sees what the
 function's image holds (its packaged dependencies), with placeholder values for its environment.
 """
@@ -11,9 +11,9 @@ import os
 import subprocess
 import sys
 
-from harness.deploy import load_template
 from harness.paths import Paths
 from harness.runtime.packaging import requirements_dir
+from harness.template import load_template
 
 FUNCTION_ID = "OrdersApiFunction"
 FUNCTION_FOLDER = "orders_api"

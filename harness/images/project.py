@@ -14,12 +14,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import base_image, docker_build
-from harness.deploy import load_template
-from harness.docker_build import ImageBuildError
-from harness.docker_engine import Engine
+from harness.console import say
+from harness.images import base as base_image
+from harness.images import build as docker_build
+from harness.images.build import ImageBuildError
+from harness.images.engine import Engine
 from harness.paths import Paths
-from harness.session import say
+from harness.template import load_template
 
 SOURCE_LABEL = "org.opencontainers.image.source"
 REVISION_LABEL = "org.opencontainers.image.revision"

@@ -11,7 +11,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from harness.docker_engine import Engine, docker_cli
+from harness.images.engine import Engine, docker_cli
 
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 

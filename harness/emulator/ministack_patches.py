@@ -32,6 +32,10 @@ it could be proposed upstream, and has a test that fails without it
 6. ``filter_log_events_pages``: FilterLogEvents pages with ``nextToken`` as CloudWatch Logs does (at
    most 10,000 events or 1 MB a page); upstream returns the first 10,000 events and no token, so
    a paginating client silently misses every later line of a busy log group.
+7. ``codedeploy``: CodeDeploy for Lambda at the emulator's endpoint, and its CloudFormation resource
+   types and alias UpdatePolicy (upstream has no CodeDeploy: "Unsupported service", and a template with
+   a SAM DeploymentPreference fails). The service is a module of its own, harness/emulator/codedeploy/;
+   its seams are listed in harness/emulator/codedeploy/seams.py.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ PATCHES = (
     "sfn_sns_attributes",
     "xray_sampling",
     "filter_log_events_pages",
+    "codedeploy",
 )
 
 # Added to the proxy's HTTP timeout: the runtime enforces the function's timeout and init phase itself,
@@ -108,6 +113,11 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     if "filter_log_events_pages" not in disabled:
         _patch_filter_log_events_pages()
         applied.append("filter_log_events_pages")
+    if "codedeploy" not in disabled:
+        from harness.emulator.codedeploy import seams
+
+        seams.install()
+        applied.append("codedeploy")
     return applied
 
 

@@ -14,7 +14,6 @@ from harness.runtime.client import RuntimeClient
 from harness.runtime.packaging import requirements_dir
 from harness.stack.deploy import (
     DeployResult,
-    adapt_for_emulator,
     deploy_stack,
     ensure_bucket,
     package,
@@ -64,10 +63,7 @@ def deploy(
         build_function_packages(paths)
     s3 = aws.client("s3", endpoint_url)
     ensure_bucket(s3, ARTIFACTS_BUCKET)
-    template, adaptations = adapt_for_emulator(load_template(template_path))
-    for note in adaptations:
-        say(f"local adaptation: {note}")
-    packaged = package(template, template_path.parent, s3, ARTIFACTS_BUCKET)
+    packaged = package(load_template(template_path), template_path.parent, s3, ARTIFACTS_BUCKET)
     if image_references is not None:
         say("packaging: ImageUri of each function -> its pushed image digest")
         packaged = with_image_uris(packaged, image_references)
@@ -78,7 +74,6 @@ def deploy(
     result = DeployResult(
         stack_name=stack_name,
         outputs={key: local_url(value, endpoint_url) for key, value in outputs.items()},
-        adaptations=adaptations,
         seconds=time.monotonic() - started,
     )
     say(f"stack {stack_name} deployed in {result.seconds:.1f}s")

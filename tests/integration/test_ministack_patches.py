@@ -8,6 +8,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from botocore.exceptions import ClientError
 
 from harness import aws
 from harness.paths import Paths
@@ -264,3 +265,19 @@ def test_without_filter_log_events_pages_a_client_misses_lines_past_10000(emulat
 
 def test_with_filter_log_events_pages_every_line_is_read(local_stack):
     assert _filtered_event_count(local_stack.endpoint_url) == 10_050
+
+
+# --- codedeploy --------------------------------------------------------------------------------------
+
+
+def test_without_codedeploy_the_service_is_unsupported(emulator_without):
+    codedeploy = aws.client("codedeploy", emulator_without("codedeploy"))
+    with pytest.raises(ClientError) as raised:
+        codedeploy.list_deployment_configs()
+    # upstream's body is {"error": "Unsupported service: codedeploy"}: no CodeDeploy error name at all
+    assert raised.value.response["Error"]["Code"] == "400"
+
+
+def test_with_codedeploy_the_predefined_lambda_configs_are_served(local_stack):
+    listed = local_stack.client("codedeploy").list_deployment_configs()["deploymentConfigsList"]
+    assert "CodeDeployDefault.LambdaLinear10PercentEvery1Minute" in listed

@@ -15,7 +15,13 @@ import time
 from typing import TYPE_CHECKING
 
 from harness import processes
-from harness.emulator.ministack import HEALTH_PATH, STARTUP_TIMEOUT_S, gateway_settings, read_env_file, reset
+from harness.emulator.ministack import (
+    HEALTH_PATH,
+    STARTUP_TIMEOUT_S,
+    emulator_settings,
+    gateway_settings,
+    reset,
+)
 from harness.images import base as base_image
 from harness.images.build import build
 from harness.images.engine import Engine
@@ -73,7 +79,7 @@ class MiniStackContainer:
         started = time.monotonic()
         container = DockerContainer(image).with_kwargs(network_mode="host")
         settings = {
-            **read_env_file(self.paths.emulator_settings),
+            **emulator_settings(self.paths.emulator_settings),
             **gateway_settings(self.port, runtime_url, self.disabled_patches),
         }
         for key, value in settings.items():

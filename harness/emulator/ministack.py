@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import urllib.request
 from pathlib import Path
@@ -15,6 +16,12 @@ HEALTH_PATH = "/_ministack/health"
 STARTUP_TIMEOUT_S = 30
 
 
+# Never taken from the user's environment: loopback only, and the listeners that ignore it off.
+PINNED_SETTINGS = frozenset({"BIND_HOST", "MINISTACK_HOST", "IOT_MTLS_ENABLED", "SFTP_ENABLED"})
+# `1`: keep the emulator's state folder (ministack-state) when the stack stops, to inspect it.
+KEEP_STATE_ENV = "HARNESS_KEEP_EMULATOR_STATE"
+
+
 def read_env_file(path: Path) -> dict[str, str]:
     """``KEY=VALUE`` lines of a compose-style env file (comments and blank lines skipped)."""
     settings = {}
@@ -24,6 +31,14 @@ def read_env_file(path: Path) -> dict[str, str]:
             key, _, value = line.partition("=")
             settings[key.strip()] = value.strip()
     return settings
+
+
+def emulator_settings(settings_file: Path) -> dict[str, str]:
+    """ministack.env, where a variable of the same name in the user's environment wins, except the
+    settings that keep the emulator on loopback and its unused listeners off."""
+    settings = read_env_file(settings_file)
+    overridable = settings.keys() - PINNED_SETTINGS
+    return {**settings, **{key: os.environ[key] for key in overridable if key in os.environ}}
 
 
 def gateway_settings(port: int, runtime_url: str, disabled_patches: tuple[str, ...]) -> dict[str, str]:
@@ -67,10 +82,12 @@ class MiniStackProcess:
                 "(`harness down` stops one started by `harness up`)"
             )
         env = {
-            **read_env_file(self.settings_file),
-            **os.environ,
+            **processes.base_environment(),
+            **emulator_settings(self.settings_file),
             **gateway_settings(self.port, runtime_url, self.disabled_patches),
             "TMPDIR": str(self.state_dir),
+            # Its state (the user pools' signing keys among it) in the stack's private state folder.
+            "STATE_DIR": str(self.state_dir / "ministack-state"),
         }
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.process = processes.spawn(
@@ -86,6 +103,8 @@ class MiniStackProcess:
         if self.process is not None:
             processes.stop(self.process)
             self.process = None
+        if os.environ.get(KEEP_STATE_ENV) != "1":
+            shutil.rmtree(self.state_dir / "ministack-state", ignore_errors=True)
 
     def reset(self) -> None:
         reset(self.endpoint_url)

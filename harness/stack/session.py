@@ -16,6 +16,12 @@ from harness.paths import Paths
 RUNTIME_STARTUP_TIMEOUT_S = 30
 
 
+def runtime_environment() -> dict[str, str]:
+    """The function runtime's environment: the basics and the HARNESS_* settings (its limits)."""
+    harness = {key: value for key, value in os.environ.items() if key.startswith("HARNESS_")}
+    return {**processes.base_environment(), **harness}
+
+
 @dataclass
 class Session:
     """Start with ``start()`` (or as a context manager); ``stop()`` ends exactly what was started."""
@@ -61,7 +67,7 @@ class Session:
             self.runtime = processes.spawn(
                 "function runtime",
                 self._runtime_argv(),
-                dict(os.environ),
+                runtime_environment(),
                 self.paths.state / "runtime.log",
                 cwd=self.paths.root,
             )

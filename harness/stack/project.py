@@ -47,7 +47,7 @@ def local_url(value: str, endpoint_url: str) -> str:
 def deploy(
     paths: Paths,
     endpoint_url: str,
-    runtime_url: str,
+    runtime: RuntimeClient,
     *,
     template_path: Path | None = None,
     stack_name: str = STACK_NAME,
@@ -70,7 +70,7 @@ def deploy(
     say(f"deploying {template_path.name} as stack {stack_name}")
     cloudformation = aws.client("cloudformation", endpoint_url)
     outputs = deploy_stack(cloudformation, stack_name, packaged, parameters or {})
-    provision(aws.client("lambda", endpoint_url), stack_functions(cloudformation, stack_name), runtime_url)
+    provision(aws.client("lambda", endpoint_url), stack_functions(cloudformation, stack_name), runtime)
     result = DeployResult(
         stack_name=stack_name,
         outputs={key: local_url(value, endpoint_url) for key, value in outputs.items()},
@@ -80,7 +80,7 @@ def deploy(
     return result
 
 
-def provision(lambda_client, functions: dict[str, str], runtime_url: str) -> None:
+def provision(lambda_client, functions: dict[str, str], runtime: RuntimeClient) -> None:
     """Start the instances each alias's provisioned concurrency asks for."""
     entries = []
     for name in functions.values():
@@ -98,14 +98,14 @@ def provision(lambda_client, functions: dict[str, str], runtime_url: str) -> Non
         return
     summary = ", ".join(f"{e['function']}:{e['version']} x{e['count']}" for e in entries)
     say(f"starting provisioned instances: {summary}")
-    RuntimeClient(runtime_url).provision(entries)
+    runtime.provision(entries)
 
 
 def write_outputs(
     paths: Paths,
     result: DeployResult,
     endpoint_url: str,
-    runtime_url: str,
+    runtime: RuntimeClient,
     images: dict[str, str] | None = None,
 ) -> Path:
     """The outputs file the suites read; ``images`` (image mode) maps repository -> digest reference."""
@@ -115,7 +115,9 @@ def write_outputs(
         "stackName": result.stack_name,
         "region": aws.REGION,
         "endpointUrl": endpoint_url,
-        "runtimeUrl": runtime_url,
+        "runtimeUrl": runtime.url,
+        # The runtime's session secret, for the suites' runtime checks (the state folder is private).
+        "runtimeToken": runtime.token,
         "outputs": result.outputs,
         "functions": stack_functions(aws.client("cloudformation", endpoint_url), result.stack_name),
     }

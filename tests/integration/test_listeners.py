@@ -85,6 +85,18 @@ def _with_descendants(pids: set[int]) -> set[int]:
     return found
 
 
+def listener_pids(ports: set[int]) -> set[int]:
+    """The processes listening on ``ports``."""
+    return _listener_pids(ports, {"tcp": _sockets("tcp")})
+
+
+def listening_ports(pid: int) -> set[int]:
+    """The TCP ports ``pid`` listens on."""
+    inodes = _socket_inodes(pid)
+    tables = {**_sockets("tcp"), **_sockets("tcp6")}
+    return {port for inode, (_, port, state) in tables.items() if inode in inodes and state == _TCP_LISTEN}
+
+
 def exposed_sockets(ports: set[int]) -> list[str]:
     """Every socket the processes behind ``ports`` (and their descendants) listen on beyond loopback."""
     tables = {name: _sockets(name) for name in ("tcp", "tcp6", "udp", "udp6")}

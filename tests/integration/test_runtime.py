@@ -166,7 +166,7 @@ def test_provisioned_concurrency_starts_instances_before_traffic(lambda_client, 
     lambda_client.put_provisioned_concurrency_config(
         FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=2
     )
-    stack.provision(lambda_client, {"Fixture": name}, local_stack.runtime_url)
+    stack.provision(lambda_client, {"Fixture": name}, local_stack.runtime)
     assert local_stack.runtime_stats()["functions"][name] == {"instances": 2, "idle": 2}
     _, payload = invoke(
         lambda_client, name, {"action": "env", "keys": ["AWS_LAMBDA_INITIALIZATION_TYPE"]}, Qualifier="live"

@@ -36,6 +36,8 @@ it could be proposed upstream, and has a test that fails without it
    types and alias UpdatePolicy (upstream has no CodeDeploy: "Unsupported service", and a template with
    a SAM DeploymentPreference fails). The service is a module of its own, harness/emulator/codedeploy/;
    its seams are listed in harness/emulator/codedeploy/seams.py.
+8. ``loopback_hosts``: only requests addressed to loopback names are answered, and the control plane
+   sends no CORS headers, so no web page can drive the stack (harness/emulator/loopback_hosts.py).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ PATCHES = (
     "xray_sampling",
     "filter_log_events_pages",
     "codedeploy",
+    "loopback_hosts",
 )
 
 # Added to the proxy's HTTP timeout: the runtime enforces the function's timeout and init phase itself,
@@ -121,6 +124,11 @@ def apply(disabled: set[str] | None = None) -> list[str]:
 
         seams.install()
         applied.append("codedeploy")
+    if "loopback_hosts" not in disabled:
+        from harness.emulator import loopback_hosts
+
+        loopback_hosts.install()
+        applied.append("loopback_hosts")
     return applied
 
 

@@ -32,6 +32,12 @@ it could be proposed upstream, and has a test that fails without it
 6. ``filter_log_events_pages``: FilterLogEvents pages with ``nextToken`` as CloudWatch Logs does (at
    most 10,000 events or 1 MB a page); upstream returns the first 10,000 events and no token, so
    a paginating client silently misses every later line of a busy log group.
+7. ``codedeploy``: CodeDeploy for Lambda at the emulator's endpoint, and its CloudFormation resource
+   types and alias UpdatePolicy (upstream has no CodeDeploy: "Unsupported service", and a template with
+   a SAM DeploymentPreference fails). The service is a module of its own, harness/emulator/codedeploy/;
+   its seams are listed in harness/emulator/codedeploy/seams.py.
+8. ``loopback_hosts``: only requests addressed to loopback names are answered, and the control plane
+   sends no CORS headers, so no web page can drive the stack (harness/emulator/loopback_hosts.py).
 """
 
 from __future__ import annotations
@@ -49,6 +55,9 @@ import urllib.error
 import urllib.request
 from importlib.metadata import version
 
+# The session's secret the function runtime asks of every invocation handed to it.
+from harness.runtime.client import TOKEN_ENV, TOKEN_HEADER
+
 MINISTACK_VERSION = "1.5.33"
 RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
 THROTTLED_TASK_ERROR = "Lambda.TooManyRequestsException"
@@ -60,6 +69,8 @@ PATCHES = (
     "sfn_sns_attributes",
     "xray_sampling",
     "filter_log_events_pages",
+    "codedeploy",
+    "loopback_hosts",
 )
 
 # Added to the proxy's HTTP timeout: the runtime enforces the function's timeout and init phase itself,
@@ -108,6 +119,16 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     if "filter_log_events_pages" not in disabled:
         _patch_filter_log_events_pages()
         applied.append("filter_log_events_pages")
+    if "codedeploy" not in disabled:
+        from harness.emulator.codedeploy import seams
+
+        seams.install()
+        applied.append("codedeploy")
+    if "loopback_hosts" not in disabled:
+        from harness.emulator import loopback_hosts
+
+        loopback_hosts.install()
+        applied.append("loopback_hosts")
     return applied
 
 
@@ -141,6 +162,7 @@ def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) 
         "X-Amzn-Lambda-Request-Id": request_id,
         "X-Amzn-Lambda-Revision-Id": config.get("RevisionId", ""),
         "X-Amzn-Lambda-Deadline-Ms": str(int((time.time() + timeout) * 1000)),
+        TOKEN_HEADER: os.environ.get(TOKEN_ENV, ""),
     }
     trace_id = lambda_svc._xray_trace_id_for_invocation(config)
     if trace_id:

@@ -22,6 +22,8 @@ from harness import processes
 from harness.console import say
 
 ENGINE_STARTUP_TIMEOUT_S = 30
+# `never`: no apt-get install, no Docker engine of our own; image mode then needs an engine that answers.
+SYSTEM_CHANGES_ENV = "HARNESS_SYSTEM_CHANGES"
 # Debian's client: the engine's own version, with the classic BuildKit builder (no buildx needed).
 DOCKER_CLI = "/usr/bin/docker"
 
@@ -136,11 +138,25 @@ def install_engine() -> None:
         install_packages(["docker.io"])
 
 
+def system_changes_allowed() -> bool:
+    """Whether the harness may change this machine (apt-get install, a root dockerd of its own):
+    ``HARNESS_SYSTEM_CHANGES=never`` refuses; anything else allows, announced before each change."""
+    return os.environ.get(SYSTEM_CHANGES_ENV, "").lower() != "never"
+
+
 def install_packages(packages: list[str]) -> None:
     """``apt-get install`` (as root on Debian, like CI machines here); otherwise say what is missing."""
+    if not system_changes_allowed():
+        raise EngineUnavailable(
+            f"missing {', '.join(packages)}, and {SYSTEM_CHANGES_ENV}=never forbids installing it: "
+            "install it yourself, or run with MODE=process"
+        )
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         raise EngineUnavailable(f"missing {', '.join(packages)}: install it, or run as root on Debian")
-    say(f"installing {' '.join(packages)} (apt-get)")
+    say(
+        f"installing {' '.join(packages)} with apt-get as root, a change to this machine "
+        f"({SYSTEM_CHANGES_ENV}=never refuses it)"
+    )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *packages]):
         completed = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -150,7 +166,16 @@ def install_packages(packages: list[str]) -> None:
 
 def start_own_engine(state_dir: Path) -> Engine:
     """Start ``dockerd`` without a bridge network, isolated from any other engine on the machine."""
+    if not system_changes_allowed():
+        raise EngineUnavailable(
+            f"no Docker engine answers, and {SYSTEM_CHANGES_ENV}=never forbids starting one: "
+            "start Docker (or set DOCKER_HOST), or run with MODE=process"
+        )
     install_engine()
+    say(
+        f"starting a Docker engine of the harness's own as {'root' if os.geteuid() == 0 else 'this user'} "
+        f"(bridge-less, state in {state_dir}; {SYSTEM_CHANGES_ENV}=never refuses it)"
+    )
     layout = OwnEngineLayout(state_dir)
     layout.run_dir.mkdir(parents=True, exist_ok=True)
     layout.data_root.mkdir(parents=True, exist_ok=True)
@@ -189,6 +214,8 @@ def engine_possible(state_dir: Path) -> bool:
     """True when image mode can run: an engine answers, or one can be installed and started here."""
     if find_engine(state_dir) is not None:
         return True
+    if not system_changes_allowed():
+        return False
     can_install = os.geteuid() == 0 and shutil.which("apt-get") is not None
     return shutil.which("dockerd") is not None or can_install
 

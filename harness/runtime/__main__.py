@@ -8,12 +8,14 @@ import contextlib
 import logging
 import os
 import signal
+import urllib.parse
 from pathlib import Path
 
 from aiohttp import web
 
 from harness import aws
 from harness.runtime.catalog import CodeLocator, FunctionCatalog
+from harness.runtime.client import TOKEN_ENV
 from harness.runtime.launchers import ContainerLauncher, Launcher, ProcessLauncher
 from harness.runtime.logs import LogShipper
 from harness.runtime.metrics import MetricsRecorder
@@ -71,7 +73,11 @@ async def serve(args: argparse.Namespace) -> None:
     logs = LogShipper(aws.client("logs", args.endpoint_url))
     launcher: Launcher
     if args.docker_host:
-        launcher = ContainerLauncher(args.docker_host, runtime_id=f"{os.getpid()}-{args.port}")
+        launcher = ContainerLauncher(
+            args.docker_host,
+            runtime_id=f"{os.getpid()}-{args.port}",
+            registry=urllib.parse.urlsplit(args.endpoint_url).netloc,  # the emulator serves its ECR there
+        )
     else:
         launcher = ProcessLauncher(
             CodeLocator(args.code_root, args.shared_code), args.build_dir, args.runtime_requirements
@@ -85,7 +91,10 @@ async def serve(args: argparse.Namespace) -> None:
     ports = RuntimeApiPorts()
     pool = InstancePool(launcher, settings, metrics, logs, ports)
     catalog = FunctionCatalog(aws.client("lambda", args.endpoint_url))
-    runner = web.AppRunner(build_app(pool, catalog, ports), access_log=None, shutdown_timeout=2)
+    token = os.environ.get(TOKEN_ENV, "")
+    if not token:
+        raise SystemExit(f"the function runtime needs its session token in {TOKEN_ENV}")
+    runner = web.AppRunner(build_app(pool, catalog, ports, token), access_log=None, shutdown_timeout=2)
     await runner.setup()
     ports.runner = runner
     await web.TCPSite(runner, "127.0.0.1", args.port).start()

@@ -7,6 +7,7 @@ would make, so the template stays the single source of truth.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,10 @@ DEFAULT_MEMORY_MB = 128
 
 class FunctionCodeNotFound(Exception):
     """The function's code cannot be located for the process launcher."""
+
+
+# An ECR repository's last path segment, as the function folders are named: no "..", no "/".
+_CODE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,8 @@ class CodeLocator:
 
     def source_dir(self, spec: FunctionSpec) -> Path:
         name = spec.code_name
+        if not _CODE_NAME.fullmatch(name):  # a folder name of a code root, never a path
+            raise FunctionCodeNotFound(f"invalid code name {name!r} (from ImageUri {spec.image_uri!r})")
         for root in self.code_roots:
             candidate = root / name
             if candidate.is_dir():

@@ -15,11 +15,15 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from harness.runtime.catalog import CodeLocator, FunctionSpec
+from harness.runtime.catalog import CodeLocator, FunctionCodeNotFound, FunctionSpec
 from harness.runtime.packaging import requirements_dir
 
 
 class LaunchedInstance(Protocol):
+    @property
+    def pid(self) -> int | None:
+        """The runtime client's process id on this machine (None when not known)."""
+
     async def wait(self) -> int: ...
 
     def kill(self) -> None: ...
@@ -71,6 +75,10 @@ class _Process:
     def __init__(self, process: asyncio.subprocess.Process):
         self._process = process
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
     def peak_memory_mb(self) -> int:
         return peak_rss_mb(self._process.pid)
 
@@ -87,6 +95,10 @@ class _Process:
         if self._process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signal.SIGKILL)
+
+
+# The dynamic loader's and the interpreter's variables (LD_PRELOAD, PYTHONSTARTUP, ...).
+_CODE_LOADING_PREFIXES = ("LD_", "PYTHON")
 
 
 class ProcessLauncher:
@@ -111,6 +123,13 @@ class ProcessLauncher:
         return source, [path for path in (*task_root, runtime) if path is not None]
 
     async def launch(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path) -> _Process:
+        loading = sorted(name for name in spec.environment if name.startswith(_CODE_LOADING_PREFIXES))
+        if loading:
+            # A host process has no sandbox around it: these would load code from outside its package.
+            raise FunctionCodeNotFound(
+                f"process mode refuses environment variables that load code into the instance: "
+                f"{', '.join(loading)} (image mode runs them inside the container, as Lambda does)"
+            )
         source, python_path = await asyncio.to_thread(self._paths, spec)
         env = {
             **environment,
@@ -145,6 +164,8 @@ MEMORY_MB_PER_VCPU = 1769
 CPU_PERIOD_US = 20_000
 CONTAINER_LABEL = "order-platform.harness.runtime"
 FUNCTION_LABEL = "order-platform.function"
+# Lambda's limit on processes and threads per execution environment.
+LAMBDA_PROCESS_LIMIT = 1024
 # Where the instance's log file is mounted in the container: outside every folder Lambda gives a
 # function (/var/task, /var/runtime, /opt, /tmp), so function code does not see it.
 CONTAINER_OUTPUT_PATH = "/.harness-output.log"
@@ -164,6 +185,10 @@ class _Container:
         self._cpu_quota_us = cpu_quota_us
         self._exit_code: asyncio.Future = asyncio.get_running_loop().create_future()
         self._removed = False
+
+    @property
+    def pid(self) -> int | None:
+        return self._pid
 
     def watch(self) -> None:
         """Report the exit code once the container ends, then remove it.
@@ -227,11 +252,12 @@ class ContainerLauncher:
     labelled with the runtime's id and removed when the instance ends.
     """
 
-    def __init__(self, docker_host: str, runtime_id: str):
+    def __init__(self, docker_host: str, runtime_id: str, registry: str):
         import docker
 
         self._client = docker.DockerClient(base_url=docker_host, timeout=60, max_pool_size=128)
         self.runtime_id = runtime_id
+        self.registry = registry  # the stack's own (the emulator's ECR): the only images it runs
 
     def _entrypoint(self, reference: str) -> list[str]:
         """The image's own entrypoint (pulled first when the engine does not hold the image)."""
@@ -258,6 +284,13 @@ class ContainerLauncher:
             cpu_shares=max(int(1024 * spec.memory_mb / MEMORY_MB_PER_VCPU), 2),
             volumes={str(log_path.resolve()): {"bind": CONTAINER_OUTPUT_PATH, "mode": "rw"}},
             labels={CONTAINER_LABEL: self.runtime_id, FUNCTION_LABEL: spec.name},
+            # Lambda's sandbox: no capabilities, no privilege gain, a read-only root file system with a
+            # writable /tmp of 512 MB, at most 1,024 processes and threads.
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            read_only=True,
+            tmpfs={"/tmp": "size=512m"},
+            pids_limit=LAMBDA_PROCESS_LIMIT,
             detach=True,
         )
         with contextlib.suppress(Exception):  # ended already: no pid to read
@@ -267,6 +300,11 @@ class ContainerLauncher:
     async def launch(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path) -> _Container:
         import docker.errors
 
+        if not spec.image_uri.startswith(self.registry + "/"):
+            raise FunctionCodeNotFound(
+                f"image {spec.image_uri!r} is not in the stack's registry {self.registry}: "
+                "image mode runs only images pushed there"
+            )
         try:
             container, pid = await asyncio.to_thread(self._run, spec, environment, log_path)
         except docker.errors.DockerException as error:

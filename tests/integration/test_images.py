@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import pytest
 
+from harness import aws
 from harness.images import engine as docker_engine
 from harness.images.project import REPOSITORY_PREFIX, REVISION_LABEL, SOURCE_LABEL
 from harness.paths import Paths
 from harness.runtime.launchers import FUNCTION_LABEL
 from harness.template import load_template
+from testkit.fixture_functions import create_image_function
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke
 
@@ -108,3 +110,25 @@ def test_an_image_the_engine_lacks_is_pulled_from_the_registry(
     _, payload = invoke(lambda_client, name, {"action": "echo", "value": "pulled"})
     assert payload["echo"] == "pulled"
     assert docker.images.get(reference).id
+
+
+def test_an_instance_runs_in_lambdas_sandbox(local_stack, docker, lambda_client, make_function):
+    _, payload = invoke(lambda_client, make_function(), {"action": "sandbox"})
+    assert payload == {
+        "capabilities": "0000000000000000",
+        "no_new_privileges": "1",
+        "root_writable": False,
+        "tmp_writable": True,
+    }
+
+
+def test_an_image_outside_the_stacks_registry_never_runs(local_stack, docker, lambda_client):
+    foreign = f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/fixtures/probe:latest"
+    name = create_image_function(lambda_client, "foreign-image", foreign)
+    try:
+        response, payload = invoke(lambda_client, name, {"action": "echo"})
+    finally:
+        lambda_client.delete_function(FunctionName=name)
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "Runtime.InvalidEntrypoint"
+    assert "not in the stack's registry" in payload["errorMessage"]

@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
+from harness import aws
+from testkit.fixture_functions import create_image_function
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke, publish_weighted_alias, release, runs
 
@@ -164,7 +166,7 @@ def test_provisioned_concurrency_starts_instances_before_traffic(lambda_client, 
     lambda_client.put_provisioned_concurrency_config(
         FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=2
     )
-    stack.provision(lambda_client, {"Fixture": name}, local_stack.runtime_url)
+    stack.provision(lambda_client, {"Fixture": name}, local_stack.runtime)
     assert local_stack.runtime_stats()["functions"][name] == {"instances": 2, "idle": 2}
     _, payload = invoke(
         lambda_client, name, {"action": "env", "keys": ["AWS_LAMBDA_INITIALIZATION_TYPE"]}, Qualifier="live"
@@ -207,3 +209,23 @@ def test_a_configuration_change_retires_the_old_instances(lambda_client, make_fu
         lambda: local_stack.runtime_stats()["functions"][name]["instances"] == 1,
         what="the instance of the old configuration to exit",
     )
+
+
+def test_a_code_name_is_a_folder_never_a_path(lambda_client, local_stack):
+    """An ImageUri whose repository ends in ``..`` must not make the project root the code folder."""
+    dotdot = f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/x/..:t"
+    name = create_image_function(lambda_client, f"dotdot-{uuid.uuid4().hex[:8]}", dotdot, "harness.cli.main")
+    try:
+        response, payload = invoke(lambda_client, name, {})
+    finally:
+        lambda_client.delete_function(FunctionName=name)
+    assert response["FunctionError"] == "Unhandled" and payload["errorType"] == "Runtime.InvalidEntrypoint"
+
+
+def test_process_mode_refuses_variables_that_load_code(lambda_client, make_function, local_stack):
+    if local_stack.mode == "image":
+        pytest.skip("image mode runs them inside the container's sandbox, as Lambda does")
+    name = make_function(Environment={"Variables": {"LD_PRELOAD": "/tmp/evil.so", "PYTHONSTARTUP": "/tmp/x"}})
+    response, payload = invoke(lambda_client, name, {"action": "echo", "value": 1})
+    assert response["FunctionError"] == "Unhandled" and payload["errorType"] == "Runtime.InvalidEntrypoint"
+    assert "LD_PRELOAD, PYTHONSTARTUP" in payload["errorMessage"]

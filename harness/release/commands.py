@@ -88,9 +88,7 @@ def run(
     result = rollback(stage, progress)
     if isinstance(result, PromoteResult):
         return _promoted(result)
-    lines = report.stopped_lines(result)
-    rolled_back = all(status == "Stopped" for _, status in result.stopped.values())
-    return lines, 0 if rolled_back else 1
+    return report.stopped_lines(result), 0 if result.rolled_back else 1
 
 
 def target_stage(args, local_endpoint: str | None) -> Stage:

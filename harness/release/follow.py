@@ -2,15 +2,14 @@
 DeploymentPreference (SAM: the group ``<Function>DeploymentGroup`` of ``ServerlessDeploymentApplication``).
 
 Each poll reads the deployments (BatchGetDeployments), the share of traffic on the new version (the
-alias's RoutingConfig, the same on AWS and locally), the hook results (the Lambda target's lifecycle
-events, where the service answers ListDeploymentTargets) and the group's alarms (DescribeAlarms), and
-reports what changed as one progress line. A stage without deployment groups starts no deployment: the
-update moves the alias itself, and there is nothing to follow.
+alias's RoutingConfig, the same on AWS and locally), the hook results and the new version (the Lambda
+target's lifecycle events and function info, where the service answers ListDeploymentTargets) and the
+group's alarms (DescribeAlarms), and reports what changed as one progress line. A stage without
+deployment groups starts no deployment: the update moves the alias itself; nothing to follow.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,7 @@ from harness.release.live import live_function
 
 FINAL = ("Succeeded", "Failed", "Stopped")
 # Deployments CodeDeploy or CloudFormation start to undo one: reported with it, never followed alone.
-_ROLLBACK_CREATORS = ("codeDeployRollback", "CloudFormationRollback")
+ROLLBACK_CREATORS = ("codeDeployRollback", "CloudFormationRollback")
 # Deployments older than this before the update began are never the update's own (clock skew margin).
 _LOOKBACK = timedelta(minutes=10)
 
@@ -39,7 +38,6 @@ class Group:
 class Deployment:
     id: str
     status: str = "Created"
-    current_version: str | None = None
     target_version: str | None = None
     traffic: float = 0.0  # share of the alias's traffic on the target version
     hooks: dict[str, str] = field(default_factory=dict)  # lifecycle event -> status
@@ -158,7 +156,7 @@ class Follower:
                 continue
             infos = self.codedeploy.batch_get_deployments(deploymentIds=new)["deploymentsInfo"]
             own = sorted(
-                (i for i in infos if i.get("creator") not in _ROLLBACK_CREATORS),
+                (i for i in infos if i.get("creator") not in ROLLBACK_CREATORS),
                 key=lambda i: i["createTime"],
             )
             if own:
@@ -166,39 +164,51 @@ class Follower:
 
     def _update(self, deployment: Deployment, info: dict, group: Group, alarm_states: dict[str, str]) -> None:
         deployment.status = info["status"]
-        deployment.current_version, deployment.target_version = _versions(info)
         error = info.get("errorInformation") or {}
         deployment.error_code, deployment.error_message = error.get("code"), error.get("message")
         deployment.rollback_id = (info.get("rollbackInfo") or {}).get("rollbackDeploymentId")
         deployment.alarms = {name: alarm_states.get(name, "UNKNOWN") for name in group.alarms}
-        deployment.hooks = self._hooks(deployment.id) or deployment.hooks
+        hooks, target_version = self._target(deployment.id)
+        deployment.hooks = hooks or deployment.hooks
+        live = live_function(self.lambda_client, group.logical_id, group.function_name)
+        # The new version: the Lambda target's (AWS), else the one the alias shifts weight to, else,
+        # once the deployment succeeded, the alias's own.
+        weighted = list(live.weights)
+        deployment.target_version = (
+            target_version
+            or deployment.target_version
+            or (weighted[0] if len(weighted) == 1 else None)
+            or (live.version if deployment.status == "Succeeded" else None)
+        )
         if deployment.target_version:
-            live = live_function(self.lambda_client, group.logical_id, group.function_name)
             deployment.traffic = live.traffic_on(deployment.target_version)
         if deployment.final and info.get("createTime") and info.get("completeTime"):
             deployment.seconds = (info["completeTime"] - info["createTime"]).total_seconds()
 
-    def _hooks(self, deployment_id: str) -> dict[str, str]:
-        """Lifecycle event -> status of the deployment's Lambda target (empty where not served)."""
+    def _target(self, deployment_id: str) -> tuple[dict[str, str], str | None]:
+        """The deployment's Lambda target: lifecycle event -> status, and the target version (nothing
+        where ListDeploymentTargets is not served, as by the emulator's CodeDeploy)."""
         if not self._targets_answered:
-            return {}
+            return {}, None
         try:
             target_ids = self.codedeploy.list_deployment_targets(deploymentId=deployment_id)["targetIds"]
             if not target_ids:
-                return {}
+                return {}, None
             targets = self.codedeploy.batch_get_deployment_targets(
                 deploymentId=deployment_id, targetIds=target_ids
-            )
+            )["deploymentTargets"]
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("DeploymentNotStartedException",):
-                return {}
-            self._targets_answered = False
-            return {}
-        return {
+            if error.response.get("Error", {}).get("Code") != "DeploymentNotStartedException":
+                self._targets_answered = False
+            return {}, None
+        lambda_targets = [target.get("lambdaTarget") or {} for target in targets]
+        hooks = {
             event["lifecycleEventName"]: event["status"]
-            for target in targets["deploymentTargets"]
-            for event in (target.get("lambdaTarget") or {}).get("lifecycleEvents", [])
+            for target in lambda_targets
+            for event in target.get("lifecycleEvents", [])
         }
+        versions = [(t.get("lambdaFunctionInfo") or {}).get("targetVersion") for t in lambda_targets]
+        return hooks, next((v for v in versions if v), None)
 
 
 def alarm_states(cloudwatch, names: list[str]) -> dict[str, str]:
@@ -209,19 +219,3 @@ def alarm_states(cloudwatch, names: list[str]) -> dict[str, str]:
     for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmNames=sorted(set(names))):
         states.update({alarm["AlarmName"]: alarm["StateValue"] for alarm in page["MetricAlarms"]})
     return states
-
-
-def _versions(info: dict) -> tuple[str | None, str | None]:
-    """CurrentVersion and TargetVersion from the deployment's Lambda AppSpec (JSON, as CloudFormation
-    writes it); (None, None) when it holds none."""
-    revision = info.get("revision") or {}
-    content = (revision.get("appSpecContent") or revision.get("string") or {}).get("content")
-    try:
-        resources = json.loads(content or "{}").get("Resources", [])
-    except ValueError:
-        return None, None
-    for resource in resources:
-        for spec in resource.values():
-            properties = spec.get("Properties") or {}
-            return properties.get("CurrentVersion"), properties.get("TargetVersion")
-    return None, None

@@ -15,7 +15,7 @@ def promote_summary(result: PromoteResult) -> list[str]:
         took = f"{deployment.seconds:.1f}s" if deployment and deployment.seconds is not None else "-"
         cause = f"  ({deployment.cause()})" if deployment and deployment.status != "Succeeded" else ""
         lines.append(
-            f"  {logical_id:<22} version {function.old_version or '-'} -> {function.new_version or '-'}  "
+            f"  {logical_id:<28} version {function.old_version or '-'} -> {function.new_version or '-'}  "
             f"{function.digest}  deployment {deployment.id if deployment else '-'}  {took}  "
             f"{function.outcome}{cause}"
         )
@@ -30,7 +30,7 @@ def status_lines(status: StageStatus) -> list[str]:
         live = function.live
         weights = ", ".join(f"version {v} {w:.0%}" for v, w in live.weights.items())
         lines.append(
-            f"  {logical_id:<22} version {live.version}{f' (+ {weights})' if weights else ''}  "
+            f"  {logical_id:<28} version {live.version}{f' (+ {weights})' if weights else ''}  "
             f"{live.digest or live.image_uri}"
         )
         if function.deployments_in_progress:
@@ -58,7 +58,7 @@ def history_lines(releases: list[Release]) -> list[str]:
     for release in releases:
         lines.append(_release_line(release))
         lines += [
-            f"    {logical_id:<22} {f.digest}  version {f.version or '-'}  "
+            f"    {logical_id:<28} {f.digest}  version {f.version or '-'}  "
             f"deployment {f.deployment_id or '-'}"
             for logical_id, f in release.functions.items()
         ]

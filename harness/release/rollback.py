@@ -26,6 +26,12 @@ class StoppedDeployments:
     stopped: dict[str, tuple[str, str]]
     stack_status: str
 
+    @property
+    def rolled_back(self) -> bool:
+        return all(
+            status == "Stopped" for _, status in self.stopped.values()
+        ) and not self.stack_status.endswith("_FAILED")
+
 
 def rollback(
     stage: Stage, progress: Callable[[str], None], poll_s: float = POLL_S
@@ -66,5 +72,7 @@ def _stop(stage: Stage, groups, running: dict[str, str], progress, poll_s: float
         if time.monotonic() > deadline:
             raise ReleaseError(f"stack {stage.stack_name} still {status} after {STOP_TIMEOUT_S}s")
         time.sleep(poll_s)
-    stopped = {k: (d.id, d.status) for k, d in follower.deployments.items()}
-    return StoppedDeployments(stopped, status)
+    # The follower also followed what the stack's rollback started (an updated alias moved back).
+    return StoppedDeployments(
+        {k: (d.id, d.status) for k, d in follower.deployments.items() if k in running}, status
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.release import records
-from harness.release.follow import Group, alarm_states, deployment_groups
+from harness.release.follow import ROLLBACK_CREATORS, Group, alarm_states, deployment_groups
 from harness.release.live import LiveFunction, live_functions
 from harness.release.stack_template import deployed_template, image_functions
 from harness.release.stages import Stage
@@ -49,8 +49,9 @@ def stage_status(stage: Stage) -> StageStatus:
             listed = codedeploy.list_deployments(
                 applicationName=group.application, deploymentGroupName=group.name
             )
-            if listed["deployments"]:
-                newest[logical_id] = newest_deployment(codedeploy, listed["deployments"])
+            last = newest_deployment(codedeploy, listed["deployments"]) if listed["deployments"] else None
+            if last is not None:
+                newest[logical_id] = last
     history = records.history(stage.client("ssm"), stage.record_parameter)
     return StageStatus(stage, functions, history[-1] if history else None, newest)
 
@@ -62,6 +63,9 @@ def open_deployments(codedeploy, group: Group) -> list[str]:
     return listed["deployments"]
 
 
-def newest_deployment(codedeploy, deployment_ids: list[str]) -> dict:
+def newest_deployment(codedeploy, deployment_ids: list[str]) -> dict | None:
+    """The newest of ``deployment_ids`` that is not a rollback (a rollback is named in
+    the one it rolled back)."""
     infos = codedeploy.batch_get_deployments(deploymentIds=deployment_ids[:25])["deploymentsInfo"]
-    return max(infos, key=lambda info: info["createTime"])
+    own = [info for info in infos if info.get("creator") not in ROLLBACK_CREATORS]
+    return max(own, key=lambda info: info["createTime"]) if own else None

@@ -1,14 +1,16 @@
 """``harness release`` against the emulator: a revision's images registered through the ECR API (no
-Docker), promoted by digest into the local stack and into a second stage in the same emulator.
+Docker), promoted by digest into the local stack and into a second stage in the same emulator, each
+function's CodeDeploy canary run by the emulator on the local time scale.
 
-The emulator has no CodeDeploy yet, so an update moves each alias itself and promote reports the move;
-following deployments is tested in tests/unit/test_release_follow.py against botocore's Stubber.
+What only AWS answers (deployment targets, hook events) is tested against botocore's Stubber in
+tests/unit/test_release_*.py.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import uuid
 
 import pytest
@@ -17,8 +19,12 @@ from harness import aws, cli
 from harness.images.project import template_functions
 from harness.paths import Paths
 from harness.release import records
+from harness.release.follow import Group, deployment_groups
+from harness.release.promote import plan_tag, promote
 from harness.release.stages import Stage
+from harness.release.status import open_deployments
 from harness.stack import users
+from harness.stack.deploy import stack_functions
 from testkit.orders import Catalog, OrdersApi
 from testkit.registry import register_revision
 from tests.conftest import wait_for
@@ -77,27 +83,13 @@ def digests_of(live: dict[str, tuple[str, str]]) -> set[str]:
     return {uri.split("@", 1)[1] for _, uri in live.values() if "@" in uri}
 
 
+@pytest.mark.timeout(300)
 def test_a_good_revision_under_order_traffic(release, local_stack, capsys):
     tag, digests = release.revision()
-    dynamodb = aws.resource("dynamodb", local_stack.endpoint_url)
-    sku = Catalog(dynamodb.Table(local_stack.outputs["CatalogTableName"])).add(available=10_000)
-    token = users.id_token(local_stack.client("cognito-idp"), local_stack.outputs)
-    api = OrdersApi(local_stack.outputs["ApiUrl"], token)
-    accepted, stop = [], threading.Event()
-
-    def place_orders():
-        while not stop.is_set():
-            response = api.place([{"sku": sku, "quantity": 1}])
-            if response.status == 202:
-                accepted.append(response.body["orderId"])
-
-    traffic = threading.Thread(target=place_orders, daemon=True)
-    traffic.start()
-    try:
+    api = orders_api(local_stack)
+    sku = catalog(local_stack).add(available=10_000)
+    with orders_placed(api, sku) as accepted:
         code, out, err = release.run(capsys, "promote", "--tag", tag)
-    finally:
-        stop.set()
-        traffic.join(30)
     assert code == 0, out + err
     assert "smoke tests against" in err and "Succeeded" in out
     live = release.live()
@@ -105,10 +97,85 @@ def test_a_good_revision_under_order_traffic(release, local_stack, capsys):
     for logical_id, (version, uri) in live.items():
         line = next(line for line in out.splitlines() if line.strip().startswith(logical_id + " "))
         assert f"-> {version} " in line and uri.split("@", 1)[1] in line
+    # Every function with a DeploymentPreference went through its canary.
+    assert "HealthFunction d-" in err and "Succeeded | 100% on version" in err
     assert release.releases()[-1].outcome == "Succeeded"
-    assert accepted, "no order was accepted while the release ran"
-    finals = [wait_for(lambda o=o: api.final_order(o), 60, what=f"order {o} final") for o in accepted]
-    assert {order["status"] for order in finals} == {"CONFIRMED"}
+    assert_all_final(api, accepted, status="CONFIRMED")
+
+
+@pytest.mark.timeout(300)
+def test_a_faulty_revision_rolls_back_naming_the_alarm(release, local_stack, capsys):
+    """The new health version's canary meets its errors alarm: promote fails naming it, the old versions
+    stay live, and orders placed meanwhile all end."""
+    tag, _ = release.revision()
+    before = release.live()
+    health = group_of(release.stage, "HealthFunction")
+    alarm = next(name for name in health.alarms if "HealthFunctionErrorsAlarm" in name)
+    api = orders_api(local_stack)
+    sku = catalog(local_stack).add(available=10_000)
+    cloudwatch, codedeploy = release.stage.client("cloudwatch"), release.stage.client("codedeploy")
+    stop = threading.Event()
+
+    def faulty_canary():
+        # The revision "fails" once its canary takes traffic: its errors alarm goes off (SetAlarmState,
+        # repeated, since the emulator re-evaluates AWS/Lambda alarms on every PutMetricData).
+        while not stop.is_set():
+            if open_deployments(codedeploy, health):
+                cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test: errors")
+            time.sleep(0.02)
+
+    with orders_placed(api, sku) as accepted, running(faulty_canary, stop):
+        code, out, err = release.run(capsys, "promote", "--tag", tag, "--no-smoke")
+    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="test: done")
+    assert code == 1, out + err
+    assert f"alarm {alarm} in ALARM" in out
+    assert "RolledBack" in out
+    assert release.live() == before
+    code, out, _ = release.run(capsys, "status")
+    assert code == 0
+    health_lines = out.split("HealthFunction ", 1)[1]
+    assert f"version {before['HealthFunction'][0]} " in health_lines.splitlines()[0]
+    assert "Stopped" in health_lines and "rolled back by d-" in health_lines
+    assert release.releases()[-1].outcome == "RolledBack"
+    assert_all_final(api, accepted)
+
+
+@pytest.mark.timeout(300)
+def test_rollback_during_a_canary_returns_to_the_last_release(release, capsys):
+    tag, _ = release.revision()
+    before = release.live()
+    health = group_of(release.stage, "HealthFunction")
+    lambda_client, codedeploy = release.stage.client("lambda"), release.stage.client("codedeploy")
+    promoted: list = []
+    promoting = threading.Thread(
+        target=lambda: promoted.append(
+            promote(release.stage, plan_tag(release.stage, tag, False), lambda line: None)
+        )
+    )
+    promoting.start()
+    try:
+        wait_for(
+            lambda: (
+                open_deployments(codedeploy, health)
+                and lambda_client.get_alias(FunctionName=health.function_name, Name="live").get(
+                    "RoutingConfig"
+                )
+            ),
+            60,
+            0.02,
+            "the health function's canary taking traffic",
+        )
+        code, out, err = release.run(capsys, "rollback")
+    finally:
+        promoting.join(300)
+    assert code == 0, out + err
+    assert "stopping d-" in err and "with rollback" in err
+    assert "UPDATE_ROLLBACK_COMPLETE" in out
+    assert (
+        lambda_client.get_alias(FunctionName=health.function_name, Name="live").get("RoutingConfig") is None
+    )
+    assert release.live() == before
+    assert promoted[0].outcome == "RolledBack" and "MANUAL_STOP" in promoted[0].message
 
 
 def test_the_same_tag_twice_publishes_nothing_the_second_time(release, capsys):
@@ -195,6 +262,59 @@ def test_rollback_releases_the_previous_release_again(release, capsys):
     assert last.revision == first and last.source.startswith("release #")
     code, out, _ = release.run(capsys, "status")
     assert code == 0 and f"(revision {first})" in out
+
+
+def group_of(stage: Stage, logical_id: str) -> Group:
+    cloudformation = stage.client("cloudformation")
+    name = stack_functions(cloudformation, stage.stack_name)[logical_id]
+    return deployment_groups(
+        cloudformation, stage.client("codedeploy"), stage.stack_name, {logical_id: name}
+    )[logical_id]
+
+
+def orders_api(local_stack) -> OrdersApi:
+    return OrdersApi(
+        local_stack.outputs["ApiUrl"], users.id_token(local_stack.client("cognito-idp"), local_stack.outputs)
+    )
+
+
+def catalog(local_stack) -> Catalog:
+    dynamodb = aws.resource("dynamodb", local_stack.endpoint_url)
+    return Catalog(dynamodb.Table(local_stack.outputs["CatalogTableName"]))
+
+
+@contextlib.contextmanager
+def running(work, stop: threading.Event):
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(30)
+
+
+@contextlib.contextmanager
+def orders_placed(api: OrdersApi, sku: str):
+    """Orders placed back to back meanwhile; yields the ids of those accepted (202)."""
+    accepted: list[str] = []
+    stop = threading.Event()
+
+    def place():
+        while not stop.is_set():
+            response = api.place([{"sku": sku, "quantity": 1}])
+            if response.status == 202:
+                accepted.append(response.body["orderId"])
+
+    with running(place, stop):
+        yield accepted
+    assert accepted, "no order was accepted while the release ran"
+
+
+def assert_all_final(api: OrdersApi, accepted: list[str], status: str | None = None) -> None:
+    finals = [wait_for(lambda o=o: api.final_order(o), 60, what=f"order {o} final") for o in accepted]
+    if status:
+        assert {order["status"] for order in finals} == {status}
 
 
 @contextlib.contextmanager

@@ -32,23 +32,6 @@ TEMPLATE = {
         }
     },
 }
-APPSPEC = json.dumps(
-    {
-        "Resources": [
-            {
-                FUNCTION: {
-                    "Type": "AWS::Lambda::Function",
-                    "Properties": {
-                        "Name": FUNCTION,
-                        "Alias": "live",
-                        "CurrentVersion": "3",
-                        "TargetVersion": "4",
-                    },
-                }
-            }
-        ]
-    }
-)
 SERVICES = ("cloudformation", "ecr", "lambda", "codedeploy", "cloudwatch", "ssm")
 
 
@@ -149,7 +132,7 @@ def deployment(status: str, **extra) -> dict:
                 "creator": "CloudFormation",
                 "createTime": NOW,
                 "completeTime": NOW,
-                "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"content": APPSPEC}},
+                "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"sha256": "0" * 64}},
                 **extra,
             }
         ]
@@ -244,7 +227,14 @@ def expect_poll(
                     "lambdaTarget": {
                         "lifecycleEvents": [
                             {"lifecycleEventName": "BeforeAllowTraffic", "status": "Succeeded"}
-                        ]
+                        ],
+                        # AWS names the versions here (GetDeployment's AppSpec content is null).
+                        "lambdaFunctionInfo": {
+                            "functionName": FUNCTION,
+                            "functionAlias": "live",
+                            "currentVersion": "3",
+                            "targetVersion": "4",
+                        },
                     },
                 }
             ]

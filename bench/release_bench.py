@@ -21,7 +21,7 @@ from harness.release.stages import Stage
 from harness.stack.lifecycle import running_stack
 from testkit.registry import register_revision
 
-PROMOTIONS = 5
+PROMOTIONS = 3
 
 
 def main() -> None:
@@ -42,9 +42,10 @@ def main() -> None:
         "release",
         {"promote_wall_s": round(median(walls), 2), "promote_overhead_s": round(median(overheads), 2)},
         notes=(
-            f"promote_*: median of {PROMOTIONS} promotions of new revisions (5 functions) into the local "
-            "stack, process mode, images registered through the ECR API; the emulator has no CodeDeploy "
-            "yet, so the update moves each alias itself and no deployment wait is included"
+            f"promote_*: median of {PROMOTIONS} promotions of new revisions (7 image functions) into the "
+            "local stack, process mode, images registered through the ECR API; each of the 5 functions with "
+            "a DeploymentPreference through its CodeDeploy canary on the local time scale (0.01), one after "
+            "another as the emulator's stack update runs them"
         ),
         merge_as="promote_",
     )

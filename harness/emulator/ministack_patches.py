@@ -27,6 +27,11 @@ it could be proposed upstream, and has a test that fails without it
    rule, the first request each second and 5% of the rest, as on AWS (upstream marks every one
    ``Sampled=1``, so Powertools' Tracer records and sends segments for every invocation, which no
    deployed function does under the default rule).
+6. ``cloudwatch_alarms``: metric alarms evaluated as CloudWatch evaluates them, on the emulator's
+   clock, over their exact dimensions, with DatapointsToAlarm, TreatMissingData, AWS's state reasons,
+   history and SNS actions (code: ``cloudwatch_alarms``, ``alarm_evaluation``).
+7. ``service_metrics``: the AWS/ApiGateway, AWS/States and AWS/SQS metrics AWS publishes on its own
+   (code: the ``service_metrics`` package, one module per source).
 """
 
 from __future__ import annotations
@@ -48,7 +53,15 @@ MINISTACK_VERSION = "1.5.33"
 RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
 THROTTLED_TASK_ERROR = "Lambda.TooManyRequestsException"
 DISABLE_ENV = "HARNESS_DISABLE_PATCHES"
-PATCHES = ("default_proxy", "proxy_errors", "weighted_aliases", "sfn_sns_attributes", "xray_sampling")
+PATCHES = (
+    "default_proxy",
+    "proxy_errors",
+    "weighted_aliases",
+    "sfn_sns_attributes",
+    "xray_sampling",
+    "cloudwatch_alarms",
+    "service_metrics",
+)
 
 # Grace added to the proxy's HTTP timeout so the runtime's own Sandbox.Timedout answer arrives first.
 _TIMEOUT_GRACE_S = 2.0
@@ -67,6 +80,8 @@ def apply(disabled: set[str] | None = None) -> list[str]:
             "re-check each patch against the new version before moving the pin"
         )
     from ministack.services import lambda_svc
+
+    from harness.emulator import cloudwatch_alarms, service_metrics
 
     disabled = disabled or set()
     unknown = disabled - set(PATCHES)
@@ -89,6 +104,12 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     if "xray_sampling" not in disabled:
         _patch_xray_sampling(lambda_svc)
         applied.append("xray_sampling")
+    if "cloudwatch_alarms" not in disabled:
+        cloudwatch_alarms.apply()
+        applied.append("cloudwatch_alarms")
+    if "service_metrics" not in disabled:
+        service_metrics.apply()
+        applied.append("service_metrics")
     return applied
 
 

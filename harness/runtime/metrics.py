@@ -31,13 +31,19 @@ log = logging.getLogger("harness.runtime.metrics")
 
 
 def dimension_sets(spec: FunctionSpec, invoked_arn: str) -> list[list[dict[str, str]]]:
-    function = [{"Name": "FunctionName", "Value": spec.name}]
+    return lambda_dimension_sets(spec.name, spec.version, invoked_arn)
+
+
+def lambda_dimension_sets(name: str, executed_version: str, invoked_arn: str) -> list[list[dict[str, str]]]:
+    """AWS/Lambda's dimension sets of one invocation of ``invoked_arn`` that ran ``executed_version``
+    (also used by the emulator for the throttles it decides itself)."""
+    function = [{"Name": "FunctionName", "Value": name}]
     parts = invoked_arn.split(":")
     qualifier = parts[7] if len(parts) > 7 else None
     if not qualifier:
         return [function]
-    resource = [*function, {"Name": "Resource", "Value": f"{spec.name}:{qualifier}"}]
-    executed = [*resource, {"Name": "ExecutedVersion", "Value": spec.version}]
+    resource = [*function, {"Name": "Resource", "Value": f"{name}:{qualifier}"}]
+    executed = [*resource, {"Name": "ExecutedVersion", "Value": executed_version}]
     return [function, resource, executed]
 
 

@@ -12,7 +12,9 @@ One module per source, each metric written by exactly one of them:
   ApproximateAgeOfOldestMessage (sampled once a local minute) and NumberOfMessagesSent, Received and
   Deleted (counted on the request path, published with the sample) per QueueName.
 
-AWS/Lambda metrics come from the function runtime (harness/runtime/metrics.py), not from here.
+- ``lambda_throttles``: AWS/Lambda Throttles of the invocations MiniStack itself refuses (reserved
+  concurrency); every other AWS/Lambda metric comes from the function runtime
+  (harness/runtime/metrics.py), and MiniStack's own per-FunctionName copies are switched off.
 Datapoints go straight into MiniStack's in-process CloudWatch store (``put``): no HTTP round trip.
 """
 
@@ -25,11 +27,12 @@ _lock = threading.Lock()  # the request path, execution threads and the clock al
 
 
 def apply() -> None:
-    from harness.emulator.service_metrics import apigateway, sqs, stepfunctions
+    from harness.emulator.service_metrics import apigateway, lambda_throttles, sqs, stepfunctions
 
     apigateway.apply()
     stepfunctions.apply()
     sqs.apply()
+    lambda_throttles.apply()
 
 
 def put(

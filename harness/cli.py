@@ -4,6 +4,7 @@ harness up        start the emulator and the function runtime, deploy, leave the
 harness deploy    deploy template.yaml into the running stack again
 harness status    what is running, where, and the stack outputs
 harness logs FN   a function's log lines (logical id or physical name)
+harness alarms    every alarm of the stack: state, last transition, reason
 harness reset     wipe the emulator's state and redeploy
 harness token     print a bearer token (IdToken) of a test user of the running stack
 harness seed FILE load a catalog JSON file (e.g. seed/catalog.json) into the catalog table
@@ -31,7 +32,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from harness import aws, docker_build, docker_engine, images, processes, seed, stack, users
+from harness import alarms, aws, docker_build, docker_engine, images, processes, seed, stack, users
 from harness.emulator import ministack
 from harness.image_mode import MODES, ImageMode, default_mode, describe
 from harness.paths import Paths
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = commands.add_parser("logs", help="show a function's log lines")
     logs.add_argument("function", help="logical id (HealthFunction) or physical function name")
     logs.add_argument("--since", type=int, default=60, help="minutes back (default 60)")
+    commands.add_parser("alarms", help="every alarm of the stack: state, last transition, reason")
     commands.add_parser("reset", help="wipe the emulator's state and redeploy")
     token = commands.add_parser("token", help="print a bearer token of a test user")
     token.add_argument("--user", default=users.DEFAULT_USER, help=f"user name (default {users.DEFAULT_USER})")
@@ -81,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         "deploy": _deploy,
         "status": _status,
         "logs": _logs,
+        "alarms": _alarms,
         "reset": _reset,
         "token": _token,
         "seed": _seed,
@@ -243,6 +246,16 @@ def _logs(paths: Paths, args) -> int:
     for event in sorted(events, key=lambda e: e["timestamp"]):
         stamp = datetime.fromtimestamp(event["timestamp"] / 1000, UTC).strftime("%H:%M:%S.%f")[:-3]
         print(f"{stamp} {event['message'].rstrip()}")
+    return 0
+
+
+def _alarms(paths: Paths, args) -> int:
+    details = _running_session(paths)
+    endpoint_url = details["endpointUrl"]
+    rows = alarms.stack_alarms(
+        aws.client("cloudformation", endpoint_url), aws.client("cloudwatch", endpoint_url), stack.STACK_NAME
+    )
+    print(alarms.render(rows))
     return 0
 
 

@@ -71,6 +71,7 @@ bench: venv
 	$(PYTHON) -m bench.feeds_bench
 	$(PYTHON) -m bench.orders_bench
 	$(PYTHON) -m bench.images_bench
+	$(PYTHON) -m bench.alarms_bench
 
 clean:
 	rm -rf .harness $(VENV)

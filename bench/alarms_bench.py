@@ -22,28 +22,12 @@ from bench.common import cpu_seconds, create_fixture_function, median, write
 from harness import aws, clock, stack
 from harness.paths import Paths
 from harness.session import Session
+from tests.alarm_helpers import errors_alarm
 
 TRIALS = 10
 EVALUATED_ALARMS = 200
 EVALUATION_ROUNDS = 20
 IDLE_S = 20
-
-
-def alarm(cloudwatch, namespace: str, dimensions: list[dict]) -> str:
-    name = f"bench-{uuid.uuid4().hex[:8]}"
-    cloudwatch.put_metric_alarm(
-        AlarmName=name,
-        Namespace=namespace,
-        MetricName="Errors",
-        Dimensions=dimensions,
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=0,
-        ComparisonOperator="GreaterThanThreshold",
-        TreatMissingData="notBreaching",
-    )
-    return name
 
 
 def wait_state(cloudwatch, name: str, state: str, timeout_s: float = 30) -> float:
@@ -72,7 +56,7 @@ def function_error_trials(session) -> list[float]:
     lambda_client = aws.client("lambda", session.endpoint_url)
     cloudwatch = aws.client("cloudwatch", session.endpoint_url)
     name = create_fixture_function(lambda_client, "probe", f"bench-{uuid.uuid4().hex[:8]}")
-    alarm_name = alarm(cloudwatch, "AWS/Lambda", [{"Name": "FunctionName", "Value": name}])
+    alarm_name = errors_alarm(cloudwatch, "AWS/Lambda", {"FunctionName": name})
     error = json.dumps({"action": "raise", "error": "declined"}).encode()
     return [
         detection_s(cloudwatch, alarm_name, lambda: lambda_client.invoke(FunctionName=name, Payload=error))
@@ -82,9 +66,14 @@ def function_error_trials(session) -> list[float]:
 
 def put_metric_data_trials(session) -> list[float]:
     cloudwatch = aws.client("cloudwatch", session.endpoint_url)
-    namespace, dimensions = "Bench/Alarms", [{"Name": "FunctionName", "Value": "bench"}]
-    alarm_name = alarm(cloudwatch, namespace, dimensions)
-    datum = {"MetricName": "Errors", "Dimensions": dimensions, "Value": 1.0, "Unit": "Count"}
+    namespace, dimensions = "Bench/Alarms", {"FunctionName": "bench"}
+    alarm_name = errors_alarm(cloudwatch, namespace, dimensions)
+    datum = {
+        "MetricName": "Errors",
+        "Dimensions": [{"Name": "FunctionName", "Value": "bench"}],
+        "Value": 1.0,
+        "Unit": "Count",
+    }
     return [
         detection_s(
             cloudwatch,

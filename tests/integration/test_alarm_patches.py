@@ -11,6 +11,8 @@ import pytest
 
 from harness import aws
 from harness.clock import local_seconds
+from tests import alarm_helpers
+from tests.alarm_helpers import metric_sum
 from tests.conftest import wait_for
 from tests.integration import test_ministack_patches
 
@@ -25,19 +27,7 @@ def namespace() -> str:
 
 
 def errors_alarm(cloudwatch, namespace: str, function: str, **settings) -> str:
-    name = f"{namespace}-{function}-{uuid.uuid4().hex[:6]}"
-    cloudwatch.put_metric_alarm(
-        AlarmName=name,
-        Namespace=namespace,
-        MetricName="Errors",
-        Dimensions=[{"Name": "FunctionName", "Value": function}],
-        Statistic="Sum",
-        Period=60,
-        Threshold=0,
-        ComparisonOperator="GreaterThanThreshold",
-        **{"EvaluationPeriods": 1, "TreatMissingData": "notBreaching", **settings},
-    )
-    return name
+    return alarm_helpers.errors_alarm(cloudwatch, namespace, {"FunctionName": function}, **settings)
 
 
 def put_errors(cloudwatch, namespace: str, function: str, value: float) -> None:
@@ -174,19 +164,10 @@ def send_receive_delete(sqs, queue_url: str, count: int) -> None:
 
 
 def queue_sums(cloudwatch, queue: str) -> dict[str, float]:
-    sums = {}
-    for metric in ("NumberOfMessagesSent", "NumberOfMessagesReceived", "NumberOfMessagesDeleted"):
-        datapoints = cloudwatch.get_metric_statistics(
-            Namespace="AWS/SQS",
-            MetricName=metric,
-            Dimensions=[{"Name": "QueueName", "Value": queue}],
-            StartTime=time.time() - 600,
-            EndTime=time.time() + 60,
-            Period=600,
-            Statistics=["Sum"],
-        )["Datapoints"]
-        sums[metric] = sum(d["Sum"] for d in datapoints)
-    return sums
+    return {
+        metric: metric_sum(cloudwatch, "AWS/SQS", metric, {"QueueName": queue}, since_s=600)
+        for metric in ("NumberOfMessagesSent", "NumberOfMessagesReceived", "NumberOfMessagesDeleted")
+    }
 
 
 def test_without_service_metrics_sqs_publishes_nothing(emulator_without):

@@ -20,6 +20,7 @@ import pytest
 
 from harness import aws, stack, users
 from harness.clock import local_seconds
+from tests.alarm_helpers import errors_alarm, metric_sum
 from tests.conftest import wait_for
 from tests.e2e.feed_pipeline import FeedPipeline, csv_feed, unique_token
 from tests.e2e.orders_helpers import Catalog, OrdersApi
@@ -176,16 +177,7 @@ def test_one_declined_payment_leaves_every_alarm_ok(alarms, after_each, api, ord
     )
 
     def payment_error_recorded():
-        statistics = cloudwatch.get_metric_statistics(
-            Namespace="AWS/Lambda",
-            MetricName="Errors",
-            Dimensions=[{"Name": "FunctionName", "Value": payment}],
-            StartTime=time.time() - 60,
-            EndTime=time.time() + 60,
-            Period=60,
-            Statistics=["Sum"],
-        )["Datapoints"]
-        return sum(d["Sum"] for d in statistics) >= 1
+        return metric_sum(cloudwatch, "AWS/Lambda", "Errors", {"FunctionName": payment}, since_s=60) >= 1
 
     wait_for(payment_error_recorded, what="the payment function's Errors datapoint")
     alarms.stay_ok(periods=3)  # upstream MiniStack: health, orders API and feed processor alarms fire
@@ -290,25 +282,14 @@ def test_an_executed_version_alarm_sees_only_that_versions_errors(local_stack, l
         FunctionVersion=healthy,
         RoutingConfig={"AdditionalVersionWeights": {broken: 0.5}},
     )
-    alarm_names = {}
-    for version in (healthy, broken):
-        alarm_names[version] = f"{name}-v{version}-errors"
-        cloudwatch.put_metric_alarm(
-            AlarmName=alarm_names[version],
-            Namespace="AWS/Lambda",
-            MetricName="Errors",
-            Dimensions=[
-                {"Name": "FunctionName", "Value": name},
-                {"Name": "Resource", "Value": f"{name}:live"},
-                {"Name": "ExecutedVersion", "Value": version},
-            ],
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=0,
-            ComparisonOperator="GreaterThanThreshold",
-            TreatMissingData="notBreaching",
+    alarm_names = {
+        version: errors_alarm(
+            cloudwatch,
+            "AWS/Lambda",
+            {"FunctionName": name, "Resource": f"{name}:live", "ExecutedVersion": version},
         )
+        for version in (healthy, broken)
+    }
     executed = {invoke(lambda_client, name, {}, Qualifier="live")[0]["ExecutedVersion"] for _ in range(40)}
     assert executed == {healthy, broken}
 

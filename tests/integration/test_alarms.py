@@ -255,12 +255,14 @@ def test_feed_processor_errors_alarm(alarms, after_each, feeds):
 
 
 def test_feed_processor_throttles_alarm(alarms, after_each, feeds):
-    # A burst of feeds: two batches at once against a reserved concurrency of one. Few enough that no
-    # message is throttled three times (its receives count: it would go to the dead-letter queue).
+    # A burst of feeds: two batches at once (each record takes a second) against a reserved concurrency
+    # of one; the throttled batch is back after the 3 s visibility timeout, when the first is done, so no
+    # message is received three times (it would go to the dead-letter queue). The concurrency is set
+    # before the faulty version's first invocation: the runtime reads it with the version's spec.
     token = unique_token()
     names = [f"{token}-{i}.csv" for i in range(20)]
     lambda_client = feeds.lambda_client
-    with feeds.visibility_timeout(1), feeds.faults({"keys": token, "chunk_delay_ms": 200}):
+    with feeds.visibility_timeout(3), feeds.faults({"keys": token, "chunk_delay_ms": 1000}):
         lambda_client.put_function_concurrency(FunctionName=feeds.function, ReservedConcurrentExecutions=1)
         try:
             with feeds.delivery_paused():

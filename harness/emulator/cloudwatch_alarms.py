@@ -9,6 +9,7 @@ function's error puts every Errors alarm of the account in ALARM. This patch:
   alarm on the emulator's clock instead, once a local minute, as CloudWatch does once a minute;
 - hands the evaluation (``alarm_evaluation``) only the datapoints of the alarm's exact dimension set,
   with the alarm's period on the local time scale (``harness.clock``);
+- keeps metric data for two weeks of local-clock time;
 - on a change of state records what CloudWatch records: ``StateValue``, ``StateReason`` and
   ``StateReasonData`` worded as AWS words them, ``StateUpdatedTimestamp`` and
   ``StateTransitionedTimestamp``, a ``StateUpdate`` history item (DescribeAlarmHistory), the alarm's
@@ -36,6 +37,10 @@ def apply() -> None:
 
     cloudwatch._evaluate_alarm = not_on_data
     cloudwatch._evaluate_all_alarms = not_on_data
+    # CloudWatch keeps one-minute data for 15 days; MiniStack evicts after two weeks of real time. On the
+    # local clock that is two weeks of local time (5.6 hours at 1/60), which also bounds what each
+    # evaluation scans in a long-lived stack.
+    cloudwatch.TWO_WEEKS_SECONDS = local_seconds(cloudwatch.TWO_WEEKS_SECONDS)
     emulator_clock.on_tick(evaluate_all)
 
 

@@ -26,7 +26,8 @@ import time
 from harness.clock import LOCAL_MINUTE_S, local_seconds
 from harness.emulator import alarm_evaluation, emulator_clock
 
-_lock = threading.Lock()  # one evaluation at a time (the clock, and tests calling evaluate_all)
+RETENTION_S = 14 * 24 * 3600  # MiniStack's (AWS time)
+_lock = threading.Lock()  # one evaluation at a time (the clock, and in-process callers: the benchmark)
 
 
 def apply() -> None:
@@ -40,7 +41,7 @@ def apply() -> None:
     # CloudWatch keeps one-minute data for 15 days; MiniStack evicts after two weeks of real time. On the
     # local clock that is two weeks of local time (5.6 hours at 1/60), which also bounds what each
     # evaluation scans in a long-lived stack.
-    cloudwatch.TWO_WEEKS_SECONDS = local_seconds(cloudwatch.TWO_WEEKS_SECONDS)
+    cloudwatch.TWO_WEEKS_SECONDS = local_seconds(RETENTION_S)
     emulator_clock.on_tick(evaluate_all)
 
 

@@ -22,9 +22,11 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/mypy
 
+# The unit suite with its line and branch coverage of harness/ and functions/ (the README's figure).
 unit: venv
-	$(PYTHON) -m pytest tests/unit
+	$(PYTHON) -m pytest --cov --cov-report=term tests/unit
 
 integration: venv
 	$(PYTHON) -m pytest tests/integration
@@ -53,7 +55,7 @@ else
 	$(PYTHON) -m harness.cli test --mode image
 	$(PYTHON) -m harness.cli test --mode process
 	$(PYTHON) -m pytest -q --emulator container tests/e2e
-	@left="$$($(PYTHON) -m harness.docker_engine --leftovers)"; \
+	@left="$$($(PYTHON) -m harness.images.engine --leftovers)"; \
 	  if [ -n "$$left" ]; then echo "left running: $$left" >&2; exit 1; fi
 endif
 

@@ -18,11 +18,12 @@ import random
 import time
 import uuid
 
-from bench.common import cpu_seconds, create_fixture_function, median, write
-from harness import aws, clock, stack
+from bench.common import cpu_seconds, median, write
+from harness import aws, clock
 from harness.paths import Paths
-from harness.session import Session
-from tests.alarm_helpers import errors_alarm
+from harness.stack.lifecycle import running_stack
+from testkit.alarms import errors_alarm
+from testkit.fixture_functions import create_fixture_function
 
 TRIALS = 10
 EVALUATED_ALARMS = 200
@@ -126,8 +127,9 @@ def evaluator_cpu_ms_per_alarm_eval() -> float:
     return (time.process_time() - started) * 1000 / (EVALUATION_ROUNDS * EVALUATED_ALARMS)
 
 
-def idle_cpu_percent(paths, session) -> float:
-    stack.deploy(paths, session.endpoint_url, session.runtime_url)
+def idle_cpu_percent(running) -> float:
+    running.deploy()
+    session = running.session
     emulator = [process.pid for process in session.emulator.processes()]
     time.sleep(clock.LOCAL_MINUTE_S * 3)  # the first evaluations and samples after the deploy
     before = cpu_seconds(emulator)
@@ -136,12 +138,10 @@ def idle_cpu_percent(paths, session) -> float:
 
 
 def main() -> None:
-    paths = Paths.discover()
-    stack.build_function_packages(paths)
-    with Session(paths) as session:
-        function_errors = function_error_trials(session)
-        put_metric_data = put_metric_data_trials(session)
-        idle = idle_cpu_percent(paths, session)
+    with running_stack(Paths.discover(), "process") as running:
+        function_errors = function_error_trials(running.session)
+        put_metric_data = put_metric_data_trials(running.session)
+        idle = idle_cpu_percent(running)
     period_s = clock.local_seconds(60)
     write(
         "alarms",

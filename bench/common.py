@@ -12,23 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
-_FIXTURE_IMAGE = "000000000000.dkr.ecr.us-east-1.amazonaws.com/fixtures/{code}:local"
-
-
-def create_fixture_function(
-    lambda_client, code: str, name: str, image_uri: str | None = None, **config
-) -> str:
-    """Create ``name`` running tests/fixtures/functions/<code>: in process mode found from its image
-    repository, in image mode the pushed ``image_uri``."""
-    lambda_client.create_function(
-        FunctionName=name,
-        PackageType="Image",
-        Role="arn:aws:iam::000000000000:role/bench",
-        Code={"ImageUri": image_uri or _FIXTURE_IMAGE.format(code=code)},
-        ImageConfig={"Command": ["app.handler"]},
-        **config,
-    )
-    return name
 
 
 def timed_invoke(lambda_client, name: str) -> float:

@@ -23,17 +23,17 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import CpuMeter, create_fixture_function, write
-from harness import aws, stack
-from harness.paths import Paths
-from harness.session import Session
-from tests.feed_code import importable
+from feed_processing.chunks import chunked
+from feed_processing.events import ObjectVersion
+from feed_processing.parsing import Restock
+from feed_processing.stock import StockWriter
 
-importable()
-from feed_processing.chunks import chunked  # noqa: E402  (the processor's own modules, as in tests)
-from feed_processing.events import ObjectVersion  # noqa: E402
-from feed_processing.parsing import Restock  # noqa: E402
-from feed_processing.stock import StockWriter  # noqa: E402
+from bench.common import CpuMeter, write
+from harness import aws
+from harness.paths import Paths
+from harness.stack.lifecycle import running_stack
+from harness.stack.session import Session
+from testkit.fixture_functions import create_fixture_function
 
 SMALL_OBJECTS = 10_000
 TUNING_OBJECTS = 1_500
@@ -287,10 +287,10 @@ def tune_concurrency(
 
 def main() -> None:
     paths = Paths.discover()
-    with Session(paths) as session:
-        result = stack.deploy(paths, session.endpoint_url, session.runtime_url)
-        endpoint = session.endpoint_url
-        outputs = result.outputs
+    with running_stack(paths, "process") as running:
+        session = running.session
+        endpoint = running.endpoint_url
+        outputs = running.deploy().outputs
         s3, sqs, lambda_client = (
             aws.client(s, endpoint, max_pool_connections=UPLOADERS) for s in ("s3", "sqs", "lambda")
         )

@@ -6,6 +6,10 @@
 - instance_cold_start_ms: first Invoke of a new function (launch awslambdaric, import, answer), median of 5.
 - e2e_wall_s: `harness e2e` from a warm venv and build cache, wall clock.
 - peak_rss_mb: emulator + runtime + function instances, sampled every 50 ms during the invoke runs.
+- burst_200_orders_throttled / _wall_s / _peak_rss_mb (process mode; ``_image`` the same in image
+  mode): 20 concurrent clients place 200 orders at once on a fresh stack; answers 429 (must be 0),
+  the time from the first POST until every order is final, and the peak resident memory of the
+  emulator, the runtime and every function instance (image mode: the containers' cgroups) meanwhile.
 """
 
 from __future__ import annotations
@@ -15,24 +19,34 @@ import json
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import create_fixture_function, median, percentile, rss_mb, timed_e2e, timed_invoke, write
+from bench.common import median, percentile, rss_mb, timed_e2e, timed_invoke, write
 from harness import aws
 from harness.paths import Paths
-from harness.session import Session
+from harness.stack import users
+from harness.stack.lifecycle import running_stack
+from testkit.fixture_functions import create_fixture_function
+from testkit.orders import Catalog, OrdersApi
 
 WARM_INVOKES = 1000
 
 
+BURST_CLIENTS = 20
+BURST_ORDERS = 200
+BURST_TIMEOUT_S = 300
+_CONTAINER_CGROUPS = Path("/sys/fs/cgroup/memory/docker")
+
+
 class PeakMemory:
-    def __init__(self, pids: list[int]):
-        self.pids, self.peak, self._stop = pids, 0.0, threading.Event()
+    def __init__(self, pids: list[int], containers: bool = False):
+        self.pids, self.containers, self.peak, self._stop = pids, containers, 0.0, threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self):
         while not self._stop.wait(0.05):
-            self.peak = max(self.peak, rss_mb(self.pids))
+            self.peak = max(self.peak, rss_mb(self.pids) + (containers_rss_mb() if self.containers else 0))
 
     def __enter__(self):
         self._thread.start()
@@ -41,6 +55,48 @@ class PeakMemory:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+
+def containers_rss_mb() -> float:
+    """Resident memory of every running container (cgroup v1 ``rss``), in MB."""
+    total = 0
+    for stat in _CONTAINER_CGROUPS.glob("*/memory.stat"):
+        try:
+            total += next(
+                int(line.split()[1]) for line in stat.read_text().splitlines() if line.startswith("rss ")
+            )
+        except (OSError, StopIteration):
+            continue
+    return total / 1e6
+
+
+def burst(paths: Paths, mode: str) -> tuple[int, float, float]:
+    """(answers 429, seconds until every order is final, peak MB) of BURST_ORDERS orders at once."""
+    with running_stack(paths, mode) as running:
+        outputs = running.deploy().outputs
+        dynamodb = aws.resource("dynamodb", running.endpoint_url)
+        sku = Catalog(dynamodb.Table(outputs["CatalogTableName"])).add(available=BURST_ORDERS)
+        api = OrdersApi(
+            outputs["ApiUrl"],
+            users.id_token(aws.client("cognito-idp", running.endpoint_url), outputs, "burst"),
+        )
+        with PeakMemory([p.pid for p in running.processes()], containers=mode == "image") as memory:
+            started = time.monotonic()
+            with ThreadPoolExecutor(BURST_CLIENTS) as pool:
+                answers = list(
+                    pool.map(
+                        lambda _: api.place([{"sku": sku, "quantity": 1}], "tok_ok"), range(BURST_ORDERS)
+                    )
+                )
+            order_ids = [answer.body["orderId"] for answer in answers if answer.status == 202]
+            deadline = started + BURST_TIMEOUT_S
+            while (
+                not all(api.final_order(order_id) for order_id in order_ids) and time.monotonic() < deadline
+            ):
+                time.sleep(0.5)
+            wall = time.monotonic() - started
+    print(f"burst ({mode}): {wall:.1f}s, {memory.peak:.0f} MB", flush=True)
+    return sum(1 for answer in answers if answer.status == 429), wall, memory.peak
 
 
 def create_probe(lambda_client) -> str:
@@ -67,11 +123,11 @@ def main() -> None:
     paths = Paths.discover()
     starts = []
     for _ in range(3):
-        session = Session(paths).start()
-        starts.append(session.timings["harness_start_s"])
-        session.stop()
+        with running_stack(paths, "process") as started:
+            starts.append(started.session.timings["harness_start_s"])
 
-    with Session(paths) as session:
+    with running_stack(paths, "process") as running:
+        session = running.session
         lambda_client = aws.client("lambda", session.endpoint_url)
         with PeakMemory([p.pid for p in session.processes()]) as memory:
             cold = [timed_invoke(lambda_client, create_probe(lambda_client)) for _ in range(5)]
@@ -80,6 +136,7 @@ def main() -> None:
             warm = [timed_invoke(lambda_client, warm_name) for _ in range(WARM_INVOKES)]
 
     e2e_wall = timed_e2e(paths, "process")
+    bursts = {mode: burst(paths, mode) for mode in ("process", "image")}
 
     write(
         "harness",
@@ -91,12 +148,18 @@ def main() -> None:
             "instance_cold_start_ms": round(median(cold), 1),
             "harness_start_s": round(median(starts), 2),
             "peak_rss_mb": round(memory.peak, 1),
+            **{
+                f"burst_200_orders_{figure}{'' if mode == 'process' else '_image'}": round(value, 1)
+                for mode, (throttled, wall, peak) in bursts.items()
+                for figure, value in (("throttled", throttled), ("wall_s", wall), ("peak_rss_mb", peak))
+            },
         },
         notes=(
             f"warm: {WARM_INVOKES} sequential boto3 Invokes (client -> MiniStack -> proxy -> runtime -> "
             "awslambdaric -> back), process mode; cold: median first Invoke of 5 new functions; peak RSS "
             "sampled during the invoke runs (emulator + runtime + instances); e2e from a warm venv and "
-            "build cache."
+            "build cache; burst: 20 clients x 200 orders (tok_ok) at once, fresh stack per mode, until "
+            "every order is final; image-mode memory counts every running container's cgroup rss."
         ),
     )
 

@@ -20,19 +20,22 @@ import json
 import time
 import uuid
 
-from bench.common import RESULTS, create_fixture_function, median, timed_e2e, timed_invoke, write
-from harness import aws, base_image, docker_engine, images
-from harness.image_mode import ImageMode
+from bench.common import RESULTS, median, timed_e2e, timed_invoke, write
+from harness import aws
+from harness.images import base as base_image
+from harness.images import engine as docker_engine
+from harness.images import project as images
 from harness.paths import Paths
-from harness.session import Session
+from harness.stack.lifecycle import running_stack
+from testkit.fixture_functions import create_fixture_function
 
 WARM_INVOKES = 300
 COLD_STARTS = 5
 
 
-def create_probe(lambda_client, image_uri: str | None) -> str:
+def create_probe(lambda_client, pushed: dict[str, str] | None) -> str:
     name = f"bench-{uuid.uuid4().hex[:8]}"
-    return create_fixture_function(lambda_client, "probe", name, image_uri=image_uri, Timeout=10)
+    return create_fixture_function(lambda_client, "probe", name, pushed, Timeout=10)
 
 
 def standin_build_s(paths: Paths, engine: docker_engine.Engine) -> float | None:
@@ -71,13 +74,12 @@ def build_times(paths: Paths, engine: docker_engine.Engine) -> tuple[float, floa
     return cold, warm, (max(sizes) - base_size) / 1e6, max(sizes) / 1e6
 
 
-def invoke_figures(paths: Paths, image_mode: ImageMode | None) -> tuple[float, float]:
+def invoke_figures(paths: Paths, mode: str) -> tuple[float, float]:
     """(cold start median ms, warm p50 ms) of the probe fixture in one mode."""
-    with Session(paths, docker_host=image_mode.docker_host if image_mode else None) as session:
-        probe = None  # process mode: found from the fixture's repository name
-        if image_mode:
-            probe = image_mode.publish(session.endpoint_url)[f"{images.FIXTURE_REPOSITORY_PREFIX}/probe"]
-        lambda_client = aws.client("lambda", session.endpoint_url)
+    with running_stack(paths, mode) as running:
+        # Process mode: the probe is found from its repository name.
+        probe = running.image_mode.publish(running.endpoint_url) if running.image_mode else None
+        lambda_client = aws.client("lambda", running.endpoint_url)
         cold = [timed_invoke(lambda_client, create_probe(lambda_client, probe)) for _ in range(COLD_STARTS)]
         name = create_probe(lambda_client, probe)
         timed_invoke(lambda_client, name)
@@ -95,15 +97,14 @@ def main() -> None:
     parser.add_argument("--ci-total-s", type=float, help="wall time of the last `bash .ci/run`")
     args = parser.parse_args()
     paths = Paths.discover()
-    image_mode = ImageMode(paths)
-    image_mode.engine = docker_engine.ensure_engine(paths.engine_state)
+    engine = docker_engine.ensure_engine(paths.engine_state)
     try:
-        standin_s = standin_build_s(paths, image_mode.engine)
-        build_cold, build_warm, layer_mb, image_mb = build_times(paths, image_mode.engine)
-        cold_image, warm_image = invoke_figures(paths, image_mode)
+        standin_s = standin_build_s(paths, engine)
+        build_cold, build_warm, layer_mb, image_mb = build_times(paths, engine)
     finally:
-        image_mode.stop()
-    _, warm_process = invoke_figures(paths, None)
+        engine.stop()
+    cold_image, warm_image = invoke_figures(paths, "image")
+    _, warm_process = invoke_figures(paths, "process")
     e2e_wall = timed_e2e(paths, "image")
     write(
         "images",

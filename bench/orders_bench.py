@@ -18,10 +18,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.common import CpuMeter, percentile, write
-from harness import aws, stack, users
+from harness import aws
 from harness.paths import Paths
-from harness.session import Session
-from tests.e2e.orders_helpers import FINAL_STATUSES, Catalog, OrdersApi
+from harness.stack import users
+from harness.stack.lifecycle import running_stack
+from testkit.orders import FINAL_STATUSES, Catalog, OrdersApi
 
 CLIENTS = 10
 SATURATED_POSTS_PER_CLIENT = 50
@@ -101,8 +102,9 @@ def sustained(api: OrdersApi, sku: str, orders_table) -> tuple[list[float], floa
 
 def main() -> int:
     paths = Paths.discover()
-    with Session(paths) as session:
-        outputs = stack.deploy(paths, session.endpoint_url, session.runtime_url).outputs
+    with running_stack(paths, "process") as running:
+        session = running.session
+        outputs = running.deploy().outputs
         dynamodb = aws.resource("dynamodb", session.endpoint_url)
         sku = Catalog(dynamodb.Table(outputs["CatalogTableName"])).add(available=10_000_000)
         token = users.id_token(aws.client("cognito-idp", session.endpoint_url), outputs, "bench")

@@ -1,1 +1,13 @@
-"""Local emulation harness: the AWS emulator, the function runtime, deploys and end-to-end runs."""
+"""Local emulation harness: the AWS emulator, the function runtime, images, deploys and end-to-end runs.
+
+One folder per responsibility; imports flow one way, from the CLI down (tests/unit/test_layers.py
+fails on an upward import or a circle):
+
+    cli            argument parsing and printing
+    stack/         a local stack's life: start (session), deploy, outputs, reset, stop; data into it
+    emulator/      the AWS emulator behind one interface (MiniStack, its patches, as a container)
+    images/        the Docker engine, the base image, building and pushing the function images
+    runtime/       the function runtime: Lambda's Runtime API and execution environments
+    console, paths, aws, processes, template, clock, metric_dimensions
+                   used by all of the above; import nothing above
+"""

@@ -28,15 +28,18 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from harness import alarms, aws, docker_build, docker_engine, images, processes, seed, stack, users
-from harness.emulator import ministack
-from harness.image_mode import MODES, ImageMode, default_mode, describe
+from harness import aws, processes
+from harness.console import say
+from harness.images import build as docker_build
+from harness.images import engine as docker_engine
+from harness.images import project as images
+from harness.images.mode import MODES, ImageMode, default_mode, describe
 from harness.paths import Paths
-from harness.session import Session, say
+from harness.stack import alarms, seed, users
+from harness.stack.lifecycle import RunningStack, deploy_into, reset_state
 
 DEFAULT_EMULATOR_PORT = 4566
 DEFAULT_RUNTIME_PORT = 9001
@@ -121,36 +124,21 @@ def _up(paths: Paths, args) -> int:
         raise SystemExit("harness: a stack is already up (see `harness status`); `harness down` first")
     mode = args.mode or default_mode(paths)
     describe(mode)
-    image_mode = ImageMode(paths).prepare() if mode == "image" else None
+    stack = RunningStack(paths, mode, emulator_port=args.port, runtime_port=args.runtime_port).start()
     try:
-        session = Session(
-            paths,
-            emulator_port=args.port,
-            runtime_port=args.runtime_port,
-            docker_host=image_mode.docker_host if image_mode else None,
-        ).start()
+        deployed = stack.deploy()
     except BaseException:
-        if image_mode:
-            image_mode.stop()
+        stack.stop()
         raise
-    try:
-        result, outputs_file = _deploy_into(paths, session.endpoint_url, session.runtime_url, image_mode)
-    except BaseException:
-        session.stop()
-        if image_mode:
-            image_mode.stop()
-        raise
-    engine_process = [image_mode.engine.process] if image_mode and image_mode.engine.process else []
     processes.save(
-        # The engine last: `harness down` stops the runtime (and its containers) before it.
-        [*session.processes(), *engine_process],
+        stack.processes(),
         paths.session_file,
-        {"endpointUrl": session.endpoint_url, "runtimeUrl": session.runtime_url, "mode": mode},
+        {"endpointUrl": stack.endpoint_url, "runtimeUrl": stack.runtime_url, "mode": mode},
     )
-    print(f"\nAPI URL            {result.outputs.get('ApiUrl', '(no ApiUrl output)')}")
-    print(f"Emulator endpoint  {session.endpoint_url}   (region {aws.REGION}, any credentials)")
-    print(f"Stack outputs      {outputs_file}")
-    print(f"Try                curl {result.outputs.get('ApiUrl', '')}/health")
+    print(f"\nAPI URL            {deployed.outputs.get('ApiUrl', '(no ApiUrl output)')}")
+    print(f"Emulator endpoint  {stack.endpoint_url}   (region {aws.REGION}, any credentials)")
+    print(f"Stack outputs      {deployed.outputs_file}")
+    print(f"Try                curl {deployed.outputs.get('ApiUrl', '')}/health")
     print("Stop               harness down")
     return 0
 
@@ -159,33 +147,14 @@ def _deploy(paths: Paths, args) -> int:
     details = _running_session(paths)
     # The engine `harness up` started is still running: prepare() finds it and rebuilds from cache.
     image_mode = ImageMode(paths).prepare() if details.get("mode") == "image" else None
-    _deploy_into(paths, details["endpointUrl"], details["runtimeUrl"], image_mode)
+    deploy_into(paths, details["endpointUrl"], details["runtimeUrl"], image_mode)
     return 0
-
-
-def _deploy_into(paths: Paths, endpoint_url: str, runtime_url: str, image_mode: ImageMode | None):
-    """Deploy the stack (image mode: push the images into the emulator's ECR first); write outputs."""
-    references = image_mode.publish(endpoint_url) if image_mode else None
-    result = stack.deploy(
-        paths,
-        endpoint_url,
-        runtime_url,
-        image_references=image_mode.template_references(references) if image_mode else None,
-    )
-    return result, stack.write_outputs(paths, result, endpoint_url, runtime_url, images=references)
 
 
 def _reset(paths: Paths, args) -> int:
     details = _running_session(paths)
-    _reset_state(details["endpointUrl"], details["runtimeUrl"])
+    reset_state(details["endpointUrl"], details["runtimeUrl"])
     return _deploy(paths, args)
-
-
-def _reset_state(endpoint_url: str, runtime_url: str) -> None:
-    ministack.reset(endpoint_url)
-    request = urllib.request.Request(runtime_url + "/reset", data=b"", method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        response.read()
 
 
 def _deployed_outputs(paths: Paths) -> tuple[str, dict[str, str]]:
@@ -230,10 +199,16 @@ def _status(paths: Paths, args) -> int:
 
 
 def _logs(paths: Paths, args) -> int:
-    details = _running_session(paths)
-    functions = json.loads(paths.outputs.read_text()).get("functions", {}) if paths.outputs.exists() else {}
+    outputs_file = Path(os.environ.get("HARNESS_OUTPUTS") or paths.outputs)
+    outputs = json.loads(outputs_file.read_text()) if outputs_file.exists() else {}
+    # The stack `harness up` runs here, else the one the outputs file describes (a test run's).
+    if paths.session_file.exists() or not outputs:
+        endpoint_url = _running_session(paths)["endpointUrl"]
+    else:
+        endpoint_url = outputs["endpointUrl"]
+    functions = outputs.get("functions", {})
     name = functions.get(args.function, args.function)
-    logs_client = aws.client("logs", details["endpointUrl"])
+    logs_client = aws.client("logs", endpoint_url)
     since = int((datetime.now(UTC) - timedelta(minutes=args.since)).timestamp() * 1000)
     try:
         pages = logs_client.get_paginator("filter_log_events").paginate(
@@ -253,7 +228,7 @@ def _alarms(paths: Paths, args) -> int:
     details = _running_session(paths)
     endpoint_url = details["endpointUrl"]
     rows = alarms.stack_alarms(
-        aws.client("cloudformation", endpoint_url), aws.client("cloudwatch", endpoint_url), stack.STACK_NAME
+        aws.client("cloudformation", endpoint_url), aws.client("cloudwatch", endpoint_url)
     )
     print(alarms.render(rows))
     return 0
@@ -280,31 +255,20 @@ def _run_suites(paths: Paths, suites: list[str], pytest_args: list[str], mode: s
     signal.signal(signal.SIGTERM, _interrupt)
     results: dict[str, int] = {}
     describe(mode)
-    image_mode = ImageMode(paths) if mode == "image" else None
-    session: Session | None = None
-    launched: list[processes.ManagedProcess] = []
+    stack = RunningStack(paths, mode)
     try:
-        if image_mode:
-            image_mode.prepare()
-        session = Session(paths, docker_host=image_mode.docker_host if image_mode else None)
-        session.start()
-        launched = session.processes()
+        stack.start()
         for suite in suites:
             if results:
-                _reset_state(session.endpoint_url, session.runtime_url)
-            _deploy_into(paths, session.endpoint_url, session.runtime_url, image_mode)
+                stack.reset()
+            stack.deploy()
             say(f"running tests/{suite} ({mode} mode)")
             results[suite] = _pytest(paths, suite, pytest_args, mode)
     except KeyboardInterrupt:
         say("interrupted")
         results.setdefault("interrupted", 130)
     finally:
-        if session is not None:
-            session.stop()
-        if image_mode:
-            launched += [image_mode.engine.process] if image_mode.engine and image_mode.engine.process else []
-            image_mode.stop()
-    left = [p.name for p in launched if p.running()]
+        left = stack.stop()
     summary = ", ".join(
         f"{suite} {'passed' if code == 0 else f'FAILED ({code})'}" for suite, code in results.items()
     )
@@ -337,9 +301,9 @@ def _push(paths: Paths, args) -> int:
         image_mode.prepare()
         if endpoint_url is None:
             ecr = aws.client("ecr", None)
-            registry = images.registry_login(image_mode.engine, ecr)
+            registry = images.registry_login(image_mode.prepared_engine, ecr)
             references = images.push_images(
-                image_mode.engine, ecr, registry, image_mode.images, image_mode.tag
+                image_mode.prepared_engine, ecr, registry, image_mode.images, image_mode.tag
             )
         else:
             references = image_mode.publish(endpoint_url)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +17,13 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import aws, docker_engine, stack
-from harness.deploy import stack_functions
+from harness import aws
+from harness.images import engine as docker_engine
 from harness.paths import Paths
-from harness.session import Session
+from harness.runtime.client import RuntimeClient
+from harness.stack import project as stack
+from harness.stack.deploy import stack_functions
+from harness.stack.lifecycle import running_stack
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,7 @@ class LocalStack:
         return aws.client(service, self.endpoint_url or None, **config)
 
     def runtime_stats(self) -> dict:
-        with urllib.request.urlopen(self.runtime_url + "/stats", timeout=5) as response:
-            return json.loads(response.read())
+        return RuntimeClient(self.runtime_url).stats()
 
     @classmethod
     def from_outputs_file(cls, path: Path) -> LocalStack:
@@ -79,13 +80,12 @@ def local_stack(request) -> LocalStack:
         yield deployed_stack(emulator, request.config.getoption("--emulator-url"))
         return
     paths = Paths.discover()
+    # A plain `pytest` runs the functions as processes unless HARNESS_MODE says image.
+    mode = os.environ.get("HARNESS_MODE", "process")
     engine = docker_engine.ensure_engine(paths.engine_state) if emulator == "container" else None
     try:
-        with Session(paths, emulator_engine=engine) as session:
-            result = stack.deploy(paths, session.endpoint_url, session.runtime_url)
-            yield LocalStack.from_outputs_file(
-                stack.write_outputs(paths, result, session.endpoint_url, session.runtime_url)
-            )
+        with running_stack(paths, mode, emulator_engine=engine) as started:
+            yield LocalStack.from_outputs_file(started.deploy().outputs_file)
     finally:
         if engine is not None:
             engine.stop()

@@ -1,5 +1,8 @@
 """The AWS emulator behind one small interface, so MiniStack, an emulator container or a real AWS
-account can take each other's place."""
+account can take each other's place.
+
+May import images/ (to build the emulator's container image) and the foundation modules.
+"""
 
 from __future__ import annotations
 

@@ -61,7 +61,9 @@ def statistic_name(alarm: dict) -> str:
     return alarm.get("ExtendedStatistic") or alarm.get("Statistic") or "Average"
 
 
-def period_datapoints(alarm: dict, points: list[dict], end: float, period_s: float, count: int):
+def period_datapoints(
+    alarm: dict, points: list[dict], end: float, period_s: float, count: int
+) -> list[Datapoint | None]:
     """The alarm's statistic for each of the ``count`` periods of ``period_s`` ending at ``end``, newest
     first; None for a period without data (or without the statistic: a percentile of negative values)."""
     unit = alarm.get("Unit")
@@ -89,11 +91,11 @@ def evaluate(alarm: dict, datapoints: list[Datapoint | None], now: float) -> Eva
     threshold = float(alarm.get("Threshold") or 0.0)
     words, crosses = OPERATORS[alarm["ComparisonOperator"]]
     real = [point for point in datapoints if point is not None]
-    window: list[Datapoint | None] = real[:periods]
+    window: list[Datapoint | None] = list(real[:periods])
     needed = to_alarm
     if len(real) < periods:
         if treat_missing in ("breaching", "notBreaching"):
-            window = real + [None] * (periods - len(real))
+            window = [*real, *[None] * (periods - len(real))]
         elif not real:
             # missing: INSUFFICIENT_DATA; ignore: the current state is kept.
             state = "INSUFFICIENT_DATA" if treat_missing == "missing" else None

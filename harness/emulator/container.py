@@ -12,12 +12,17 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from typing import TYPE_CHECKING
 
-from harness import base_image, processes
-from harness.docker_build import build
-from harness.docker_engine import Engine
+from harness import processes
 from harness.emulator.ministack import HEALTH_PATH, STARTUP_TIMEOUT_S, gateway_settings, read_env_file, reset
+from harness.images import base as base_image
+from harness.images.build import build
+from harness.images.engine import Engine
 from harness.paths import Paths
+
+if TYPE_CHECKING:
+    from testcontainers.core.container import DockerContainer
 
 IMAGE_REPOSITORY = "order-platform/ministack"
 # The name compose.yaml runs (`harness emulator-image` tags the built image with it).
@@ -52,7 +57,7 @@ class MiniStackContainer:
         self.engine = engine
         self.port = port
         self.disabled_patches = disabled_patches
-        self.container = None
+        self.container: DockerContainer | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -83,7 +88,7 @@ class MiniStackContainer:
             if processes.answers(self.endpoint_url + HEALTH_PATH):
                 return
             time.sleep(0.1)
-        logs = b"".join(self.container.get_logs()).decode(errors="replace")[-3000:]
+        logs = b"".join(self.container.get_logs()).decode(errors="replace")[-3000:] if self.container else ""
         self.stop()
         raise processes.StartupError(f"MiniStack container not healthy after {STARTUP_TIMEOUT_S}s:\n{logs}")
 

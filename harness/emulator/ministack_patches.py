@@ -12,9 +12,11 @@ it could be proposed upstream, and has a test that fails without it
    ``X-Amz-Function-Error`` is a function error whose body is ``{errorType, errorMessage, ...}``
    (upstream turns every failure into ``Runtime.HandlerError``, so Step Functions Retry/Catch on
    the function's own error names never match); HTTP 429 is a throttle (a Step Functions task
-   fails with ``Lambda.TooManyRequestsException``, as on AWS, not ``Lambda.Unknown``); ``X-Amz-Log-Result``
-   carries the invocation's log lines into CloudWatch Logs; the HTTP timeout leaves the target a
-   grace second to report the function's own timeout first.
+   fails with ``Lambda.TooManyRequestsException``, as on AWS, not ``Lambda.Unknown``); the runtime
+   writes the invocation's log to CloudWatch Logs itself (each instance's own stream, every line
+   whole), so MiniStack writes none of its own for it and keeps ``X-Amz-Log-Result`` (the last 4 KB)
+   for ``LogType: Tail``; the HTTP timeout leaves the target room to wait for local capacity and to
+   report the function's own timeout first.
 3. ``weighted_aliases``: an alias with ``RoutingConfig.AdditionalVersionWeights`` routes each
    invocation by those weights (upstream always runs the primary version), on every path that
    resolves an alias: Invoke, event source mappings and everything that invokes by ARN (API
@@ -27,10 +29,13 @@ it could be proposed upstream, and has a test that fails without it
    rule, the first request each second and 5% of the rest, as on AWS (upstream marks every one
    ``Sampled=1``, so Powertools' Tracer records and sends segments for every invocation, which no
    deployed function does under the default rule).
-6. ``cloudwatch_alarms``: metric alarms evaluated as CloudWatch evaluates them, on the emulator's
+6. ``filter_log_events_pages``: FilterLogEvents pages with ``nextToken`` as CloudWatch Logs does (at
+   most 10,000 events or 1 MB a page); upstream returns the first 10,000 events and no token, so
+   a paginating client silently misses every later line of a busy log group.
+7. ``cloudwatch_alarms``: metric alarms evaluated as CloudWatch evaluates them, on the emulator's
    clock, over their exact dimensions, with DatapointsToAlarm, TreatMissingData, AWS's state reasons,
    history and SNS actions (code: ``cloudwatch_alarms``, ``alarm_evaluation``).
-7. ``service_metrics``: the AWS/ApiGateway, AWS/States and AWS/SQS metrics AWS publishes on its own
+8. ``service_metrics``: the AWS/ApiGateway, AWS/States and AWS/SQS metrics AWS publishes on its own
    (code: the ``service_metrics`` package, one module per source).
 """
 
@@ -59,12 +64,16 @@ PATCHES = (
     "weighted_aliases",
     "sfn_sns_attributes",
     "xray_sampling",
+    "filter_log_events_pages",
     "cloudwatch_alarms",
     "service_metrics",
 )
 
-# Grace added to the proxy's HTTP timeout so the runtime's own Sandbox.Timedout answer arrives first.
-_TIMEOUT_GRACE_S = 2.0
+# Added to the proxy's HTTP timeout: the runtime enforces the function's timeout and init phase itself,
+# and an invocation may wait there for local capacity (a local limit delays, it never fails a call).
+_TIMEOUT_GRACE_S = 2.0 + 10.0 + 120.0
+# Marks a proxy result whose log the runtime has already written to CloudWatch Logs.
+_RUNTIME_LOG_SOURCE = "harness-runtime"
 # The alias ARN of a direct Invoke whose alias routed to a non-primary version.
 _invoked_alias_arn: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "harness_invoked_alias_arn", default=None
@@ -94,6 +103,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     if "proxy_errors" not in disabled:
         lambda_svc._execute_function_proxy = _execute_function_proxy
         lambda_svc._throttle_response = _named_throttle(lambda_svc._throttle_response)
+        lambda_svc._emit_lambda_logs = _unless_written_by_runtime(lambda_svc._emit_lambda_logs)
         applied.append("proxy_errors")
     if "weighted_aliases" not in disabled:
         _patch_weighted_aliases(lambda_svc)
@@ -104,6 +114,9 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     if "xray_sampling" not in disabled:
         _patch_xray_sampling(lambda_svc)
         applied.append("xray_sampling")
+    if "filter_log_events_pages" not in disabled:
+        _patch_filter_log_events_pages()
+        applied.append("filter_log_events_pages")
     if "cloudwatch_alarms" not in disabled:
         cloudwatch_alarms.apply()
         applied.append("cloudwatch_alarms")
@@ -159,28 +172,38 @@ def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) 
             return _error_result("Sandbox.Timedout", f"Task timed out after {timeout}.00 seconds")
         return _error_result("Runtime.HandlerError", f"Proxy target {url} unreachable: {error}")
 
-    log = _decode_log(reply_headers.get("X-Amz-Log-Result"))
+    logged = {"log": _decode_log(reply_headers.get("X-Amz-Log-Result")), "log_source": _RUNTIME_LOG_SOURCE}
     if status == 429:
         throttled = _json_or_text(body)
         if isinstance(throttled, dict):
             # Step Functions names a failed task after errorType; AWS names a throttled one so.
             throttled.setdefault("errorType", THROTTLED_TASK_ERROR)
-        return {"throttle": True, "error": True, "body": throttled, "log": log}
+        return {"throttle": True, "error": True, "body": throttled, **logged}
     function_error = reply_headers.get("X-Amz-Function-Error")
     if function_error:
         result = _json_or_text(body)
         if not isinstance(result, dict):
             result = {"errorType": "Runtime.HandlerError", "errorMessage": str(result)}
-        return {"body": result, "error": True, "function_error": function_error, "log": log}
+        return {"body": result, "error": True, "function_error": function_error, **logged}
     if status < 200 or status >= 300:
         text = body[:512].decode("utf-8", "replace")
         return _error_result("Runtime.HandlerError", f"Proxy target returned HTTP {status}: {text}")
     if not body:
-        return {"body": None, "log": log}
+        return {"body": None, **logged}
     try:
-        return {"body": json.loads(body), "log": log}
+        return {"body": json.loads(body), **logged}
     except json.JSONDecodeError:
-        return {"body": body.decode("utf-8", "replace"), "raw_payload": True, "log": log}
+        return {"body": body.decode("utf-8", "replace"), "raw_payload": True, **logged}
+
+
+def _unless_written_by_runtime(emit_lambda_logs):
+    """MiniStack's CloudWatch Logs writer, skipped for invocations the runtime has logged itself."""
+
+    def emit(*args, log_source: str | None = None, **kwargs) -> None:
+        if log_source != _RUNTIME_LOG_SOURCE:
+            emit_lambda_logs(*args, log_source=log_source, **kwargs)
+
+    return emit
 
 
 def _named_throttle(throttle_response):
@@ -231,7 +254,8 @@ def pick_version(alias: dict, draw: float) -> str:
 def _patch_weighted_aliases(lambda_svc) -> None:
     def routed(func: dict | None, qualifier: str | None):
         """(record, config) of the version ``qualifier``'s alias routes this call to, or None."""
-        alias = (func or {}).get("aliases", {}).get(qualifier or "")
+        func = func or {}
+        alias = func.get("aliases", {}).get(qualifier or "")
         if alias is None:
             return None
         chosen = pick_version(alias, random.random())
@@ -358,3 +382,76 @@ def _patch_xray_sampling(lambda_svc) -> None:
         return trace_id.replace("Sampled=1", f"Sampled={int(sampled)}")
 
     lambda_svc._xray_trace_id_for_invocation = _xray_trace_id_for_invocation
+
+
+# --- 6. filter_log_events_pages ---------------------------------------------------------------------
+
+# FilterLogEvents (CloudWatch Logs API reference): "up to 1 MB in size or up to 10,000 log events".
+_FILTER_PAGE_EVENTS = 10_000
+_FILTER_PAGE_BYTES = 1_048_576
+
+
+def page_of(matching, limit: int, skip: int) -> tuple[list, bool]:
+    """The page after ``skip`` matching events of the iterable ``matching``, and whether more follow."""
+    page: list[dict] = []
+    size = 0
+    for index, event in enumerate(matching):
+        if index < skip:
+            continue
+        size += len(event.get("message", "").encode("utf-8"))
+        if len(page) == limit or (page and size > _FILTER_PAGE_BYTES):
+            return page, True
+        page.append(event)
+    return page, False
+
+
+def _patch_filter_log_events_pages() -> None:
+    import bisect
+    import heapq
+
+    from ministack.services import cloudwatch_logs as cwl
+
+    original = cwl._filter_log_events
+
+    def _filter_log_events(data: dict):
+        group = cwl._resolve_log_group_name(data)
+        if group not in cwl._log_groups:
+            return original(data)  # upstream's ResourceNotFoundException
+        try:
+            skip = int(base64.b64decode(data["nextToken"])) if data.get("nextToken") else 0
+        except ValueError:
+            return cwl.error_response_json("InvalidParameterException", "The nextToken is not valid.", 400)
+        matches = cwl._compile_filter_pattern(data.get("filterPattern", ""))
+        start_time, end_time = data.get("startTime"), data.get("endTime")
+        streams = cwl._log_groups[group]["streams"]
+        ranges = []
+        with cwl._log_events_lock:
+            for name in data.get("logStreamNames") or list(streams):
+                history = (streams.get(name) or {}).get("events")
+                if history is None:
+                    continue
+                first = (
+                    0
+                    if start_time is None
+                    else bisect.bisect_left(history, start_time, key=cwl._event_timestamp)
+                )
+                last = (
+                    len(history)
+                    if end_time is None
+                    else bisect.bisect_right(history, end_time, key=cwl._event_timestamp)
+                )
+                ranges.append([(event, name) for event in history[first:last]])
+        merged = heapq.merge(
+            *ranges, key=lambda entry: (entry[0]["timestamp"], entry[0].get("ingestionTime", 0))
+        )
+        matching = (
+            {**event, "logStreamName": name} for event, name in merged if matches(event.get("message", ""))
+        )
+        limit = min(int(data.get("limit") or _FILTER_PAGE_EVENTS), _FILTER_PAGE_EVENTS)
+        page, more = page_of(matching, limit, skip)
+        body: dict[str, object] = {"events": page, "searchedLogStreams": []}
+        if more:
+            body["nextToken"] = base64.b64encode(str(skip + len(page)).encode()).decode()
+        return cwl.json_response(body)
+
+    cwl._filter_log_events = _filter_log_events

@@ -8,15 +8,17 @@ import contextlib
 import logging
 import os
 import signal
+import urllib.parse
 from pathlib import Path
 
 from aiohttp import web
 
 from harness import aws
 from harness.runtime.catalog import CodeLocator, FunctionCatalog
-from harness.runtime.launchers import ContainerLauncher, ProcessLauncher
+from harness.runtime.launchers import ContainerLauncher, Launcher, ProcessLauncher
+from harness.runtime.logs import LogShipper
 from harness.runtime.metrics import MetricsRecorder
-from harness.runtime.pool import InstancePool, PlatformSettings
+from harness.runtime.pool import ACCOUNT_CONCURRENCY, InstancePool, LocalCapacity, PlatformSettings
 from harness.runtime.server import RuntimeApiPorts, build_app
 
 
@@ -29,7 +31,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--build-dir", type=Path, required=True)
     parser.add_argument("--log-dir", type=Path, required=True)
     parser.add_argument("--runtime-requirements", type=Path, required=True)
-    parser.add_argument("--max-concurrency", type=int, default=64)
+    limits = parser.add_argument_group(
+        "concurrency and local capacity", "defaults: the HARNESS_* variable, else AWS's or the machine's"
+    )
+    defaults = LocalCapacity()
+    limits.add_argument(
+        "--account-concurrency",
+        type=int,
+        default=int(os.environ.get("HARNESS_ACCOUNT_CONCURRENCY", ACCOUNT_CONCURRENCY)),
+        help="concurrent executions before ConcurrentInvocationLimitExceeded (AWS's default quota: 1000)",
+    )
+    limits.add_argument(
+        "--max-instances",
+        type=int,
+        default=int(os.environ.get("HARNESS_MAX_INSTANCES", defaults.max_instances)),
+        help="instances alive at once; past it invocations wait (default 64)",
+    )
+    limits.add_argument(
+        "--max-parallel-inits",
+        type=int,
+        default=int(os.environ.get("HARNESS_MAX_PARALLEL_INITS", defaults.max_parallel_inits)),
+        help="instances initialising at once (default: the cores, at least 2)",
+    )
+    limits.add_argument(
+        "--min-available-memory-mb",
+        type=int,
+        default=int(os.environ.get("HARNESS_MIN_AVAILABLE_MEMORY_MB", defaults.min_available_memory_mb)),
+        help="no instance starts while the machine has less available (default: a tenth of its memory)",
+    )
     parser.add_argument(
         "--docker-host",
         help="image mode: run each instance as a container of the function's image on this engine",
@@ -40,8 +69,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 async def serve(args: argparse.Namespace) -> None:
     environment = aws.client_environment(args.endpoint_url)
     metrics = MetricsRecorder(aws.client("cloudwatch", args.endpoint_url))
+    logs = LogShipper(aws.client("logs", args.endpoint_url))
+    launcher: Launcher
     if args.docker_host:
-        launcher = ContainerLauncher(args.docker_host, runtime_id=f"{os.getpid()}-{args.port}")
+        launcher = ContainerLauncher(
+            args.docker_host,
+            runtime_id=f"{os.getpid()}-{args.port}",
+            registry=urllib.parse.urlsplit(args.endpoint_url).netloc,  # the emulator serves its ECR there
+        )
     else:
         launcher = ProcessLauncher(
             CodeLocator(args.code_root, args.shared_code), args.build_dir, args.runtime_requirements
@@ -49,16 +84,17 @@ async def serve(args: argparse.Namespace) -> None:
     settings = PlatformSettings(
         aws_environment=environment,
         log_dir=args.log_dir,
-        max_concurrency=args.max_concurrency,
+        account_concurrency=args.account_concurrency,
+        capacity=LocalCapacity(args.max_instances, args.max_parallel_inits, args.min_available_memory_mb),
     )
     ports = RuntimeApiPorts()
-    pool = InstancePool(launcher, settings, metrics, ports)
+    pool = InstancePool(launcher, settings, metrics, logs, ports)
     catalog = FunctionCatalog(aws.client("lambda", args.endpoint_url))
     runner = web.AppRunner(build_app(pool, catalog, ports), access_log=None, shutdown_timeout=2)
     await runner.setup()
     ports.runner = runner
     await web.TCPSite(runner, "127.0.0.1", args.port).start()
-    flusher = asyncio.create_task(metrics.run())
+    flushers = [asyncio.create_task(metrics.run()), asyncio.create_task(logs.run())]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -68,10 +104,12 @@ async def serve(args: argparse.Namespace) -> None:
     await pool.shutdown()
     if isinstance(launcher, ContainerLauncher):
         await asyncio.to_thread(launcher.remove_all)
-    flusher.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await flusher
+    for flusher in flushers:
+        flusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flusher
     await metrics.flush()
+    await logs.flush()
     await runner.cleanup()
 
 

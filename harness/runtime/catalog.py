@@ -7,7 +7,9 @@ would make, so the template stays the single source of truth.
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +19,10 @@ DEFAULT_MEMORY_MB = 128
 
 class FunctionCodeNotFound(Exception):
     """The function's code cannot be located for the process launcher."""
+
+
+# An ECR repository's last path segment, as the function folders are named: no "..", no "/".
+_CODE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -120,12 +126,14 @@ class CodeLocator:
     copies them into /var/task too), so the functions share one copy of their models.
     """
 
-    def __init__(self, code_roots: list[Path], shared_dirs: list[Path] = ()):
+    def __init__(self, code_roots: Sequence[Path], shared_dirs: Sequence[Path] = ()):
         self.code_roots = [Path(root).resolve() for root in code_roots]
         self.shared_dirs = [Path(folder).resolve() for folder in shared_dirs if Path(folder).is_dir()]
 
     def source_dir(self, spec: FunctionSpec) -> Path:
         name = spec.code_name
+        if not _CODE_NAME.fullmatch(name):  # a folder name of a code root, never a path
+            raise FunctionCodeNotFound(f"invalid code name {name!r} (from ImageUri {spec.image_uri!r})")
         for root in self.code_roots:
             candidate = root / name
             if candidate.is_dir():

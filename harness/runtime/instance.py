@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.runtime.catalog import FunctionSpec
@@ -18,7 +20,7 @@ class Outcome:
 
     payload: bytes
     function_error: str | None = None
-    log: str = ""
+    log_tail: bytes = b""  # the last 4 KB of the invocation's log (Invoke's LogType: Tail)
 
     @property
     def failed(self) -> bool:
@@ -37,6 +39,7 @@ class Invocation:
     invoked_arn: str
     trace_id: str
     deadline_ms: int = 0
+    arrived: float = field(default_factory=time.monotonic)
     outcome: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
     def finish(self, outcome: Outcome) -> None:
@@ -51,9 +54,10 @@ class InstanceGone(Exception):
 class InitFailed(Exception):
     """The instance failed before asking for its first event (import error, crash)."""
 
-    def __init__(self, outcome: Outcome):
+    def __init__(self, outcome: Outcome, output: str = ""):
         super().__init__(outcome.payload.decode("utf-8", "replace"))
         self.outcome = outcome
+        self.output = output  # what the instance printed before it failed
 
 
 class Instance:
@@ -66,7 +70,10 @@ class Instance:
         self.initialization_type = initialization_type
         self.process: LaunchedInstance | None = None
         self.current: Invocation | None = None
-        self.alive = True
+        # Lambda's stream name for the environment: the day it started, the version, its id.
+        self.log_stream = f"{datetime.now(UTC):%Y/%m/%d}/[{spec.version}]{self.id}"
+        self.init_duration_ms: float | None = None  # reported with the first invocation only
+        self.idle_since = 0.0
         loop = asyncio.get_running_loop()
         self.ready: asyncio.Future = loop.create_future()
         self._events: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)
@@ -74,8 +81,8 @@ class Instance:
         self._log_offset = 0
 
     @property
-    def log_stream(self) -> str:
-        return f"[{self.spec.version}]{self.id}"
+    def alive(self) -> bool:
+        return not self._gone.is_set()
 
     # --- called by the Runtime API -------------------------------------------------------------------
 
@@ -119,7 +126,6 @@ class Instance:
 
     def exited(self, exit_code: int) -> None:
         """The process ended: fail whatever was waiting on it, as Lambda reports a crashed runtime."""
-        self.alive = False
         self._gone.set()
         outcome = error_outcome("Runtime.ExitError", f"Runtime exited with error: exit status {exit_code}")
         if not self.ready.done():
@@ -128,10 +134,14 @@ class Instance:
             self.current.finish(outcome)
 
     def kill(self) -> None:
-        self.alive = False
         self._gone.set()
         if self.process is not None:
             self.process.kill()
+
+    def take_init_duration(self) -> float | None:
+        """The init phase's duration, for the REPORT line of the instance's first invocation."""
+        duration, self.init_duration_ms = self.init_duration_ms, None
+        return duration
 
     def read_new_log(self) -> str:
         """Log lines written since the last call (everything before a response was written before it)."""

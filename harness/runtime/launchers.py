@@ -12,11 +12,10 @@ import os
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Protocol
 
-from harness.runtime.catalog import CodeLocator, FunctionSpec
+from harness.runtime.catalog import CodeLocator, FunctionCodeNotFound, FunctionSpec
 from harness.runtime.packaging import requirements_dir
 
 
@@ -28,8 +27,11 @@ class LaunchedInstance(Protocol):
     def initialized(self) -> None:
         """The instance finished its init phase (it asked for its first event)."""
 
-    async def output_flushed(self) -> None:
-        """Returns once what the instance printed before its response is in its log file."""
+    def peak_memory_mb(self) -> int:
+        """The most memory the instance's runtime client has held (REPORT's Max Memory Used)."""
+
+    def starved_s(self) -> float:
+        """Seconds the runtime client has been ready to run but waiting for a CPU of this machine."""
 
 
 class Launcher(Protocol):
@@ -40,9 +42,40 @@ class Launcher(Protocol):
     ) -> LaunchedInstance: ...
 
 
+def peak_rss_mb(pid: int | None) -> int:
+    """VmHWM of ``pid`` (its peak resident set) in MB; 0 once it has gone."""
+    if not pid:
+        return 0
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return -(-int(line.split()[1]) // 1024)
+    except OSError:
+        pass
+    return 0
+
+
+def runqueue_wait_s(pid: int | None) -> float:
+    """Time ``pid`` has spent runnable on a run queue, not running (/proc/<pid>/schedstat, 2nd field)."""
+    if not pid:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/schedstat") as schedstat:
+            return int(schedstat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class _Process:
     def __init__(self, process: asyncio.subprocess.Process):
         self._process = process
+
+    def peak_memory_mb(self) -> int:
+        return peak_rss_mb(self._process.pid)
+
+    def starved_s(self) -> float:
+        return runqueue_wait_s(self._process.pid)
 
     async def wait(self) -> int:
         return await self._process.wait()
@@ -50,13 +83,14 @@ class _Process:
     def initialized(self) -> None:
         pass  # a host process runs without CPU limits
 
-    async def output_flushed(self) -> None:
-        pass  # the process writes straight to its log file
-
     def kill(self) -> None:
         if self._process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signal.SIGKILL)
+
+
+# The dynamic loader's and the interpreter's variables (LD_PRELOAD, PYTHONSTARTUP, ...).
+_CODE_LOADING_PREFIXES = ("LD_", "PYTHON")
 
 
 class ProcessLauncher:
@@ -81,6 +115,13 @@ class ProcessLauncher:
         return source, [path for path in (*task_root, runtime) if path is not None]
 
     async def launch(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path) -> _Process:
+        loading = sorted(name for name in spec.environment if name.startswith(_CODE_LOADING_PREFIXES))
+        if loading:
+            # A host process has no sandbox around it: these would load code from outside its package.
+            raise FunctionCodeNotFound(
+                f"process mode refuses environment variables that load code into the instance: "
+                f"{', '.join(loading)} (image mode runs them inside the container, as Lambda does)"
+            )
         source, python_path = await asyncio.to_thread(self._paths, spec)
         env = {
             **environment,
@@ -113,26 +154,32 @@ class ProcessLauncher:
 # few-second timeouts the runtime tests use.
 MEMORY_MB_PER_VCPU = 1769
 CPU_PERIOD_US = 20_000
-# Container output arrives through the engine's attach stream, shortly after the response.
-OUTPUT_QUIET_S = 0.004
-OUTPUT_SETTLE_MAX_S = 0.05
 CONTAINER_LABEL = "order-platform.harness.runtime"
 FUNCTION_LABEL = "order-platform.function"
+# Lambda's limit on processes and threads per execution environment.
+LAMBDA_PROCESS_LIMIT = 1024
+# Where the instance's log file is mounted in the container: outside every folder Lambda gives a
+# function (/var/task, /var/runtime, /opt, /tmp), so function code does not see it.
+CONTAINER_OUTPUT_PATH = "/.harness-output.log"
 
 
 class _Container:
-    """A running function container: its exit code, its output copied to the instance's log file."""
+    """A running function container, writing its output straight into the instance's log file.
 
-    def __init__(self, container, log_path: Path, cpu_quota_us: int):
+    The output goes to a bind-mounted file rather than through the engine's attach stream: a write
+    returns before the runtime client posts its response, so everything printed before the response is
+    in the file when the response arrives (through the engine it arrived later, by an unbounded delay).
+    """
+
+    def __init__(self, container, pid: int | None, cpu_quota_us: int):
         self._container = container
-        self._log_path = log_path
+        self._pid = pid  # the runtime client's on the host: the entrypoint execs down to it
         self._cpu_quota_us = cpu_quota_us
         self._exit_code: asyncio.Future = asyncio.get_running_loop().create_future()
         self._removed = False
-        self._last_output = 0.0
 
-    def follow(self, output) -> None:
-        """Copy the attached output stream to the log until the container ends, then remove it.
+    def watch(self) -> None:
+        """Report the exit code once the container ends, then remove it.
 
         A thread of its own per container: the default executor's few threads would all be held by
         long-lived containers and starve the runtime's other blocking calls.
@@ -140,34 +187,18 @@ class _Container:
         loop = asyncio.get_running_loop()
 
         def run() -> None:
-            code = self._copy_and_wait(output)
+            try:
+                code = int(self._container.wait().get("StatusCode", -1))
+            except Exception:  # the engine lost it (killed at shutdown): count it as killed
+                code = -9
+            self.remove()
             with contextlib.suppress(RuntimeError):  # the loop closed at shutdown
                 loop.call_soon_threadsafe(self._exit_code.set_result, code)
 
-        threading.Thread(target=run, name="container-output", daemon=True).start()
-
-    def _copy_and_wait(self, output) -> int:
-        with open(self._log_path, "ab", buffering=0) as log:
-            for chunk in output:
-                log.write(chunk)
-                self._last_output = time.monotonic()
-        try:
-            code = int(self._container.wait(timeout=30).get("StatusCode", -1))
-        except Exception:  # the engine lost it (killed at shutdown): count it as killed
-            code = -9
-        self.remove()
-        return code
+        threading.Thread(target=run, name="container-wait", daemon=True).start()
 
     async def wait(self) -> int:
         return await asyncio.shield(self._exit_code)
-
-    async def output_flushed(self) -> None:
-        """The output reaches us through the engine, a little after the response: wait until it has
-        been quiet for a moment (bounded), so the invocation's log lines belong to it."""
-        deadline = time.monotonic() + OUTPUT_SETTLE_MAX_S
-        await asyncio.sleep(OUTPUT_QUIET_S)
-        while time.monotonic() < deadline and time.monotonic() - self._last_output < OUTPUT_QUIET_S:
-            await asyncio.sleep(OUTPUT_QUIET_S / 2)
 
     def initialized(self) -> None:
         """Lambda runs the init phase with a full CPU; invocations get the memory's share of one."""
@@ -176,9 +207,15 @@ class _Container:
         with contextlib.suppress(Exception):  # ended meanwhile
             self._container.update(cpu_period=CPU_PERIOD_US, cpu_quota=self._cpu_quota_us)
 
+    def peak_memory_mb(self) -> int:
+        return peak_rss_mb(self._pid)
+
+    def starved_s(self) -> float:
+        return runqueue_wait_s(self._pid)
+
     def kill(self) -> None:
         """Force-remove the container off the event loop (an engine call takes tens of ms); the
-        output thread then sees the stream end and reports the exit."""
+        waiting thread then sees it end and reports the exit."""
         threading.Thread(target=self.remove, name="container-kill", daemon=True).start()
 
     def remove(self) -> None:
@@ -203,53 +240,73 @@ class ContainerLauncher:
     labelled with the runtime's id and removed when the instance ends.
     """
 
-    def __init__(self, docker_host: str, runtime_id: str):
+    def __init__(self, docker_host: str, runtime_id: str, registry: str):
         import docker
 
         self._client = docker.DockerClient(base_url=docker_host, timeout=60, max_pool_size=128)
         self.runtime_id = runtime_id
+        self.registry = registry  # the stack's own (the emulator's ECR): the only images it runs
 
-    def _ensure_image(self, reference: str) -> None:
-        """Pull the image from its registry when the engine does not hold it (yet, or any more)."""
+    def _entrypoint(self, reference: str) -> list[str]:
+        """The image's own entrypoint (pulled first when the engine does not hold the image)."""
         import docker.errors
 
         try:
-            self._client.images.get(reference)
+            image = self._client.images.get(reference)
         except docker.errors.ImageNotFound:
-            self._client.images.pull(reference)
+            image = self._client.images.pull(reference)
+        return list(image.attrs["Config"].get("Entrypoint") or [])
 
-    def _run(self, spec: FunctionSpec, environment: dict[str, str]):
-        self._ensure_image(spec.image_uri)
-        container = self._client.containers.create(
+    def _run(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path):
+        entrypoint = self._entrypoint(spec.image_uri)
+        log_path.touch()
+        container = self._client.containers.run(
             spec.image_uri,
+            # The image's entrypoint, unchanged, with its output sent to the mounted log file.
+            entrypoint=["/bin/sh", "-c", f'exec "$@" >>{CONTAINER_OUTPUT_PATH} 2>&1', "sh", *entrypoint],
             command=[spec.handler],
             environment=environment,
             network_mode="host",
             mem_limit=f"{spec.memory_mb}m",
             memswap_limit=f"{spec.memory_mb}m",
             cpu_shares=max(int(1024 * spec.memory_mb / MEMORY_MB_PER_VCPU), 2),
+            volumes={str(log_path.resolve()): {"bind": CONTAINER_OUTPUT_PATH, "mode": "rw"}},
             labels={CONTAINER_LABEL: self.runtime_id, FUNCTION_LABEL: spec.name},
+            # Lambda's sandbox: no capabilities, no privilege gain, a read-only root file system with a
+            # writable /tmp of 512 MB, at most 1,024 processes and threads.
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            read_only=True,
+            tmpfs={"/tmp": "size=512m"},
+            pids_limit=LAMBDA_PROCESS_LIMIT,
+            detach=True,
         )
-        output = container.attach(stdout=True, stderr=True, stream=True, logs=True)
-        container.start()
-        return container, output
+        with contextlib.suppress(Exception):  # ended already: no pid to read
+            container.reload()
+        return container, container.attrs.get("State", {}).get("Pid") or None
 
     async def launch(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path) -> _Container:
         import docker.errors
 
+        if not spec.image_uri.startswith(self.registry + "/"):
+            raise FunctionCodeNotFound(
+                f"image {spec.image_uri!r} is not in the stack's registry {self.registry}: "
+                "image mode runs only images pushed there"
+            )
         try:
-            container, output = await asyncio.to_thread(self._run, spec, environment)
+            container, pid = await asyncio.to_thread(self._run, spec, environment, log_path)
         except docker.errors.DockerException as error:
             raise OSError(f"cannot start a container of {spec.image_uri}: {error}") from error
         quota = cpu_quota_us(spec.memory_mb) if os.environ.get("HARNESS_CPU_QUOTA") == "1" else 0
-        instance = _Container(container, log_path, quota)
-        instance.follow(output)
+        instance = _Container(container, pid, quota)
+        instance.watch()
         return instance
 
     def remove_all(self) -> int:
         """Remove every container this runtime started (those still left at shutdown)."""
+        # sparse: no inspect of each, which fails for a container removed while listing
         left = self._client.containers.list(
-            all=True, filters={"label": f"{CONTAINER_LABEL}={self.runtime_id}"}
+            all=True, sparse=True, filters={"label": f"{CONTAINER_LABEL}={self.runtime_id}"}
         )
         for container in left:
             with contextlib.suppress(Exception):

@@ -20,6 +20,7 @@ import logging
 from datetime import UTC, datetime
 
 from harness.clock import LOCAL_MINUTE_S
+from harness.metric_dimensions import lambda_dimension_sets
 from harness.runtime.catalog import FunctionSpec
 
 NAMESPACE = "AWS/Lambda"
@@ -32,19 +33,6 @@ log = logging.getLogger("harness.runtime.metrics")
 
 def dimension_sets(spec: FunctionSpec, invoked_arn: str) -> list[list[dict[str, str]]]:
     return lambda_dimension_sets(spec.name, spec.version, invoked_arn)
-
-
-def lambda_dimension_sets(name: str, executed_version: str, invoked_arn: str) -> list[list[dict[str, str]]]:
-    """AWS/Lambda's dimension sets of one invocation of ``invoked_arn`` that ran ``executed_version``
-    (also used by the emulator for the throttles it decides itself)."""
-    function = [{"Name": "FunctionName", "Value": name}]
-    parts = invoked_arn.split(":")
-    qualifier = parts[7] if len(parts) > 7 else None
-    if not qualifier:
-        return [function]
-    resource = [*function, {"Name": "Resource", "Value": f"{name}:{qualifier}"}]
-    executed = [*resource, {"Name": "ExecutedVersion", "Value": executed_version}]
-    return [function, resource, executed]
 
 
 def invocation_datums(

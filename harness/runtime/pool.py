@@ -1,12 +1,22 @@
-"""Execution environments per function version: warm reuse, concurrency, timeouts, provisioned instances."""
+"""Execution environments per function version: warm reuse, concurrency, timeouts, provisioned instances.
+
+Admission follows AWS: an invocation is throttled only past the function's reserved concurrency or the
+account's concurrency (1,000 by default). What this one machine can hold (live instances, instances
+initialising at once, memory for them) is a local limit: it makes an invocation wait, in order of
+arrival, for an instance of its own to become idle or for room to start one (an idle instance of another
+function is stopped to make room), and the wait counts in the invocation's duration. It never throttles.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import functools
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,16 +24,16 @@ from typing import Protocol
 
 from harness.runtime.catalog import FunctionCodeNotFound, FunctionSpec
 from harness.runtime.instance import InitFailed, Instance, Invocation, Outcome, error_outcome
-from harness.runtime.launchers import Launcher
+from harness.runtime.launchers import LaunchedInstance, Launcher
+from harness.runtime.logs import LogShipper, Report, invocation_log, tail
 from harness.runtime.metrics import MetricsRecorder
 from harness.runtime.packaging import PackagingError
 
-# Lambda gives the init phase 10 s; past it the environment is torn down.
+# Lambda gives the init phase 10 s; past it the environment is torn down. Locally the time an instance
+# waited for a CPU of this shared machine does not count (on AWS its init has a CPU of its own).
 INIT_TIMEOUT_S = 10.0
-# Instances initialising at once. On AWS every environment has CPU of its own; here all share the
-# machine's cores, and dozens of simultaneous cold starts would each take longer than INIT_TIMEOUT_S.
-# A request waiting for its turn takes an instance that became idle meanwhile, if any.
-MAX_PARALLEL_INITS = max(2, os.cpu_count() or 2)
+# Lambda's default concurrency quota of an account in a Region.
+ACCOUNT_CONCURRENCY = 1000
 # Lambda's synchronous request and response payload limit.
 PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024
 
@@ -31,7 +41,7 @@ log = logging.getLogger("harness.runtime")
 
 
 class Throttled(Exception):
-    """No concurrency left for the function (reserved) or for the whole runtime (account)."""
+    """No concurrency left for the function (reserved) or for the account."""
 
     def __init__(self, reason: str, message: str):
         super().__init__(message)
@@ -46,13 +56,38 @@ class RuntimeApiEndpoints(Protocol):
     async def close(self, instance_id: str) -> None: ...
 
 
+def meminfo_mb(field: str) -> int:
+    """A /proc/meminfo figure (``MemTotal``, ``MemAvailable``) in MB."""
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) // 1024
+    raise LookupError(field)
+
+
+@dataclass(frozen=True)
+class LocalCapacity:
+    """What this machine gives the instances: reaching a limit makes invocations wait, never fail.
+
+    On AWS every environment has a CPU and memory of its own; here all share the machine's.
+    """
+
+    max_instances: int = 64
+    # Dozens of simultaneous cold starts on a few cores would each take longer than INIT_TIMEOUT_S.
+    max_parallel_inits: int = max(2, os.cpu_count() or 2)
+    # No instance starts while the machine has less memory available than this. What an instance
+    # really holds counts, not its MemorySize: a 512 MB function's instance holds about 40 MB here.
+    min_available_memory_mb: int = meminfo_mb("MemTotal") // 10
+
+
 @dataclass(frozen=True)
 class PlatformSettings:
-    """What every instance's environment gets besides the function's own variables."""
+    """What every instance's environment gets besides the function's own variables, and the limits."""
 
     aws_environment: dict[str, str]  # AWS_ENDPOINT_URL, region and credentials
     log_dir: Path
-    max_concurrency: int
+    account_concurrency: int = ACCOUNT_CONCURRENCY
+    capacity: LocalCapacity = LocalCapacity()
 
 
 class InstancePool:
@@ -61,23 +96,28 @@ class InstancePool:
         launcher: Launcher,
         settings: PlatformSettings,
         metrics: MetricsRecorder,
+        logs: LogShipper,
         endpoints: RuntimeApiEndpoints,
+        available_memory_mb: Callable[[], int] | None = None,
     ):
         self.launcher = launcher
         self.endpoints = endpoints
         self.settings = settings
         self.metrics = metrics
+        self.logs = logs
         self.instances: dict[str, Instance] = {}
         self._idle: dict[tuple[str, str, str], list[Instance]] = collections.defaultdict(list)
         self._busy: collections.Counter[str] = collections.Counter()
         self._watchers: set[asyncio.Task] = set()
-        self._init_slots = asyncio.Semaphore(MAX_PARALLEL_INITS)
+        self._init_slots = asyncio.Semaphore(settings.capacity.max_parallel_inits)
+        self._starting = 0  # instances granted room and not yet in ``instances``
+        self._available_memory_mb = available_memory_mb or functools.partial(meminfo_mb, "MemAvailable")
+        self._waiting: collections.deque[tuple[FunctionSpec, asyncio.Future]] = collections.deque()
 
     # --- invoking ------------------------------------------------------------------------------------
 
     async def invoke(self, spec: FunctionSpec, invocation: Invocation) -> Outcome:
         """Run one invocation; raises Throttled when no concurrency is left."""
-        started = time.monotonic()
         try:
             self._admit(spec)
         except Throttled:
@@ -85,21 +125,18 @@ class InstancePool:
             raise
         self._busy[spec.name] += 1
         try:
-            outcome = await self._run(spec, invocation)
+            outcome, instance, output, status = await self._run(spec, invocation)
         finally:
             self._busy[spec.name] -= 1
         if len(outcome.payload) > PAYLOAD_LIMIT_BYTES and not outcome.failed:
-            outcome = replace(
-                error_outcome(
-                    "Function.ResponseSizeTooLarge",
-                    f"Response payload size ({len(outcome.payload)} bytes) exceeded maximum allowed "
-                    f"payload size ({PAYLOAD_LIMIT_BYTES} bytes).",
-                ),
-                log=outcome.log,
+            outcome = error_outcome(
+                "Function.ResponseSizeTooLarge",
+                f"Response payload size ({len(outcome.payload)} bytes) exceeded maximum allowed "
+                f"payload size ({PAYLOAD_LIMIT_BYTES} bytes).",
             )
-        duration_ms = (time.monotonic() - started) * 1000
+        duration_ms = (time.monotonic() - invocation.arrived) * 1000
         self.metrics.record(spec, invocation.invoked_arn, duration_ms=duration_ms, failed=outcome.failed)
-        return outcome
+        return replace(outcome, log_tail=self._log(spec, invocation, instance, output, duration_ms, status))
 
     def _admit(self, spec: FunctionSpec) -> None:
         reserved = spec.reserved_concurrency
@@ -108,25 +145,47 @@ class InstancePool:
                 "ReservedFunctionConcurrentInvocationLimitExceeded",
                 f"Rate Exceeded: function {spec.name} is at its reserved concurrency ({reserved})",
             )
-        if sum(self._busy.values()) >= self.settings.max_concurrency:
+        limit = self.settings.account_concurrency
+        if sum(self._busy.values()) >= limit:
             raise Throttled(
                 "ConcurrentInvocationLimitExceeded",
-                f"Rate Exceeded: the runtime is at its concurrency limit ({self.settings.max_concurrency})",
+                f"Rate Exceeded: the account is at its concurrency limit ({limit})",
             )
 
-    async def _run(self, spec: FunctionSpec, invocation: Invocation) -> Outcome:
+    def _log(
+        self,
+        spec: FunctionSpec,
+        invocation: Invocation,
+        instance: Instance | None,
+        output: str,
+        duration_ms: float,
+        status: str | None,
+    ) -> bytes:
+        """Ship the invocation's log to CloudWatch Logs; returns its last 4 KB."""
+        report = Report(
+            duration_ms=duration_ms,
+            memory_size_mb=spec.memory_mb,
+            max_memory_used_mb=instance.process.peak_memory_mb() if instance and instance.process else 0,
+            init_duration_ms=instance.take_init_duration() if instance else None,
+            status=status,
+        )
+        text = invocation_log(invocation.request_id, spec.version, output, report)
+        stream = instance.log_stream if instance else f"{datetime.now(UTC):%Y/%m/%d}/[{spec.version}]init"
+        self.logs.ship(spec, stream, int(time.time() * 1000), text)
+        return tail(text)
+
+    async def _run(
+        self, spec: FunctionSpec, invocation: Invocation
+    ) -> tuple[Outcome, Instance | None, str, str | None]:
+        """(outcome, the instance that ran it, its output, REPORT status) of one invocation."""
         self._retire_superseded(spec)
-        instance = self._take_idle(spec)
-        if instance is None:
-            async with self._init_slots:
-                instance = self._take_idle(spec)
-                if instance is None:
-                    try:
-                        instance = await self._start(spec, "on-demand")
-                    except InitFailed as failure:
-                        return failure.outcome
+        try:
+            instance = await self._instance_for(spec)
+        except InitFailed as failure:
+            return failure.outcome, None, failure.output, "error"
         invocation.deadline_ms = int((time.time() + spec.timeout_s) * 1000)
         instance.hand(invocation)
+        status = None
         try:
             outcome = await asyncio.wait_for(asyncio.shield(invocation.outcome), spec.timeout_s)
         except TimeoutError:
@@ -135,12 +194,18 @@ class InstancePool:
             outcome = error_outcome(
                 "Sandbox.Timedout", f"RequestId: {invocation.request_id} Error: {message}"
             )
+            status = "timeout"
+        # Both launchers write the instance's output straight to its log file: what it printed
+        # before its response is there.
+        output = instance.read_new_log()
+        if status == "timeout":
+            stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            output += f"{stamp} {invocation.request_id} Task timed out after {spec.timeout_s:.2f} seconds\n"
         if instance.alive:
-            await instance.process.output_flushed()
-        outcome = replace(outcome, log=instance.read_new_log())
-        if instance.alive:
-            self._idle[spec.key].append(instance)
-        return outcome
+            self._release(instance)
+        elif status is None:
+            status = "error"
+        return outcome, instance, output, status
 
     def _retire_superseded(self, spec: FunctionSpec) -> None:
         """Stop idle instances of an earlier revision of this name and version (code or config changed)."""
@@ -156,11 +221,90 @@ class InstancePool:
                 return instance
         return None
 
+    def _release(self, instance: Instance) -> None:
+        instance.idle_since = time.monotonic()
+        self._idle[instance.spec.key].append(instance)
+        self._grant_room()
+
+    # --- local capacity: room for one more instance ----------------------------------------------------
+
+    async def _instance_for(self, spec: FunctionSpec) -> Instance:
+        """An idle instance of ``spec``, or a new one once there is room for it (waiting in order)."""
+        instance = self._take_idle(spec)
+        if instance is not None:
+            return instance
+        granted = asyncio.get_running_loop().create_future()
+        self._waiting.append((spec, granted))
+        self._grant_room()
+        try:
+            idle = await granted
+        except asyncio.CancelledError:  # the caller went away after its turn came: give it back
+            if not granted.cancelled():
+                self._release(granted.result()) if granted.result() else self._room_returned()
+            raise
+        if idle is not None:
+            return idle
+        try:
+            async with self._init_slots:
+                instance = self._take_idle(spec)  # one became idle while this waited for its turn
+                if instance is not None:
+                    self._room_returned()
+                    return instance
+                return await self._start(spec, "on-demand", reserved_room=True)
+        except InitFailed:
+            self._grant_room()
+            raise
+
+    def _has_room(self) -> bool:
+        capacity = self.settings.capacity
+        live = len(self.instances) + self._starting
+        if live >= capacity.max_instances:
+            return False
+        return live == 0 or self._available_memory_mb() >= capacity.min_available_memory_mb
+
+    def _grant_room(self) -> None:
+        """Serve waiting invocations in order of arrival: each takes an idle instance of its own as soon
+        as there is one; room for a new instance goes to the first in line. When that one has no
+        instance of its own alive to wait for, the idle instance of another function unused the longest
+        is stopped to make room (its exit calls back here)."""
+        waiting, self._waiting = self._waiting, collections.deque()
+        blocked: FunctionSpec | None = None
+        for spec, granted in waiting:
+            if granted.done():  # its caller went away
+                continue
+            idle = self._take_idle(spec)
+            if idle is not None:
+                granted.set_result(idle)
+            elif blocked is None and self._has_room():
+                self._starting += 1
+                granted.set_result(None)
+            else:
+                blocked = blocked or spec
+                self._waiting.append((spec, granted))
+        if blocked is not None and not any(i.spec.key == blocked.key for i in self.instances.values()):
+            self._evict_one_idle()
+
+    def _room_returned(self) -> None:
+        self._starting -= 1
+        self._grant_room()
+
+    def _evict_one_idle(self) -> None:
+        """Stop the idle instance unused the longest (on-demand ones before provisioned ones)."""
+        idle = [i for instances in self._idle.values() for i in instances if i.alive]
+        if not idle:
+            return
+        victim = min(idle, key=lambda i: (i.initialization_type != "on-demand", i.idle_since))
+        self._idle[victim.spec.key].remove(victim)
+        victim.kill()
+
     # --- instance lifecycle --------------------------------------------------------------------------
 
-    async def _start(self, spec: FunctionSpec, initialization_type: str) -> Instance:
+    async def _start(self, spec: FunctionSpec, initialization_type: str, reserved_room: bool = False):
+        started = time.monotonic()
         instance = Instance(spec, self._log_path(spec), initialization_type)
         self.instances[instance.id] = instance
+        if reserved_room:  # the room granted is the instance's now
+            self._starting -= 1
         runtime_api = await self.endpoints.open(instance.id)
         try:
             instance.process = await self.launcher.launch(
@@ -170,27 +314,42 @@ class InstancePool:
             del self.instances[instance.id]
             await self.endpoints.close(instance.id)
             raise InitFailed(error_outcome("Runtime.InvalidEntrypoint", str(error))) from error
-        watcher = asyncio.create_task(self._watch(instance))
+        watcher = asyncio.create_task(self._watch(instance, instance.process))
         self._watchers.add(watcher)
         watcher.add_done_callback(self._watchers.discard)
         try:
-            await asyncio.wait_for(asyncio.shield(instance.ready), INIT_TIMEOUT_S)
+            await self._initialized(instance, instance.process, started)
         except TimeoutError:
             instance.kill()
             raise InitFailed(
-                error_outcome("Runtime.InitTimeout", f"Init phase exceeded {INIT_TIMEOUT_S:.0f} seconds")
+                error_outcome("Runtime.InitTimeout", f"Init phase exceeded {INIT_TIMEOUT_S:.0f} seconds"),
+                instance.read_new_log(),
             ) from None
         except InitFailed as failure:
             instance.kill()
-            raise InitFailed(replace(failure.outcome, log=instance.read_new_log())) from None
+            raise InitFailed(failure.outcome, instance.read_new_log()) from None
+        instance.init_duration_ms = (time.monotonic() - started) * 1000
         await asyncio.to_thread(instance.process.initialized)
         return instance
 
-    async def _watch(self, instance: Instance) -> None:
-        exit_code = await instance.process.wait()
+    @staticmethod
+    async def _initialized(instance: Instance, process: LaunchedInstance, started: float) -> None:
+        """Wait for the init phase to end; TimeoutError once it has run INIT_TIMEOUT_S, not counting the
+        time the instance waited for a CPU."""
+        while True:
+            ran = time.monotonic() - started - process.starved_s()
+            if ran >= INIT_TIMEOUT_S:
+                raise TimeoutError
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(instance.ready), INIT_TIMEOUT_S - ran)
+                return
+
+    async def _watch(self, instance: Instance, process: LaunchedInstance) -> None:
+        exit_code = await process.wait()
         instance.exited(exit_code)
         self.instances.pop(instance.id, None)
         await self.endpoints.close(instance.id)
+        self._grant_room()
 
     def _log_path(self, spec: FunctionSpec) -> Path:
         self.settings.log_dir.mkdir(parents=True, exist_ok=True)
@@ -198,7 +357,6 @@ class InstancePool:
         return self.settings.log_dir / f"{spec.name}-{stamp}.log"
 
     def _environment(self, spec: FunctionSpec, instance: Instance, runtime_api: str) -> dict[str, str]:
-        today = datetime.now(UTC).strftime("%Y/%m/%d")
         return {
             "AWS_ENDPOINT_URL": self.settings.aws_environment.get("AWS_ENDPOINT_URL", ""),
             **spec.environment,
@@ -208,7 +366,7 @@ class InstancePool:
             "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
             "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group,
-            "AWS_LAMBDA_LOG_STREAM_NAME": f"{today}/{instance.log_stream}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": instance.log_stream,
             "AWS_LAMBDA_INITIALIZATION_TYPE": instance.initialization_type,
             "_HANDLER": spec.handler,
             "TZ": ":UTC",
@@ -229,7 +387,7 @@ class InstancePool:
         failures = [result for result in started if isinstance(result, BaseException)]
         for instance in started:
             if isinstance(instance, Instance):
-                self._idle[spec.key].append(instance)
+                self._release(instance)
         if failures:
             raise failures[0]
         return missing
@@ -243,7 +401,11 @@ class InstancePool:
         for name, busy in self._busy.items():
             if busy:
                 per_function[name]["busy"] = busy
-        return {"functions": dict(per_function), "instances": len(self.instances)}
+        return {
+            "functions": dict(per_function),
+            "instances": len(self.instances),
+            "waiting": len(self._waiting),
+        }
 
     async def shutdown(self) -> None:
         """Kill every instance and wait until each has exited."""

@@ -2,7 +2,8 @@
 
 - ``POST /invoke``: where the emulator hands every invocation (MiniStack's proxy contract: the event
   as the body, ``X-Amzn-Lambda-*`` headers). Answers with the payload, ``X-Amz-Function-Error`` when
-  the function failed, ``X-Amz-Executed-Version`` and the invocation's logs in ``X-Amz-Log-Result``.
+  the function failed, ``X-Amz-Executed-Version`` and the last 4 KB of the invocation's log in
+  ``X-Amz-Log-Result`` (the runtime sends the whole log to CloudWatch Logs itself: runtime/logs.py).
 - ``/2018-06-01/runtime/...``: the Lambda Runtime API. Each instance gets a listening port of its own
   (its ``AWS_LAMBDA_RUNTIME_API``), which is how a request is matched to its instance: the runtime
   client builds plain ``host:port`` URLs, so a per-instance path prefix is not an option.
@@ -15,6 +16,7 @@ import asyncio
 import base64
 import json
 import os
+import socket
 import time
 import uuid
 
@@ -25,8 +27,6 @@ from harness.runtime.catalog import FunctionCatalog, FunctionCodeNotFound
 from harness.runtime.instance import InitFailed, InstanceGone, Invocation, Outcome, error_outcome
 from harness.runtime.pool import PAYLOAD_LIMIT_BYTES, InstancePool, Throttled
 
-# http.client refuses header lines over 64 KiB, so the log header keeps the last 48 KiB of output.
-_LOG_HEADER_LIMIT_BYTES = 48 * 1024
 _RUNTIME_API = "/2018-06-01/runtime"
 
 
@@ -35,21 +35,27 @@ class RuntimeApiPorts:
 
     def __init__(self):
         self.runner: web.AppRunner | None = None
-        self._sites: dict[str, web.TCPSite] = {}
+        self._sites: dict[str, tuple[web.SockSite, int]] = {}
         self.instance_by_port: dict[int, str] = {}
 
     async def open(self, instance_id: str) -> str:
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        # A socket of our own, so the port is known without reaching into the site.
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        if self.runner is None:
+            raise RuntimeError("RuntimeApiPorts.runner is not set up yet")
+        site = web.SockSite(self.runner, listener)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        self._sites[instance_id] = site
+        self._sites[instance_id] = (site, port)
         self.instance_by_port[port] = instance_id
         return f"127.0.0.1:{port}"
 
     async def close(self, instance_id: str) -> None:
-        site = self._sites.pop(instance_id, None)
+        site, port = self._sites.pop(instance_id, (None, 0))
         if site is not None:
-            self.instance_by_port.pop(site._server.sockets[0].getsockname()[1], None)
+            self.instance_by_port.pop(port, None)
             await site.stop()
 
 
@@ -76,15 +82,10 @@ def _trace_id() -> str:
     return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={os.urandom(8).hex()};Sampled=0"
 
 
-def _log_header(log: str) -> str:
-    data = log.encode("utf-8")[-_LOG_HEADER_LIMIT_BYTES:]
-    return base64.b64encode(data).decode("ascii")
-
-
 def _reply(outcome: Outcome, version: str, status: int = 200) -> web.Response:
     headers = {"X-Amz-Executed-Version": version, "Content-Type": "application/json"}
-    if outcome.log:
-        headers["X-Amz-Log-Result"] = _log_header(outcome.log)
+    if outcome.log_tail:
+        headers["X-Amz-Log-Result"] = base64.b64encode(outcome.log_tail).decode("ascii")
     if outcome.function_error:
         headers["X-Amz-Function-Error"] = outcome.function_error
     return web.Response(status=status, body=outcome.payload, headers=headers)
@@ -112,9 +113,9 @@ class _Handlers:
         revision = headers.get("X-Amzn-Lambda-Revision-Id")
         try:
             # The lookup (a blocking API call) runs on a thread only when the spec held is not current.
-            spec = self.catalog.cached(name, version, revision) or await asyncio.to_thread(
-                self.catalog.get, name, version, revision
-            )
+            spec = self.catalog.cached(name, version, revision)
+            if spec is None:
+                spec = await asyncio.to_thread(self.catalog.get, name, version, revision)
         except FunctionCodeNotFound as error:
             return _reply(error_outcome("Runtime.InvalidEntrypoint", str(error)), version)
         except ClientError as error:  # deleted between the emulator's lookup and ours
@@ -135,6 +136,8 @@ class _Handlers:
     # --- the Runtime API -----------------------------------------------------------------------------
 
     def _instance(self, request: web.Request):
+        if request.transport is None:  # the client went away
+            raise web.HTTPGone()
         local_port = request.transport.get_extra_info("sockname")[1]
         instance = self.pool.instances.get(self.ports.instance_by_port.get(local_port, ""))
         if instance is None:

@@ -8,8 +8,9 @@ import uuid
 
 import pytest
 
-from harness import aws, users
-from tests.e2e.orders_helpers import Catalog, EventsQueue, OrdersApi, PaymentRecords
+from harness import aws
+from harness.stack import users
+from testkit.orders import Catalog, EventsQueue, OrdersApi, PaymentRecords
 
 
 @pytest.fixture(scope="session")

@@ -140,6 +140,7 @@ def test_a_duplicate_delivery_changes_nothing(feeds, token):
     wait_for(lambda: len(feeds.report_versions(f"{token}.csv")) == 2, what="the duplicate's report")
     duplicate = max(feeds.report_versions(f"{token}.csv"), key=lambda r: r["finishedAt"])
     assert (duplicate["chunks"], duplicate["chunksAlreadyApplied"]) == (2, 2)
+    assert (duplicate["linesApplied"], duplicate["linesAppliedByThisDelivery"]) == (150, 0)
     assert_applied_once(feeds, rows)
 
 
@@ -162,6 +163,7 @@ def test_concurrent_deliveries_of_one_message_apply_each_line_once(feeds, token)
         wait_for(lambda: len(feeds.report_versions(f"{token}.csv")) == 3, what="three deliveries' reports")
     reports = feeds.report_versions(f"{token}.csv")
     assert sum(r["chunksAppliedByThisDelivery"] for r in reports) == 6
+    assert sum(r["linesAppliedByThisDelivery"] for r in reports) == len(rows)
     spans = sorted(
         (datetime.fromisoformat(r["startedAt"]), datetime.fromisoformat(r["finishedAt"])) for r in reports
     )

@@ -25,5 +25,5 @@ def test_health_is_served_by_the_live_alias(local_stack):
 
 
 def test_unknown_route_is_a_client_error(local_stack):
-    status, _ = get(local_stack.outputs["ApiUrl"] + "/no-such-route")
-    assert 400 <= status < 500
+    status, body = get(local_stack.outputs["ApiUrl"] + "/no-such-route")
+    assert (status, body) == (403, {"message": "Missing Authentication Token"})

@@ -7,11 +7,7 @@ import uuid
 
 import pytest
 
-from harness import aws
-
-FIXTURE_IMAGE = f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/fixtures/{{name}}:local"
-FIXTURE_REPOSITORY = "fixtures/{name}"
-ROLE = f"arn:aws:iam::{aws.ACCOUNT_ID}:role/fixture"
+from testkit.fixture_functions import create_fixture_function
 
 
 @pytest.fixture
@@ -28,16 +24,11 @@ def make_function(lambda_client, local_stack):
     created = []
 
     def create(code: str = "probe", **config) -> str:
-        name = f"{code}-{uuid.uuid4().hex[:8]}"
-        image_uri = local_stack.images.get(FIXTURE_REPOSITORY.format(name=code)) or FIXTURE_IMAGE.format(
-            name=code
-        )
-        lambda_client.create_function(
-            FunctionName=name,
-            PackageType="Image",
-            Role=ROLE,
-            Code={"ImageUri": image_uri},
-            ImageConfig={"Command": ["app.handler"]},
+        name = create_fixture_function(
+            lambda_client,
+            code,
+            f"{code}-{uuid.uuid4().hex[:8]}",
+            local_stack.images,
             **{"Timeout": 3, **config},
         )
         created.append(name)
@@ -46,6 +37,33 @@ def make_function(lambda_client, local_stack):
     yield create
     for name in created:
         lambda_client.delete_function(FunctionName=name)
+
+
+@pytest.fixture(scope="session")
+def runs_table(local_stack):
+    """A DynamoDB table of counters fixture functions update (``{"run": key, "runs": n}``)."""
+    dynamodb = local_stack.client("dynamodb")
+    name = f"probe-runs-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "run", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "run", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield name
+    dynamodb.delete_table(TableName=name)
+
+
+def runs(local_stack, table: str, key: str) -> int:
+    item = local_stack.client("dynamodb").get_item(
+        TableName=table, Key={"run": {"S": key}}, ConsistentRead=True
+    )
+    return int(item.get("Item", {}).get("runs", {}).get("N", 0))
+
+
+def release(local_stack, table: str, key: str) -> None:
+    """Let every run of the probe's ``hold`` action under ``key`` return."""
+    local_stack.client("dynamodb").put_item(TableName=table, Item={"run": {"S": key + "-release"}})
 
 
 def invoke(lambda_client, name: str, event: dict, **kwargs) -> tuple[dict, object]:

@@ -11,8 +11,8 @@ import pytest
 
 from harness import aws
 from harness.clock import local_seconds
-from tests import alarm_helpers
-from tests.alarm_helpers import metric_sum
+from testkit import alarms
+from testkit.alarms import metric_sum
 from tests.conftest import wait_for
 from tests.integration import test_ministack_patches
 
@@ -27,7 +27,7 @@ def namespace() -> str:
 
 
 def errors_alarm(cloudwatch, namespace: str, function: str, **settings) -> str:
-    return alarm_helpers.errors_alarm(cloudwatch, namespace, {"FunctionName": function}, **settings)
+    return alarms.errors_alarm(cloudwatch, namespace, {"FunctionName": function}, **settings)
 
 
 def put_errors(cloudwatch, namespace: str, function: str, value: float) -> None:

@@ -18,12 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from harness import aws, stack, users
+from harness import aws
 from harness.clock import local_seconds
-from tests.alarm_helpers import errors_alarm, metric_sum
+from harness.stack import project, users
+from testkit.alarms import errors_alarm, metric_sum
+from testkit.orders import Catalog, OrdersApi
 from tests.conftest import wait_for
 from tests.e2e.feed_pipeline import FeedPipeline, csv_feed, unique_token
-from tests.e2e.orders_helpers import Catalog, OrdersApi
 from tests.integration.conftest import invoke
 
 ALARM_TIMEOUT_S = 30
@@ -38,7 +39,9 @@ class TemplateAlarms:
     """The template's alarms by logical id, watched through DescribeAlarms."""
 
     def __init__(self, local_stack):
-        resources = local_stack.client("cloudformation").describe_stack_resources(StackName=stack.STACK_NAME)
+        resources = local_stack.client("cloudformation").describe_stack_resources(
+            StackName=project.STACK_NAME
+        )
         self.names = {
             r["LogicalResourceId"]: r["PhysicalResourceId"]
             for r in resources["StackResources"]

@@ -8,14 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
-
-from tests.feed_code import importable
-
-importable()
-from feed_processing.chunks import chunked  # noqa: E402
-from feed_processing.events import ObjectVersion  # noqa: E402
-from feed_processing.parsing import Restock  # noqa: E402
-from feed_processing.stock import StockWriter  # noqa: E402
+from feed_processing.chunks import chunked
+from feed_processing.events import ObjectVersion
+from feed_processing.parsing import Restock
+from feed_processing.stock import StockWriter
 
 
 @pytest.fixture

@@ -7,14 +7,28 @@ from __future__ import annotations
 
 import pytest
 
-from harness import docker_engine
-from harness.images import REVISION_LABEL, SOURCE_LABEL
+from harness import aws
+from harness.images import engine as docker_engine
+from harness.images.project import REPOSITORY_PREFIX, REVISION_LABEL, SOURCE_LABEL
 from harness.paths import Paths
 from harness.runtime.launchers import FUNCTION_LABEL
+from harness.template import load_template
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke
 
 DEV_PACKAGES = ("pytest", "_pytest", "ruff", "hypothesis", "pip", "setuptools", "tests", "conftest.py")
+
+
+def handler_entry(repository: str) -> str:
+    """The /var/task entry holding the handler Lambda runs: the package of the template's
+    ImageConfig.Command for a function of the project, app.py (the image's CMD) for a test fixture."""
+    if not repository.startswith(f"{REPOSITORY_PREFIX}/"):
+        return "app.py"
+    folder = repository.rsplit("/", 1)[-1]
+    for resource in load_template(Paths.discover().template)["Resources"].values():
+        if (resource.get("Metadata") or {}).get("DockerBuildArgs", {}).get("FUNCTION") == folder:
+            return resource["Properties"]["ImageConfig"]["Command"][0].split(".", 1)[0]
+    raise AssertionError(f"no function of the template builds {repository}")
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +71,7 @@ def test_task_root_holds_no_test_or_dev_packages(local_stack, docker):
             reference, entrypoint=["ls", "-1", "/var/task"], network_mode="host", remove=True
         ).decode()
         entries = set(listing.split())
-        assert "app.py" in entries, (repository, entries)
+        assert handler_entry(repository) in entries, (repository, entries)
         assert not {entry for entry in entries if entry.split("-")[0] in DEV_PACKAGES}, (repository, entries)
 
 
@@ -95,3 +109,31 @@ def test_an_image_the_engine_lacks_is_pulled_from_the_registry(
     _, payload = invoke(lambda_client, name, {"action": "echo", "value": "pulled"})
     assert payload["echo"] == "pulled"
     assert docker.images.get(reference).id
+
+
+def test_an_instance_runs_in_lambdas_sandbox(local_stack, docker, lambda_client, make_function):
+    _, payload = invoke(lambda_client, make_function(), {"action": "sandbox"})
+    assert payload == {
+        "capabilities": "0000000000000000",
+        "no_new_privileges": "1",
+        "root_writable": False,
+        "tmp_writable": True,
+    }
+
+
+def test_an_image_outside_the_stacks_registry_never_runs(local_stack, docker, lambda_client):
+    name = "foreign-image"
+    lambda_client.create_function(
+        FunctionName=name,
+        PackageType="Image",
+        Role=f"arn:aws:iam::{aws.ACCOUNT_ID}:role/fixture",
+        Code={"ImageUri": f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/fixtures/probe:latest"},
+        ImageConfig={"Command": ["app.handler"]},
+    )
+    try:
+        response, payload = invoke(lambda_client, name, {"action": "echo"})
+    finally:
+        lambda_client.delete_function(FunctionName=name)
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "Runtime.InvalidEntrypoint"
+    assert "not in the stack's registry" in payload["errorMessage"]

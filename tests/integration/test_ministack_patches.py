@@ -9,29 +9,31 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from harness import aws, stack
+from harness import aws
 from harness.paths import Paths
-from harness.session import Session
+from harness.stack import project as stack
+from harness.stack.lifecycle import RunningStack
+from testkit.fixture_functions import FIXTURE_ROLE, create_fixture_function
 from tests.conftest import wait_for
-from tests.integration.conftest import FIXTURE_IMAGE, ROLE, invoke, publish_weighted_alias
+from tests.integration.conftest import invoke, publish_weighted_alias
 from tests.integration.test_step_functions import create_state_machine, run_to_completion
 
 
 @pytest.fixture
 def emulator_without():
     """``emulator_without("patch")``: the endpoint URL of a fresh emulator lacking that one patch."""
-    sessions = []
+    stacks = []
 
     def start(patch: str) -> str:
         paths = Paths.discover()
         stack.build_function_packages(paths)  # process mode's packages, also when the suite runs on images
-        session = Session(paths, disabled_patches=(patch,)).start()
-        sessions.append(session)
-        return session.endpoint_url
+        started = RunningStack(paths, "process", disabled_patches=(patch,)).start()
+        stacks.append(started)
+        return started.endpoint_url
 
     yield start
-    for session in sessions:
-        session.stop()
+    for started in stacks:
+        started.stop()
 
 
 @pytest.fixture
@@ -40,15 +42,8 @@ def lambda_without(emulator_without):
     return lambda patch: aws.client("lambda", emulator_without(patch))
 
 
-def create_probe(lambda_client, name: str = "probe") -> str:
-    lambda_client.create_function(
-        FunctionName=name,
-        PackageType="Image",
-        Role=ROLE,
-        Code={"ImageUri": FIXTURE_IMAGE.format(name="probe")},
-        ImageConfig={"Command": ["app.handler"]},
-    )
-    return name
+def create_probe(lambda_client) -> str:
+    return create_fixture_function(lambda_client, "probe", "probe")
 
 
 # --- default_proxy -----------------------------------------------------------------------------------
@@ -193,7 +188,9 @@ def attributes_published_by_a_workflow(endpoint_url: str) -> dict:
         "End": True,
     }
     definition = json.dumps({"StartAt": "Publish", "States": {"Publish": publish}})
-    state_machine = sfn.create_state_machine(name=f"publish-{suffix}", definition=definition, roleArn=ROLE)
+    state_machine = sfn.create_state_machine(
+        name=f"publish-{suffix}", definition=definition, roleArn=FIXTURE_ROLE
+    )
     run_to_completion(sfn, state_machine["stateMachineArn"], {"eventType": "OrderConfirmed"})
     messages = wait_for(
         lambda: sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages"),
@@ -240,3 +237,30 @@ def test_with_xray_sampling_the_default_rule_decides(lambda_client, make_functio
     assert flags[0]  # the first request of its second
     # One per second from the reservoir plus 5% of the rest (3 expected; 15 is far in the tail).
     assert sum(flags) <= seconds_spanned + 15, (sum(flags), seconds_spanned)
+
+
+# --- filter_log_events_pages ---------------------------------------------------------------------------
+
+
+def _filtered_event_count(endpoint_url: str) -> int:
+    """Put 10,050 events in one stream, then count what a paginating FilterLogEvents client reads."""
+    logs = aws.client("logs", endpoint_url)
+    group = f"/test/pages-{uuid.uuid4().hex[:8]}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    now = int(time.time() * 1000)
+    for first in range(0, 10_050, 5_000):
+        batch = [{"timestamp": now, "message": f"line {i}"} for i in range(first, min(first + 5_000, 10_050))]
+        logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=batch)
+    pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group)
+    messages = [event["message"] for page in pages for event in page["events"]]
+    assert messages == [f"line {i}" for i in range(len(messages))], "out of order or repeated"
+    return len(messages)
+
+
+def test_without_filter_log_events_pages_a_client_misses_lines_past_10000(emulator_without):
+    assert _filtered_event_count(emulator_without("filter_log_events_pages")) == 10_000
+
+
+def test_with_filter_log_events_pages_every_line_is_read(local_stack):
+    assert _filtered_event_count(local_stack.endpoint_url) == 10_050

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from botocore.exceptions import ClientError
 
+from harness import aws
 from tests.conftest import wait_for
-from tests.integration.conftest import invoke, publish_weighted_alias
+from tests.integration.conftest import invoke, publish_weighted_alias, release, runs
 
 
 def test_success_payload_and_executed_version(lambda_client, make_function):
@@ -108,31 +111,34 @@ def test_warm_instance_is_reused(lambda_client, make_function, local_stack):
     assert local_stack.runtime_stats()["functions"][name]["instances"] == 1
 
 
-def test_parallel_calls_get_parallel_instances(lambda_client, make_function, local_stack):
-    name = make_function()
+def test_parallel_calls_get_parallel_instances(lambda_client, make_function, local_stack, runs_table):
+    name, key = make_function(Timeout=30), uuid.uuid4().hex
+    event = {"action": "hold", "table": runs_table, "key": key}
     with ThreadPoolExecutor(4) as pool:
-        results = list(
-            pool.map(lambda _: invoke(lambda_client, name, {"action": "sleep", "seconds": 1}), range(4))
-        )
-    assert all(payload == {"slept": 1} for _, payload in results)
-    assert local_stack.runtime_stats()["functions"][name]["instances"] == 4
+        calls = [pool.submit(invoke, lambda_client, name, event) for _ in range(4)]
+        # All four are running at once: each counted itself in, none can return before the release.
+        wait_for(lambda: runs(local_stack, runs_table, key) == 4, timeout_s=30, what="four overlapping runs")
+        assert local_stack.runtime_stats()["functions"][name]["instances"] == 4
+        release(local_stack, runs_table, key)
+        assert [call.result()[1] for call in calls] == [{"held": True}] * 4
 
 
-def test_reserved_concurrency_throttles_the_second_parallel_call(local_stack, make_function):
+def test_reserved_concurrency_throttles_the_second_parallel_call(local_stack, make_function, runs_table):
     # No client-side retries: botocore would otherwise retry the throttle until it succeeds.
     lambda_client = local_stack.client("lambda", retries={"max_attempts": 1})
-    name = make_function()
+    name, key = make_function(Timeout=30), uuid.uuid4().hex
     lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
-
-    def call(_):
-        try:
-            return invoke(lambda_client, name, {"action": "sleep", "seconds": 1.5})[1]
-        except ClientError as error:
-            return error.response["Error"]["Code"]
-
-    with ThreadPoolExecutor(2) as pool:
-        outcomes = sorted(map(str, pool.map(call, range(2))))
-    assert outcomes == ["TooManyRequestsException", "{'slept': 1.5}"]
+    event = {"action": "hold", "table": runs_table, "key": key}
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(invoke, lambda_client, name, event)
+        wait_for(lambda: runs(local_stack, runs_table, key) == 1, timeout_s=30, what="the first run")
+        with pytest.raises(ClientError) as throttled:
+            invoke(lambda_client, name, event)
+        assert throttled.value.response["Error"]["Code"] == "TooManyRequestsException"
+        assert throttled.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+        release(local_stack, runs_table, key)
+        assert first.result()[1] == {"held": True}
+    assert runs(local_stack, runs_table, key) == 1
 
 
 def test_log_lines_reach_cloudwatch_logs(lambda_client, make_function, local_stack):
@@ -151,7 +157,7 @@ def test_log_lines_reach_cloudwatch_logs(lambda_client, make_function, local_sta
 
 
 def test_provisioned_concurrency_starts_instances_before_traffic(lambda_client, make_function, local_stack):
-    from harness import stack
+    from harness.stack import project as stack
 
     name = make_function()
     version = lambda_client.publish_version(FunctionName=name)["Version"]
@@ -202,3 +208,29 @@ def test_a_configuration_change_retires_the_old_instances(lambda_client, make_fu
         lambda: local_stack.runtime_stats()["functions"][name]["instances"] == 1,
         what="the instance of the old configuration to exit",
     )
+
+
+def test_a_code_name_is_a_folder_never_a_path(lambda_client, local_stack):
+    """An ImageUri whose repository ends in ``..`` must not make the project root the code folder."""
+    name = f"dotdot-{uuid.uuid4().hex[:8]}"
+    lambda_client.create_function(
+        FunctionName=name,
+        PackageType="Image",
+        Role=f"arn:aws:iam::{aws.ACCOUNT_ID}:role/fixture",
+        Code={"ImageUri": f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/x/..:t"},
+        ImageConfig={"Command": ["harness.cli.main"]},
+    )
+    try:
+        response, payload = invoke(lambda_client, name, {})
+    finally:
+        lambda_client.delete_function(FunctionName=name)
+    assert response["FunctionError"] == "Unhandled" and payload["errorType"] == "Runtime.InvalidEntrypoint"
+
+
+def test_process_mode_refuses_variables_that_load_code(lambda_client, make_function, local_stack):
+    if local_stack.mode == "image":
+        pytest.skip("image mode runs them inside the container's sandbox, as Lambda does")
+    name = make_function(Environment={"Variables": {"LD_PRELOAD": "/tmp/evil.so", "PYTHONSTARTUP": "/tmp/x"}})
+    response, payload = invoke(lambda_client, name, {"action": "echo", "value": 1})
+    assert response["FunctionError"] == "Unhandled" and payload["errorType"] == "Runtime.InvalidEntrypoint"
+    assert "LD_PRELOAD, PYTHONSTARTUP" in payload["errorMessage"]

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from testkit.fixture_functions import FIXTURE_ROLE
 from tests.conftest import wait_for
-from tests.integration.conftest import ROLE
 
 STATE_MACHINES = Path(__file__).parent.parent / "fixtures" / "statemachines"
 
 
 def create_state_machine(sfn, asl_file: str, function_arn: str) -> str:
     definition = (STATE_MACHINES / asl_file).read_text().replace("${FunctionArn}", function_arn)
-    return sfn.create_state_machine(name=f"sm-{uuid.uuid4().hex[:8]}", definition=definition, roleArn=ROLE)[
-        "stateMachineArn"
-    ]
+    return sfn.create_state_machine(
+        name=f"sm-{uuid.uuid4().hex[:8]}", definition=definition, roleArn=FIXTURE_ROLE
+    )["stateMachineArn"]
 
 
 def run_to_completion(sfn, state_machine_arn: str, execution_input: dict) -> tuple[dict, list[dict]]:

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from harness.alarms import AlarmRow, render, stack_alarms
+from harness.stack.alarms import AlarmRow, render, stack_alarms
 
 
 class Stub:

@@ -1,6 +1,7 @@
-from harness.deploy import adapt_for_emulator, load_template
 from harness.paths import Paths
-from harness.stack import local_url
+from harness.stack.deploy import adapt_for_emulator
+from harness.stack.project import local_url
+from harness.template import load_template
 
 ROOT = Paths.discover().root
 

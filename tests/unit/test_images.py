@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import subprocess
 
-from harness.deploy import load_template, with_image_uris
-from harness.images import project_images, revision_tag, template_functions
+from harness.images.project import project_images, revision_tag, template_functions
 from harness.paths import Paths
 from harness.runtime.catalog import image_code_name
 from harness.runtime.launchers import CPU_PERIOD_US, cpu_quota_us
+from harness.stack.deploy import with_image_uris
+from harness.template import load_template
 
 ROOT = Paths.discover().root
 

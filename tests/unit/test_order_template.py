@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from harness.deploy import load_template
 from harness.paths import Paths
+from harness.template import load_template
 
 ROOT = Paths.discover().root
 TEMPLATE = load_template(ROOT / "template.yaml")
@@ -120,7 +120,10 @@ def test_transient_payment_errors_are_retried_with_backoff_and_jitter():
 
 
 def test_a_failed_reservation_voids_the_payment_before_the_order_is_marked():
-    catches = {c["ErrorEquals"][0]: c["Next"] for c in ASL["States"]["ReserveInventory"]["Catch"]}
+    catches = {tuple(c["ErrorEquals"]): c["Next"] for c in ASL["States"]["ReserveInventory"]["Catch"]}
+    # Out of stock, and any other failure (retries exhausted included), each void the authorization.
+    assert set(catches) == {("OutOfStock",), ("States.ALL",)}
+    assert list(catches)[-1] == ("States.ALL",), "the catch-all comes last, or it hides OutOfStock"
     for void_state in catches.values():
         assert ASL["States"][void_state]["Parameters"]["Payload"]["action"] == "void"
 

@@ -46,3 +46,14 @@ def test_default_sampling_rule_takes_the_first_request_of_each_second_then_five_
     now[0] = 101.0
     assert decisions == [True, True, False, False, True]
     assert rule.sampled()  # a new second refills the reservoir without a draw
+
+
+def test_page_of_pages_by_count_and_by_size():
+    from harness.emulator.ministack_patches import page_of
+
+    small = [{"message": str(i)} for i in range(25)]
+    assert page_of(iter(small), 10, 0) == (small[:10], True)
+    assert page_of(iter(small), 10, 20) == (small[20:], False)
+    big = [{"message": "x" * 400_000}] * 4
+    page, more = page_of(iter(big), 10_000, 0)
+    assert len(page) == 2 and more  # a third would pass 1 MB

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from harness.paths import Paths
-from harness.seed import CatalogFileError, read_catalog
+from harness.stack.seed import CatalogFileError, read_catalog
 
 
 def test_the_shipped_catalog_is_valid():

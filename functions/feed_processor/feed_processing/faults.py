@@ -30,9 +30,9 @@ class Faults:
     chunk_delay_ms: int = 0
 
     @classmethod
-    def from_environment(cls) -> Faults:
-        setting = os.environ.get("FEED_FAULT_INJECTION", "").strip()
-        return cls(**json.loads(setting)) if setting else cls()
+    def from_setting(cls, setting: str) -> Faults:
+        """The faults a FEED_FAULT_INJECTION value asks for (none when it is empty)."""
+        return cls(**json.loads(setting)) if setting.strip() else cls()
 
     def _hits(self, source: ObjectVersion) -> bool:
         return bool(self.keys) and self.keys in source.key

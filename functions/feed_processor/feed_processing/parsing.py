@@ -108,9 +108,10 @@ def _json_lines(lines: Iterator[tuple[int, str]]) -> Iterator[FeedLine]:
             continue
         try:
             document = json.loads(text)
-        except ValueError as error:
+        except ValueError as error:  # JSONDecodeError, or a number too long to convert (over 4,300 digits)
+            problem = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
             raise UnparseableFeed(
-                f"line {number} is not JSON ({error.msg}): truncated or not JSON Lines"
+                f"line {number} is not JSON ({problem}): truncated or not JSON Lines"
             ) from None
         if not isinstance(document, dict):
             yield Rejection(number, "expected a JSON object with sku, quantity and priceCents")

@@ -30,7 +30,8 @@ MAX_REPORTED_REJECTIONS = 1000
 @dataclass
 class FileOutcome:
     status: str  # "applied" or "quarantined"
-    lines_applied: int = 0
+    lines_valid: int = 0  # all applied once the file is reported, by this delivery or an earlier one
+    lines_applied: int = 0  # by this delivery (none on a redelivery of a file already applied)
     lines_rejected: int = 0
     report_key: str = ""
 
@@ -87,16 +88,16 @@ class FeedProcessor:
     def process(self, sources: list[ObjectVersion]) -> Results:
         """Every distinct object version in ``sources``, each once."""
         results: Results = {}
-        grouped: list[_ValidFeed] = []
+        grouped: list[tuple[_ValidFeed, Chunk]] = []
         distinct = list(dict.fromkeys(sources))
         prepared_all = self._executor.map(self._attempt(self._process_unless_groupable), distinct)
         for source, prepared in zip(distinct, prepared_all, strict=True):
             if isinstance(prepared, _ValidFeed) and prepared.single_chunk is not None:
-                grouped.append(prepared)
+                grouped.append((prepared, prepared.single_chunk))
             else:
                 results[source] = prepared
-        by_source = {valid.source: valid for valid in grouped}
-        for group in packed((valid.source, valid.single_chunk) for valid in grouped):
+        by_source = {valid.source: (valid, chunk) for valid, chunk in grouped}
+        for group in packed((valid.source, chunk) for valid, chunk in grouped):
             results.update(self._apply_group([by_source[source] for source, _ in group]))
         return results
 
@@ -132,44 +133,46 @@ class FeedProcessor:
             if len(chunks) == 1:
                 valid.single_chunk = chunks[0]
                 return valid
-        applied = skipped = 0
+        applied = skipped = lines_applied = 0
         for chunk in chunks:
             newly_applied = self._stock.apply(source, chunk)
             applied, skipped = applied + newly_applied, skipped + (not newly_applied)
+            lines_applied += chunk.lines if newly_applied else 0
             self._faults.after_chunk(source, chunk.index, newly_applied)
-        return self._report(valid, applied, skipped)
+        return self._report(valid, applied, skipped, lines_applied)
 
-    def _apply_group(self, group: list[_ValidFeed]) -> Results:
-        """One transaction for the group; if it fails (throttling, a timeout), each file on its own,
-        so that only the files whose own write fails are retried."""
+    def _apply_group(self, group: list[tuple[_ValidFeed, Chunk]]) -> Results:
+        """One transaction for the group (each file with its only chunk); if it fails (throttling, a
+        timeout), each file on its own, so that only the files whose own write fails are retried."""
         try:
-            applied = self._stock.apply_together([(valid.source, valid.single_chunk) for valid in group])
+            applied: list = self._stock.apply_together([(valid.source, chunk) for valid, chunk in group])
         except (ClientError, BotoCoreError):
-            apply_alone = self._attempt(lambda valid: self._stock.apply(valid.source, valid.single_chunk))
+            apply_alone = self._attempt(lambda entry: self._stock.apply(entry[0].source, entry[1]))
             applied = list(self._executor.map(apply_alone, group))
         results: Results = {}
         written = []
-        for valid, outcome in zip(group, applied, strict=True):
+        for (valid, chunk), outcome in zip(group, applied, strict=True):
             if isinstance(outcome, Exception):
                 results[valid.source] = outcome
             else:
-                written.append((valid, outcome))
-        finish = self._attempt(lambda pair: self._finish_grouped(*pair))
-        for (valid, _), result in zip(written, self._executor.map(finish, written), strict=True):
+                written.append((valid, chunk, outcome))
+        finish = self._attempt(lambda entry: self._finish_grouped(*entry))
+        for (valid, _, _), result in zip(written, self._executor.map(finish, written), strict=True):
             results[valid.source] = result
         return results
 
-    def _finish_grouped(self, valid: _ValidFeed, applied: bool) -> FileOutcome:
+    def _finish_grouped(self, valid: _ValidFeed, chunk: Chunk, applied: bool) -> FileOutcome:
         self._faults.after_chunk(valid.source, 0, applied)
-        return self._report(valid, int(applied), int(not applied))
+        return self._report(valid, int(applied), int(not applied), chunk.lines if applied else 0)
 
-    def _report(self, valid: _ValidFeed, applied: int, skipped: int) -> FileOutcome:
+    def _report(self, valid: _ValidFeed, applied: int, skipped: int, lines_applied: int) -> FileOutcome:
         report = {
             **_identity(valid.source),
             "status": "applied",
             "format": valid.file_format,
             "sizeBytes": valid.feed.size,
             "linesApplied": valid.validation.lines_valid,
+            "linesAppliedByThisDelivery": lines_applied,
             "linesRejected": valid.validation.lines_rejected,
             "rejected": valid.validation.rejected,
             "chunks": applied + skipped,
@@ -178,7 +181,8 @@ class FeedProcessor:
             **_timing(valid.started_at, valid.started),
         }
         key = self._bucket.write_report(valid.source, report)
-        return FileOutcome("applied", valid.validation.lines_valid, valid.validation.lines_rejected, key)
+        validation = valid.validation
+        return FileOutcome("applied", validation.lines_valid, lines_applied, validation.lines_rejected, key)
 
 
 def _identity(source: ObjectVersion) -> dict:

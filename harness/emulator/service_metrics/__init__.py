@@ -15,15 +15,10 @@ One module per source, each metric written by exactly one of them:
 - ``lambda_throttles``: AWS/Lambda Throttles of the invocations MiniStack itself refuses (reserved
   concurrency); every other AWS/Lambda metric comes from the function runtime
   (harness/runtime/metrics.py), and MiniStack's own per-FunctionName copies are switched off.
-Datapoints go straight into MiniStack's in-process CloudWatch store (``put``): no HTTP round trip.
+Datapoints go straight into MiniStack's in-process CloudWatch store (``store.put``): no HTTP round trip.
 """
 
 from __future__ import annotations
-
-import threading
-import time
-
-_lock = threading.Lock()  # the request path, execution threads and the clock all write
 
 
 def apply() -> None:
@@ -33,23 +28,3 @@ def apply() -> None:
     stepfunctions.apply()
     sqs.apply()
     lambda_throttles.apply()
-
-
-def put(
-    namespace: str,
-    metric_name: str,
-    dimension_sets: list[dict[str, str]],
-    value: float,
-    unit: str,
-    timestamp: float | None = None,
-) -> None:
-    """One datapoint of ``metric_name`` under each of ``dimension_sets``, in the current account and
-    region's store (as PutMetricData would store it)."""
-    from ministack.services import cloudwatch
-
-    timestamp = time.time() if timestamp is None else timestamp
-    with _lock:
-        for dimensions in dimension_sets:
-            cloudwatch._store_datum(
-                namespace, metric_name, dict(dimensions), timestamp, unit, value, None, None, None
-            )

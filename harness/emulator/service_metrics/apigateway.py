@@ -13,7 +13,7 @@ import contextvars
 import time
 
 from harness.emulator import emulator_clock
-from harness.emulator.service_metrics import put
+from harness.emulator.service_metrics.store import put
 
 NAMESPACE = "AWS/ApiGateway"
 

@@ -9,8 +9,8 @@ are switched off, so each metric has one writer.
 
 from __future__ import annotations
 
-from harness.emulator.service_metrics import put
-from harness.runtime.metrics import lambda_dimension_sets
+from harness.emulator.service_metrics.store import put
+from harness.metric_dimensions import lambda_dimension_sets
 
 
 def apply() -> None:

@@ -21,7 +21,7 @@ import threading
 
 from harness.clock import LOCAL_MINUTE_S, aws_seconds, local_seconds
 from harness.emulator import emulator_clock
-from harness.emulator.service_metrics import put
+from harness.emulator.service_metrics.store import put
 
 NAMESPACE = "AWS/SQS"
 ACTIVE_FOR_S = local_seconds(6 * 3600)

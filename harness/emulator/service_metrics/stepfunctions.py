@@ -10,7 +10,7 @@ published because the emulator never throttles StartExecution, as AWS publishes 
 
 from __future__ import annotations
 
-from harness.emulator.service_metrics import put
+from harness.emulator.service_metrics.store import put
 
 NAMESPACE = "AWS/States"
 STATUS_METRICS = {
@@ -35,7 +35,7 @@ def apply() -> None:
 
 
 def record(stepfunctions, execution: dict) -> None:
-    metric = STATUS_METRICS.get(execution.get("status"))
+    metric = STATUS_METRICS.get(execution.get("status") or "")
     if metric is None:
         return
     dimension_sets = [{"StateMachineArn": execution["stateMachineArn"]}]

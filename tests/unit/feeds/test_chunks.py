@@ -22,7 +22,11 @@ def test_repeated_skus_fill_chunks_by_line_count():
     assert [c.lines for c in chunked(restocks)] == [MAX_LINES_PER_CHUNK, MAX_LINES_PER_CHUNK, 1]
 
 
-def test_cutting_is_deterministic():
+def test_the_cut_depends_only_on_the_lines_so_every_delivery_finds_the_same_chunks():
+    # SKUs repeat every 150 lines, so each chunk closes at its 99th distinct SKU: 99 lines a chunk.
     restocks = [Restock(line, f"SKU-{line % 150}", 1, line) for line in range(1, 1000)]
-    first = [(c.index, c.first_line, c.last_line) for c in chunked(restocks)]
-    assert first == [(c.index, c.first_line, c.last_line) for c in chunked(restocks)]
+    expected = [(index, 99 * index + 1, min(99 * (index + 1), 999)) for index in range(11)]
+    assert [(c.index, c.first_line, c.last_line) for c in chunked(restocks)] == expected
+    # A redelivery parses the file again: new line objects, streamed, cut the same.
+    again = (Restock(r.line, r.sku, r.quantity, r.price_cents) for r in restocks)
+    assert [(c.index, c.first_line, c.last_line) for c in chunked(again)] == expected

@@ -7,17 +7,16 @@ FLAKY = ObjectVersion("b", "incoming/run42-flaky.csv", "v1")
 OTHER = ObjectVersion("b", "incoming/other.csv", "v1")
 
 
-def test_off_unless_the_variable_is_set(monkeypatch):
-    monkeypatch.delenv("FEED_FAULT_INJECTION", raising=False)
-    faults = Faults.from_environment()
+@pytest.mark.parametrize("setting", ["", "  "])
+def test_off_when_the_setting_is_empty(setting):
+    faults = Faults.from_setting(setting)
     faults.before_object(FLAKY)
     faults.after_chunk(FLAKY, 0, applied=True)
     assert faults == Faults()
 
 
-def test_transient_faults_hit_only_matching_keys(monkeypatch):
-    monkeypatch.setenv("FEED_FAULT_INJECTION", '{"keys": "run42", "transient": true}')
-    faults = Faults.from_environment()
+def test_transient_faults_hit_only_matching_keys():
+    faults = Faults.from_setting('{"keys": "run42", "transient": true}')
     faults.before_object(OTHER)
     with pytest.raises(ClientError, match="SlowDown"):
         faults.before_object(FLAKY)

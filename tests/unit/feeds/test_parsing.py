@@ -64,6 +64,8 @@ def test_json_values_of_the_wrong_type_are_rejected(document, field):
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "csv", "not UTF-8"),
         (b"sku,quantity,priceCents\nAB-1,1,\xff\xfe\n", "csv", "not UTF-8"),
         ('{"sku": "AB-1", "quantity": 1}\n{"sku": "AB-2", "quan', "jsonl", "not JSON"),
+        # Valid JSON Python will not convert (over 4,300 digits): quarantined like any unreadable line.
+        ('{"sku": "AB-1", "quantity": ' + "1" * 5000 + "}\n", "jsonl", r"line 1 is not JSON \(Exceeds"),
     ],
 )
 def test_unparseable_files(content, file_format, reason):

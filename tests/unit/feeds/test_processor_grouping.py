@@ -1,5 +1,4 @@
-"""FeedProcessor's grouping, with its bucket and stock writer replaced by in-memory stand-ins (the
-real ones are exercised against the emulator in tests/integration and tests/e2e)."""
+"""FeedProcessor's grouping, with its bucket and stock writer replaced by in-memory stand-ins."""
 
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,50 +8,9 @@ from feed_processing.events import ObjectVersion
 from feed_processing.faults import Faults
 from feed_processing.processor import FeedProcessor, FileOutcome
 
-THROTTLED = ClientError(
-    {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "TransactWriteItems"
-)
+from tests.unit.feeds.memory import THROTTLED, MemoryBucket, Stock
+
 TIMED_OUT = ReadTimeoutError(endpoint_url="http://127.0.0.1:4566")
-
-
-class MemoryFeed:
-    def __init__(self, content: bytes):
-        self.size, self.in_memory, self._content = len(content), True, content
-
-    def chunks(self):
-        yield self._content
-
-
-class MemoryBucket:
-    def __init__(self, files: dict[str, bytes]):
-        self.files, self.reports = files, {}
-
-    def open(self, source):
-        return MemoryFeed(self.files[source.key])
-
-    def write_report(self, source, report):
-        self.reports[source.key] = report
-        return f"reports/{source.name}.json"
-
-
-class Stock:
-    """Records every write; ``failing`` names keys whose own write raises, ``group_fails`` makes
-    every transaction of several files raise (as throttling would)."""
-
-    def __init__(self, failing=(), group_fails=None):
-        self.failing, self.group_fails, self.groups, self.alone = set(failing), group_fails, [], []
-
-    def apply_together(self, entries):
-        if self.group_fails and len(entries) > 1:
-            raise self.group_fails
-        self.groups.append([source.key for source, _ in entries])
-        return [True] * len(entries)
-
-    def apply(self, source, chunk):
-        if source.key in self.failing:
-            raise THROTTLED
-        self.alone.append(source.key)
-        return True
 
 
 def sources(count: int) -> list[ObjectVersion]:
@@ -89,3 +47,32 @@ def test_a_failing_transaction_is_retried_file_by_file_so_only_a_failing_file_fa
     for source in sources(4):
         assert isinstance(results[source], ClientError) == (source.key in failing)
         assert (source.key in bucket.reports) == (source.key not in failing)
+
+
+def test_a_redelivered_file_counts_only_the_lines_this_delivery_applied():
+    stock = Stock(ledger={("incoming/f0.csv", 0)})
+    feed_processor, bucket = processor(stock, 2)
+    results = feed_processor.process(sources(2))
+    again, new = (results[source] for source in sources(2))
+    assert (again.lines_valid, again.lines_applied, new.lines_valid, new.lines_applied) == (1, 0, 1, 1)
+    report = bucket.reports["incoming/f0.csv"]
+    assert (report["linesApplied"], report["linesAppliedByThisDelivery"], report["chunksAlreadyApplied"]) == (
+        1,
+        0,
+        1,
+    )
+
+
+def test_a_file_of_several_chunks_counts_the_lines_of_the_chunks_this_delivery_applied():
+    rows = "".join(f"SKU-{i:03d},1,\n" for i in range(150))  # 99 SKUs in chunk 0, 51 in chunk 1
+    bucket = MemoryBucket({"incoming/big.csv": f"sku,quantity,priceCents\n{rows}".encode()})
+    stock = Stock(ledger={("incoming/big.csv", 0)})
+    source = ObjectVersion("bucket", "incoming/big.csv", "v1")
+    [outcome] = FeedProcessor(bucket, stock, Faults(), ThreadPoolExecutor(2)).process([source]).values()
+    assert (outcome.lines_valid, outcome.lines_applied) == (150, 51)
+    report = bucket.reports["incoming/big.csv"]
+    assert (report["chunks"], report["chunksAlreadyApplied"], report["linesAppliedByThisDelivery"]) == (
+        2,
+        1,
+        51,
+    )

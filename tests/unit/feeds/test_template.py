@@ -1,7 +1,7 @@
 """The feed flow as template.yaml declares it: what AWS gets, beyond what the emulator checks."""
 
-from harness.deploy import load_template
 from harness.paths import Paths
+from harness.template import load_template
 
 RESOURCES = load_template(Paths.discover().template)["Resources"]
 

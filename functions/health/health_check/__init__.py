@@ -1,0 +1,1 @@
+"""GET /health: the API's liveness and the function version serving it."""

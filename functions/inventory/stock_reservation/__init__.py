@@ -1,0 +1,1 @@
+"""The order workflow's inventory task: reserve every line of an order in one transaction."""

@@ -1,0 +1,1 @@
+"""The orders API: HTTP handler (app), what it does (logic), where orders live (data)."""

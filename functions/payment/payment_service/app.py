@@ -1,0 +1,52 @@
+"""Payment task of the order workflow: authorize or void with the payment provider (the simulator)."""
+
+from dataclasses import dataclass
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from function_settings import load
+from orders_domain.models import AuthorizePayment, PaymentCommand
+
+from payment_service.data import PaymentRecords
+from payment_service.simulator import PaymentSimulator
+
+
+@dataclass(frozen=True)
+class Settings:
+    payments_table_name: str
+    payment_api_key_secret: str  # the secret's ARN; the key itself is never in the environment
+
+
+settings = load(Settings)
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+# Read once per instance at init (and cached by Powertools): never in code or a plain variable.
+_api_key = parameters.get_secret(settings.payment_api_key_secret, max_age=3600)
+provider = PaymentSimulator(
+    PaymentRecords(boto3.resource("dynamodb").Table(settings.payments_table_name)), _api_key
+)
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    command = parse(event={"command": event}, model=PaymentCommand).command
+    logger.set_correlation_id(command.orderId)
+    if isinstance(command, AuthorizePayment):
+        authorization_id = provider.authorize(
+            command.orderId, command.token, command.amountCents, command.currency
+        )
+        metrics.add_metric(name="PaymentsAuthorized", unit=MetricUnit.Count, value=1)
+        logger.info("payment authorized", authorization_id=authorization_id)
+        return {"authorizationId": authorization_id}
+    voided = provider.void(command.orderId, command.authorizationId)
+    metrics.add_metric(name="PaymentsVoided", unit=MetricUnit.Count, value=1)
+    logger.info("authorization voided", authorization_id=voided)
+    return {"voidedAuthorizationId": voided}

@@ -1,0 +1,125 @@
+"""The base image every function image is built FROM: the AWS Lambda Python image, or a stand-in.
+
+``BASE_IMAGE`` (default ``public.ecr.aws/lambda/python:3.13``) is used when the engine has it or can
+pull it. Where it cannot be pulled (no registry reachable, as on the project's machines and CI), an
+offline stand-in is built from Debian trixie (mmdebstrap, Python 3.13) plus images/standin/, which
+honours the same contract; see docs/images.md for how it differs. Both are cached in the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+
+from harness.console import say
+from harness.images import build as docker_build
+from harness.images.engine import Engine, docker_cli, install_packages
+from harness.paths import Paths
+
+DEFAULT_BASE_IMAGE = "public.ecr.aws/lambda/python:3.13"
+DEBIAN_ROOTFS_IMAGE = "order-platform/debian-python:trixie"
+STANDIN_REPOSITORY = "order-platform/lambda-python-standin"
+STANDIN_FILES = (
+    "images/standin/Dockerfile",
+    "images/standin/lambda-entrypoint.sh",
+    "images/standin/bootstrap",
+)
+_DEBIAN_PACKAGES = "python3,python3-pip,ca-certificates"
+
+
+def requested_base_image() -> str:
+    return os.environ.get("BASE_IMAGE") or DEFAULT_BASE_IMAGE
+
+
+def resolve_base_image(paths: Paths, engine: Engine) -> str:
+    """``BASE_IMAGE`` when present or pullable, else the stand-in (built once, then cached)."""
+    wanted = requested_base_image()
+    client = engine.client()
+    if present(client, wanted) or _pulled(client, wanted):
+        return wanted
+    standin = f"{STANDIN_REPOSITORY}:{standin_version(paths)}"
+    say(
+        f"FALLBACK: {wanted} cannot be pulled here; building functions on the offline stand-in "
+        f"{standin} (Debian trixie + Python 3.13 + awslambdaric; differences: docs/images.md)"
+    )
+    if not present(client, standin):
+        build_standin(paths, engine, standin)
+    return standin
+
+
+def standin_version(paths: Paths) -> str:
+    """Changes whenever a file the stand-in is built from changes (so a stale one is never reused)."""
+    digest = hashlib.sha256()
+    for name in (*STANDIN_FILES, "images/runtime-requirements.txt"):
+        digest.update((paths.root / name).read_bytes())
+    return "3.13-" + digest.hexdigest()[:12]
+
+
+def present(client, reference: str) -> bool:
+    import docker.errors
+
+    try:
+        client.images.get(reference)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+def _pulled(client, reference: str) -> bool:
+    import docker.errors
+
+    if os.environ.get("BASE_IMAGE_PULL", "auto") == "never":
+        say(f"not pulling {reference} (BASE_IMAGE_PULL=never: no registry is reachable here)")
+        return False
+    say(f"pulling {reference}")
+    try:
+        client.images.pull(reference)
+    except docker.errors.APIError as error:
+        say(f"cannot pull {reference}: {str(error)[:200]}")
+        return False
+    return True
+
+
+def build_standin(paths: Paths, engine: Engine, reference: str) -> None:
+    started = time.monotonic()
+    if not present(engine.client(), DEBIAN_ROOTFS_IMAGE):
+        import_debian_rootfs(engine)
+    docker_build.build(
+        engine,
+        paths.root,
+        "images/standin/Dockerfile",
+        reference,
+        {"DEBIAN_BASE": DEBIAN_ROOTFS_IMAGE},
+        "building the stand-in base image",
+    )
+    say(f"built the stand-in base {reference} in {time.monotonic() - started:.1f}s")
+
+
+def import_debian_rootfs(engine: Engine) -> None:
+    """``mmdebstrap trixie`` straight into ``docker import`` (installs mmdebstrap when missing)."""
+    if not shutil.which("mmdebstrap"):
+        install_packages(["mmdebstrap"])
+    say(f"building a Debian trixie root filesystem with mmdebstrap -> {DEBIAN_ROOTFS_IMAGE}")
+    env = {**os.environ, **engine.environment}
+    debootstrap = subprocess.Popen(
+        ["mmdebstrap", "--quiet", "--variant=apt", f"--include={_DEBIAN_PACKAGES}", "trixie", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    imported = subprocess.run(
+        [docker_cli(), "import", "--change", 'CMD ["python3"]', "-", DEBIAN_ROOTFS_IMAGE],
+        stdin=debootstrap.stdout,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert debootstrap.stdout is not None and debootstrap.stderr is not None  # both are pipes
+    debootstrap.stdout.close()
+    stderr = debootstrap.stderr.read().decode(errors="replace")
+    if debootstrap.wait() != 0 or imported.returncode != 0:
+        raise docker_build.ImageBuildError(
+            f"mmdebstrap | docker import failed:\n{stderr[-3000:]}\n{imported.stderr[-2000:]}"
+        )

@@ -1,0 +1,37 @@
+"""The function runtime's own endpoints (health, stats, provision, reset), for the rest of the harness
+and the tests: one small client instead of hand-written HTTP calls."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+
+class RuntimeClient:
+    def __init__(self, url: str):
+        self.url = url
+
+    def health(self) -> dict:
+        return self._call("GET", "/health")
+
+    def stats(self) -> dict:
+        """Instances per function (alive, idle, busy) and the invocations waiting for room."""
+        return self._call("GET", "/stats")
+
+    def provision(self, entries: list[dict]) -> dict:
+        """Start ``{"function", "version", "count"}`` instances ahead of traffic."""
+        return self._call("POST", "/provision", {"functions": entries}, timeout_s=60)
+
+    def reset(self) -> None:
+        """Stop every instance and forget every function (after the emulator's state was wiped)."""
+        self._call("POST", "/reset", {})
+
+    def _call(self, method: str, path: str, body: dict | None = None, timeout_s: float = 30) -> dict:
+        request = urllib.request.Request(
+            self.url + path,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method=method,
+        )
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return json.loads(response.read() or b"{}")

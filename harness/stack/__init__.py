@@ -1,0 +1,6 @@
+"""A local stack's whole life: the emulator and function runtime processes (session), the one
+lifecycle every caller uses (lifecycle: start, deploy, reset, stop), deploying template.yaml the way
+``sam deploy`` does (deploy, project), and the data a deployed stack is given (seed, users, openapi).
+
+May import emulator/, images/, runtime/ (its client only) and the foundation modules.
+"""

@@ -1,0 +1,163 @@
+"""Deploys template.yaml through the emulator's CloudFormation, the way `sam deploy` does on AWS.
+
+Packaging (what `sam package` does) uploads local files a resource points at to an artifacts bucket
+and references them by S3 location; it is the same step on AWS. Local adaptations are the only
+changes made for the emulator, and each one is printed: today, removing ``DeploymentPreference``
+(the emulator has no CodeDeploy; AutoPublishAlias still publishes a version and moves the alias).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+
+STACK_TIMEOUT_S = 300
+_DONE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+_FAILED_SUFFIXES = ("_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_IN_PROGRESS")
+_SERVERLESS_FUNCTION = "AWS::Serverless::Function"
+# Properties naming a local file that packaging uploads, by resource type.
+_PACKAGED_PROPERTIES = {"AWS::Serverless::StateMachine": "DefinitionUri"}
+
+
+class DeployError(Exception):
+    """The stack could not be created or updated; the message names the failing resources."""
+
+
+@dataclass
+class DeployResult:
+    stack_name: str
+    outputs: dict[str, str]
+    adaptations: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def adapt_for_emulator(template: dict) -> tuple[dict, list[str]]:
+    """The template without what the emulator cannot take, and a sentence per change."""
+    adapted = copy.deepcopy(template)
+    notes = []
+    global_function = adapted.get("Globals", {}).get("Function", {})
+    if global_function.pop("DeploymentPreference", None) is not None:
+        notes.append("Globals.Function.DeploymentPreference removed (the emulator has no CodeDeploy)")
+    for logical_id, resource in adapted.get("Resources", {}).items():
+        properties = resource.get("Properties") or {}
+        if resource.get("Type") == _SERVERLESS_FUNCTION and properties.pop("DeploymentPreference", None):
+            notes.append(
+                f"{logical_id}: DeploymentPreference removed (the emulator has no CodeDeploy); "
+                "AutoPublishAlias still publishes a version and moves the alias"
+            )
+    return adapted, notes
+
+
+def package(template: dict, template_dir: Path, s3, bucket: str) -> dict:
+    """Upload each local file a resource points at and reference it as ``{Bucket, Key}``."""
+    packaged = copy.deepcopy(template)
+    for resource in packaged.get("Resources", {}).values():
+        prop = _PACKAGED_PROPERTIES.get(resource.get("Type", ""))
+        properties = resource.get("Properties") or {}
+        if prop is None or not isinstance(properties.get(prop), str):
+            continue
+        local = (template_dir / properties[prop]).resolve()
+        if not local.is_file():
+            raise DeployError(f"{prop} {properties[prop]!r} does not exist (looked for {local})")
+        data = local.read_bytes()
+        key = f"artifacts/{hashlib.sha256(data).hexdigest()[:20]}-{local.name}"
+        s3.put_object(Bucket=bucket, Key=key, Body=data)
+        properties[prop] = {"Bucket": bucket, "Key": key}
+    return packaged
+
+
+def with_image_uris(template: dict, references: dict[str, str]) -> dict:
+    """Each image function's ``ImageUri`` set to its pushed digest reference (``sam package`` does the
+    same with ``--image-repositories``); ``references`` maps the function folder to the reference."""
+    packaged = copy.deepcopy(template)
+    for resource in packaged.get("Resources", {}).values():
+        if resource.get("Type") != _SERVERLESS_FUNCTION:
+            continue
+        function = ((resource.get("Metadata") or {}).get("DockerBuildArgs") or {}).get("FUNCTION")
+        if function in references:
+            resource.setdefault("Properties", {})["ImageUri"] = references[function]
+    return packaged
+
+
+def ensure_bucket(s3, bucket: str) -> None:
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError:
+        s3.create_bucket(Bucket=bucket)
+
+
+def deploy_stack(
+    cloudformation, stack_name: str, template: dict, parameters: dict[str, str]
+) -> dict[str, str]:
+    """Create or update ``stack_name`` and wait for it; returns its outputs."""
+    arguments = {
+        "StackName": stack_name,
+        "TemplateBody": json.dumps(template),
+        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+    }
+    status = _stack_status(cloudformation, stack_name)
+    if status in (None, "ROLLBACK_COMPLETE"):
+        if status == "ROLLBACK_COMPLETE":
+            cloudformation.delete_stack(StackName=stack_name)
+        cloudformation.create_stack(**arguments)
+    else:
+        try:
+            cloudformation.update_stack(**arguments)
+        except ClientError as error:
+            if "No updates are to be performed" not in str(error):
+                raise
+    return _wait(cloudformation, stack_name)
+
+
+def _stack_status(cloudformation, stack_name: str) -> str | None:
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    except ClientError as error:
+        if "does not exist" in str(error):
+            return None
+        raise
+    return stacks[0]["StackStatus"] if stacks else None
+
+
+def _wait(cloudformation, stack_name: str) -> dict[str, str]:
+    deadline = time.monotonic() + STACK_TIMEOUT_S
+    while time.monotonic() < deadline:
+        stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+        status = stack["StackStatus"]
+        if status in _DONE:
+            return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        if status.endswith(_FAILED_SUFFIXES):
+            raise DeployError(
+                f"stack {stack_name} is {status}:\n{_failure_reasons(cloudformation, stack_name)}"
+            )
+        time.sleep(0.1)
+    raise DeployError(f"stack {stack_name} not deployed after {STACK_TIMEOUT_S}s")
+
+
+def _failure_reasons(cloudformation, stack_name: str) -> str:
+    events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
+    failed = [e for e in events if e.get("ResourceStatus", "").endswith("FAILED")]
+    return (
+        "\n".join(
+            f"  {e['LogicalResourceId']} ({e.get('ResourceType')}): {e.get('ResourceStatusReason', '')}"
+            for e in failed
+        )
+        or "  (no failure reasons reported)"
+    )
+
+
+def stack_functions(cloudformation, stack_name: str) -> dict[str, str]:
+    """Logical id -> physical name of every Lambda function in the stack."""
+    resources = cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
+    return {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in resources
+        if r["ResourceType"] == "AWS::Lambda::Function"
+    }

@@ -1,0 +1,146 @@
+"""The one lifecycle of a local stack, for the CLI, the test fixtures and the benchmarks.
+
+``running_stack(paths, mode)`` starts it (image mode: the engine and the function images first; then
+the emulator and the function runtime), yields a ``RunningStack`` to deploy into and reset between
+suites, and stops exactly what it started, whatever happens. ``harness up`` keeps one running past
+the command (``RunningStack(...).start()``, stopped later by PID); ``deploy_into`` and ``reset_state``
+also serve a stack another command started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.console import say
+from harness.emulator import ministack
+from harness.images.mode import ImageMode
+from harness.paths import Paths
+from harness.processes import ManagedProcess
+from harness.runtime.client import RuntimeClient
+from harness.stack import project
+from harness.stack.deploy import DeployResult
+from harness.stack.session import Session
+
+
+@dataclass(frozen=True)
+class DeployedStack:
+    result: DeployResult
+    outputs_file: Path
+    images: dict[str, str] = field(default_factory=dict)  # image mode: repository -> digest reference
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        return self.result.outputs
+
+
+def deploy_into(
+    paths: Paths, endpoint_url: str, runtime_url: str, image_mode: ImageMode | None
+) -> DeployedStack:
+    """Deploy template.yaml (image mode: push the images into the emulator's ECR first); write outputs."""
+    references = image_mode.publish(endpoint_url) if image_mode else None
+    result = project.deploy(
+        paths,
+        endpoint_url,
+        runtime_url,
+        image_references=image_mode.template_references(references) if image_mode and references else None,
+    )
+    outputs_file = project.write_outputs(paths, result, endpoint_url, runtime_url, images=references)
+    return DeployedStack(result, outputs_file, references or {})
+
+
+def reset_state(endpoint_url: str, runtime_url: str) -> None:
+    """Wipe the emulator's state and stop every function instance (no restart)."""
+    ministack.reset(endpoint_url)
+    RuntimeClient(runtime_url).reset()
+
+
+class RunningStack:
+    """The emulator and the function runtime (image mode: with the engine the functions run on)."""
+
+    def __init__(
+        self,
+        paths: Paths,
+        mode: str,
+        *,
+        emulator_port: int = 0,
+        runtime_port: int = 0,
+        emulator_engine=None,  # an images.engine.Engine: run the emulator as a container on it
+        disabled_patches: tuple[str, ...] = (),
+    ):
+        self.paths = paths
+        self.mode = mode
+        self.image_mode = ImageMode(paths) if mode == "image" else None
+        self._session_options = {
+            "emulator_port": emulator_port,
+            "runtime_port": runtime_port,
+            "emulator_engine": emulator_engine,
+            "disabled_patches": disabled_patches,
+        }
+        self.session: Session | None = None
+        self._started: list[ManagedProcess] = []
+
+    @property
+    def endpoint_url(self) -> str:
+        return self._running().endpoint_url
+
+    @property
+    def runtime_url(self) -> str:
+        return self._running().runtime_url
+
+    @property
+    def runtime(self) -> RuntimeClient:
+        return RuntimeClient(self.runtime_url)
+
+    def start(self) -> RunningStack:
+        try:
+            if self.image_mode:
+                self.image_mode.prepare()
+            docker_host = self.image_mode.docker_host if self.image_mode else None
+            self.session = Session(self.paths, docker_host=docker_host, **self._session_options).start()
+        except BaseException:
+            self.stop()
+            raise
+        self._started = self.processes()
+        return self
+
+    def deploy(self) -> DeployedStack:
+        return deploy_into(self.paths, self.endpoint_url, self.runtime_url, self.image_mode)
+
+    def reset(self) -> None:
+        reset_state(self.endpoint_url, self.runtime_url)
+
+    def processes(self) -> list[ManagedProcess]:
+        """What this stack runs on this machine; the engine last (the runtime stops its containers first)."""
+        engine = self.image_mode.engine if self.image_mode else None
+        return [
+            *(self.session.processes() if self.session else []),
+            *([engine.process] if engine and engine.process else []),
+        ]
+
+    def stop(self) -> list[str]:
+        """Stop everything this stack started; returns the names of any process still running after."""
+        if self.session is not None:
+            self.session.stop()
+            self.session = None
+        if self.image_mode:
+            self.image_mode.stop()
+        return [process.name for process in self._started if process.running()]
+
+    def _running(self) -> Session:
+        if self.session is None:
+            raise RuntimeError("the stack is not running: start() it first")
+        return self.session
+
+
+@contextlib.contextmanager
+def running_stack(paths: Paths, mode: str, **options) -> Iterator[RunningStack]:
+    stack = RunningStack(paths, mode, **options).start()
+    try:
+        yield stack
+    finally:
+        left = stack.stop()
+        if left:
+            say(f"STILL RUNNING after stop: {left}")

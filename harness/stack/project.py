@@ -1,0 +1,129 @@
+"""The project's stack on a running session: build function packages, deploy, prewarm, write outputs."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+from harness import aws
+from harness.console import say
+from harness.paths import Paths
+from harness.runtime.client import RuntimeClient
+from harness.runtime.packaging import requirements_dir
+from harness.stack.deploy import (
+    DeployResult,
+    adapt_for_emulator,
+    deploy_stack,
+    ensure_bucket,
+    package,
+    stack_functions,
+    with_image_uris,
+)
+from harness.template import load_template
+
+STACK_NAME = "order-platform"
+ARTIFACTS_BUCKET = "harness-deploy-artifacts"
+_EXECUTE_API_URL = re.compile(
+    r"^https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com/(?P<rest>.*)$"
+)
+
+
+def build_function_packages(paths: Paths) -> None:
+    """Install every function's requirements once, before traffic (process mode's `make images`)."""
+    for requirements in sorted(paths.root.glob("functions/*/requirements.txt")):
+        requirements_dir(requirements, paths.build, "deps")
+    requirements_dir(paths.runtime_requirements, paths.build, "runtime")
+
+
+def local_url(value: str, endpoint_url: str) -> str:
+    """An execute-api URL as the emulator serves it; any other value unchanged."""
+    match = _EXECUTE_API_URL.match(value)
+    if not match:
+        return value
+    return f"{endpoint_url}/_aws/execute-api/{match['api']}/{match['rest']}"
+
+
+def deploy(
+    paths: Paths,
+    endpoint_url: str,
+    runtime_url: str,
+    *,
+    template_path: Path | None = None,
+    stack_name: str = STACK_NAME,
+    parameters: dict[str, str] | None = None,
+    image_references: dict[str, str] | None = None,
+) -> DeployResult:
+    """Deploy the template; ``image_references`` (image mode: function folder -> pushed digest
+    reference) become the functions' ImageUris, otherwise process mode builds the function packages."""
+    started = time.monotonic()
+    template_path = template_path or paths.template
+    if image_references is None:
+        say("building function packages (process mode)")
+        build_function_packages(paths)
+    s3 = aws.client("s3", endpoint_url)
+    ensure_bucket(s3, ARTIFACTS_BUCKET)
+    template, adaptations = adapt_for_emulator(load_template(template_path))
+    for note in adaptations:
+        say(f"local adaptation: {note}")
+    packaged = package(template, template_path.parent, s3, ARTIFACTS_BUCKET)
+    if image_references is not None:
+        say("packaging: ImageUri of each function -> its pushed image digest")
+        packaged = with_image_uris(packaged, image_references)
+    say(f"deploying {template_path.name} as stack {stack_name}")
+    cloudformation = aws.client("cloudformation", endpoint_url)
+    outputs = deploy_stack(cloudformation, stack_name, packaged, parameters or {})
+    provision(aws.client("lambda", endpoint_url), stack_functions(cloudformation, stack_name), runtime_url)
+    result = DeployResult(
+        stack_name=stack_name,
+        outputs={key: local_url(value, endpoint_url) for key, value in outputs.items()},
+        adaptations=adaptations,
+        seconds=time.monotonic() - started,
+    )
+    say(f"stack {stack_name} deployed in {result.seconds:.1f}s")
+    return result
+
+
+def provision(lambda_client, functions: dict[str, str], runtime_url: str) -> None:
+    """Start the instances each alias's provisioned concurrency asks for."""
+    entries = []
+    for name in functions.values():
+        for alias in lambda_client.list_aliases(FunctionName=name)["Aliases"]:
+            # Asked per alias: MiniStack's ListProvisionedConcurrencyConfigs finds none.
+            try:
+                config = lambda_client.get_provisioned_concurrency_config(
+                    FunctionName=name, Qualifier=alias["Name"]
+                )
+            except lambda_client.exceptions.ProvisionedConcurrencyConfigNotFoundException:
+                continue
+            count = config["RequestedProvisionedConcurrentExecutions"]
+            entries.append({"function": name, "version": alias["FunctionVersion"], "count": count})
+    if not entries:
+        return
+    summary = ", ".join(f"{e['function']}:{e['version']} x{e['count']}" for e in entries)
+    say(f"starting provisioned instances: {summary}")
+    RuntimeClient(runtime_url).provision(entries)
+
+
+def write_outputs(
+    paths: Paths,
+    result: DeployResult,
+    endpoint_url: str,
+    runtime_url: str,
+    images: dict[str, str] | None = None,
+) -> Path:
+    """The outputs file the suites read; ``images`` (image mode) maps repository -> digest reference."""
+    document = {
+        "mode": "image" if images is not None else "process",
+        "images": images or {},
+        "stackName": result.stack_name,
+        "region": aws.REGION,
+        "endpointUrl": endpoint_url,
+        "runtimeUrl": runtime_url,
+        "outputs": result.outputs,
+        "functions": stack_functions(aws.client("cloudformation", endpoint_url), result.stack_name),
+    }
+    paths.outputs.parent.mkdir(parents=True, exist_ok=True)
+    paths.outputs.write_text(json.dumps(document, indent=2) + "\n")
+    return paths.outputs

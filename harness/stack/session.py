@@ -1,0 +1,117 @@
+"""A running local stack: the emulator plus the function runtime it hands invocations to."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+from harness import processes
+from harness.console import say
+from harness.emulator import Emulator
+from harness.emulator.ministack import MiniStackProcess
+from harness.paths import Paths
+
+RUNTIME_STARTUP_TIMEOUT_S = 30
+
+
+@dataclass
+class Session:
+    """Start with ``start()`` (or as a context manager); ``stop()`` ends exactly what was started."""
+
+    paths: Paths
+    emulator_port: int = 0
+    runtime_port: int = 0
+    disabled_patches: tuple[str, ...] = ()
+    docker_host: str | None = None  # image mode: the engine the runtime starts function containers on
+    emulator_engine: object | None = None  # a docker_engine.Engine: run the emulator as a container on it
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.emulator_port = self.emulator_port or processes.free_port()
+        self.runtime_port = self.runtime_port or processes.free_port()
+        self.emulator: Emulator
+        if self.emulator_engine is not None:
+            from harness.emulator.container import MiniStackContainer
+
+            self.emulator = MiniStackContainer(
+                self.paths, self.emulator_engine, self.emulator_port, self.disabled_patches
+            )
+        else:
+            self.emulator = MiniStackProcess(
+                self.emulator_port, self.paths.state, self.paths.emulator_settings, self.disabled_patches
+            )
+        self.runtime: processes.ManagedProcess | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        endpoint_url = self.emulator.endpoint_url
+        if endpoint_url is None:  # only real AWS has none, and a session is local
+            raise RuntimeError(f"the {self.emulator.name} emulator has no endpoint")
+        return endpoint_url
+
+    @property
+    def runtime_url(self) -> str:
+        return f"http://127.0.0.1:{self.runtime_port}"
+
+    def start(self) -> Session:
+        started = time.monotonic()
+        try:
+            self.runtime = processes.spawn(
+                "function runtime",
+                self._runtime_argv(),
+                dict(os.environ),
+                self.paths.state / "runtime.log",
+                cwd=self.paths.root,
+            )
+            self.timings["emulator_start_s"] = self.emulator.start(self.runtime_url + "/invoke")
+            processes.wait_healthy(self.runtime, self.runtime_url + "/health", RUNTIME_STARTUP_TIMEOUT_S)
+        except BaseException:
+            self.stop()
+            raise
+        self.timings["harness_start_s"] = time.monotonic() - started
+        say(
+            f"emulator {self.emulator.name} at {self.endpoint_url}, function runtime at {self.runtime_url} "
+            f"(ready in {self.timings['harness_start_s']:.2f}s)"
+        )
+        return self
+
+    def _runtime_argv(self) -> list[str]:
+        argv = [
+            sys.executable,
+            "-m",
+            "harness.runtime",
+            "--port",
+            str(self.runtime_port),
+            "--endpoint-url",
+            self.endpoint_url,
+            "--build-dir",
+            str(self.paths.build),
+            "--log-dir",
+            str(self.paths.state / "instances"),
+            "--runtime-requirements",
+            str(self.paths.runtime_requirements),
+        ]
+        for root in self.paths.code_roots:
+            argv += ["--code-root", str(root)]
+        argv += ["--shared-code", str(self.paths.shared_code)]
+        if self.docker_host:
+            argv += ["--docker-host", self.docker_host]
+        return argv
+
+    def processes(self) -> list[processes.ManagedProcess]:
+        return [p for p in (self.runtime, *self.emulator.processes()) if p is not None]
+
+    def stop(self) -> None:
+        # The runtime first: it ends every function instance it started.
+        if self.runtime is not None:
+            processes.stop(self.runtime)
+            self.runtime = None
+        self.emulator.stop()
+
+    def __enter__(self) -> Session:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,135 @@
+"""Any amount of output leaves an invocation's result alone and reaches CloudWatch Logs whole.
+
+Every case runs the handler exactly once (counted in a DynamoDB table, so a retried Invoke would
+show), answers 200 with the handler's result, returns the last 4 KB of the log for ``LogType: Tail``,
+and every character printed is read back from the function's log stream with ``get_log_events``,
+between the invocation's START and END lines, each event at most 256 KB.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from testkit.fixture_functions import create_fixture_function
+from tests.conftest import wait_for
+from tests.fixtures.functions.probe.app import OUTPUT_LINE_CHARS, output_text
+from tests.integration.conftest import invoke, runs
+
+KB, MB = 1024, 1024 * 1024
+EVENT_LIMIT_BYTES = 256 * KB - 26  # an event's size counts its message and 26 bytes
+CASES = [(0, "one")] + [
+    (size, lines) for size in (40 * KB, 48 * KB, MB, 20 * MB) for lines in ("many", "one")
+]
+
+
+@pytest.fixture(scope="module")
+def printer(local_stack):
+    """One probe function for every case (created here: make_function is per test)."""
+    lambda_client = local_stack.client("lambda")
+    name = f"printer-{uuid.uuid4().hex[:8]}"
+    create_fixture_function(lambda_client, "probe", name, local_stack.images, Timeout=60, MemorySize=512)
+    yield name
+    lambda_client.delete_function(FunctionName=name)
+
+
+def _printed_lines(size: int, lines: str) -> list[str]:
+    text = output_text(size)
+    if lines == "one":
+        return [text] if text else []
+    return [text[start : start + OUTPUT_LINE_CHARS] for start in range(0, len(text), OUTPUT_LINE_CHARS)]
+
+
+def _stream_events(logs, group: str, stream: str) -> list[str]:
+    messages, token = [], None
+    while True:
+        page = logs.get_log_events(
+            logGroupName=group,
+            logStreamName=stream,
+            startFromHead=True,
+            **({"nextToken": token} if token else {}),
+        )
+        messages += [event["message"] for event in page["events"]]
+        if not page["events"] or page["nextForwardToken"] == token:
+            return messages
+        token = page["nextForwardToken"]
+
+
+def _invocation_events(logs, group: str, request_id: str) -> list[str] | None:
+    """The messages between the invocation's START and END lines, once END has arrived."""
+    try:
+        streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    except logs.exceptions.ResourceNotFoundException:
+        return None
+    for stream in streams:
+        messages = _stream_events(logs, group, stream["logStreamName"])
+        starts = [i for i, m in enumerate(messages) if m.startswith(f"START RequestId: {request_id}")]
+        ends = [i for i, m in enumerate(messages) if m == f"END RequestId: {request_id}"]
+        if starts and ends:
+            return messages[starts[0] + 1 : ends[0]]
+    return None
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(("size", "lines"), CASES, ids=[f"{s // KB}KB-{n}" for s, n in CASES])
+def test_output_of_any_size(local_stack, printer, runs_table, size, lines):
+    run = uuid.uuid4().hex
+    event = {"action": "output", "bytes": size, "lines": lines, "table": runs_table, "run": run}
+    response, payload = invoke(local_stack.client("lambda"), printer, event, LogType="Tail")
+
+    assert response["StatusCode"] == 200 and "FunctionError" not in response
+    assert payload == {"printed": size}
+    assert runs(local_stack, runs_table, run) == 1, "the handler ran more than once"
+
+    tail = base64.b64decode(response["LogResult"])
+    assert len(tail) <= 4096
+    report = tail.decode().rstrip("\n").rsplit("\n", 1)[-1]
+    assert report.startswith("REPORT RequestId: ") and "\tDuration: " in report
+    request_id = report.split()[2]
+
+    events = _logged_output(local_stack.client("logs"), f"/aws/lambda/{printer}", request_id)
+    assert all(len(message.encode()) <= EVENT_LIMIT_BYTES for message in events)
+    expected = _printed_lines(size, lines)
+    if lines == "many":
+        assert events == expected
+    else:
+        assert "".join(events) == "".join(expected)
+        assert len(events) == -(-size // EVENT_LIMIT_BYTES)
+
+
+def _logged_output(logs, group: str, request_id: str) -> list[str]:
+    """The invocation's output events, once its END line has arrived (logs are sent asynchronously)."""
+    found = wait_for(
+        lambda: (events := _invocation_events(logs, group, request_id)) is not None and (events,),
+        timeout_s=60,
+        what="the invocation's END line in CloudWatch Logs",
+    )
+    return found[0]
+
+
+def test_harness_logs_prints_every_line(local_stack, printer, runs_table, tmp_path):
+    """``harness logs`` reads the same events (paginated) for the stack the outputs file describes."""
+    event = {"action": "output", "bytes": MB, "lines": "many", "table": runs_table, "run": uuid.uuid4().hex}
+    response, _ = invoke(local_stack.client("lambda"), printer, event, LogType="Tail")
+    request_id = base64.b64decode(response["LogResult"]).decode().rstrip("\n").rsplit("\n", 1)[-1].split()[2]
+    _logged_output(local_stack.client("logs"), f"/aws/lambda/{printer}", request_id)
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"endpointUrl": local_stack.endpoint_url, "functions": {}}))
+    printed = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "logs", printer, "--since", "10"],
+        env={**os.environ, "HARNESS_OUTPUTS": str(outputs), "HARNESS_STATE_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    starts = [i for i, line in enumerate(printed) if f"START RequestId: {request_id}" in line]
+    assert len(starts) == 1, "the invocation was logged twice (the emulator logged it too)"
+    start = starts[0]
+    end = printed.index(next(line for line in printed if line.endswith(f"END RequestId: {request_id}")))
+    assert [line.split(" ", 1)[1] for line in printed[start + 1 : end]] == _printed_lines(MB, "many")

@@ -1,3 +1,0 @@
-from tests.feed_code import importable
-
-importable()

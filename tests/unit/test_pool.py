@@ -1,0 +1,289 @@
+"""InstancePool with a fake launcher: admission as AWS does it, local capacity as waiting, logs.
+
+The fake instances answer through the pool's own Instance objects, as the runtime client does
+through the Runtime API; a test releases each invocation when it chooses (no timing involved).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.runtime import pool as pool_module
+from harness.runtime.catalog import FunctionSpec
+from harness.runtime.instance import InstanceGone, Invocation
+from harness.runtime.pool import InstancePool, LocalCapacity, PlatformSettings, Throttled
+
+
+def spec(name: str = "f", **fields) -> FunctionSpec:
+    return FunctionSpec(
+        name=name,
+        version="1",
+        revision="r",
+        handler="app.handler",
+        image_uri=f"x/{name}:1",
+        environment={},
+        **fields,
+    )
+
+
+class FakeProcess:
+    def __init__(self, starved=lambda: 0.0):
+        self.exit_code = asyncio.get_running_loop().create_future()
+        self.starved_s = starved
+
+    async def wait(self) -> int:
+        return await self.exit_code
+
+    def kill(self) -> None:
+        if not self.exit_code.done():
+            self.exit_code.set_result(-9)
+
+    def initialized(self) -> None:
+        pass
+
+    def peak_memory_mb(self) -> int:
+        return 42
+
+
+class FakeLauncher:
+    """Each instance asks for events and answers ``{"ran": <function>}`` once the test releases it."""
+
+    def __init__(self, init_s: float = 0.0, starved: bool = False):
+        self.init_s, self.starved = init_s, starved  # how long each init takes; spent waiting for a CPU?
+        self.pool: InstancePool | None = None
+        self.started: list[str] = []
+        self.running: asyncio.Queue[tuple[str, asyncio.Event]] = asyncio.Queue()
+        self._clients: set[asyncio.Task] = set()
+
+    async def launch(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path) -> FakeProcess:
+        self.started.append(spec.name)
+        instance = self.pool.instances[environment["AWS_LAMBDA_RUNTIME_API"]]
+        log_path.write_text("init line\n")
+        client = asyncio.create_task(self._client(instance, spec.name, log_path))
+        self._clients.add(client)
+        launched = time.monotonic()
+        return FakeProcess(lambda: time.monotonic() - launched if self.starved else 0.0)
+
+    async def _client(self, instance, name: str, log_path: Path) -> None:
+        await asyncio.sleep(self.init_s)
+        while True:
+            try:
+                invocation = await instance.next_event()
+            except InstanceGone:
+                return
+            release = asyncio.Event()
+            await self.running.put((name, release))
+            await release.wait()
+            with open(log_path, "a") as log:
+                log.write(f"ran {name}\n")
+            instance.respond(invocation.request_id, f'{{"ran": "{name}"}}'.encode())
+
+
+class FakeEndpoints:
+    async def open(self, instance_id: str) -> str:
+        return instance_id
+
+    async def close(self, instance_id: str) -> None:
+        pass
+
+
+class FakeMetrics:
+    def __init__(self):
+        self.throttles = 0
+
+    def record(self, spec, invoked_arn, *, duration_ms=None, failed=False, throttled=False) -> None:
+        self.throttles += throttled
+
+
+class FakeLogs:
+    def __init__(self):
+        self.shipped: list[tuple[str, str]] = []
+
+    def ship(self, spec, stream: str, timestamp_ms: int, text: str) -> None:
+        self.shipped.append((stream, text))
+
+
+_pools: list[InstancePool] = []  # shut down when the test ends
+
+
+def make_pool(
+    tmp_path: Path, available_memory_mb=lambda: 10_000, **limits
+) -> tuple[InstancePool, FakeLauncher]:
+    launcher = FakeLauncher()
+    account = limits.pop("account_concurrency", 1000)
+    settings = PlatformSettings({}, tmp_path, account_concurrency=account, capacity=LocalCapacity(**limits))
+    pool = InstancePool(launcher, settings, FakeMetrics(), FakeLogs(), FakeEndpoints(), available_memory_mb)
+    launcher.pool = pool
+    _pools.append(pool)
+    return pool, launcher
+
+
+def invocation(n: int = 0) -> Invocation:
+    return Invocation(
+        request_id=f"req-{n}", payload=b"{}", invoked_arn="arn:aws:lambda:r:1:function:f", trace_id="t"
+    )
+
+
+def run(test):
+    async def with_shutdown(tmp_path):
+        try:
+            await test(tmp_path)
+        finally:
+            while _pools:
+                await _pools.pop().shutdown()
+
+    return lambda tmp_path: asyncio.run(with_shutdown(tmp_path))
+
+
+async def started(launcher: FakeLauncher) -> tuple[str, asyncio.Event]:
+    return await asyncio.wait_for(launcher.running.get(), 5)
+
+
+@run
+async def test_past_the_instance_limit_invocations_wait_instead_of_throttling(tmp_path):
+    pool, launcher = make_pool(tmp_path, max_instances=2)
+    calls = [asyncio.create_task(pool.invoke(spec(), invocation(i))) for i in range(3)]
+    first, second = await started(launcher), await started(launcher)
+    assert pool.statistics()["waiting"] == 1 and len(pool.instances) == 2
+    first[1].set()
+    third = await started(launcher)  # ran on the instance the first one freed
+    second[1].set()
+    third[1].set()
+    outcomes = await asyncio.gather(*calls)
+    assert [o.payload for o in outcomes] == [b'{"ran": "f"}'] * 3
+    assert launcher.started == ["f", "f"] and pool.metrics.throttles == 0
+
+
+@run
+async def test_an_idle_instance_of_another_function_makes_room(tmp_path):
+    pool, launcher = make_pool(tmp_path, max_instances=1)
+    call = asyncio.create_task(pool.invoke(spec("a"), invocation(1)))
+    (await started(launcher))[1].set()
+    await call
+    call = asyncio.create_task(pool.invoke(spec("b"), invocation(2)))
+    (await started(launcher))[1].set()
+    assert (await call).payload == b'{"ran": "b"}'
+    assert launcher.started == ["a", "b"] and [i.spec.name for i in pool.instances.values()] == ["b"]
+
+
+@run
+async def test_waiting_invocations_start_in_order_of_arrival(tmp_path):
+    pool, launcher = make_pool(tmp_path, max_instances=1)
+    calls = [asyncio.create_task(pool.invoke(spec(name), invocation(n))) for n, name in enumerate("abcd")]
+    order = []
+    for _ in calls:
+        name, release = await started(launcher)
+        order.append(name)
+        release.set()
+    await asyncio.gather(*calls)
+    assert order == ["a", "b", "c", "d"]
+
+
+@run
+async def test_a_waiting_invocation_takes_its_own_idle_instance_past_one_waiting_for_room(tmp_path):
+    pool, launcher = make_pool(tmp_path, max_instances=2)
+    a1 = asyncio.create_task(pool.invoke(spec("a"), invocation(1)))
+    b1 = asyncio.create_task(pool.invoke(spec("b"), invocation(2)))
+    (_, release_a1), (_, release_b1) = await started(launcher), await started(launcher)
+    a2 = asyncio.create_task(pool.invoke(spec("a"), invocation(3)))  # waits for room (or a's instance)
+    c1 = asyncio.create_task(pool.invoke(spec("c"), invocation(4)))  # waits behind it
+    b2 = asyncio.create_task(pool.invoke(spec("b"), invocation(5)))  # waits for b's instance
+    await asyncio.sleep(0)
+    assert pool.statistics()["waiting"] == 3
+    release_b1.set()
+    name, release = await started(launcher)
+    assert name == "b" and pool.statistics()["waiting"] == 2 and launcher.started == ["a", "b"]
+    release.set()
+    release_a1.set()
+    for _ in range(2):  # a2 on a's instance; c1 once b's idle instance is stopped for it
+        (await started(launcher))[1].set()
+    await asyncio.gather(a1, b1, a2, b2, c1)
+    assert launcher.started == ["a", "b", "c"]
+
+
+@run
+async def test_no_instance_starts_while_the_machine_is_short_of_memory(tmp_path):
+    available = {"mb": 4000}
+    pool, launcher = make_pool(tmp_path, lambda: available["mb"], min_available_memory_mb=1000)
+    first = asyncio.create_task(pool.invoke(spec("a"), invocation(1)))
+    _, release_first = await started(launcher)
+    available["mb"] = 900
+    second = asyncio.create_task(pool.invoke(spec("b"), invocation(2)))
+    await asyncio.sleep(0)  # let it queue
+    assert pool.statistics()["waiting"] == 1 and launcher.started == ["a"]
+    release_first.set()
+    await first  # its idle instance is stopped to make room
+    (await started(launcher))[1].set()
+    assert (await second).payload == b'{"ran": "b"}'
+    assert launcher.started == ["a", "b"]
+
+
+@run
+async def test_reserved_concurrency_still_throttles(tmp_path):
+    pool, launcher = make_pool(tmp_path)
+    limited = spec(reserved_concurrency=1)
+    call = asyncio.create_task(pool.invoke(limited, invocation(1)))
+    _, release = await started(launcher)
+    with pytest.raises(Throttled) as throttle:
+        await pool.invoke(limited, invocation(2))
+    assert throttle.value.reason == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    release.set()
+    await call
+
+
+@run
+async def test_the_account_concurrency_throttles_past_its_quota(tmp_path):
+    pool, launcher = make_pool(tmp_path, account_concurrency=2)
+    calls = [asyncio.create_task(pool.invoke(spec(name), invocation(n))) for n, name in enumerate("ab")]
+    waiting = [await started(launcher), await started(launcher)]
+    with pytest.raises(Throttled) as throttle:
+        await pool.invoke(spec("c"), invocation(3))
+    assert throttle.value.reason == "ConcurrentInvocationLimitExceeded"
+    for _, release in waiting:
+        release.set()
+    await asyncio.gather(*calls)
+
+
+@run
+async def test_each_invocation_is_logged_in_its_instances_stream_with_a_report(tmp_path):
+    pool, launcher = make_pool(tmp_path)
+    outcomes = []
+    for n in range(2):
+        call = asyncio.create_task(pool.invoke(spec(memory_mb=256), invocation(n)))
+        (await started(launcher))[1].set()
+        outcomes.append(await call)
+    streams = collections.Counter(stream for stream, _ in pool.logs.shipped)
+    assert len(streams) == 1 and next(iter(streams)).endswith(f"/[1]{next(iter(pool.instances))}")
+    cold, warm = (text.splitlines() for _, text in pool.logs.shipped)
+    assert cold[:3] == ["START RequestId: req-0 Version: 1", "init line", "ran f"]
+    assert cold[3] == "END RequestId: req-0"
+    assert cold[4].startswith("REPORT RequestId: req-0\tDuration: ")
+    assert "\tMemory Size: 256 MB\tMax Memory Used: 42 MB\tInit Duration: " in cold[4]
+    assert warm[1:3] == ["ran f", "END RequestId: req-1"] and "Init Duration" not in warm[3]
+    assert outcomes[1].log_tail.decode() == pool.logs.shipped[1][1]
+
+
+@pytest.mark.parametrize(("starved", "outcome"), [(False, "Runtime.InitTimeout"), (True, None)])
+def test_the_init_timeout_leaves_out_the_time_spent_waiting_for_a_cpu(
+    tmp_path, monkeypatch, starved, outcome
+):
+    monkeypatch.setattr(pool_module, "INIT_TIMEOUT_S", 0.2)
+
+    async def scenario():
+        pool, launcher = make_pool(tmp_path)
+        launcher.init_s, launcher.starved = 0.5, starved
+        call = asyncio.create_task(pool.invoke(spec(), invocation()))
+        if outcome is None:
+            (await started(launcher))[1].set()
+        result = await call
+        error = json.loads(result.payload).get("errorType") if result.failed else None
+        assert error == outcome
+        await pool.shutdown()
+
+    asyncio.run(scenario())

@@ -25,7 +25,7 @@ from harness.stack.lifecycle import running_stack
 from testkit.alarms import errors_alarm
 from testkit.fixture_functions import create_fixture_function
 
-TRIALS = 10
+TRIALS = 20
 EVALUATED_ALARMS = 200
 EVALUATION_ROUNDS = 20
 IDLE_S = 20

@@ -38,6 +38,7 @@ from harness.images import engine as docker_engine
 from harness.images import project as images
 from harness.images.mode import MODES, ImageMode, default_mode, describe
 from harness.paths import Paths
+from harness.runtime.client import RuntimeClient
 from harness.stack import alarms, seed, users
 from harness.stack.lifecycle import RunningStack, deploy_into, reset_state
 
@@ -133,7 +134,12 @@ def _up(paths: Paths, args) -> int:
     processes.save(
         stack.processes(),
         paths.session_file,
-        {"endpointUrl": stack.endpoint_url, "runtimeUrl": stack.runtime_url, "mode": mode},
+        {
+            "endpointUrl": stack.endpoint_url,
+            "runtimeUrl": stack.runtime_url,
+            "runtimeToken": stack.runtime.token,
+            "mode": mode,
+        },
     )
     print(f"\nAPI URL            {deployed.outputs.get('ApiUrl', '(no ApiUrl output)')}")
     print(f"Emulator endpoint  {stack.endpoint_url}   (region {aws.REGION}, any credentials)")
@@ -147,13 +153,18 @@ def _deploy(paths: Paths, args) -> int:
     details = _running_session(paths)
     # The engine `harness up` started is still running: prepare() finds it and rebuilds from cache.
     image_mode = ImageMode(paths).prepare() if details.get("mode") == "image" else None
-    deploy_into(paths, details["endpointUrl"], details["runtimeUrl"], image_mode)
+    deploy_into(paths, details["endpointUrl"], _runtime_of(details), image_mode)
     return 0
+
+
+def _runtime_of(details: dict) -> RuntimeClient:
+    """The function runtime of the stack `harness up` started (its session file holds the secret)."""
+    return RuntimeClient(details["runtimeUrl"], details.get("runtimeToken", ""))
 
 
 def _reset(paths: Paths, args) -> int:
     details = _running_session(paths)
-    reset_state(details["endpointUrl"], details["runtimeUrl"])
+    reset_state(details["endpointUrl"], _runtime_of(details))
     return _deploy(paths, args)
 
 

@@ -9,7 +9,8 @@ the timestamps in an alarm's reason read like AWS's.
 
 What is scaled: alarm periods and their evaluation, the age of a queue's oldest message, Step
 Functions Wait states and Retry intervals (MiniStack's ``SFN_WAIT_SCALE`` is set from this scale),
-and, later, CodeDeploy intervals. What is not: measured work (a function's Duration, API Gateway's
+and CodeDeploy's traffic intervals and hook timeouts (harness/emulator/codedeploy/clock.py).
+What is not: measured work (a function's Duration, API Gateway's
 Latency, an execution's ExecutionTime) is reported as it took on this machine.
 
 ``HARNESS_TIME_SCALE`` in the environment overrides the default for the emulator and the function

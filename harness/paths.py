@@ -24,8 +24,12 @@ class Paths:
 
     @property
     def state(self) -> Path:
-        """Logs, PIDs, stack outputs of a run (``HARNESS_STATE_DIR`` moves them, e.g. for a second run)."""
-        return Path(os.environ.get("HARNESS_STATE_DIR") or self.root / ".harness")
+        """Logs, PIDs, stack outputs of a run (``HARNESS_STATE_DIR`` moves them, e.g. for a second run),
+        readable by its owner only (the emulator keeps signing keys there)."""
+        state = Path(os.environ.get("HARNESS_STATE_DIR") or self.root / ".harness")
+        state.mkdir(parents=True, exist_ok=True)
+        state.chmod(0o700)
+        return state
 
     @property
     def build(self) -> Path:

@@ -19,18 +19,56 @@ class StartupError(Exception):
     """A service did not become healthy; the message carries the end of its log."""
 
 
+# What a process the harness starts takes from the user's environment (the basics, and how pip and
+# HTTPS reach the package index); everything else it is given explicitly (a BIND_HOST in the shell
+# must not move the emulator off loopback).
+INHERITED_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+INHERITED_PREFIXES = (
+    "PIP_",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+)
+
+
+def base_environment() -> dict[str, str]:
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name in INHERITED_VARIABLES or name.startswith(INHERITED_PREFIXES)
+    }
+
+
+def start_time(pid: int) -> str:
+    """The kernel's start time of ``pid`` (clock ticks since boot): with the pid, who a process is."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
 @dataclass(frozen=True)
 class ManagedProcess:
     name: str
     pid: int
     log_path: str
+    started: str = ""  # start_time(pid) when it was spawned
 
     def running(self) -> bool:
+        if not self.is_ours():
+            return False
         try:
             waited, _ = os.waitpid(self.pid, os.WNOHANG)
         except ChildProcessError:  # not our child (started by an earlier `harness up`)
-            return pid_alive(self.pid)
+            return True
         return waited == 0
+
+    def is_ours(self) -> bool:
+        """Still the process we started, not another one that reused its pid (a stale session file)."""
+        return pid_alive(self.pid) and start_time(self.pid) == self.started
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -71,7 +109,7 @@ def spawn(name: str, argv: list[str], env: dict[str, str], log_path: Path, cwd: 
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    return ManagedProcess(name=name, pid=process.pid, log_path=str(log_path))
+    return ManagedProcess(name=name, pid=process.pid, log_path=str(log_path), started=start_time(process.pid))
 
 
 def answers(url: str) -> bool:
@@ -99,7 +137,11 @@ def wait_healthy(process: ManagedProcess, url: str, timeout_s: float) -> float:
 
 
 def stop(process: ManagedProcess, timeout_s: float = 10) -> None:
-    """SIGTERM the process group, then SIGKILL whatever is left after ``timeout_s``."""
+    """SIGTERM the process group, then SIGKILL whatever is left after ``timeout_s``; nothing when the
+    pid now belongs to another process."""
+    if not process.is_ours():
+        _reap(process.pid)
+        return
     for signum, wait_s in ((signal.SIGTERM, timeout_s), (signal.SIGKILL, 5)):
         try:
             os.killpg(process.pid, signum)

@@ -31,12 +31,17 @@ def create_fixture_function(
     lambda_client, code: str, name: str, pushed: dict[str, str] | None = None, **config
 ) -> str:
     """Create ``name`` running fixture ``code``; ``config`` adds to or overrides the Lambda settings."""
+    return create_image_function(lambda_client, name, fixture_image_uri(code, pushed), **config)
+
+
+def create_image_function(lambda_client, name: str, image_uri: str, handler: str = FIXTURE_HANDLER, **config):
+    """Create ``name`` from any ``image_uri`` (tests of what the runtime refuses to run)."""
     lambda_client.create_function(
         FunctionName=name,
         PackageType="Image",
         Role=FIXTURE_ROLE,
-        Code={"ImageUri": fixture_image_uri(code, pushed)},
-        ImageConfig={"Command": [FIXTURE_HANDLER]},
+        Code={"ImageUri": image_uri},
+        ImageConfig={"Command": [handler]},
         **config,
     )
     return name

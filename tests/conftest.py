@@ -34,12 +34,17 @@ class LocalStack:
     functions: dict[str, str]
     mode: str = "process"
     images: dict[str, str] = field(default_factory=dict)  # image mode: repository -> digest reference
+    runtime_token: str = ""
 
     def client(self, service: str, **config):
         return aws.client(service, self.endpoint_url or None, **config)
 
     def runtime_stats(self) -> dict:
-        return RuntimeClient(self.runtime_url).stats()
+        return self.runtime.stats()
+
+    @property
+    def runtime(self) -> RuntimeClient:
+        return RuntimeClient(self.runtime_url, self.runtime_token)
 
     @classmethod
     def from_outputs_file(cls, path: Path) -> LocalStack:
@@ -51,6 +56,7 @@ class LocalStack:
             document["functions"],
             document.get("mode", "process"),
             document.get("images", {}),
+            document.get("runtimeToken", ""),
         )
 
 

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import urllib.request
 from pathlib import Path
 
 from harness import clock, processes
 from harness.emulator.ministack_patches import DISABLE_ENV, RUNTIME_URL_ENV
+from harness.runtime.client import TOKEN_ENV
 
 HEALTH_PATH = "/_ministack/health"
 STARTUP_TIMEOUT_S = 30
+
+
+# Never taken from the user's environment: loopback only, and the listeners that ignore it off.
+PINNED_SETTINGS = frozenset({"BIND_HOST", "MINISTACK_HOST", "IOT_MTLS_ENABLED", "SFTP_ENABLED"})
+# `1`: keep the emulator's state folder (ministack-state) when the stack stops, to inspect it.
+KEEP_STATE_ENV = "HARNESS_KEEP_EMULATOR_STATE"
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -26,11 +34,22 @@ def read_env_file(path: Path) -> dict[str, str]:
     return settings
 
 
-def gateway_settings(port: int, runtime_url: str, disabled_patches: tuple[str, ...]) -> dict[str, str]:
+def emulator_settings(settings_file: Path) -> dict[str, str]:
+    """ministack.env, where a variable of the same name in the user's environment wins, except the
+    settings that keep the emulator on loopback and its unused listeners off."""
+    settings = read_env_file(settings_file)
+    overridable = settings.keys() - PINNED_SETTINGS
+    return {**settings, **{key: os.environ[key] for key in overridable if key in os.environ}}
+
+
+def gateway_settings(
+    port: int, runtime_url: str, runtime_token: str, disabled_patches: tuple[str, ...]
+) -> dict[str, str]:
     """What every MiniStack the harness starts (process or container) is told besides ministack.env."""
     return {
         "GATEWAY_PORT": str(port),
         RUNTIME_URL_ENV: runtime_url,
+        TOKEN_ENV: runtime_token,
         DISABLE_ENV: ",".join(disabled_patches),
         # The harness's one clock, so an emulator container runs on the same scale as the runtime.
         clock.SCALE_ENV: repr(clock.TIME_SCALE),
@@ -62,17 +81,19 @@ class MiniStackProcess:
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, runtime_url: str) -> float:
+    def start(self, runtime_url: str, runtime_token: str) -> float:
         if processes.port_in_use(self.port):
             raise processes.StartupError(
                 f"port {self.port} is already in use: is another emulator running? "
                 "(`harness down` stops one started by `harness up`)"
             )
         env = {
-            **read_env_file(self.settings_file),
-            **os.environ,
-            **gateway_settings(self.port, runtime_url, self.disabled_patches),
+            **processes.base_environment(),
+            **emulator_settings(self.settings_file),
+            **gateway_settings(self.port, runtime_url, runtime_token, self.disabled_patches),
             "TMPDIR": str(self.state_dir),
+            # Its state (the user pools' signing keys among it) in the stack's private state folder.
+            "STATE_DIR": str(self.state_dir / "ministack-state"),
         }
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.process = processes.spawn(
@@ -88,6 +109,8 @@ class MiniStackProcess:
         if self.process is not None:
             processes.stop(self.process)
             self.process = None
+        if os.environ.get(KEEP_STATE_ENV) != "1":
+            shutil.rmtree(self.state_dir / "ministack-state", ignore_errors=True)
 
     def reset(self) -> None:
         reset(self.endpoint_url)

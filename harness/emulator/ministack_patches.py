@@ -32,10 +32,16 @@ it could be proposed upstream, and has a test that fails without it
 6. ``filter_log_events_pages``: FilterLogEvents pages with ``nextToken`` as CloudWatch Logs does (at
    most 10,000 events or 1 MB a page); upstream returns the first 10,000 events and no token, so
    a paginating client silently misses every later line of a busy log group.
-7. ``cloudwatch_alarms``: metric alarms evaluated as CloudWatch evaluates them, on the emulator's
+7. ``codedeploy``: CodeDeploy for Lambda at the emulator's endpoint, and its CloudFormation resource
+   types and alias UpdatePolicy (upstream has no CodeDeploy: "Unsupported service", and a template with
+   a SAM DeploymentPreference fails). The service is a module of its own, harness/emulator/codedeploy/;
+   its seams are listed in harness/emulator/codedeploy/seams.py.
+8. ``loopback_hosts``: only requests addressed to loopback names are answered, and the control plane
+   sends no CORS headers, so no web page can drive the stack (harness/emulator/loopback_hosts.py).
+9. ``cloudwatch_alarms``: metric alarms evaluated as CloudWatch evaluates them, on the emulator's
    clock, over their exact dimensions, with DatapointsToAlarm, TreatMissingData, AWS's state reasons,
    history and SNS actions (code: ``cloudwatch_alarms``, ``alarm_evaluation``).
-8. ``service_metrics``: the AWS/ApiGateway, AWS/States and AWS/SQS metrics AWS publishes on its own
+10. ``service_metrics``: the AWS/ApiGateway, AWS/States and AWS/SQS metrics AWS publishes on its own
    (code: the ``service_metrics`` package, one module per source).
 """
 
@@ -54,6 +60,9 @@ import urllib.error
 import urllib.request
 from importlib.metadata import version
 
+# The session's secret the function runtime asks of every invocation handed to it.
+from harness.runtime.client import TOKEN_ENV, TOKEN_HEADER
+
 MINISTACK_VERSION = "1.5.33"
 RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
 THROTTLED_TASK_ERROR = "Lambda.TooManyRequestsException"
@@ -65,6 +74,8 @@ PATCHES = (
     "sfn_sns_attributes",
     "xray_sampling",
     "filter_log_events_pages",
+    "codedeploy",
+    "loopback_hosts",
     "cloudwatch_alarms",
     "service_metrics",
 )
@@ -117,6 +128,16 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     if "filter_log_events_pages" not in disabled:
         _patch_filter_log_events_pages()
         applied.append("filter_log_events_pages")
+    if "codedeploy" not in disabled:
+        from harness.emulator.codedeploy import seams
+
+        seams.install()
+        applied.append("codedeploy")
+    if "loopback_hosts" not in disabled:
+        from harness.emulator import loopback_hosts
+
+        loopback_hosts.install()
+        applied.append("loopback_hosts")
     if "cloudwatch_alarms" not in disabled:
         cloudwatch_alarms.apply()
         applied.append("cloudwatch_alarms")
@@ -156,6 +177,7 @@ def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) 
         "X-Amzn-Lambda-Request-Id": request_id,
         "X-Amzn-Lambda-Revision-Id": config.get("RevisionId", ""),
         "X-Amzn-Lambda-Deadline-Ms": str(int((time.time() + timeout) * 1000)),
+        TOKEN_HEADER: os.environ.get(TOKEN_ENV, ""),
     }
     trace_id = lambda_svc._xray_trace_id_for_invocation(config)
     if trace_id:

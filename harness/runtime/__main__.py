@@ -15,6 +15,7 @@ from aiohttp import web
 
 from harness import aws
 from harness.runtime.catalog import CodeLocator, FunctionCatalog
+from harness.runtime.client import TOKEN_ENV
 from harness.runtime.launchers import ContainerLauncher, Launcher, ProcessLauncher
 from harness.runtime.logs import LogShipper
 from harness.runtime.metrics import MetricsRecorder
@@ -90,7 +91,10 @@ async def serve(args: argparse.Namespace) -> None:
     ports = RuntimeApiPorts()
     pool = InstancePool(launcher, settings, metrics, logs, ports)
     catalog = FunctionCatalog(aws.client("lambda", args.endpoint_url))
-    runner = web.AppRunner(build_app(pool, catalog, ports), access_log=None, shutdown_timeout=2)
+    token = os.environ.get(TOKEN_ENV, "")
+    if not token:
+        raise SystemExit(f"the function runtime needs its session token in {TOKEN_ENV}")
+    runner = web.AppRunner(build_app(pool, catalog, ports, token), access_log=None, shutdown_timeout=2)
     await runner.setup()
     ports.runner = runner
     await web.TCPSite(runner, "127.0.0.1", args.port).start()

@@ -6,10 +6,15 @@ from __future__ import annotations
 import json
 import urllib.request
 
+# The session's secret: the runtime, the emulator and the harness get it in this variable.
+TOKEN_ENV = "HARNESS_RUNTIME_TOKEN"
+TOKEN_HEADER = "X-Harness-Runtime-Token"
+
 
 class RuntimeClient:
-    def __init__(self, url: str):
+    def __init__(self, url: str, token: str):
         self.url = url
+        self.token = token
 
     def health(self) -> dict:
         return self._call("GET", "/health")
@@ -30,7 +35,7 @@ class RuntimeClient:
         request = urllib.request.Request(
             self.url + path,
             data=None if body is None else json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", TOKEN_HEADER: self.token},
             method=method,
         )
         with urllib.request.urlopen(request, timeout=timeout_s) as response:

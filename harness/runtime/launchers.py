@@ -20,6 +20,10 @@ from harness.runtime.packaging import requirements_dir
 
 
 class LaunchedInstance(Protocol):
+    @property
+    def pid(self) -> int | None:
+        """The runtime client's process id on this machine (None when not known)."""
+
     async def wait(self) -> int: ...
 
     def kill(self) -> None: ...
@@ -70,6 +74,10 @@ def runqueue_wait_s(pid: int | None) -> float:
 class _Process:
     def __init__(self, process: asyncio.subprocess.Process):
         self._process = process
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
 
     def peak_memory_mb(self) -> int:
         return peak_rss_mb(self._process.pid)
@@ -177,6 +185,10 @@ class _Container:
         self._cpu_quota_us = cpu_quota_us
         self._exit_code: asyncio.Future = asyncio.get_running_loop().create_future()
         self._removed = False
+
+    @property
+    def pid(self) -> int | None:
+        return self._pid
 
     def watch(self) -> None:
         """Report the exit code once the container ends, then remove it.

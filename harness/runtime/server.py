@@ -8,23 +8,32 @@
   (its ``AWS_LAMBDA_RUNTIME_API``), which is how a request is matched to its instance: the runtime
   client builds plain ``host:port`` URLs, so a per-instance path prefix is not an option.
 - ``GET /health``, ``GET /stats``, ``POST /provision``, ``POST /reset``: for the harness and the tests.
+
+Everything but ``/health`` and the Runtime API asks for the session's token (``X-Harness-Runtime-Token``,
+known to the emulator and the harness only); an instance's Runtime API port answers only connections
+from that instance's own runtime client (runtime/peers.py), so no other local user can read events
+(payment tokens travel in them) or forge a reply.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hmac
 import json
 import os
 import socket
 import time
 import uuid
+import weakref
 
 from aiohttp import web
 from botocore.exceptions import ClientError
 
 from harness.runtime.catalog import FunctionCatalog, FunctionCodeNotFound
+from harness.runtime.client import TOKEN_HEADER
 from harness.runtime.instance import InitFailed, InstanceGone, Invocation, Outcome, error_outcome
+from harness.runtime.peers import connected_from
 from harness.runtime.pool import PAYLOAD_LIMIT_BYTES, InstancePool, Throttled
 
 _RUNTIME_API = "/2018-06-01/runtime"
@@ -59,8 +68,27 @@ class RuntimeApiPorts:
             await site.stop()
 
 
-def build_app(pool: InstancePool, catalog: FunctionCatalog, ports: RuntimeApiPorts) -> web.Application:
-    app = web.Application(client_max_size=PAYLOAD_LIMIT_BYTES * 3)
+_OPEN_PATHS = ("/health", _RUNTIME_API + "/")
+
+
+def token_middleware(token: str):
+    @web.middleware
+    async def require_token(request: web.Request, handler):
+        if not request.path.startswith(_OPEN_PATHS) and not hmac.compare_digest(
+            request.headers.get(TOKEN_HEADER, ""), token
+        ):
+            raise web.HTTPForbidden(
+                text=json.dumps({"errorType": "AccessDenied"}), content_type="application/json"
+            )
+        return await handler(request)
+
+    return require_token
+
+
+def build_app(
+    pool: InstancePool, catalog: FunctionCatalog, ports: RuntimeApiPorts, token: str
+) -> web.Application:
+    app = web.Application(client_max_size=PAYLOAD_LIMIT_BYTES * 3, middlewares=[token_middleware(token)])
     handlers = _Handlers(pool, catalog, ports)
     app.add_routes(
         [
@@ -96,6 +124,7 @@ class _Handlers:
         self.pool = pool
         self.catalog = catalog
         self.ports = ports
+        self._verified: weakref.WeakSet = weakref.WeakSet()
 
     # --- the emulator's side -------------------------------------------------------------------------
 
@@ -142,6 +171,12 @@ class _Handlers:
         instance = self.pool.instances.get(self.ports.instance_by_port.get(local_port, ""))
         if instance is None:
             raise web.HTTPNotFound(text=json.dumps({"errorType": "InvalidInstance"}))
+        if request.transport not in self._verified:
+            client_port = request.transport.get_extra_info("peername")[1]
+            pid = instance.process.pid if instance.process else None
+            if pid is None or not connected_from(pid, client_port, local_port):
+                raise web.HTTPForbidden(text=json.dumps({"errorType": "NotThisInstancesClient"}))
+            self._verified.add(request.transport)  # one check per connection, not per request
         return instance
 
     async def next_event(self, request: web.Request) -> web.Response:

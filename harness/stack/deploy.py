@@ -1,9 +1,8 @@
 """Deploys template.yaml through the emulator's CloudFormation, the way `sam deploy` does on AWS.
 
 Packaging (what `sam package` does) uploads local files a resource points at to an artifacts bucket
-and references them by S3 location; it is the same step on AWS. Local adaptations are the only
-changes made for the emulator, and each one is printed: today, removing ``DeploymentPreference``
-(the emulator has no CodeDeploy; AutoPublishAlias still publishes a version and moves the alias).
+and references them by S3 location; it is the same step on AWS. The template is not adapted for the
+emulator: a ``DeploymentPreference`` runs its CodeDeploy deployment there as on AWS (docs/release.md).
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import copy
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from botocore.exceptions import ClientError
@@ -33,25 +32,7 @@ class DeployError(Exception):
 class DeployResult:
     stack_name: str
     outputs: dict[str, str]
-    adaptations: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-def adapt_for_emulator(template: dict) -> tuple[dict, list[str]]:
-    """The template without what the emulator cannot take, and a sentence per change."""
-    adapted = copy.deepcopy(template)
-    notes = []
-    global_function = adapted.get("Globals", {}).get("Function", {})
-    if global_function.pop("DeploymentPreference", None) is not None:
-        notes.append("Globals.Function.DeploymentPreference removed (the emulator has no CodeDeploy)")
-    for logical_id, resource in adapted.get("Resources", {}).items():
-        properties = resource.get("Properties") or {}
-        if resource.get("Type") == _SERVERLESS_FUNCTION and properties.pop("DeploymentPreference", None):
-            notes.append(
-                f"{logical_id}: DeploymentPreference removed (the emulator has no CodeDeploy); "
-                "AutoPublishAlias still publishes a version and moves the alias"
-            )
-    return adapted, notes
 
 
 def package(template: dict, template_dir: Path, s3, bucket: str) -> dict:

@@ -37,24 +37,24 @@ class DeployedStack:
 
 
 def deploy_into(
-    paths: Paths, endpoint_url: str, runtime_url: str, image_mode: ImageMode | None
+    paths: Paths, endpoint_url: str, runtime: RuntimeClient, image_mode: ImageMode | None
 ) -> DeployedStack:
     """Deploy template.yaml (image mode: push the images into the emulator's ECR first); write outputs."""
     references = image_mode.publish(endpoint_url) if image_mode else None
     result = project.deploy(
         paths,
         endpoint_url,
-        runtime_url,
+        runtime,
         image_references=image_mode.template_references(references) if image_mode and references else None,
     )
-    outputs_file = project.write_outputs(paths, result, endpoint_url, runtime_url, images=references)
+    outputs_file = project.write_outputs(paths, result, endpoint_url, runtime, images=references)
     return DeployedStack(result, outputs_file, references or {})
 
 
-def reset_state(endpoint_url: str, runtime_url: str) -> None:
+def reset_state(endpoint_url: str, runtime: RuntimeClient) -> None:
     """Wipe the emulator's state and stop every function instance (no restart)."""
     ministack.reset(endpoint_url)
-    RuntimeClient(runtime_url).reset()
+    runtime.reset()
 
 
 class RunningStack:
@@ -92,7 +92,7 @@ class RunningStack:
 
     @property
     def runtime(self) -> RuntimeClient:
-        return RuntimeClient(self.runtime_url)
+        return RuntimeClient(self.runtime_url, self._running().runtime_token)
 
     def start(self) -> RunningStack:
         try:
@@ -107,10 +107,10 @@ class RunningStack:
         return self
 
     def deploy(self) -> DeployedStack:
-        return deploy_into(self.paths, self.endpoint_url, self.runtime_url, self.image_mode)
+        return deploy_into(self.paths, self.endpoint_url, self.runtime, self.image_mode)
 
     def reset(self) -> None:
-        reset_state(self.endpoint_url, self.runtime_url)
+        reset_state(self.endpoint_url, self.runtime)
 
     def processes(self) -> list[ManagedProcess]:
         """What this stack runs on this machine; the engine last (the runtime stops its containers first)."""

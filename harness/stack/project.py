@@ -14,7 +14,6 @@ from harness.runtime.client import RuntimeClient
 from harness.runtime.packaging import requirements_dir
 from harness.stack.deploy import (
     DeployResult,
-    adapt_for_emulator,
     deploy_stack,
     ensure_bucket,
     package,
@@ -48,7 +47,7 @@ def local_url(value: str, endpoint_url: str) -> str:
 def deploy(
     paths: Paths,
     endpoint_url: str,
-    runtime_url: str,
+    runtime: RuntimeClient,
     *,
     template_path: Path | None = None,
     stack_name: str = STACK_NAME,
@@ -64,28 +63,24 @@ def deploy(
         build_function_packages(paths)
     s3 = aws.client("s3", endpoint_url)
     ensure_bucket(s3, ARTIFACTS_BUCKET)
-    template, adaptations = adapt_for_emulator(load_template(template_path))
-    for note in adaptations:
-        say(f"local adaptation: {note}")
-    packaged = package(template, template_path.parent, s3, ARTIFACTS_BUCKET)
+    packaged = package(load_template(template_path), template_path.parent, s3, ARTIFACTS_BUCKET)
     if image_references is not None:
         say("packaging: ImageUri of each function -> its pushed image digest")
         packaged = with_image_uris(packaged, image_references)
     say(f"deploying {template_path.name} as stack {stack_name}")
     cloudformation = aws.client("cloudformation", endpoint_url)
     outputs = deploy_stack(cloudformation, stack_name, packaged, parameters or {})
-    provision(aws.client("lambda", endpoint_url), stack_functions(cloudformation, stack_name), runtime_url)
+    provision(aws.client("lambda", endpoint_url), stack_functions(cloudformation, stack_name), runtime)
     result = DeployResult(
         stack_name=stack_name,
         outputs={key: local_url(value, endpoint_url) for key, value in outputs.items()},
-        adaptations=adaptations,
         seconds=time.monotonic() - started,
     )
     say(f"stack {stack_name} deployed in {result.seconds:.1f}s")
     return result
 
 
-def provision(lambda_client, functions: dict[str, str], runtime_url: str) -> None:
+def provision(lambda_client, functions: dict[str, str], runtime: RuntimeClient) -> None:
     """Start the instances each alias's provisioned concurrency asks for."""
     entries = []
     for name in functions.values():
@@ -103,14 +98,14 @@ def provision(lambda_client, functions: dict[str, str], runtime_url: str) -> Non
         return
     summary = ", ".join(f"{e['function']}:{e['version']} x{e['count']}" for e in entries)
     say(f"starting provisioned instances: {summary}")
-    RuntimeClient(runtime_url).provision(entries)
+    runtime.provision(entries)
 
 
 def write_outputs(
     paths: Paths,
     result: DeployResult,
     endpoint_url: str,
-    runtime_url: str,
+    runtime: RuntimeClient,
     images: dict[str, str] | None = None,
 ) -> Path:
     """The outputs file the suites read; ``images`` (image mode) maps repository -> digest reference."""
@@ -120,7 +115,9 @@ def write_outputs(
         "stackName": result.stack_name,
         "region": aws.REGION,
         "endpointUrl": endpoint_url,
-        "runtimeUrl": runtime_url,
+        "runtimeUrl": runtime.url,
+        # The runtime's session secret, for the suites' runtime checks (the state folder is private).
+        "runtimeToken": runtime.token,
         "outputs": result.outputs,
         "functions": stack_functions(aws.client("cloudformation", endpoint_url), result.stack_name),
     }

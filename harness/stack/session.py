@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import time
 from dataclasses import dataclass, field
@@ -12,8 +13,15 @@ from harness.console import say
 from harness.emulator import Emulator
 from harness.emulator.ministack import MiniStackProcess
 from harness.paths import Paths
+from harness.runtime.client import TOKEN_ENV
 
 RUNTIME_STARTUP_TIMEOUT_S = 30
+
+
+def runtime_environment() -> dict[str, str]:
+    """The function runtime's environment: the basics and the HARNESS_* settings (its limits)."""
+    harness = {key: value for key, value in os.environ.items() if key.startswith("HARNESS_")}
+    return {**processes.base_environment(), **harness}
 
 
 @dataclass
@@ -43,6 +51,8 @@ class Session:
                 self.emulator_port, self.paths.state, self.paths.emulator_settings, self.disabled_patches
             )
         self.runtime: processes.ManagedProcess | None = None
+        # The secret the emulator and the harness show the runtime (its own endpoints ask for it).
+        self.runtime_token = secrets.token_urlsafe(32)
 
     @property
     def endpoint_url(self) -> str:
@@ -61,11 +71,13 @@ class Session:
             self.runtime = processes.spawn(
                 "function runtime",
                 self._runtime_argv(),
-                dict(os.environ),
+                {**runtime_environment(), TOKEN_ENV: self.runtime_token},
                 self.paths.state / "runtime.log",
                 cwd=self.paths.root,
             )
-            self.timings["emulator_start_s"] = self.emulator.start(self.runtime_url + "/invoke")
+            self.timings["emulator_start_s"] = self.emulator.start(
+                self.runtime_url + "/invoke", self.runtime_token
+            )
             processes.wait_healthy(self.runtime, self.runtime_url + "/health", RUNTIME_STARTUP_TIMEOUT_S)
         except BaseException:
             self.stop()

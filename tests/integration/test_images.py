@@ -13,6 +13,7 @@ from harness.images.project import REPOSITORY_PREFIX, REVISION_LABEL, SOURCE_LAB
 from harness.paths import Paths
 from harness.runtime.launchers import FUNCTION_LABEL
 from harness.template import load_template
+from testkit.fixture_functions import create_image_function
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke
 
@@ -122,14 +123,8 @@ def test_an_instance_runs_in_lambdas_sandbox(local_stack, docker, lambda_client,
 
 
 def test_an_image_outside_the_stacks_registry_never_runs(local_stack, docker, lambda_client):
-    name = "foreign-image"
-    lambda_client.create_function(
-        FunctionName=name,
-        PackageType="Image",
-        Role=f"arn:aws:iam::{aws.ACCOUNT_ID}:role/fixture",
-        Code={"ImageUri": f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/fixtures/probe:latest"},
-        ImageConfig={"Command": ["app.handler"]},
-    )
+    foreign = f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/fixtures/probe:latest"
+    name = create_image_function(lambda_client, "foreign-image", foreign)
     try:
         response, payload = invoke(lambda_client, name, {"action": "echo"})
     finally:

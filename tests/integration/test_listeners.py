@@ -85,9 +85,21 @@ def _with_descendants(pids: set[int]) -> set[int]:
     return found
 
 
-def test_every_socket_of_the_stack_is_bound_to_loopback(local_stack):
+def listener_pids(ports: set[int]) -> set[int]:
+    """The processes listening on ``ports``."""
+    return _listener_pids(ports, {"tcp": _sockets("tcp")})
+
+
+def listening_ports(pid: int) -> set[int]:
+    """The TCP ports ``pid`` listens on."""
+    inodes = _socket_inodes(pid)
+    tables = {**_sockets("tcp"), **_sockets("tcp6")}
+    return {port for inode, (_, port, state) in tables.items() if inode in inodes and state == _TCP_LISTEN}
+
+
+def exposed_sockets(ports: set[int]) -> list[str]:
+    """Every socket the processes behind ``ports`` (and their descendants) listen on beyond loopback."""
     tables = {name: _sockets(name) for name in ("tcp", "tcp6", "udp", "udp6")}
-    ports = {urlparse(local_stack.endpoint_url).port, urlparse(local_stack.runtime_url).port}
     owners = _listener_pids(ports, tables)
     assert owners, f"no process found listening on {ports}"
     exposed = []
@@ -103,6 +115,12 @@ def test_every_socket_of_the_stack_is_bound_to_loopback(local_stack):
                 listening = state == _TCP_LISTEN if name.startswith("tcp") else not instance
                 if listening and not ipaddress.ip_address(address).is_loopback:
                     exposed.append(f"pid {pid}: {name} {address}:{port}")
+    return exposed
+
+
+def test_every_socket_of_the_stack_is_bound_to_loopback(local_stack):
+    ports = {urlparse(local_stack.endpoint_url).port, urlparse(local_stack.runtime_url).port}
+    exposed = exposed_sockets(ports)
     assert not exposed, "listening beyond loopback:\n" + "\n".join(exposed)
 
 

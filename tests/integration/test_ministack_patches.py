@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from botocore.exceptions import ClientError
 
 from harness import aws
 from harness.paths import Paths
@@ -264,3 +267,50 @@ def test_without_filter_log_events_pages_a_client_misses_lines_past_10000(emulat
 
 def test_with_filter_log_events_pages_every_line_is_read(local_stack):
     assert _filtered_event_count(local_stack.endpoint_url) == 10_050
+
+
+# --- codedeploy --------------------------------------------------------------------------------------
+
+
+def test_without_codedeploy_the_service_is_unsupported(emulator_without):
+    codedeploy = aws.client("codedeploy", emulator_without("codedeploy"))
+    with pytest.raises(ClientError) as raised:
+        codedeploy.list_deployment_configs()
+    # upstream's body is {"error": "Unsupported service: codedeploy"}: no CodeDeploy error name at all
+    assert raised.value.response["Error"]["Code"] == "400"
+
+
+def test_with_codedeploy_the_predefined_lambda_configs_are_served(local_stack):
+    listed = local_stack.client("codedeploy").list_deployment_configs()["deploymentConfigsList"]
+    assert "CodeDeployDefault.LambdaLinear10PercentEvery1Minute" in listed
+
+
+# --- loopback_hosts ------------------------------------------------------------------------------------
+
+
+def _as_web_page(endpoint_url: str, host: str | None = None) -> tuple[int, dict]:
+    """A preflight for ListFunctions as a page of another origin sends it (DNS rebinding: its Host)."""
+    headers = {"Origin": "http://evil.example", "Access-Control-Request-Method": "GET"}
+    if host:
+        headers["Host"] = host
+    request = urllib.request.Request(
+        endpoint_url + "/2015-03-31/functions/", headers=headers, method="OPTIONS"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+
+
+def test_without_loopback_hosts_a_web_page_can_drive_the_control_plane(emulator_without):
+    endpoint = emulator_without("loopback_hosts")
+    status, headers = _as_web_page(endpoint, host="evil.example")
+    assert status == 200 and headers.get("Access-Control-Allow-Origin") == "*"
+
+
+def test_with_loopback_hosts_a_foreign_host_is_refused_and_no_origin_may_read(local_stack):
+    assert _as_web_page(local_stack.endpoint_url, host="evil.example")[0] == 403
+    status, headers = _as_web_page(local_stack.endpoint_url)
+    assert "Access-Control-Allow-Origin" not in headers, (status, headers)
+    assert local_stack.client("lambda").list_functions()["Functions"] is not None  # SDK calls still work

@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness import aws
+from testkit.fixture_functions import create_image_function
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke, publish_weighted_alias, release, runs
 
@@ -165,7 +166,7 @@ def test_provisioned_concurrency_starts_instances_before_traffic(lambda_client, 
     lambda_client.put_provisioned_concurrency_config(
         FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=2
     )
-    stack.provision(lambda_client, {"Fixture": name}, local_stack.runtime_url)
+    stack.provision(lambda_client, {"Fixture": name}, local_stack.runtime)
     assert local_stack.runtime_stats()["functions"][name] == {"instances": 2, "idle": 2}
     _, payload = invoke(
         lambda_client, name, {"action": "env", "keys": ["AWS_LAMBDA_INITIALIZATION_TYPE"]}, Qualifier="live"
@@ -212,14 +213,8 @@ def test_a_configuration_change_retires_the_old_instances(lambda_client, make_fu
 
 def test_a_code_name_is_a_folder_never_a_path(lambda_client, local_stack):
     """An ImageUri whose repository ends in ``..`` must not make the project root the code folder."""
-    name = f"dotdot-{uuid.uuid4().hex[:8]}"
-    lambda_client.create_function(
-        FunctionName=name,
-        PackageType="Image",
-        Role=f"arn:aws:iam::{aws.ACCOUNT_ID}:role/fixture",
-        Code={"ImageUri": f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/x/..:t"},
-        ImageConfig={"Command": ["harness.cli.main"]},
-    )
+    dotdot = f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/x/..:t"
+    name = create_image_function(lambda_client, f"dotdot-{uuid.uuid4().hex[:8]}", dotdot, "harness.cli.main")
     try:
         response, payload = invoke(lambda_client, name, {})
     finally:

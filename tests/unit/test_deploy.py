@@ -1,32 +1,8 @@
 from harness.paths import Paths
-from harness.stack.deploy import adapt_for_emulator
 from harness.stack.project import local_url
 from harness.template import load_template
 
 ROOT = Paths.discover().root
-
-
-def test_deployment_preferences_are_removed_and_announced():
-    template = {
-        "Globals": {"Function": {"DeploymentPreference": {"Type": "AllAtOnce"}, "Timeout": 3}},
-        "Resources": {
-            "Fn": {
-                "Type": "AWS::Serverless::Function",
-                "Properties": {"DeploymentPreference": {"Type": "Canary"}},
-            },
-            "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {}},
-        },
-    }
-    adapted, notes = adapt_for_emulator(template)
-    assert adapted["Globals"]["Function"] == {"Timeout": 3}
-    assert "DeploymentPreference" not in adapted["Resources"]["Fn"]["Properties"]
-    assert len(notes) == 2 and all("no CodeDeploy" in note for note in notes)
-    assert "DeploymentPreference" in template["Resources"]["Fn"]["Properties"], "the input is not modified"
-
-
-def test_a_template_without_them_is_unchanged():
-    template = {"Resources": {"Fn": {"Type": "AWS::Serverless::Function", "Properties": {"Timeout": 3}}}}
-    assert adapt_for_emulator(template) == (template, [])
 
 
 def test_execute_api_urls_become_emulator_urls():

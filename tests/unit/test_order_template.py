@@ -132,3 +132,39 @@ def test_confirmation_and_failures_use_service_integrations():
     resources = {state.get("Resource") for state in ASL["States"].values()}
     assert "arn:aws:states:::dynamodb:updateItem" in resources
     assert "arn:aws:states:::sns:publish" in resources
+
+
+def _hooks_and_targets():
+    functions = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
+    hooks = {k for k, v in functions.items() if "CodeDeployHook_" in str(v["Properties"].get("FunctionName"))}
+    return functions, hooks
+
+
+def test_every_function_deploys_through_codedeploy_with_alarms_on_the_alias_and_the_new_version():
+    functions, hooks = _hooks_and_targets()
+    assert hooks, "the template has CodeDeployHook_* functions"
+    for logical_id, resource in functions.items():
+        preference = resource["Properties"].get("DeploymentPreference")
+        if logical_id in hooks:
+            assert preference is None, f"{logical_id}: a hook is not itself deployed by CodeDeploy"
+            continue
+        assert preference and preference.get("Enabled", True) is True, logical_id
+        alarms = [RESOURCES[alarm["Ref"]] for alarm in preference["Alarms"]]
+        dimensions = [{d["Name"] for d in a["Properties"]["Dimensions"]} for a in alarms]
+        assert {"FunctionName", "Resource"} in dimensions, f"{logical_id}: an alarm on the alias"
+        assert {"FunctionName", "Resource", "ExecutedVersion"} in dimensions, (
+            f"{logical_id}: on the new version"
+        )
+
+
+def test_request_path_functions_are_canaries_with_hooks_that_test_the_new_version():
+    functions, hooks = _hooks_and_targets()
+    for logical_id in ("HealthFunction", "OrdersApiFunction"):
+        preference = functions[logical_id]["Properties"]["DeploymentPreference"]
+        assert preference["Type"].startswith("Canary"), logical_id
+        hook = preference["Hooks"]["PreTraffic"]["Ref"]
+        assert hook in hooks and preference["Hooks"]["PostTraffic"]["Ref"] == hook
+        variables = functions[hook]["Properties"]["Environment"]["Variables"]
+        assert variables["TARGET_VERSION_ARN"] == {"Ref": f"{logical_id}.Version"}, (
+            "the new version, directly"
+        )

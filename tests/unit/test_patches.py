@@ -57,3 +57,24 @@ def test_page_of_pages_by_count_and_by_size():
     big = [{"message": "x" * 400_000}] * 4
     page, more = page_of(iter(big), 10_000, 0)
     assert len(page) == 2 and more  # a third would pass 1 MB
+
+
+def test_loopback_hosts_allows_loopback_names_only():
+    from harness.emulator.loopback_hosts import allowed_host
+
+    for host in (
+        "127.0.0.1:4566",
+        "localhost",
+        "LOCALHOST:1",
+        "[::1]:4566",
+        "abc.execute-api.localhost:4566",
+    ):
+        assert allowed_host(host), host
+    for host in (
+        "evil.example",
+        "127.0.0.1.evil.example",
+        "localhost.evil.example:4566",
+        "10.0.0.1:4566",
+        "",
+    ):
+        assert not allowed_host(host), host

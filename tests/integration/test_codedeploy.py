@@ -1,0 +1,306 @@
+"""CodeDeploy at the emulator's endpoint, through its API (no CloudFormation): a deployment shifts the
+alias per its configuration, runs its hooks, and stops and rolls back on a failing hook, an alarm or a
+stop request, recorded as AWS records it. The alarm is set with SetAlarmState (a real CloudWatch call),
+so these tests do not depend on how the emulator evaluates alarms."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+import yaml
+
+from harness import aws
+from tests.conftest import wait_for
+
+ROLE = f"arn:aws:iam::{aws.ACCOUNT_ID}:role/codedeploy"
+FINAL = ("Succeeded", "Failed", "Stopped")
+
+
+@pytest.fixture
+def codedeploy(local_stack):
+    return local_stack.client("codedeploy")
+
+
+@pytest.fixture
+def cloudwatch(local_stack):
+    return local_stack.client("cloudwatch")
+
+
+@pytest.fixture
+def target(lambda_client, make_function):
+    """A function with versions 1 and 2 and an alias ``live`` on 1: (name, current, target)."""
+    name = make_function("probe")
+    first = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.update_function_configuration(FunctionName=name, Description="second")
+    second = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion=first)
+    return name, first, second
+
+
+@pytest.fixture
+def hook(make_function):
+    """``hook(status="Succeeded", target=None)`` -> the name of a hook function reporting ``status``."""
+
+    def create(status: str = "Succeeded", target: str | None = None) -> str:
+        variables = {"HOOK_STATUS": status, **({"HOOK_TARGET": target} if target else {})}
+        return make_function("codedeploy_hook", Timeout=10, Environment={"Variables": variables})
+
+    return create
+
+
+@pytest.fixture
+def group(codedeploy, cloudwatch):
+    """``group(config, alarms=[...])`` -> (application, group) with auto-rollback on every event."""
+
+    def create(config: str, alarms: tuple[str, ...] = ()) -> tuple[str, str]:
+        application = f"app-{uuid.uuid4().hex[:8]}"
+        codedeploy.create_application(applicationName=application, computePlatform="Lambda")
+        codedeploy.create_deployment_group(
+            applicationName=application,
+            deploymentGroupName="group",
+            serviceRoleArn=ROLE,
+            deploymentConfigName=config,
+            deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+            alarmConfiguration={"enabled": bool(alarms), "alarms": [{"name": a} for a in alarms]},
+            autoRollbackConfiguration={
+                "enabled": True,
+                "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST"],
+            },
+        )
+        return application, "group"
+
+    return create
+
+
+@pytest.fixture
+def alarm(cloudwatch):
+    """A metric alarm on a metric nothing publishes (so only SetAlarmState moves it), in OK."""
+    name = f"codedeploy-test-{uuid.uuid4().hex[:8]}"
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="HarnessTests/CodeDeploy",
+        MetricName=name,
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test start")
+    yield name
+    cloudwatch.delete_alarms(AlarmNames=[name])
+
+
+def appspec(name: str, current: str, target_version: str, **hooks: str) -> dict:
+    document = {
+        "version": 0.0,
+        "Resources": [
+            {
+                "target": {
+                    "Type": "AWS::Lambda::Function",
+                    "Properties": {
+                        "Name": name,
+                        "Alias": "live",
+                        "CurrentVersion": current,
+                        "TargetVersion": target_version,
+                    },
+                }
+            }
+        ],
+        "Hooks": [{event: function} for event, function in hooks.items()],
+    }
+    return {"revisionType": "AppSpecContent", "appSpecContent": {"content": yaml.safe_dump(document)}}
+
+
+def deploy(codedeploy, application_group, revision) -> str:
+    application, group_name = application_group
+    return codedeploy.create_deployment(
+        applicationName=application, deploymentGroupName=group_name, revision=revision
+    )["deploymentId"]
+
+
+def finished(codedeploy, deployment_id: str, timeout_s: float = 30) -> dict:
+    def final():
+        info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        return info if info["status"] in FINAL else None
+
+    return wait_for(final, timeout_s, what=f"deployment {deployment_id} to finish")
+
+
+def alias_of(lambda_client, name: str) -> tuple[str, dict]:
+    alias = lambda_client.get_alias(FunctionName=name, Name="live")
+    return alias["FunctionVersion"], (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {})
+
+
+def test_a_deployment_with_hooks_moves_the_alias(codedeploy, lambda_client, target, hook, group):
+    name, first, second = target
+    version_arn = f"{lambda_client.get_function(FunctionName=name)['Configuration']['FunctionArn']}:{second}"
+    revision = appspec(
+        name, first, second, BeforeAllowTraffic=hook(target=version_arn), AfterAllowTraffic=hook()
+    )
+    deployment_id = deploy(codedeploy, group("CodeDeployDefault.LambdaCanary10Percent5Minutes"), revision)
+    info = finished(codedeploy, deployment_id)
+    assert info["status"] == "Succeeded", info.get("errorInformation")
+    assert info["deploymentOverview"]["Succeeded"] == 1 and info["creator"] == "user"
+    assert info["computePlatform"] == "Lambda" and "errorInformation" not in info
+    assert alias_of(lambda_client, name) == (second, {})
+    assert (
+        deployment_id
+        in codedeploy.list_deployments(applicationName=info["applicationName"], deploymentGroupName="group")[
+            "deployments"
+        ]
+    )
+
+
+def test_the_canary_routes_its_share_then_everything(codedeploy, lambda_client, target, group):
+    name, first, second = target
+    deployment_id = deploy(
+        codedeploy, group("CodeDeployDefault.LambdaCanary10Percent5Minutes"), appspec(name, first, second)
+    )
+    assert wait_for(lambda: alias_of(lambda_client, name) == (first, {second: 0.1}), 10, 0.02, "the canary")
+    finished(codedeploy, deployment_id)
+    assert alias_of(lambda_client, name) == (second, {})
+
+
+def test_a_failing_before_allow_traffic_hook_rolls_back_before_any_traffic(
+    codedeploy, lambda_client, target, hook, group
+):
+    name, first, second = target
+    deployment_id = deploy(
+        codedeploy,
+        group("CodeDeployDefault.LambdaAllAtOnce"),
+        appspec(name, first, second, BeforeAllowTraffic=hook(status="Failed")),
+    )
+    executed = []
+    while codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] not in FINAL:
+        executed.append(lambda_client.invoke(FunctionName=name, Qualifier="live")["ExecutedVersion"])
+    info = finished(codedeploy, deployment_id)
+    assert info["status"] == "Failed"
+    assert info["errorInformation"]["code"] == "HOOK_EXECUTION_FAILURE"
+    assert set(executed) == {first}, "the new version took no traffic"
+    assert alias_of(lambda_client, name) == (first, {})
+    rollback_id = info["rollbackInfo"]["rollbackDeploymentId"]
+    rollback = codedeploy.get_deployment(deploymentId=rollback_id)["deploymentInfo"]
+    assert rollback["creator"] == "codeDeployRollback" and rollback["status"] == "Succeeded"
+    assert rollback["rollbackInfo"]["rollbackTriggeringDeploymentId"] == deployment_id
+
+
+def test_an_alarm_during_the_canary_stops_and_rolls_back(
+    codedeploy, cloudwatch, lambda_client, target, group, alarm
+):
+    name, first, second = target
+    deployment_id = deploy(
+        codedeploy,
+        group("CodeDeployDefault.LambdaCanary10Percent30Minutes", alarms=(alarm,)),
+        appspec(name, first, second),
+    )
+    wait_for(lambda: alias_of(lambda_client, name) == (first, {second: 0.1}), 10, 0.02, "the canary")
+    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test: errors")
+    alarmed = time.monotonic()
+    wait_for(
+        lambda: alias_of(lambda_client, name) == (first, {}), 10, 0.01, "the alias back on the old version"
+    )
+    rolled_back_s = time.monotonic() - alarmed
+    info = finished(codedeploy, deployment_id)
+    assert info["status"] == "Stopped"
+    assert info["errorInformation"]["code"] == "ALARM_ACTIVE"
+    assert alarm in info["errorInformation"]["message"]
+    assert info["rollbackInfo"]["rollbackDeploymentId"]
+    # 30 minutes of canary are 18 s locally: the rollback came from the alarm, long before.
+    assert rolled_back_s < 5
+
+
+def test_an_alarm_already_in_alarm_stops_the_deployment_before_any_change(
+    codedeploy, cloudwatch, lambda_client, target, hook, group, alarm
+):
+    name, first, second = target
+    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test: already")
+    deployment_id = deploy(
+        codedeploy,
+        group("CodeDeployDefault.LambdaAllAtOnce", alarms=(alarm,)),
+        appspec(name, first, second, BeforeAllowTraffic=hook()),
+    )
+    info = finished(codedeploy, deployment_id)
+    assert (info["status"], info["errorInformation"]["code"]) == ("Stopped", "ALARM_ACTIVE")
+    assert alias_of(lambda_client, name) == (first, {})
+
+
+def test_stop_deployment_stops_and_rolls_back(codedeploy, lambda_client, target, group):
+    name, first, second = target
+    deployment_id = deploy(
+        codedeploy,
+        group("CodeDeployDefault.LambdaLinear10PercentEvery10Minutes"),
+        appspec(name, first, second),
+    )
+    wait_for(lambda: alias_of(lambda_client, name)[1], 10, 0.02, "the first linear step")
+    assert codedeploy.stop_deployment(deploymentId=deployment_id)["status"] == "Pending"
+    info = finished(codedeploy, deployment_id)
+    assert (info["status"], info["errorInformation"]["code"]) == ("Stopped", "MANUAL_STOP")
+    assert alias_of(lambda_client, name) == (first, {})
+    with pytest.raises(codedeploy.exceptions.DeploymentAlreadyCompletedException):
+        codedeploy.stop_deployment(deploymentId=deployment_id)
+
+
+def test_bad_requests_get_codedeploys_own_errors(codedeploy, target, group):
+    name, first, second = target
+    with pytest.raises(codedeploy.exceptions.DeploymentDoesNotExistException):
+        codedeploy.get_deployment(deploymentId="d-AAAAAAAAA")
+    with pytest.raises(codedeploy.exceptions.InvalidDeploymentIdException):
+        codedeploy.get_deployment(deploymentId="not-an-id")
+    with pytest.raises(codedeploy.exceptions.ApplicationDoesNotExistException):
+        codedeploy.get_application(applicationName="no-such-application")
+    application_group = group("CodeDeployDefault.LambdaAllAtOnce")
+    with pytest.raises(codedeploy.exceptions.InvalidRevisionException):
+        deploy(
+            codedeploy,
+            application_group,
+            {"revisionType": "AppSpecContent", "appSpecContent": {"content": "[1"}},
+        )
+    deployment_id = deploy(codedeploy, application_group, appspec(name, first, second))
+    finished(codedeploy, deployment_id)
+    with pytest.raises(codedeploy.exceptions.InvalidLifecycleEventHookExecutionIdException):
+        codedeploy.put_lifecycle_event_hook_execution_status(
+            deploymentId=deployment_id,
+            lifecycleEventHookExecutionId="not-one-of-its-hooks",
+            status="Succeeded",
+        )
+    configs = codedeploy.list_deployment_configs()["deploymentConfigsList"]
+    assert "CodeDeployDefault.LambdaCanary10Percent5Minutes" in configs
+
+
+def test_aws_cli_get_deployment_answers_for_succeeded_and_rolled_back(
+    local_stack, codedeploy, target, hook, group
+):
+    name, first, second = target
+    application_group = group("CodeDeployDefault.LambdaAllAtOnce")
+    failed_id = deploy(
+        codedeploy, application_group, appspec(name, first, second, BeforeAllowTraffic=hook(status="Failed"))
+    )
+    failed = finished(codedeploy, failed_id)
+    succeeded_id = deploy(codedeploy, application_group, appspec(name, first, second))
+    finished(codedeploy, succeeded_id)
+
+    def cli(deployment_id: str) -> dict:
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+        answer = subprocess.run(
+            ["aws", "deploy", "get-deployment", "--deployment-id", deployment_id, "--region", aws.REGION,
+             "--endpoint-url", local_stack.endpoint_url, "--output", "json"],
+            capture_output=True, text=True, env=env, timeout=60, check=True,
+        )  # fmt: skip
+        return json.loads(answer.stdout)["deploymentInfo"]
+
+    rolled_back = cli(failed_id)
+    assert rolled_back["status"] == "Failed"
+    assert rolled_back["errorInformation"]["code"] == "HOOK_EXECUTION_FAILURE"
+    assert (
+        rolled_back["rollbackInfo"]["rollbackDeploymentId"] == failed["rollbackInfo"]["rollbackDeploymentId"]
+    )
+    assert rolled_back["deploymentOverview"]["Failed"] == 1
+    done = cli(succeeded_id)
+    assert done["status"] == "Succeeded" and done["deploymentOverview"]["Succeeded"] == 1
+    assert "errorInformation" not in done and "rollbackInfo" not in done

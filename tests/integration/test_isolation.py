@@ -1,0 +1,117 @@
+"""The stack's state and settings belong to its owner (issue: the local stack answers only its owner).
+
+Checked as another local user (``nobody``) where the finding was made that way.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from harness.paths import Paths
+from harness.stack.lifecycle import running_stack
+from tests.conftest import wait_for
+from tests.integration.conftest import invoke, release, runs
+from tests.integration.test_listeners import exposed_sockets, listener_pids, listening_ports
+
+
+def as_nobody(*argv: str) -> subprocess.CompletedProcess:
+    command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *argv]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory):
+    """A stack of this module's own, started with a hostile BIND_HOST in the environment."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to act as another user")
+    state = tmp_path_factory.mktemp("state")
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("HARNESS_STATE_DIR", str(state))
+        environment.setenv("BIND_HOST", "0.0.0.0")
+        with running_stack(Paths.discover(), "process") as stack:
+            stack.deploy()  # the user pools: their signing keys land in the emulator's state
+            yield stack, state
+
+
+def test_a_bind_host_in_the_shell_does_not_move_the_emulator_off_loopback(own_stack):
+    stack, _ = own_stack
+    ports = {urlparse(stack.endpoint_url).port, urlparse(stack.runtime_url).port}
+    assert exposed_sockets(ports) == []
+
+
+def test_the_state_folder_is_the_owners_alone(own_stack):
+    stack, state = own_stack
+    assert (state.stat().st_mode & 0o777) == 0o700
+    emulator_state = state / "ministack-state"
+    environment = _emulator_environment(stack)
+    assert environment["STATE_DIR"] == str(emulator_state) and environment["BIND_HOST"] == "127.0.0.1"
+    assert any(emulator_state.iterdir()), "the emulator keeps its state (signing keys) here"
+    listing = as_nobody("ls", str(emulator_state))
+    assert listing.returncode != 0 and "Permission denied" in listing.stderr
+
+
+def test_stopping_the_stack_removes_the_emulators_state(tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_STATE_DIR", str(tmp_path))
+    with running_stack(Paths.discover(), "process") as stack:
+        stack.deploy()
+        assert any((tmp_path / "ministack-state").iterdir())
+    assert not (tmp_path / "ministack-state").exists()
+
+
+def _emulator_environment(stack) -> dict[str, str]:
+    [emulator] = stack.session.emulator.processes()
+    raw = Path(f"/proc/{emulator.pid}/environ").read_bytes().split(b"\0")
+    return dict(entry.decode().split("=", 1) for entry in raw if b"=" in entry)
+
+
+def curl_as_nobody(method: str, url: str) -> int:
+    """The HTTP status another local user gets (0: no answer within 3 s)."""
+    done = as_nobody("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "3", "-X", method, url)
+    return int(done.stdout or 0)
+
+
+def test_another_user_cannot_control_the_runtime(local_stack):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to act as another user")
+    assert curl_as_nobody("POST", local_stack.runtime_url + "/reset") == 403
+    assert curl_as_nobody("GET", local_stack.runtime_url + "/stats") == 403
+    assert curl_as_nobody("POST", local_stack.runtime_url + "/invoke") == 403
+    assert local_stack.runtime_stats()["instances"] >= 0  # the harness, with the session's token, may
+
+
+def test_an_instances_runtime_api_serves_only_its_own_client(local_stack, make_function, runs_table):
+    """While an invocation runs, neither another user nor another process of ours can take the next
+    event or post a reply on the instance's Runtime API port."""
+    name, key = make_function(Timeout=30), uuid.uuid4().hex
+    lambda_client = local_stack.client("lambda")
+    with ThreadPoolExecutor(1) as pool:
+        call = pool.submit(invoke, lambda_client, name, {"action": "hold", "table": runs_table, "key": key})
+        wait_for(lambda: runs(local_stack, runs_table, key) == 1, timeout_s=30, what="the held run")
+        port = _instance_port(local_stack)
+        api = f"http://127.0.0.1:{port}/2018-06-01/runtime/invocation"
+        forged = urllib.request.Request(f"{api}/any-request-id/response", data=b'"forged"', method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(forged, timeout=3)
+        assert refused.value.code == 403
+        if os.geteuid() == 0:
+            assert curl_as_nobody("GET", f"{api}/next") == 403
+        release(local_stack, runs_table, key)
+        assert call.result()[1] == {"held": True}
+
+
+def _instance_port(local_stack) -> int:
+    """The one Runtime API port the runtime listens on besides its own (one instance is alive)."""
+    runtime_port = urlparse(local_stack.runtime_url).port
+    [runtime_pid] = listener_pids({runtime_port})
+    ports = listening_ports(runtime_pid) - {runtime_port}
+    assert len(ports) >= 1, ports
+    return max(ports)

@@ -57,15 +57,21 @@ class TemplateAlarms:
     def fire_alone(self, expected: set[str], timeout_s: float = ALARM_TIMEOUT_S) -> dict[str, dict]:
         """Wait until every alarm of ``expected`` is in ALARM; fail as soon as any other one is."""
 
+        seen: dict[str, str] = {}
+
         def fired():
             alarms = self.described()
             wrong = {name: a["StateReason"] for name, a in alarms.items() if a["StateValue"] == "ALARM"}
             for name in expected:
                 wrong.pop(name, None)
             assert not wrong, f"alarms fired that watch something else: {wrong}"
+            seen.update({name: alarms[name]["StateValue"] for name in expected})
             return alarms if all(alarms[name]["StateValue"] == "ALARM" for name in expected) else None
 
-        return wait_for(fired, timeout_s, interval_s=0.2, what=f"{sorted(expected)} in ALARM")
+        try:
+            return wait_for(fired, timeout_s, interval_s=0.2, what=f"{sorted(expected)} in ALARM")
+        except pytest.fail.Exception as timeout:
+            raise AssertionError(f"{timeout}; last states: {seen}") from None
 
     def all_ok(self, timeout_s: float = ALARM_TIMEOUT_S) -> dict[str, dict]:
         deadline = time.monotonic() + timeout_s
@@ -96,7 +102,9 @@ class TemplateAlarms:
 @pytest.fixture(scope="module")
 def alarms(local_stack):
     alarms = TemplateAlarms(local_stack)
-    assert len(alarms.names) == 10, sorted(alarms.names)
+    # Each function's errors alarm on its alias, its canary's alarm on the deployed version, and the
+    # service alarms.
+    assert len(alarms.names) == 15, sorted(alarms.names)
     alarms.all_ok()
     return alarms
 
@@ -217,7 +225,8 @@ def test_a_sustained_error_rate_fires_the_workflow_function_alarms(alarms, after
     # More than 50 errors a minute for three minutes (three local seconds).
     lambda_client = local_stack.client("lambda")
     with invalid_invocations(lambda_client, local_stack.functions[function], per_second=100):
-        fired = alarms.fire_alone({f"{function}ErrorsAlarm"})
+        # The deployed version is the alias's: its canary alarm (ExecutedVersion) fires with it.
+        fired = alarms.fire_alone({f"{function}ErrorsAlarm", f"{function}NewVersionErrorsAlarm"})
     assert "3 out of the last 3 datapoints" in fired[f"{function}ErrorsAlarm"]["StateReason"]
 
 
@@ -253,6 +262,7 @@ def test_feed_processor_errors_alarm(alarms, after_each, feeds):
     rows = [(f"{token}-{i}", 1, 1) for i in range(4 * 99)]
     with feeds.visibility_timeout(3), feeds.faults({"keys": token, "crash_after_chunk": 1}):
         version = feeds.upload(f"{token}.csv", csv_feed(rows))
+        # The faulty version is not the stack's deployed one: its canary alarm stays OK.
         alarms.fire_alone({"FeedProcessorErrorsAlarm"})
         feeds.report(f"{token}.csv", version)
 

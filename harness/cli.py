@@ -11,6 +11,7 @@ harness seed FILE load a catalog JSON file (e.g. seed/catalog.json) into the cat
 harness down      stop what `harness up` started
 harness e2e       up on free ports, deploy, run tests/e2e, stop everything
 harness test      the same for the integration and e2e suites, each on freshly reset state
+harness rehearse  the same for tests/rehearsal: every alarm provoked, CodeDeploy canaries and rollbacks
 harness images    build every function image (Docker engine started and stopped when needed)
 harness push      push them to the running stack's ECR (or --aws: the account's ECR)
 harness emulator-image   build the MiniStack image compose.yaml and `pytest --emulator container` run
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, help_text in (
         ("e2e", "run tests/e2e on a fresh stack"),
         ("test", "run the integration and e2e suites"),
+        ("rehearse", "run tests/rehearsal (alarms and CodeDeploy deployments on the local clock)"),
     ):
         command = commands.add_parser(name, help=help_text)
         command.add_argument(
@@ -94,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         "down": _down,
         "e2e": lambda p, a: _run_suites(p, ["e2e"], a.pytest_args, a.mode or default_mode(p)),
         "test": lambda p, a: _run_suites(p, ["integration", "e2e"], a.pytest_args, a.mode or default_mode(p)),
+        "rehearse": lambda p, a: _run_suites(p, ["rehearsal"], a.pytest_args, a.mode or default_mode(p)),
         "images": _images,
         "push": _push,
         "emulator-image": _emulator_image,

@@ -8,8 +8,9 @@ metric's values of one minute of the local clock (``harness.clock``: Lambda's me
 resolution; one second at the default scale) as one datum of ``Values`` and ``Counts`` (a distribution,
 so sums, averages and percentiles are all still there): one datum per invocation took 28% of the
 emulator's CPU under order load. Folding by the clock's minute, not by flush, keeps every value in the
-alarm period it happened in. ConcurrentExecutions is not published yet (it comes with the admission
-rework).
+alarm period it happened in. ``ConcurrentExecutions`` (the invocations in flight, read with Maximum)
+is sampled as each invocation starts, per ``FunctionName``, per ``FunctionName`` + ``Resource`` and for
+the account (no dimensions), as Lambda publishes it.
 """
 
 from __future__ import annotations
@@ -48,6 +49,23 @@ def invocation_datums(
         {"MetricName": name, "Dimensions": dimensions, "Value": value, "Unit": unit, "Timestamp": now}
         for dimensions in dimension_sets(spec, invoked_arn)
         for name, value, unit in values
+    ]
+
+
+def concurrency_datums(spec: FunctionSpec, invoked_arn: str, in_flight: dict[str, int]) -> list[dict]:
+    """ConcurrentExecutions as an invocation starts: ``in_flight`` holds the counts for "function",
+    "resource" (its alias or version, if qualified) and "account"."""
+    now = datetime.now(UTC)
+    scopes = zip(dimension_sets(spec, invoked_arn)[:2], ("function", "resource"), strict=False)
+    return [
+        {
+            "MetricName": "ConcurrentExecutions",
+            "Dimensions": dimensions,
+            "Value": float(in_flight[scope]),
+            "Unit": "Count",
+            "Timestamp": now,
+        }
+        for dimensions, scope in [*scopes, ([], "account")]
     ]
 
 
@@ -98,6 +116,9 @@ class MetricsRecorder:
     ) -> None:
         self._pending.extend(invocation_datums(spec, invoked_arn, duration_ms, failed, throttled))
         self._wake.set()
+
+    def record_concurrency(self, spec: FunctionSpec, invoked_arn: str, in_flight: dict[str, int]) -> None:
+        self._pending.extend(concurrency_datums(spec, invoked_arn, in_flight))
 
     async def run(self) -> None:
         """Flush forever (cancel to stop; ``flush`` sends what is left)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -122,6 +123,21 @@ def test_parallel_calls_get_parallel_instances(lambda_client, make_function, loc
         assert local_stack.runtime_stats()["functions"][name]["instances"] == 4
         release(local_stack, runs_table, key)
         assert [call.result()[1] for call in calls] == [{"held": True}] * 4
+    cloudwatch, now = local_stack.client("cloudwatch"), datetime.now(UTC)
+
+    def peak_concurrency() -> float:
+        datapoints = cloudwatch.get_metric_statistics(
+            Namespace="AWS/Lambda",
+            MetricName="ConcurrentExecutions",
+            Dimensions=[{"Name": "FunctionName", "Value": name}],
+            StartTime=now - timedelta(minutes=10),
+            EndTime=now + timedelta(minutes=10),
+            Period=60,
+            Statistics=["Maximum"],
+        )["Datapoints"]
+        return max((point["Maximum"] for point in datapoints), default=0.0)
+
+    wait_for(lambda: peak_concurrency() == 4, what="ConcurrentExecutions (Maximum) of 4")
 
 
 def test_reserved_concurrency_throttles_the_second_parallel_call(local_stack, make_function, runs_table):

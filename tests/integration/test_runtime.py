@@ -158,6 +158,35 @@ def test_reserved_concurrency_throttles_the_second_parallel_call(local_stack, ma
     assert runs(local_stack, runs_table, key) == 1
 
 
+def test_reserved_concurrency_set_after_a_versions_first_call_applies(local_stack, make_function, runs_table):
+    """Reserved concurrency is the function's, not the version's: set later, it still throttles."""
+    lambda_client = local_stack.client("lambda", retries={"max_attempts": 1})
+    name, key = make_function(Timeout=30), uuid.uuid4().hex
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    invoke(lambda_client, name, {"action": "echo"}, Qualifier=version)  # the runtime holds its spec now
+    lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(
+            invoke,
+            lambda_client,
+            name,
+            {"action": "hold", "table": runs_table, "key": key},
+            Qualifier=version,
+        )
+        wait_for(lambda: runs(local_stack, runs_table, key) == 1, timeout_s=30, what="the held run")
+
+        def second_call_throttled() -> bool:
+            try:
+                invoke(lambda_client, name, {"action": "echo"}, Qualifier=version)
+            except ClientError as error:
+                return error.response["Error"]["Code"] == "TooManyRequestsException"
+            return False
+
+        wait_for(second_call_throttled, timeout_s=10, what="the second call throttled")
+        release(local_stack, runs_table, key)
+        assert held.result()[1] == {"held": True}
+
+
 def test_log_lines_reach_cloudwatch_logs(lambda_client, make_function, local_stack):
     name = make_function()
     invoke(lambda_client, name, {"action": "print", "line": "a line worth finding"})

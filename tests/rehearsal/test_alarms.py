@@ -271,8 +271,7 @@ def test_feed_processor_errors_alarm(alarms, after_each, feeds):
 def test_feed_processor_throttles_alarm(alarms, after_each, feeds):
     # A burst of feeds: two batches at once (each record takes a second) against a reserved concurrency
     # of one; the throttled batch is back after the 3 s visibility timeout, when the first is done, so no
-    # message is received three times (it would go to the dead-letter queue). The concurrency is set
-    # before the faulty version's first invocation: the runtime reads it with the version's spec.
+    # message is received three times (it would go to the dead-letter queue).
     token = unique_token()
     names = [f"{token}-{i}.csv" for i in range(20)]
     lambda_client = feeds.lambda_client

@@ -9,7 +9,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from harness import processes
+from harness import clock, processes
 from harness.emulator.ministack_patches import DISABLE_ENV, RUNTIME_URL_ENV
 from harness.runtime.client import TOKEN_ENV
 
@@ -51,6 +51,8 @@ def gateway_settings(
         RUNTIME_URL_ENV: runtime_url,
         TOKEN_ENV: runtime_token,
         DISABLE_ENV: ",".join(disabled_patches),
+        # The harness's one clock, so an emulator container runs on the same scale as the runtime.
+        clock.SCALE_ENV: repr(clock.TIME_SCALE),
         # Never let the emulator find (and clean up in) a Docker engine the harness does not own.
         "DOCKER_HOST": "unix:///nonexistent/harness-no-docker.sock",
     }

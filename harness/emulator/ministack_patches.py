@@ -38,6 +38,11 @@ it could be proposed upstream, and has a test that fails without it
    its seams are listed in harness/emulator/codedeploy/seams.py.
 8. ``loopback_hosts``: only requests addressed to loopback names are answered, and the control plane
    sends no CORS headers, so no web page can drive the stack (harness/emulator/loopback_hosts.py).
+9. ``cloudwatch_alarms``: metric alarms evaluated as CloudWatch evaluates them, on the emulator's
+   clock, over their exact dimensions, with DatapointsToAlarm, TreatMissingData, AWS's state reasons,
+   history and SNS actions (code: ``cloudwatch_alarms``, ``alarm_evaluation``).
+10. ``service_metrics``: the AWS/ApiGateway, AWS/States and AWS/SQS metrics AWS publishes on its own
+   (code: the ``service_metrics`` package, one module per source).
 """
 
 from __future__ import annotations
@@ -71,6 +76,8 @@ PATCHES = (
     "filter_log_events_pages",
     "codedeploy",
     "loopback_hosts",
+    "cloudwatch_alarms",
+    "service_metrics",
 )
 
 # Added to the proxy's HTTP timeout: the runtime enforces the function's timeout and init phase itself,
@@ -93,6 +100,8 @@ def apply(disabled: set[str] | None = None) -> list[str]:
             "re-check each patch against the new version before moving the pin"
         )
     from ministack.services import lambda_svc
+
+    from harness.emulator import cloudwatch_alarms, service_metrics
 
     disabled = disabled or set()
     unknown = disabled - set(PATCHES)
@@ -129,6 +138,12 @@ def apply(disabled: set[str] | None = None) -> list[str]:
 
         loopback_hosts.install()
         applied.append("loopback_hosts")
+    if "cloudwatch_alarms" not in disabled:
+        cloudwatch_alarms.apply()
+        applied.append("cloudwatch_alarms")
+    if "service_metrics" not in disabled:
+        service_metrics.apply()
+        applied.append("service_metrics")
     return applied
 
 

@@ -42,6 +42,8 @@ class Deployment:
     traffic: float = 0.0  # share of the alias's traffic on the target version
     hooks: dict[str, str] = field(default_factory=dict)  # lifecycle event -> status
     alarms: dict[str, str] = field(default_factory=dict)  # alarm -> state
+    # Alarms seen in ALARM while following: an alarm may be OK again by the time the deployment stops.
+    fired: set[str] = field(default_factory=set)
     error_code: str | None = None
     error_message: str | None = None
     rollback_id: str | None = None
@@ -54,8 +56,8 @@ class Deployment:
     def cause(self) -> str:
         """Why it did not succeed, naming the alarm or the hook."""
         if self.error_code == "ALARM_ACTIVE":
-            firing = sorted(name for name, state in self.alarms.items() if state == "ALARM")
-            return f"alarm {', '.join(firing)} in ALARM" if firing else f"alarm: {self.error_message}"
+            fired = sorted(self.fired)
+            return f"alarm {', '.join(fired)} in ALARM" if fired else f"alarm: {self.error_message}"
         if self.error_code == "HOOK_EXECUTION_FAILURE":
             failed = sorted(name for name, status in self.hooks.items() if status == "Failed")
             return f"hook {', '.join(failed)} failed" if failed else f"hook: {self.error_message}"
@@ -168,6 +170,7 @@ class Follower:
         deployment.error_code, deployment.error_message = error.get("code"), error.get("message")
         deployment.rollback_id = (info.get("rollbackInfo") or {}).get("rollbackDeploymentId")
         deployment.alarms = {name: alarm_states.get(name, "UNKNOWN") for name in group.alarms}
+        deployment.fired |= {name for name, state in deployment.alarms.items() if state == "ALARM"}
         hooks, target_version = self._target(deployment.id)
         deployment.hooks = hooks or deployment.hooks
         live = live_function(self.lambda_client, group.logical_id, group.function_name)

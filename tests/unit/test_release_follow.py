@@ -265,3 +265,20 @@ def test_stubber_rejects_a_response_codedeploy_would_never_send():
     stubber = Stubber(client("codedeploy"))
     with pytest.raises(ParamValidationError, match="Unknown parameter"):
         stubber.add_response("batch_get_deployments", {"deploymentsInfo": [{"trafficPercent": 10}]})
+
+
+def test_an_alarm_back_to_ok_when_the_deployment_stops_is_still_named(stubs):
+    clients, stubbers = stubs
+    follower = started_follower(clients, stubbers, [])
+    expect_round(stubbers, "InProgress", 0.1, "ALARM", {"BeforeAllowTraffic": "Succeeded"})
+    follower.poll()
+    expect_round(
+        stubbers,
+        "Stopped",
+        None,
+        "OK",
+        {"BeforeAllowTraffic": "Succeeded"},
+        errorInformation={"code": "ALARM_ACTIVE", "message": "Activated alarms: <HealthErrors>"},
+    )
+    follower.poll()
+    assert follower.deployments["HealthFunction"].cause() == "alarm HealthErrors in ALARM"

@@ -38,6 +38,12 @@ it could be proposed upstream, and has a test that fails without it
    its seams are listed in harness/emulator/codedeploy/seams.py.
 8. ``loopback_hosts``: only requests addressed to loopback names are answered, and the control plane
    sends no CORS headers, so no web page can drive the stack (harness/emulator/loopback_hosts.py).
+9. ``scheduled_rules_clock``: EventBridge ``rate()`` rules fire on the local clock (``HARNESS_TIME_SCALE``,
+   harness/emulator/codedeploy/clock.py), so a ``rate(1 minute)`` rule of the template fires every
+   local "minute" (upstream fires on the real clock and looks every 10 s: a one-minute sweep would make
+   every local rehearsal wait minutes). ``cron()`` rules name wall-clock times and stay as they are.
+10. ``fault_injection`` (test-only): the emulator answers chosen operations with an AWS error on purpose
+   once a test arms it through ``/_harness/faults``; inert until then (harness/emulator/faults.py).
 """
 
 from __future__ import annotations
@@ -70,6 +76,8 @@ PATCHES = (
     "xray_sampling",
     "filter_log_events_pages",
     "codedeploy",
+    "scheduled_rules_clock",
+    "fault_injection",
     "loopback_hosts",
 )
 
@@ -124,6 +132,14 @@ def apply(disabled: set[str] | None = None) -> list[str]:
 
         seams.install()
         applied.append("codedeploy")
+    if "scheduled_rules_clock" not in disabled:
+        _patch_scheduled_rules_clock()
+        applied.append("scheduled_rules_clock")
+    if "fault_injection" not in disabled:
+        from harness.emulator import faults
+
+        faults.install()  # before loopback_hosts, so its guard covers the faults endpoint too
+        applied.append("fault_injection")
     if "loopback_hosts" not in disabled:
         from harness.emulator import loopback_hosts
 
@@ -462,3 +478,23 @@ def _patch_filter_log_events_pages() -> None:
         return cwl.json_response(body)
 
     cwl._filter_log_events = _filter_log_events
+
+
+# --- 9. scheduled_rules_clock -------------------------------------------------------------------------
+
+
+def _patch_scheduled_rules_clock() -> None:
+    from ministack.services import eventbridge
+
+    from harness.emulator.codedeploy.clock import time_scale
+
+    scale = time_scale()
+    parse_rate_seconds = eventbridge._parse_rate_seconds
+
+    def _parse_rate_seconds(expression: str) -> float | None:
+        aws_seconds = parse_rate_seconds(expression)
+        return None if aws_seconds is None else aws_seconds * scale
+
+    eventbridge._parse_rate_seconds = _parse_rate_seconds
+    # Upstream looks every 10 s, a sixth of the shortest rate; the same share of the local minute.
+    eventbridge._SCHEDULER_TICK_INTERVAL = eventbridge._SCHEDULER_TICK_INTERVAL * scale

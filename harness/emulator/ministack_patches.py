@@ -60,9 +60,6 @@ import urllib.error
 import urllib.request
 from importlib.metadata import version
 
-# The session's secret the function runtime asks of every invocation handed to it.
-from harness.runtime.client import TOKEN_ENV, TOKEN_HEADER
-
 MINISTACK_VERSION = "1.5.33"
 RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
 THROTTLED_TASK_ERROR = "Lambda.TooManyRequestsException"
@@ -177,7 +174,6 @@ def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) 
         "X-Amzn-Lambda-Request-Id": request_id,
         "X-Amzn-Lambda-Revision-Id": config.get("RevisionId", ""),
         "X-Amzn-Lambda-Deadline-Ms": str(int((time.time() + timeout) * 1000)),
-        TOKEN_HEADER: os.environ.get(TOKEN_ENV, ""),
     }
     trace_id = lambda_svc._xray_trace_id_for_invocation(config)
     if trace_id:

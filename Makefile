@@ -1,6 +1,7 @@
 # make e2e   the end-to-end suites on a fresh local stack (creates the venv when missing)
 # make test  everything CI runs: lint, unit, images, the integration and e2e suites in image mode and
-#            in process mode, the e2e suite against the emulator as a container (MODE=process: no Docker)
+#            in process mode, the rehearsals (alarms, CodeDeploy) once, the e2e suite against the emulator
+#            as a container (MODE=process: no Docker)
 # make up / make down   leave a local stack running to work against, then stop it
 # make images  build every function image; make push  push them to the running stack's ECR
 #   (e2e, test and up run the functions as images when Docker can run here; MODE=process overrides)
@@ -50,10 +51,12 @@ suites: venv
 test: lint unit
 ifeq ($(MODE),process)
 	$(PYTHON) -m harness.cli test --mode process
+	$(PYTHON) -m harness.cli rehearse --mode process
 else
 	$(PYTHON) -m harness.cli images
 	$(PYTHON) -m harness.cli test --mode image
 	$(PYTHON) -m harness.cli test --mode process
+	$(PYTHON) -m harness.cli rehearse --mode image
 	$(PYTHON) -m pytest -q --emulator container tests/e2e
 	@left="$$($(PYTHON) -m harness.images.engine --leftovers)"; \
 	  if [ -n "$$left" ]; then echo "left running: $$left" >&2; exit 1; fi
@@ -74,6 +77,7 @@ bench: venv
 	$(PYTHON) -m bench.orders_bench
 	$(PYTHON) -m bench.order_recovery_bench
 	$(PYTHON) -m bench.images_bench
+	$(PYTHON) -m bench.alarms_bench
 
 clean:
 	rm -rf .harness $(VENV)

@@ -26,6 +26,7 @@ from harness.images import base as base_image
 from harness.images import engine as docker_engine
 from harness.images import project as images
 from harness.paths import Paths
+from harness.runtime.launchers import SANDBOX
 from harness.stack.lifecycle import running_stack
 from testkit.fixture_functions import create_fixture_function
 
@@ -87,6 +88,25 @@ def invoke_figures(paths: Paths, mode: str) -> tuple[float, float]:
     return median(cold), median(warm)
 
 
+def sandbox_start_overhead_pct(engine: docker_engine.Engine, image: str, runs: int = 10) -> float:
+    """How much longer a container takes from create to exit with Lambda's sandbox options than
+    without (interleaved runs, medians): the sandbox's share of a cold start."""
+    client = engine.client()
+    seconds: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(runs):
+        for sandboxed in (True, False):
+            started = time.perf_counter()
+            client.containers.run(
+                image,
+                entrypoint=["python3", "-c", "import awslambdaric"],
+                network_mode="host",
+                remove=True,
+                **(SANDBOX if sandboxed else {}),
+            )
+            seconds[sandboxed].append(time.perf_counter() - started)
+    return (median(seconds[True]) / median(seconds[False]) - 1) * 100
+
+
 def previous_ci_total_s() -> float | None:
     path = RESULTS / "images.json"
     return json.loads(path.read_text()).get("ci_total_s") if path.exists() else None
@@ -101,6 +121,10 @@ def main() -> None:
     try:
         standin_s = standin_build_s(paths, engine)
         build_cold, build_warm, layer_mb, image_mb = build_times(paths, engine)
+        probe_image = next(i for i in images.project_images(paths) if i.repository == "fixtures/probe")
+        sandbox_pct = sandbox_start_overhead_pct(
+            engine, probe_image.local_reference(images.revision_tag(paths.root))
+        )
     finally:
         engine.stop()
     cold_image, warm_image = invoke_figures(paths, "image")
@@ -115,6 +139,7 @@ def main() -> None:
             "function_layer_mb_max": round(layer_mb, 3),
             "image_mb_max": round(image_mb, 1),
             "container_cold_start_ms": round(cold_image, 1),
+            "sandbox_start_overhead_pct": round(sandbox_pct, 1),
             "invoke_warm_image_p50_ms": round(warm_image, 2),
             "invoke_warm_process_p50_ms": round(warm_process, 2),
             "e2e_image_wall_s": round(e2e_wall, 2),
@@ -124,8 +149,9 @@ def main() -> None:
             f"{len(images.project_images(paths))} images on {base_image.requested_base_image()} or, "
             "where it cannot be pulled, the Debian stand-in (announced in the build output); cold build "
             "with the base present and the build cache pruned; cold start median of "
-            f"{COLD_STARTS} first Invokes; warm p50 of {WARM_INVOKES} sequential Invokes per mode (image "
-            "mode waits a few ms for the container's output to settle before replying); e2e image mode "
+            f"{COLD_STARTS} first Invokes; warm p50 of {WARM_INVOKES} sequential Invokes per mode; "
+            "sandbox_start_overhead_pct: container create-to-exit (python imports awslambdaric) with "
+            "Lambda's sandbox options against without, medians of 10 interleaved runs each; e2e image mode "
             "with a warm build cache; ci_total_s from `bash .ci/run` on this machine (shared with other "
             "test runs: load varies)."
         ),

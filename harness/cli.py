@@ -4,12 +4,14 @@ harness up        start the emulator and the function runtime, deploy, leave the
 harness deploy    deploy template.yaml into the running stack again
 harness status    what is running, where, and the stack outputs
 harness logs FN   a function's log lines (logical id or physical name)
+harness alarms    every alarm of the stack: state, last transition, reason
 harness reset     wipe the emulator's state and redeploy
 harness token     print a bearer token (IdToken) of a test user of the running stack
 harness seed FILE load a catalog JSON file (e.g. seed/catalog.json) into the catalog table
 harness down      stop what `harness up` started
 harness e2e       up on free ports, deploy, run tests/e2e, stop everything
 harness test      the same for the integration and e2e suites, each on freshly reset state
+harness rehearse  the same for tests/rehearsal: every alarm provoked, CodeDeploy canaries and rollbacks
 harness images    build every function image (Docker engine started and stopped when needed)
 harness push      push them to the running stack's ECR (or --aws: the account's ECR)
 harness emulator-image   build the MiniStack image compose.yaml and `pytest --emulator container` run
@@ -38,7 +40,7 @@ from harness.images import project as images
 from harness.images.mode import MODES, ImageMode, default_mode, describe
 from harness.paths import Paths
 from harness.runtime.client import RuntimeClient
-from harness.stack import seed, users
+from harness.stack import alarms, seed, users
 from harness.stack.lifecycle import RunningStack, deploy_into, reset_state
 
 DEFAULT_EMULATOR_PORT = 4566
@@ -59,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = commands.add_parser("logs", help="show a function's log lines")
     logs.add_argument("function", help="logical id (HealthFunction) or physical function name")
     logs.add_argument("--since", type=int, default=60, help="minutes back (default 60)")
+    commands.add_parser("alarms", help="every alarm of the stack: state, last transition, reason")
     commands.add_parser("reset", help="wipe the emulator's state and redeploy")
     token = commands.add_parser("token", help="print a bearer token of a test user")
     token.add_argument("--user", default=users.DEFAULT_USER, help=f"user name (default {users.DEFAULT_USER})")
@@ -68,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, help_text in (
         ("e2e", "run tests/e2e on a fresh stack"),
         ("test", "run the integration and e2e suites"),
+        ("rehearse", "run tests/rehearsal (alarms and CodeDeploy deployments on the local clock)"),
     ):
         command = commands.add_parser(name, help=help_text)
         command.add_argument(
@@ -85,12 +89,14 @@ def main(argv: list[str] | None = None) -> int:
         "deploy": _deploy,
         "status": _status,
         "logs": _logs,
+        "alarms": _alarms,
         "reset": _reset,
         "token": _token,
         "seed": _seed,
         "down": _down,
         "e2e": lambda p, a: _run_suites(p, ["e2e"], a.pytest_args, a.mode or default_mode(p)),
         "test": lambda p, a: _run_suites(p, ["integration", "e2e"], a.pytest_args, a.mode or default_mode(p)),
+        "rehearse": lambda p, a: _run_suites(p, ["rehearsal"], a.pytest_args, a.mode or default_mode(p)),
         "images": _images,
         "push": _push,
         "emulator-image": _emulator_image,
@@ -229,6 +235,16 @@ def _logs(paths: Paths, args) -> int:
     for event in sorted(events, key=lambda e: e["timestamp"]):
         stamp = datetime.fromtimestamp(event["timestamp"] / 1000, UTC).strftime("%H:%M:%S.%f")[:-3]
         print(f"{stamp} {event['message'].rstrip()}")
+    return 0
+
+
+def _alarms(paths: Paths, args) -> int:
+    details = _running_session(paths)
+    endpoint_url = details["endpointUrl"]
+    rows = alarms.stack_alarms(
+        aws.client("cloudformation", endpoint_url), aws.client("cloudwatch", endpoint_url)
+    )
+    print(alarms.render(rows))
     return 0
 
 

@@ -1,5 +1,5 @@
-"""What the test suites and the benchmarks share: clients of a deployed stack's order flow, and the
-test-only fixture functions (tests/fixtures/functions) created through the Lambda API.
+"""What the test suites and the benchmarks share: clients of a deployed stack's order flow, the
+test-only fixture functions (tests/fixtures/functions) created through the Lambda API, and alarms.
 
 It may import ``harness``; neither ``tests`` nor ``bench`` (both import it).
 """

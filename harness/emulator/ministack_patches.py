@@ -38,11 +38,16 @@ it could be proposed upstream, and has a test that fails without it
    its seams are listed in harness/emulator/codedeploy/seams.py.
 8. ``loopback_hosts``: only requests addressed to loopback names are answered, and the control plane
    sends no CORS headers, so no web page can drive the stack (harness/emulator/loopback_hosts.py).
-9. ``scheduled_rules_clock``: EventBridge ``rate()`` rules fire on the local clock (``HARNESS_TIME_SCALE``,
-   harness/emulator/codedeploy/clock.py), so a ``rate(1 minute)`` rule of the template fires every
+9. ``cloudwatch_alarms``: metric alarms evaluated as CloudWatch evaluates them, on the emulator's
+   clock, over their exact dimensions, with DatapointsToAlarm, TreatMissingData, AWS's state reasons,
+   history and SNS actions (code: ``cloudwatch_alarms``, ``alarm_evaluation``).
+10. ``service_metrics``: the AWS/ApiGateway, AWS/States and AWS/SQS metrics AWS publishes on its own
+   (code: the ``service_metrics`` package, one module per source).
+11. ``scheduled_rules_clock``: EventBridge ``rate()`` rules fire on the local clock (the stack's one clock,
+   harness/clock.py), so a ``rate(1 minute)`` rule of the template fires every
    local "minute" (upstream fires on the real clock and looks every 10 s: a one-minute sweep would make
    every local rehearsal wait minutes). ``cron()`` rules name wall-clock times and stay as they are.
-10. ``fault_injection`` (test-only): the emulator answers chosen operations with an AWS error on purpose
+12. ``fault_injection`` (test-only): the emulator answers chosen operations with an AWS error on purpose
    once a test arms it through ``/_harness/faults``; inert until then (harness/emulator/faults.py).
 """
 
@@ -61,9 +66,6 @@ import urllib.error
 import urllib.request
 from importlib.metadata import version
 
-# The session's secret the function runtime asks of every invocation handed to it.
-from harness.runtime.client import TOKEN_ENV, TOKEN_HEADER
-
 MINISTACK_VERSION = "1.5.33"
 RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
 THROTTLED_TASK_ERROR = "Lambda.TooManyRequestsException"
@@ -79,6 +81,8 @@ PATCHES = (
     "scheduled_rules_clock",
     "fault_injection",
     "loopback_hosts",
+    "cloudwatch_alarms",
+    "service_metrics",
 )
 
 # Added to the proxy's HTTP timeout: the runtime enforces the function's timeout and init phase itself,
@@ -101,6 +105,8 @@ def apply(disabled: set[str] | None = None) -> list[str]:
             "re-check each patch against the new version before moving the pin"
         )
     from ministack.services import lambda_svc
+
+    from harness.emulator import cloudwatch_alarms, service_metrics
 
     disabled = disabled or set()
     unknown = disabled - set(PATCHES)
@@ -145,6 +151,12 @@ def apply(disabled: set[str] | None = None) -> list[str]:
 
         loopback_hosts.install()
         applied.append("loopback_hosts")
+    if "cloudwatch_alarms" not in disabled:
+        cloudwatch_alarms.apply()
+        applied.append("cloudwatch_alarms")
+    if "service_metrics" not in disabled:
+        service_metrics.apply()
+        applied.append("service_metrics")
     return applied
 
 
@@ -178,7 +190,6 @@ def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) 
         "X-Amzn-Lambda-Request-Id": request_id,
         "X-Amzn-Lambda-Revision-Id": config.get("RevisionId", ""),
         "X-Amzn-Lambda-Deadline-Ms": str(int((time.time() + timeout) * 1000)),
-        TOKEN_HEADER: os.environ.get(TOKEN_ENV, ""),
     }
     trace_id = lambda_svc._xray_trace_id_for_invocation(config)
     if trace_id:
@@ -480,13 +491,13 @@ def _patch_filter_log_events_pages() -> None:
     cwl._filter_log_events = _filter_log_events
 
 
-# --- 9. scheduled_rules_clock -------------------------------------------------------------------------
+# --- 11. scheduled_rules_clock -------------------------------------------------------------------------
 
 
 def _patch_scheduled_rules_clock() -> None:
     from ministack.services import eventbridge
 
-    from harness.emulator.codedeploy.clock import time_scale
+    from harness.clock import time_scale
 
     scale = time_scale()
     parse_rate_seconds = eventbridge._parse_rate_seconds

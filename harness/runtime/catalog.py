@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,19 +82,29 @@ def spec_from_configuration(config: dict, reserved_concurrency: int | None) -> F
     )
 
 
-class FunctionCatalog:
-    """Caches FunctionSpecs per (name, version); ``$LATEST`` is re-read when its revision may change."""
+# A function's reserved concurrency is not part of a version: a spec held longer than this is read
+# again, so a PutFunctionConcurrency applies within a second, as on AWS.
+SPEC_REFRESH_S = 1.0
 
-    def __init__(self, lambda_client):
+
+class FunctionCatalog:
+    """Caches FunctionSpecs per (name, version); ``$LATEST`` is re-read when its revision may change,
+    any spec once it is older than SPEC_REFRESH_S (its reserved concurrency may have changed)."""
+
+    def __init__(self, lambda_client, clock=time.monotonic):
         self._lambda = lambda_client
+        self._clock = clock
         self._lock = threading.Lock()
-        self._versions: dict[tuple[str, str], FunctionSpec] = {}
+        self._versions: dict[tuple[str, str], tuple[FunctionSpec, float]] = {}
 
     def cached(self, name: str, version: str, revision: str | None = None) -> FunctionSpec | None:
         """The spec of ``name:version`` when the one held is current (``revision``, when the emulator
-        sends it, says so; a published version never changes), else None."""
-        spec = self._versions.get((name, version))
-        if spec is not None and (spec.revision == revision if revision else version != "$LATEST"):
+        sends it, says so; a published version's code never changes) and recent, else None."""
+        held = self._versions.get((name, version))
+        if held is None or self._clock() - held[1] > SPEC_REFRESH_S:
+            return None
+        spec = held[0]
+        if spec.revision == revision if revision else version != "$LATEST":
             return spec
         return None
 
@@ -104,7 +115,7 @@ class FunctionCatalog:
             return cached
         spec = self._load(name, version)
         with self._lock:
-            self._versions[(name, version)] = spec
+            self._versions[(name, version)] = (spec, self._clock())
         return spec
 
     def clear(self) -> None:

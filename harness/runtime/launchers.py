@@ -166,6 +166,15 @@ CONTAINER_LABEL = "order-platform.harness.runtime"
 FUNCTION_LABEL = "order-platform.function"
 # Lambda's limit on processes and threads per execution environment.
 LAMBDA_PROCESS_LIMIT = 1024
+# Lambda's sandbox, as `docker run` options: no capabilities, no privilege gain, a read-only root file
+# system with a writable /tmp of 512 MB, at most 1,024 processes and threads.
+SANDBOX = {
+    "cap_drop": ["ALL"],
+    "security_opt": ["no-new-privileges"],
+    "read_only": True,
+    "tmpfs": {"/tmp": "size=512m"},
+    "pids_limit": LAMBDA_PROCESS_LIMIT,
+}
 # Where the instance's log file is mounted in the container: outside every folder Lambda gives a
 # function (/var/task, /var/runtime, /opt, /tmp), so function code does not see it.
 CONTAINER_OUTPUT_PATH = "/.harness-output.log"
@@ -284,14 +293,8 @@ class ContainerLauncher:
             cpu_shares=max(int(1024 * spec.memory_mb / MEMORY_MB_PER_VCPU), 2),
             volumes={str(log_path.resolve()): {"bind": CONTAINER_OUTPUT_PATH, "mode": "rw"}},
             labels={CONTAINER_LABEL: self.runtime_id, FUNCTION_LABEL: spec.name},
-            # Lambda's sandbox: no capabilities, no privilege gain, a read-only root file system with a
-            # writable /tmp of 512 MB, at most 1,024 processes and threads.
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
-            read_only=True,
-            tmpfs={"/tmp": "size=512m"},
-            pids_limit=LAMBDA_PROCESS_LIMIT,
             detach=True,
+            **SANDBOX,
         )
         with contextlib.suppress(Exception):  # ended already: no pid to read
             container.reload()

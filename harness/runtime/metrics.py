@@ -4,9 +4,13 @@ As on AWS, each invocation counts under ``FunctionName``; a qualified invocation
 also under ``FunctionName`` + ``Resource`` (``name:qualifier``) and, for the version that actually
 ran, ``FunctionName`` + ``Resource`` + ``ExecutedVersion``: the dimensions a canary's alarms watch.
 Data points are buffered and sent with PutMetricData about once a second, off the invoke path, each
-metric's values of that second as one datum of ``Values`` and ``Counts`` (a distribution, so sums,
-averages and percentiles are all still there): one datum per invocation took 28% of the emulator's
-CPU under order load.
+metric's values of one minute of the local clock (``harness.clock``: Lambda's metrics have one-minute
+resolution; one second at the default scale) as one datum of ``Values`` and ``Counts`` (a distribution,
+so sums, averages and percentiles are all still there): one datum per invocation took 28% of the
+emulator's CPU under order load. Folding by the clock's minute, not by flush, keeps every value in the
+alarm period it happened in. ``ConcurrentExecutions`` (the invocations in flight, read with Maximum)
+is sampled as each invocation starts, per ``FunctionName``, per ``FunctionName`` + ``Resource`` and for
+the account (no dimensions), as Lambda publishes it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import collections
 import logging
 from datetime import UTC, datetime
 
+from harness.clock import LOCAL_MINUTE_S
+from harness.metric_dimensions import lambda_dimension_sets
 from harness.runtime.catalog import FunctionSpec
 
 NAMESPACE = "AWS/Lambda"
@@ -27,14 +33,7 @@ log = logging.getLogger("harness.runtime.metrics")
 
 
 def dimension_sets(spec: FunctionSpec, invoked_arn: str) -> list[list[dict[str, str]]]:
-    function = [{"Name": "FunctionName", "Value": spec.name}]
-    parts = invoked_arn.split(":")
-    qualifier = parts[7] if len(parts) > 7 else None
-    if not qualifier:
-        return [function]
-    resource = [*function, {"Name": "Resource", "Value": f"{spec.name}:{qualifier}"}]
-    executed = [*resource, {"Name": "ExecutedVersion", "Value": spec.version}]
-    return [function, resource, executed]
+    return lambda_dimension_sets(spec.name, spec.version, invoked_arn)
 
 
 def invocation_datums(
@@ -53,19 +52,37 @@ def invocation_datums(
     ]
 
 
+def concurrency_datums(spec: FunctionSpec, invoked_arn: str, in_flight: dict[str, int]) -> list[dict]:
+    """ConcurrentExecutions as an invocation starts: ``in_flight`` holds the counts for "function",
+    "resource" (its alias or version, if qualified) and "account"."""
+    now = datetime.now(UTC)
+    scopes = zip(dimension_sets(spec, invoked_arn)[:2], ("function", "resource"), strict=False)
+    return [
+        {
+            "MetricName": "ConcurrentExecutions",
+            "Dimensions": dimensions,
+            "Value": float(in_flight[scope]),
+            "Unit": "Count",
+            "Timestamp": now,
+        }
+        for dimensions, scope in [*scopes, ([], "account")]
+    ]
+
+
 def distributions(datums: list[dict]) -> list[dict]:
     """``datums`` (single values) folded into one datum of ``Values`` and ``Counts`` per metric,
-    dimensions and unit, stamped with the earliest timestamp folded in."""
+    dimensions, unit and local-clock minute, stamped with the earliest timestamp folded in."""
     values: dict[tuple, collections.Counter] = collections.defaultdict(collections.Counter)
     earliest: dict[tuple, datetime] = {}
     for datum in datums:
         dimensions = tuple((d["Name"], d["Value"]) for d in datum["Dimensions"])
-        key = (datum["MetricName"], dimensions, datum["Unit"])
+        minute = int(datum["Timestamp"].timestamp() // LOCAL_MINUTE_S)
+        key = (datum["MetricName"], dimensions, datum["Unit"], minute)
         values[key][datum["Value"]] += 1
         earliest[key] = min(earliest.get(key, datum["Timestamp"]), datum["Timestamp"])
     result = []
     for key, counted in values.items():
-        name, dimensions, unit = key
+        name, dimensions, unit, _minute = key
         pairs = sorted(counted.items())
         for start in range(0, len(pairs), _MAX_VALUES_PER_DATUM):
             part = pairs[start : start + _MAX_VALUES_PER_DATUM]
@@ -99,6 +116,9 @@ class MetricsRecorder:
     ) -> None:
         self._pending.extend(invocation_datums(spec, invoked_arn, duration_ms, failed, throttled))
         self._wake.set()
+
+    def record_concurrency(self, spec: FunctionSpec, invoked_arn: str, in_flight: dict[str, int]) -> None:
+        self._pending.extend(concurrency_datums(spec, invoked_arn, in_flight))
 
     async def run(self) -> None:
         """Flush forever (cancel to stop; ``flush`` sends what is left)."""

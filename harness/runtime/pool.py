@@ -108,6 +108,7 @@ class InstancePool:
         self.instances: dict[str, Instance] = {}
         self._idle: dict[tuple[str, str, str], list[Instance]] = collections.defaultdict(list)
         self._busy: collections.Counter[str] = collections.Counter()
+        self._busy_resources: collections.Counter[str] = collections.Counter()  # by invoked ARN
         self._watchers: set[asyncio.Task] = set()
         self._init_slots = asyncio.Semaphore(settings.capacity.max_parallel_inits)
         self._starting = 0  # instances granted room and not yet in ``instances``
@@ -123,11 +124,23 @@ class InstancePool:
         except Throttled:
             self.metrics.record(spec, invocation.invoked_arn, throttled=True)
             raise
+        resource = invocation.invoked_arn
         self._busy[spec.name] += 1
+        self._busy_resources[resource] += 1
+        self.metrics.record_concurrency(
+            spec,
+            invocation.invoked_arn,
+            {
+                "function": self._busy[spec.name],
+                "resource": self._busy_resources[resource],
+                "account": sum(self._busy.values()),
+            },
+        )
         try:
             outcome, instance, output, status = await self._run(spec, invocation)
         finally:
             self._busy[spec.name] -= 1
+            self._busy_resources[resource] -= 1
         if len(outcome.payload) > PAYLOAD_LIMIT_BYTES and not outcome.failed:
             outcome = error_outcome(
                 "Function.ResponseSizeTooLarge",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -122,6 +123,21 @@ def test_parallel_calls_get_parallel_instances(lambda_client, make_function, loc
         assert local_stack.runtime_stats()["functions"][name]["instances"] == 4
         release(local_stack, runs_table, key)
         assert [call.result()[1] for call in calls] == [{"held": True}] * 4
+    cloudwatch, now = local_stack.client("cloudwatch"), datetime.now(UTC)
+
+    def peak_concurrency() -> float:
+        datapoints = cloudwatch.get_metric_statistics(
+            Namespace="AWS/Lambda",
+            MetricName="ConcurrentExecutions",
+            Dimensions=[{"Name": "FunctionName", "Value": name}],
+            StartTime=now - timedelta(minutes=10),
+            EndTime=now + timedelta(minutes=10),
+            Period=60,
+            Statistics=["Maximum"],
+        )["Datapoints"]
+        return max((point["Maximum"] for point in datapoints), default=0.0)
+
+    wait_for(lambda: peak_concurrency() == 4, what="ConcurrentExecutions (Maximum) of 4")
 
 
 def test_reserved_concurrency_throttles_the_second_parallel_call(local_stack, make_function, runs_table):
@@ -140,6 +156,35 @@ def test_reserved_concurrency_throttles_the_second_parallel_call(local_stack, ma
         release(local_stack, runs_table, key)
         assert first.result()[1] == {"held": True}
     assert runs(local_stack, runs_table, key) == 1
+
+
+def test_reserved_concurrency_set_after_a_versions_first_call_applies(local_stack, make_function, runs_table):
+    """Reserved concurrency is the function's, not the version's: set later, it still throttles."""
+    lambda_client = local_stack.client("lambda", retries={"max_attempts": 1})
+    name, key = make_function(Timeout=30), uuid.uuid4().hex
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    invoke(lambda_client, name, {"action": "echo"}, Qualifier=version)  # the runtime holds its spec now
+    lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(
+            invoke,
+            lambda_client,
+            name,
+            {"action": "hold", "table": runs_table, "key": key},
+            Qualifier=version,
+        )
+        wait_for(lambda: runs(local_stack, runs_table, key) == 1, timeout_s=30, what="the held run")
+
+        def second_call_throttled() -> bool:
+            try:
+                invoke(lambda_client, name, {"action": "echo"}, Qualifier=version)
+            except ClientError as error:
+                return error.response["Error"]["Code"] == "TooManyRequestsException"
+            return False
+
+        wait_for(second_call_throttled, timeout_s=10, what="the second call throttled")
+        release(local_stack, runs_table, key)
+        assert held.result()[1] == {"held": True}
 
 
 def test_log_lines_reach_cloudwatch_logs(lambda_client, make_function, local_stack):

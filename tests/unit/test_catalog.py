@@ -40,3 +40,38 @@ def test_spec_takes_handler_environment_and_limits_from_the_configuration():
 def test_spec_without_a_handler_is_refused_with_the_fix():
     with pytest.raises(FunctionCodeNotFound, match=r"ImageConfig\.Command"):
         spec_from_configuration({"FunctionName": "f", "ImageUri": "x/f:1"}, None)
+
+
+class CountingLambda:
+    """A Lambda client answering GetFunction for one published version, counting the calls."""
+
+    def __init__(self):
+        self.calls, self.reserved = 0, None
+
+    def get_function(self, FunctionName, Qualifier):
+        self.calls += 1
+        concurrency = {"ReservedConcurrentExecutions": self.reserved} if self.reserved is not None else {}
+        return {
+            "Configuration": {
+                "FunctionName": FunctionName,
+                "Version": Qualifier,
+                "RevisionId": "r1",
+                "ImageConfigResponse": {"ImageConfig": {"Command": ["app.handler"]}},
+            },
+            "Code": {"ImageUri": "x/f:1"},
+            "Concurrency": concurrency,
+        }
+
+
+def test_a_held_spec_is_read_again_after_a_second_so_reserved_concurrency_applies():
+    from harness.runtime.catalog import SPEC_REFRESH_S, FunctionCatalog
+
+    now = [0.0]
+    lambda_client = CountingLambda()
+    catalog = FunctionCatalog(lambda_client, clock=lambda: now[0])
+    assert catalog.get("f", "3").reserved_concurrency is None
+    lambda_client.reserved = 1
+    assert catalog.cached("f", "3", "r1") is not None and lambda_client.calls == 1  # held, fresh
+    now[0] += SPEC_REFRESH_S + 0.01
+    assert catalog.cached("f", "3", "r1") is None
+    assert catalog.get("f", "3", "r1").reserved_concurrency == 1 and lambda_client.calls == 2

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from harness.clock import DEFAULT_TIME_SCALE, SCALE_ENV
 from harness.emulator.codedeploy import appspec, clock, configs, lifecycle
 from harness.emulator.codedeploy.deployment import Deployment, is_deployment_id, new_deployment_id
 from harness.emulator.codedeploy.errors import CodeDeployError
@@ -110,14 +111,11 @@ def test_checks_run_every_poll_while_waiting_and_a_halt_stops_the_shifting():
     assert checks == [0, *(i * lifecycle.POLL_S for i in range(13))]
 
 
-def test_the_time_scale_is_read_from_one_variable(monkeypatch):
-    monkeypatch.delenv(clock.TIME_SCALE_ENV, raising=False)
-    assert clock.time_scale() == 0.01
-    monkeypatch.setenv(clock.TIME_SCALE_ENV, "0.5")
+def test_codedeploy_runs_on_the_stacks_one_clock(monkeypatch):
+    monkeypatch.delenv(SCALE_ENV, raising=False)
+    assert clock.ScaledClock().scale == DEFAULT_TIME_SCALE
+    monkeypatch.setenv(SCALE_ENV, "0.5")
     assert clock.ScaledClock().scale == 0.5
-    monkeypatch.setenv(clock.TIME_SCALE_ENV, "0")
-    with pytest.raises(ValueError, match=clock.TIME_SCALE_ENV):
-        clock.time_scale()
 
 
 # --- AppSpec ---------------------------------------------------------------------------------------

@@ -10,7 +10,15 @@ import pytest
 HARNESS = Path(__file__).resolve().parents[2] / "harness"
 # Lowest first; a module may import its own layer or any below it.
 LAYERS = [
-    ("harness.console", "harness.paths", "harness.aws", "harness.processes", "harness.template"),
+    (
+        "harness.console",
+        "harness.paths",
+        "harness.aws",
+        "harness.processes",
+        "harness.template",
+        "harness.clock",
+        "harness.metric_dimensions",
+    ),
     ("harness.runtime",),
     ("harness.images",),
     ("harness.emulator",),

@@ -1,5 +1,5 @@
 from harness.runtime.catalog import FunctionSpec
-from harness.runtime.metrics import dimension_sets, distributions, invocation_datums
+from harness.runtime.metrics import concurrency_datums, dimension_sets, distributions, invocation_datums
 
 SPEC = FunctionSpec(
     name="f", version="2", revision="r", handler="app.handler", image_uri="x/f:1", environment={}
@@ -65,3 +65,19 @@ def test_a_distribution_of_many_distinct_values_is_split_at_the_api_limit():
     durations = [d for d in distributions(datums) if d["MetricName"] == "Duration"]
     assert [len(d["Values"]) for d in durations] == [150, 150, 100]
     assert sorted(v for d in durations for v in d["Values"]) == [float(ms) for ms in range(400)]
+
+
+def test_concurrent_executions_per_function_resource_and_account():
+    datums = concurrency_datums(
+        SPEC, "arn:aws:lambda:us-east-1:0:function:f:live", {"function": 3, "resource": 2, "account": 7}
+    )
+    assert [(names(d["Dimensions"]), d["Value"]) for d in datums] == [
+        ([("FunctionName", "f")], 3.0),
+        ([("FunctionName", "f"), ("Resource", "f:live")], 2.0),
+        ([], 7.0),
+    ]
+    assert {d["MetricName"] for d in datums} == {"ConcurrentExecutions"}
+    unqualified = concurrency_datums(
+        SPEC, "arn:aws:lambda:us-east-1:0:function:f", {"function": 1, "account": 1}
+    )
+    assert [names(d["Dimensions"]) for d in unqualified] == [[("FunctionName", "f")], []]

@@ -96,9 +96,13 @@ class FakeEndpoints:
 class FakeMetrics:
     def __init__(self):
         self.throttles = 0
+        self.peak_account = 0
 
     def record(self, spec, invoked_arn, *, duration_ms=None, failed=False, throttled=False) -> None:
         self.throttles += throttled
+
+    def record_concurrency(self, spec, invoked_arn, in_flight) -> None:
+        self.peak_account = max(self.peak_account, in_flight["account"])
 
 
 class FakeLogs:
@@ -158,6 +162,7 @@ async def test_past_the_instance_limit_invocations_wait_instead_of_throttling(tm
     outcomes = await asyncio.gather(*calls)
     assert [o.payload for o in outcomes] == [b'{"ran": "f"}'] * 3
     assert launcher.started == ["f", "f"] and pool.metrics.throttles == 0
+    assert pool.metrics.peak_account == 3  # a waiting invocation is in flight: it counts
 
 
 @run

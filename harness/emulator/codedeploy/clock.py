@@ -1,30 +1,17 @@
 """The local time scale of CodeDeploy's waits (canary and linear intervals, hook timeouts).
 
-Every duration in the lifecycle is in AWS seconds; only this clock turns them into local seconds, so a
-five-minute canary is rehearsed in three seconds at the default scale with the same proportions.
+Every duration in the lifecycle is in AWS seconds; only this clock turns them into local seconds, on
+the stack's one time scale (harness/clock.py), so a five-minute canary is rehearsed in five seconds at
+the default 1/60 with the same proportions.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from typing import Protocol
 
-TIME_SCALE_ENV = "HARNESS_TIME_SCALE"
-# The stack's scale until the shared clock lands: the same as SFN_WAIT_SCALE in localstack/ministack.env.
-DEFAULT_TIME_SCALE = 0.01
-
-
-def time_scale() -> float:
-    """Local seconds per AWS second (``HARNESS_TIME_SCALE``; the one place CodeDeploy reads it)."""
-    raw = os.environ.get(TIME_SCALE_ENV, "")
-    if not raw:
-        return DEFAULT_TIME_SCALE
-    value = float(raw)
-    if value <= 0:
-        raise ValueError(f"{TIME_SCALE_ENV} must be a positive number, got {raw!r}")
-    return value
+from harness.clock import time_scale
 
 
 class Clock(Protocol):

@@ -10,6 +10,8 @@ import os
 import subprocess
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
@@ -165,6 +167,48 @@ def test_the_canary_routes_its_share_then_everything(codedeploy, lambda_client, 
     assert wait_for(lambda: alias_of(lambda_client, name) == (first, {second: 0.1}), 10, 0.02, "the canary")
     finished(codedeploy, deployment_id)
     assert alias_of(lambda_client, name) == (second, {})
+
+
+def test_during_the_canary_the_new_version_takes_its_share_of_the_traffic(
+    codedeploy, cloudwatch, lambda_client, target, group
+):
+    """At least 400 invocations of the alias while the canary holds: the new version runs 10% +- 4% of
+    them, by the invocations' own answers and by the runtime's ExecutedVersion metrics alike."""
+    name, first, second = target
+    deployment_id = deploy(
+        codedeploy, group("CodeDeployDefault.LambdaCanary10Percent15Minutes"), appspec(name, first, second)
+    )
+    wait_for(lambda: alias_of(lambda_client, name) == (first, {second: 0.1}), 10, 0.02, "the canary")
+    executed: list[str] = []
+
+    def invoke_while_the_canary_holds(_) -> None:
+        while len(executed) < 2000 and alias_of(lambda_client, name) == (first, {second: 0.1}):
+            executed.append(lambda_client.invoke(FunctionName=name, Qualifier="live")["ExecutedVersion"])
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(invoke_while_the_canary_holds, range(8)))
+    assert finished(codedeploy, deployment_id, timeout_s=60)["status"] == "Succeeded"
+    assert len(executed) >= 400, f"only {len(executed)} invocations during the canary"
+    share = executed.count(second) / len(executed)
+    assert 0.06 <= share <= 0.14, f"{share:.1%} of {len(executed)} on the new version"
+
+    def invocations(version: str) -> float:
+        dimensions = {"FunctionName": name, "Resource": f"{name}:live", "ExecutedVersion": version}
+        datapoints = cloudwatch.get_metric_statistics(
+            Namespace="AWS/Lambda",
+            MetricName="Invocations",
+            Dimensions=[{"Name": key, "Value": value} for key, value in dimensions.items()],
+            StartTime=datetime.now(UTC) - timedelta(hours=1),
+            EndTime=datetime.now(UTC) + timedelta(hours=1),
+            Period=60,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        return sum(point["Sum"] for point in datapoints)
+
+    wait_for(
+        lambda: invocations(second) == executed.count(second) and invocations(first) == executed.count(first),
+        what="the runtime's ExecutedVersion metrics to count every invocation",
+    )
 
 
 def test_a_failing_before_allow_traffic_hook_rolls_back_before_any_traffic(

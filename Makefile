@@ -75,6 +75,7 @@ bench: venv
 	$(PYTHON) -m bench.harness_bench
 	$(PYTHON) -m bench.feeds_bench
 	$(PYTHON) -m bench.orders_bench
+	$(PYTHON) -m bench.order_recovery_bench
 	$(PYTHON) -m bench.images_bench
 	$(PYTHON) -m bench.alarms_bench
 	$(PYTHON) -m bench.release_bench

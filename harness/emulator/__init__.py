@@ -18,9 +18,8 @@ class Emulator(Protocol):
     def endpoint_url(self) -> str | None:
         """Where AWS clients point (None: real AWS through the default credential chain)."""
 
-    def start(self, runtime_url: str, runtime_token: str) -> float:
-        """Start (or connect), hand every Lambda invocation to ``runtime_url`` with the session's
-        ``runtime_token``; returns seconds taken."""
+    def start(self, runtime_url: str) -> float:
+        """Start (or connect), hand every Lambda invocation to ``runtime_url``; returns seconds taken."""
 
     def stop(self) -> None:
         """Stop what ``start`` started; leave anything else alone."""

@@ -54,7 +54,7 @@ def emulator_image(paths: Paths, engine: Engine) -> str:
 
 
 class MiniStackContainer:
-    """Same face as MiniStackProcess: ``start(runtime_url, token)``, ``endpoint_url``, ``stop()``."""
+    """Same face as MiniStackProcess: ``start(runtime_url)``, ``endpoint_url``, ``stop()``."""
 
     name = "ministack-container"
 
@@ -69,7 +69,7 @@ class MiniStackContainer:
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, runtime_url: str, runtime_token: str) -> float:
+    def start(self, runtime_url: str) -> float:
         # testcontainers reads the engine from DOCKER_HOST; its reaper image cannot be pulled here, and
         # stop() removes the container itself.
         os.environ.update({"DOCKER_HOST": self.engine.host, "TESTCONTAINERS_RYUK_DISABLED": "true"})
@@ -80,7 +80,7 @@ class MiniStackContainer:
         container = DockerContainer(image).with_kwargs(network_mode="host")
         settings = {
             **emulator_settings(self.paths.emulator_settings),
-            **gateway_settings(self.port, runtime_url, runtime_token, self.disabled_patches),
+            **gateway_settings(self.port, runtime_url, self.disabled_patches),
         }
         for key, value in settings.items():
             container = container.with_env(key, value)

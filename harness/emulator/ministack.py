@@ -11,7 +11,6 @@ from pathlib import Path
 
 from harness import clock, processes
 from harness.emulator.ministack_patches import DISABLE_ENV, RUNTIME_URL_ENV
-from harness.runtime.client import TOKEN_ENV
 
 HEALTH_PATH = "/_ministack/health"
 STARTUP_TIMEOUT_S = 30
@@ -42,14 +41,11 @@ def emulator_settings(settings_file: Path) -> dict[str, str]:
     return {**settings, **{key: os.environ[key] for key in overridable if key in os.environ}}
 
 
-def gateway_settings(
-    port: int, runtime_url: str, runtime_token: str, disabled_patches: tuple[str, ...]
-) -> dict[str, str]:
+def gateway_settings(port: int, runtime_url: str, disabled_patches: tuple[str, ...]) -> dict[str, str]:
     """What every MiniStack the harness starts (process or container) is told besides ministack.env."""
     return {
         "GATEWAY_PORT": str(port),
         RUNTIME_URL_ENV: runtime_url,
-        TOKEN_ENV: runtime_token,
         DISABLE_ENV: ",".join(disabled_patches),
         # The harness's one clock, so an emulator container runs on the same scale as the runtime.
         clock.SCALE_ENV: repr(clock.TIME_SCALE),
@@ -81,7 +77,7 @@ class MiniStackProcess:
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, runtime_url: str, runtime_token: str) -> float:
+    def start(self, runtime_url: str) -> float:
         if processes.port_in_use(self.port):
             raise processes.StartupError(
                 f"port {self.port} is already in use: is another emulator running? "
@@ -90,7 +86,7 @@ class MiniStackProcess:
         env = {
             **processes.base_environment(),
             **emulator_settings(self.settings_file),
-            **gateway_settings(self.port, runtime_url, runtime_token, self.disabled_patches),
+            **gateway_settings(self.port, runtime_url, self.disabled_patches),
             "TMPDIR": str(self.state_dir),
             # Its state (the user pools' signing keys among it) in the stack's private state folder.
             "STATE_DIR": str(self.state_dir / "ministack-state"),

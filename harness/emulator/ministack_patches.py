@@ -43,6 +43,12 @@ it could be proposed upstream, and has a test that fails without it
    history and SNS actions (code: ``cloudwatch_alarms``, ``alarm_evaluation``).
 10. ``service_metrics``: the AWS/ApiGateway, AWS/States and AWS/SQS metrics AWS publishes on its own
    (code: the ``service_metrics`` package, one module per source).
+11. ``scheduled_rules_clock``: EventBridge ``rate()`` rules fire on the local clock (the stack's one clock,
+   harness/clock.py), so a ``rate(1 minute)`` rule of the template fires every
+   local "minute" (upstream fires on the real clock and looks every 10 s: a one-minute sweep would make
+   every local rehearsal wait minutes). ``cron()`` rules name wall-clock times and stay as they are.
+12. ``fault_injection`` (test-only): the emulator answers chosen operations with an AWS error on purpose
+   once a test arms it through ``/_harness/faults``; inert until then (harness/emulator/faults.py).
 """
 
 from __future__ import annotations
@@ -60,9 +66,6 @@ import urllib.error
 import urllib.request
 from importlib.metadata import version
 
-# The session's secret the function runtime asks of every invocation handed to it.
-from harness.runtime.client import TOKEN_ENV, TOKEN_HEADER
-
 MINISTACK_VERSION = "1.5.33"
 RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
 THROTTLED_TASK_ERROR = "Lambda.TooManyRequestsException"
@@ -75,6 +78,8 @@ PATCHES = (
     "xray_sampling",
     "filter_log_events_pages",
     "codedeploy",
+    "scheduled_rules_clock",
+    "fault_injection",
     "loopback_hosts",
     "cloudwatch_alarms",
     "service_metrics",
@@ -133,6 +138,14 @@ def apply(disabled: set[str] | None = None) -> list[str]:
 
         seams.install()
         applied.append("codedeploy")
+    if "scheduled_rules_clock" not in disabled:
+        _patch_scheduled_rules_clock()
+        applied.append("scheduled_rules_clock")
+    if "fault_injection" not in disabled:
+        from harness.emulator import faults
+
+        faults.install()  # before loopback_hosts, so its guard covers the faults endpoint too
+        applied.append("fault_injection")
     if "loopback_hosts" not in disabled:
         from harness.emulator import loopback_hosts
 
@@ -177,7 +190,6 @@ def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) 
         "X-Amzn-Lambda-Request-Id": request_id,
         "X-Amzn-Lambda-Revision-Id": config.get("RevisionId", ""),
         "X-Amzn-Lambda-Deadline-Ms": str(int((time.time() + timeout) * 1000)),
-        TOKEN_HEADER: os.environ.get(TOKEN_ENV, ""),
     }
     trace_id = lambda_svc._xray_trace_id_for_invocation(config)
     if trace_id:
@@ -477,3 +489,23 @@ def _patch_filter_log_events_pages() -> None:
         return cwl.json_response(body)
 
     cwl._filter_log_events = _filter_log_events
+
+
+# --- 11. scheduled_rules_clock -------------------------------------------------------------------------
+
+
+def _patch_scheduled_rules_clock() -> None:
+    from ministack.services import eventbridge
+
+    from harness.clock import time_scale
+
+    scale = time_scale()
+    parse_rate_seconds = eventbridge._parse_rate_seconds
+
+    def _parse_rate_seconds(expression: str) -> float | None:
+        aws_seconds = parse_rate_seconds(expression)
+        return None if aws_seconds is None else aws_seconds * scale
+
+    eventbridge._parse_rate_seconds = _parse_rate_seconds
+    # Upstream looks every 10 s, a sixth of the shortest rate; the same share of the local minute.
+    eventbridge._SCHEDULER_TICK_INTERVAL = eventbridge._SCHEDULER_TICK_INTERVAL * scale

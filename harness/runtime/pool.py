@@ -112,6 +112,10 @@ class InstancePool:
         self._watchers: set[asyncio.Task] = set()
         self._init_slots = asyncio.Semaphore(settings.capacity.max_parallel_inits)
         self._starting = 0  # instances granted room and not yet in ``instances``
+        # Invocations granted room, waiting for a turn to initialise: a finishing instance goes to them.
+        self._awaiting_init: dict[tuple[str, str, str], collections.deque[asyncio.Future]] = (
+            collections.defaultdict(collections.deque)
+        )
         self._available_memory_mb = available_memory_mb or functools.partial(meminfo_mb, "MemAvailable")
         self._waiting: collections.deque[tuple[FunctionSpec, asyncio.Future]] = collections.deque()
 
@@ -235,6 +239,14 @@ class InstancePool:
         return None
 
     def _release(self, instance: Instance) -> None:
+        """An instance is free: to an invocation of its own waiting for its turn to start one, if any
+        (sooner than a cold start), else idle for the next."""
+        handoffs = self._awaiting_init.get(instance.spec.key)
+        while handoffs:
+            handoff = handoffs.popleft()
+            if not handoff.done():
+                handoff.set_result(instance)
+                return
         instance.idle_since = time.monotonic()
         self._idle[instance.spec.key].append(instance)
         self._grant_room()
@@ -257,16 +269,43 @@ class InstancePool:
             raise
         if idle is not None:
             return idle
+        instance = self._take_idle(spec)  # one became idle meanwhile
+        if instance is not None:
+            self._room_returned()
+            return instance
+        # Wait for a turn to initialise, or for an instance of this function to finish first.
+        loop = asyncio.get_running_loop()
+        handoff: asyncio.Future = loop.create_future()
+        self._awaiting_init[spec.key].append(handoff)
+        slot = asyncio.ensure_future(self._init_slots.acquire())
         try:
-            async with self._init_slots:
-                instance = self._take_idle(spec)  # one became idle while this waited for its turn
-                if instance is not None:
-                    self._room_returned()
-                    return instance
-                return await self._start(spec, "on-demand", reserved_room=True)
+            await asyncio.wait({slot, handoff}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            self._abandon_init_turn(slot, handoff)
+            raise
+        if handoff.done():
+            self._abandon_init_turn(slot, handoff, keep=True)
+            return handoff.result()
+        handoff.cancel()
+        try:
+            return await self._start(spec, "on-demand", reserved_room=True)
         except InitFailed:
             self._grant_room()
             raise
+        finally:
+            self._init_slots.release()
+
+    def _abandon_init_turn(self, slot: asyncio.Future, handoff: asyncio.Future, keep: bool = False) -> None:
+        """Give back the init slot and the room of an invocation that will not start an instance; an
+        instance handed to it goes back too, unless ``keep`` (it runs on it)."""
+        if slot.done() and not slot.cancelled():
+            self._init_slots.release()
+        else:
+            slot.cancel()
+        if handoff.done() and not handoff.cancelled() and not keep:
+            self._release(handoff.result())
+        handoff.cancel()
+        self._room_returned()
 
     def _has_room(self) -> bool:
         capacity = self.settings.capacity

@@ -1,6 +1,6 @@
 """HTTP face of the function runtime.
 
-- ``POST /invoke``: where the emulator hands every invocation (MiniStack's proxy contract: the event
+- ``POST /invoke/<token>``: where the emulator hands every invocation (MiniStack's proxy contract: the event
   as the body, ``X-Amzn-Lambda-*`` headers). Answers with the payload, ``X-Amz-Function-Error`` when
   the function failed, ``X-Amz-Executed-Version`` and the last 4 KB of the invocation's log in
   ``X-Amz-Log-Result`` (the runtime sends the whole log to CloudWatch Logs itself: runtime/logs.py).
@@ -9,8 +9,9 @@
   client builds plain ``host:port`` URLs, so a per-instance path prefix is not an option.
 - ``GET /health``, ``GET /stats``, ``POST /provision``, ``POST /reset``: for the harness and the tests.
 
-Everything but ``/health`` and the Runtime API asks for the session's token (``X-Harness-Runtime-Token``,
-known to the emulator and the harness only); an instance's Runtime API port answers only connections
+Everything but ``/health`` and the Runtime API asks for the session's token, known to the emulator and
+the harness only: the emulator's ``/invoke/<token>`` carries it in its path, the harness's calls in
+``X-Harness-Runtime-Token``; an instance's Runtime API port answers only connections
 from that instance's own runtime client (runtime/peers.py), so no other local user can read events
 (payment tokens travel in them) or forge a reply.
 """
@@ -74,9 +75,8 @@ _OPEN_PATHS = ("/health", _RUNTIME_API + "/")
 def token_middleware(token: str):
     @web.middleware
     async def require_token(request: web.Request, handler):
-        if not request.path.startswith(_OPEN_PATHS) and not hmac.compare_digest(
-            request.headers.get(TOKEN_HEADER, ""), token
-        ):
+        presented = request.match_info.get("token") or request.headers.get(TOKEN_HEADER) or ""
+        if not request.path.startswith(_OPEN_PATHS) and not hmac.compare_digest(presented, token):
             raise web.HTTPForbidden(
                 text=json.dumps({"errorType": "AccessDenied"}), content_type="application/json"
             )
@@ -92,7 +92,7 @@ def build_app(
     handlers = _Handlers(pool, catalog, ports)
     app.add_routes(
         [
-            web.post("/invoke", handlers.invoke),
+            web.post("/invoke/{token}", handlers.invoke),
             web.get(_RUNTIME_API + "/invocation/next", handlers.next_event),
             web.post(_RUNTIME_API + "/invocation/{request_id}/response", handlers.response),
             web.post(_RUNTIME_API + "/invocation/{request_id}/error", handlers.error),

@@ -75,9 +75,9 @@ class Session:
                 self.paths.state / "runtime.log",
                 cwd=self.paths.root,
             )
-            self.timings["emulator_start_s"] = self.emulator.start(
-                self.runtime_url + "/invoke", self.runtime_token
-            )
+            # The emulator's way in carries the secret in its path (MiniStack's own proxy code too).
+            invoke_url = f"{self.runtime_url}/invoke/{self.runtime_token}"
+            self.timings["emulator_start_s"] = self.emulator.start(invoke_url)
             processes.wait_healthy(self.runtime, self.runtime_url + "/health", RUNTIME_STARTUP_TIMEOUT_S)
         except BaseException:
             self.stop()

@@ -10,6 +10,7 @@ import pytest
 
 from harness import aws
 from harness.stack import users
+from testkit.faults import EmulatorFaults
 from testkit.orders import Catalog, EventsQueue, OrdersApi, PaymentRecords
 
 
@@ -75,3 +76,13 @@ def _topic_may_send(queue_arn: str, topic_arn: str) -> str:
         "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
     }
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+@pytest.fixture
+def faults(local_stack):
+    """The emulator's test-only faults (harness/emulator/faults.py), disarmed after the test."""
+    if local_stack.mode == "deployed":
+        pytest.skip("faults are injected at the local emulator's edge; a deployed stack has none")
+    faults = EmulatorFaults(local_stack.endpoint_url)
+    yield faults
+    faults.clear()

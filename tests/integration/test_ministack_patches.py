@@ -16,6 +16,7 @@ from harness import aws
 from harness.paths import Paths
 from harness.stack import project as stack
 from harness.stack.lifecycle import RunningStack
+from testkit.faults import START_EXECUTION, EmulatorFaults
 from testkit.fixture_functions import FIXTURE_ROLE, create_fixture_function
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke, publish_weighted_alias
@@ -314,3 +315,67 @@ def test_with_loopback_hosts_a_foreign_host_is_refused_and_no_origin_may_read(lo
     status, headers = _as_web_page(local_stack.endpoint_url)
     assert "Access-Control-Allow-Origin" not in headers, (status, headers)
     assert local_stack.client("lambda").list_functions()["Functions"] is not None  # SDK calls still work
+
+
+# --- scheduled_rules_clock ---------------------------------------------------------------------------
+
+
+def scheduled_events_within(endpoint_url: str, seconds: float) -> int:
+    """Scheduled events a new ``rate(1 minute)`` rule delivers to a queue within ``seconds``."""
+    sqs, events = aws.client("sqs", endpoint_url), aws.client("events", endpoint_url)
+    name = f"every-minute-{uuid.uuid4().hex[:8]}"
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(Name=name, ScheduleExpression="rate(1 minute)")
+    events.put_targets(Rule=name, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    delivered = 0
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            delivered += len(messages.get("Messages", []))
+        return delivered
+    finally:
+        events.remove_targets(Rule=name, Ids=["queue"])
+        events.delete_rule(Name=name)
+        sqs.delete_queue(QueueUrl=queue_url)
+
+
+def test_without_scheduled_rules_clock_a_minute_rule_waits_a_real_minute(emulator_without):
+    assert scheduled_events_within(emulator_without("scheduled_rules_clock"), 4) == 0
+
+
+def test_with_scheduled_rules_clock_a_minute_rule_fires_every_local_minute(local_stack):
+    # At the default scale (1/100) an AWS minute lasts 0.6 s: several firings in 4 s.
+    assert scheduled_events_within(local_stack.endpoint_url, 4) >= 3
+
+
+# --- fault_injection (test-only) ---------------------------------------------------------------------
+
+
+def test_without_fault_injection_there_is_no_faults_endpoint(emulator_without):
+    faults = EmulatorFaults(emulator_without("fault_injection"))
+    with pytest.raises(urllib.error.HTTPError):
+        faults.arm(START_EXECUTION, failures=1)
+
+
+def test_an_armed_fault_fails_the_chosen_calls_with_the_aws_error_until_disarmed(local_stack):
+    faults = EmulatorFaults(local_stack.endpoint_url)
+    stepfunctions = local_stack.client("stepfunctions")
+    target = "AWSStepFunctions.ListStateMachines"
+    # An error no SDK retries, so each call the client makes is one call the emulator sees.
+    faults.arm(target, failures=2, every=2, error="ExecutionLimitExceeded")
+    outcomes = []
+    for _ in range(5):
+        try:
+            stepfunctions.list_state_machines()
+            outcomes.append("ok")
+        except ClientError as error:
+            outcomes.append(error.response["Error"]["Code"])
+    assert outcomes == ["ExecutionLimitExceeded", "ok", "ExecutionLimitExceeded", "ok", "ok"]
+    assert {k: faults.of(target)[k] for k in ("calls", "failed")} == {"calls": 5, "failed": 2}
+    faults.arm(target, failures=1)
+    faults.clear()
+    stepfunctions.list_state_machines()

@@ -1,24 +1,34 @@
 """CodeDeploy at the emulator's endpoint, through its API (no CloudFormation): a deployment shifts the
 alias per its configuration, runs its hooks, and stops and rolls back on a failing hook, an alarm or a
-stop request, recorded as AWS records it. The alarm is set with SetAlarmState (a real CloudWatch call),
-so these tests do not depend on how the emulator evaluates alarms."""
+stop request, recorded as AWS records it. An alarm is brought to ALARM by datapoints put on its
+metric, evaluated by the emulator's CloudWatch as AWS evaluates them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
-import yaml
 
 from harness import aws
+from harness.clock import local_seconds
+from testkit.codedeploy import (
+    FINAL,
+    alias_of,
+    appspec,
+    create_group,
+    deploy,
+    final_info,
+    two_versions,
+)
 from tests.conftest import wait_for
-
-ROLE = f"arn:aws:iam::{aws.ACCOUNT_ID}:role/codedeploy"
-FINAL = ("Succeeded", "Failed", "Stopped")
 
 
 @pytest.fixture
@@ -35,11 +45,7 @@ def cloudwatch(local_stack):
 def target(lambda_client, make_function):
     """A function with versions 1 and 2 and an alias ``live`` on 1: (name, current, target)."""
     name = make_function("probe")
-    first = lambda_client.publish_version(FunctionName=name)["Version"]
-    lambda_client.update_function_configuration(FunctionName=name, Description="second")
-    second = lambda_client.publish_version(FunctionName=name)["Version"]
-    lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion=first)
-    return name, first, second
+    return name, *two_versions(lambda_client, name)
 
 
 @pytest.fixture
@@ -54,32 +60,14 @@ def hook(make_function):
 
 
 @pytest.fixture
-def group(codedeploy, cloudwatch):
+def group(codedeploy):
     """``group(config, alarms=[...])`` -> (application, group) with auto-rollback on every event."""
-
-    def create(config: str, alarms: tuple[str, ...] = ()) -> tuple[str, str]:
-        application = f"app-{uuid.uuid4().hex[:8]}"
-        codedeploy.create_application(applicationName=application, computePlatform="Lambda")
-        codedeploy.create_deployment_group(
-            applicationName=application,
-            deploymentGroupName="group",
-            serviceRoleArn=ROLE,
-            deploymentConfigName=config,
-            deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-            alarmConfiguration={"enabled": bool(alarms), "alarms": [{"name": a} for a in alarms]},
-            autoRollbackConfiguration={
-                "enabled": True,
-                "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST"],
-            },
-        )
-        return application, "group"
-
-    return create
+    return lambda config, alarms=(): create_group(codedeploy, config, alarms)
 
 
 @pytest.fixture
 def alarm(cloudwatch):
-    """A metric alarm on a metric nothing publishes (so only SetAlarmState moves it), in OK."""
+    """A metric alarm on a metric of its own, OK without data; ``breaching(alarm)`` feeds it."""
     name = f"codedeploy-test-{uuid.uuid4().hex[:8]}"
     cloudwatch.put_metric_alarm(
         AlarmName=name,
@@ -90,51 +78,37 @@ def alarm(cloudwatch):
         EvaluationPeriods=1,
         Threshold=0,
         ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
     )
-    cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test start")
     yield name
     cloudwatch.delete_alarms(AlarmNames=[name])
 
 
-def appspec(name: str, current: str, target_version: str, **hooks: str) -> dict:
-    document = {
-        "version": 0.0,
-        "Resources": [
-            {
-                "target": {
-                    "Type": "AWS::Lambda::Function",
-                    "Properties": {
-                        "Name": name,
-                        "Alias": "live",
-                        "CurrentVersion": current,
-                        "TargetVersion": target_version,
-                    },
-                }
-            }
-        ],
-        "Hooks": [{event: function} for event, function in hooks.items()],
-    }
-    return {"revisionType": "AppSpecContent", "appSpecContent": {"content": yaml.safe_dump(document)}}
+@contextlib.contextmanager
+def breaching(cloudwatch, alarm: str):
+    """While the block runs, the alarm's metric gets a breaching datapoint every tenth of a local
+    minute, so the alarm is in ALARM by CloudWatch's own evaluation (and stays there)."""
+    stop = threading.Event()
 
+    def feed() -> None:
+        while not stop.wait(local_seconds(6)):
+            cloudwatch.put_metric_data(
+                Namespace="HarnessTests/CodeDeploy", MetricData=[{"MetricName": alarm, "Value": 1.0}]
+            )
 
-def deploy(codedeploy, application_group, revision) -> str:
-    application, group_name = application_group
-    return codedeploy.create_deployment(
-        applicationName=application, deploymentGroupName=group_name, revision=revision
-    )["deploymentId"]
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        feeder.join()
 
 
 def finished(codedeploy, deployment_id: str, timeout_s: float = 30) -> dict:
-    def final():
-        info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-        return info if info["status"] in FINAL else None
-
-    return wait_for(final, timeout_s, what=f"deployment {deployment_id} to finish")
-
-
-def alias_of(lambda_client, name: str) -> tuple[str, dict]:
-    alias = lambda_client.get_alias(FunctionName=name, Name="live")
-    return alias["FunctionVersion"], (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {})
+    info = final_info(codedeploy, deployment_id, timeout_s)
+    assert info is not None, f"deployment {deployment_id} not finished after {timeout_s}s"
+    return info
 
 
 def test_a_deployment_with_hooks_moves_the_alias(codedeploy, lambda_client, target, hook, group):
@@ -165,6 +139,48 @@ def test_the_canary_routes_its_share_then_everything(codedeploy, lambda_client, 
     assert wait_for(lambda: alias_of(lambda_client, name) == (first, {second: 0.1}), 10, 0.02, "the canary")
     finished(codedeploy, deployment_id)
     assert alias_of(lambda_client, name) == (second, {})
+
+
+def test_during_the_canary_the_new_version_takes_its_share_of_the_traffic(
+    codedeploy, cloudwatch, lambda_client, target, group
+):
+    """At least 400 invocations of the alias while the canary holds: the new version runs 10% +- 4% of
+    them, by the invocations' own answers and by the runtime's ExecutedVersion metrics alike."""
+    name, first, second = target
+    deployment_id = deploy(
+        codedeploy, group("CodeDeployDefault.LambdaCanary10Percent15Minutes"), appspec(name, first, second)
+    )
+    wait_for(lambda: alias_of(lambda_client, name) == (first, {second: 0.1}), 10, 0.02, "the canary")
+    executed: list[str] = []
+
+    def invoke_while_the_canary_holds(_) -> None:
+        while len(executed) < 2000 and alias_of(lambda_client, name) == (first, {second: 0.1}):
+            executed.append(lambda_client.invoke(FunctionName=name, Qualifier="live")["ExecutedVersion"])
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(invoke_while_the_canary_holds, range(8)))
+    assert finished(codedeploy, deployment_id, timeout_s=60)["status"] == "Succeeded"
+    assert len(executed) >= 400, f"only {len(executed)} invocations during the canary"
+    share = executed.count(second) / len(executed)
+    assert 0.06 <= share <= 0.14, f"{share:.1%} of {len(executed)} on the new version"
+
+    def invocations(version: str) -> float:
+        dimensions = {"FunctionName": name, "Resource": f"{name}:live", "ExecutedVersion": version}
+        datapoints = cloudwatch.get_metric_statistics(
+            Namespace="AWS/Lambda",
+            MetricName="Invocations",
+            Dimensions=[{"Name": key, "Value": value} for key, value in dimensions.items()],
+            StartTime=datetime.now(UTC) - timedelta(hours=1),
+            EndTime=datetime.now(UTC) + timedelta(hours=1),
+            Period=60,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        return sum(point["Sum"] for point in datapoints)
+
+    wait_for(
+        lambda: invocations(second) == executed.count(second) and invocations(first) == executed.count(first),
+        what="the runtime's ExecutedVersion metrics to count every invocation",
+    )
 
 
 def test_a_failing_before_allow_traffic_hook_rolls_back_before_any_traffic(
@@ -200,12 +216,15 @@ def test_an_alarm_during_the_canary_stops_and_rolls_back(
         appspec(name, first, second),
     )
     wait_for(lambda: alias_of(lambda_client, name) == (first, {second: 0.1}), 10, 0.02, "the canary")
-    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test: errors")
-    alarmed = time.monotonic()
-    wait_for(
-        lambda: alias_of(lambda_client, name) == (first, {}), 10, 0.01, "the alias back on the old version"
-    )
-    rolled_back_s = time.monotonic() - alarmed
+    with breaching(cloudwatch, alarm):
+        alarmed = time.monotonic()
+        wait_for(
+            lambda: alias_of(lambda_client, name) == (first, {}),
+            10,
+            0.01,
+            "the alias back on the old version",
+        )
+        rolled_back_s = time.monotonic() - alarmed
     info = finished(codedeploy, deployment_id)
     assert info["status"] == "Stopped"
     assert info["errorInformation"]["code"] == "ALARM_ACTIVE"
@@ -219,13 +238,15 @@ def test_an_alarm_already_in_alarm_stops_the_deployment_before_any_change(
     codedeploy, cloudwatch, lambda_client, target, hook, group, alarm
 ):
     name, first, second = target
-    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test: already")
-    deployment_id = deploy(
-        codedeploy,
-        group("CodeDeployDefault.LambdaAllAtOnce", alarms=(alarm,)),
-        appspec(name, first, second, BeforeAllowTraffic=hook()),
-    )
-    info = finished(codedeploy, deployment_id)
+    with breaching(cloudwatch, alarm):
+        state = lambda: cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"]  # noqa: E731
+        wait_for(lambda: state() == "ALARM", 10, 0.05, "the alarm in ALARM")
+        deployment_id = deploy(
+            codedeploy,
+            group("CodeDeployDefault.LambdaAllAtOnce", alarms=(alarm,)),
+            appspec(name, first, second, BeforeAllowTraffic=hook()),
+        )
+        info = finished(codedeploy, deployment_id)
     assert (info["status"], info["errorInformation"]["code"]) == ("Stopped", "ALARM_ACTIVE")
     assert alias_of(lambda_client, name) == (first, {})
 

@@ -98,6 +98,8 @@ def test_order_routes_need_a_cognito_token_and_only_health_is_public():
         "PaymentFunctionErrorsAlarm",
         "InventoryFunctionErrorsAlarm",
         "OrderWorkflowFailedExecutionsAlarm",
+        "PendingOrdersWaitingAlarm",
+        "OrderRecoveryNotRunningAlarm",
     ],
 )
 def test_alarms_exist_and_their_names_are_outputs(alarm):
@@ -168,3 +170,29 @@ def test_request_path_functions_are_canaries_with_hooks_that_test_the_new_versio
         assert variables["TARGET_VERSION_ARN"] == {"Ref": f"{logical_id}.Version"}, (
             "the new version, directly"
         )
+
+
+def test_the_recovery_sweep_waits_out_the_apis_own_timeout_and_runs_on_a_schedule():
+    recovery = RESOURCES["OrderRecoveryFunction"]["Properties"]
+    api_timeout = RESOURCES["OrdersApiFunction"]["Properties"].get(
+        "Timeout", TEMPLATE["Globals"]["Function"]["Timeout"]
+    )
+    assert int(recovery["Environment"]["Variables"]["PENDING_GRACE_SECONDS"]) >= api_timeout
+    assert recovery["Events"]["EveryMinute"] == {
+        "Type": "Schedule",
+        "Properties": {"Schedule": "rate(1 minute)"},
+    }
+
+
+def test_the_pending_orders_index_is_sparse_and_left_by_every_recorded_outcome():
+    table = RESOURCES["OrdersTable"]["Properties"]
+    index = next(i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] == "PendingOrders")
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["pendingShard", "createdAt"]
+    recorders = [
+        state
+        for state in ASL["States"].values()
+        if state.get("Resource") == "arn:aws:states:::dynamodb:updateItem"
+    ]
+    assert len(recorders) == 2
+    for state in recorders:
+        assert state["Parameters"]["UpdateExpression"].endswith(" REMOVE pendingShard, payment")

@@ -58,6 +58,7 @@ class FakeLauncher:
         self.init_s, self.starved = init_s, starved  # how long each init takes; spent waiting for a CPU?
         self.pool: InstancePool | None = None
         self.started: list[str] = []
+        self.ran: list[str] = []  # request ids, in the order they began to run
         self.running: asyncio.Queue[tuple[str, asyncio.Event]] = asyncio.Queue()
         self._clients: set[asyncio.Task] = set()
 
@@ -78,6 +79,7 @@ class FakeLauncher:
             except InstanceGone:
                 return
             release = asyncio.Event()
+            self.ran.append(invocation.request_id)
             await self.running.put((name, release))
             await release.wait()
             with open(log_path, "a") as log:
@@ -292,3 +294,18 @@ def test_the_init_timeout_leaves_out_the_time_spent_waiting_for_a_cpu(
         await pool.shutdown()
 
     asyncio.run(scenario())
+
+
+@run
+async def test_a_finishing_instance_serves_an_invocation_waiting_for_its_turn_to_initialise(tmp_path):
+    pool, launcher = make_pool(tmp_path, max_parallel_inits=1)
+    launcher.init_s = 0.2  # each init takes a moment: the others arrive while the first initialises
+    calls = [asyncio.create_task(pool.invoke(spec(), invocation(n))) for n in range(3)]
+    (await started(launcher))[1].set()  # the first instance ran its invocation and is free again,
+    # while the second invocation's instance still initialises: the third takes the free one
+    (await started(launcher))[1].set()
+    (await started(launcher))[1].set()
+    await asyncio.gather(*calls)
+    assert launcher.started == ["f", "f"], "a third cold start although an instance came free first"
+    # The third ran on the first instance as soon as it was free, before the second's init ended.
+    assert launcher.ran == ["req-0", "req-2", "req-1"]

@@ -28,9 +28,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from function_settings import load
 from orders_domain.models import CreateOrderRequest, ErrorBody, FieldProblem, Order, OrderCreated, OrderPage
+from orders_domain.workflow import OrderWorkflow
 
-from order_service.data import CatalogRepository, InvalidPageToken, OrdersRepository, OrderWorkflow
-from order_service.logic import OrderNotFound, OrderRejected, OrderService
+from order_service.data import CatalogRepository, InvalidPageToken, OrdersRepository
+from order_service.logic import IdempotencyKeyReused, OrderNotFound, OrderRejected, OrderService
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -77,15 +78,20 @@ persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_nam
 )
 def place_once(request: dict) -> dict:
     """The same customer + Idempotency-Key + body always yields the first call's answer."""
-    return place(request["customerId"], CreateOrderRequest.model_validate(request["body"]))
+    body = CreateOrderRequest.model_validate(request["body"])
+    return place(request["customerId"], body, request["idempotencyKey"])
 
 
-def place(customer_id: str, request: CreateOrderRequest) -> dict:
-    created = service.place(customer_id, request)
-    logger.set_correlation_id(created.orderId)
+def place(customer_id: str, request: CreateOrderRequest, idempotency_key: str | None = None) -> dict:
+    placed = service.place(customer_id, request, idempotency_key)
+    logger.set_correlation_id(placed.created.orderId)
     logger.info("order placed", customer_id=customer_id, lines=len(request.items))
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
-    return created.model_dump(mode="json")
+    if not placed.workflow_started:
+        # Accepted all the same: the order is stored and the recovery sweep starts its workflow.
+        logger.warning("workflow start refused; left to the recovery sweep")
+        metrics.add_metric(name="WorkflowStartsDeferred", unit=MetricUnit.Count, value=1)
+    return placed.created.model_dump(mode="json")
 
 
 def _problem(description: str) -> OpenAPIResponse:
@@ -96,7 +102,10 @@ def _problem(description: str) -> OpenAPIResponse:
     "/orders",
     summary="Place an order",
     responses={
-        202: {"description": "Order accepted (PENDING); its workflow has started."},
+        202: {
+            "description": "Order accepted (PENDING); its workflow is started now or, if Step Functions "
+            "refuses, by the recovery sweep within minutes."
+        },
         409: _problem("Idempotency-Key reused with another body, or still in progress."),
         413: _problem("Body over 256 KB."),
         415: _problem("The body is not application/json."),
@@ -184,8 +193,8 @@ def _bad_page_token(error: InvalidPageToken) -> Response:
     return _error(HTTPStatus.BAD_REQUEST, str(error), "nextToken")
 
 
-@app.exception_handler(IdempotencyValidationError)
-def _key_reused(error: IdempotencyValidationError) -> Response:
+@app.exception_handler([IdempotencyValidationError, IdempotencyKeyReused])
+def _key_reused(error: Exception) -> Response:
     return _error(
         HTTPStatus.CONFLICT, "this Idempotency-Key was already used with a different body", "Idempotency-Key"
     )

@@ -1,4 +1,5 @@
-"""Data access of the orders API: the catalog (read), the orders table and the workflow."""
+"""Data access of the orders API: the catalog (read) and the orders table (the workflow's start is
+shared with the recovery sweep: orders_domain/workflow.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import json
 from decimal import Decimal
 
 from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
 
 CUSTOMER_ORDERS_INDEX = "CustomerOrders"
 
@@ -39,8 +42,19 @@ class OrdersRepository:
     def __init__(self, table):
         self._table = table
 
-    def put_new(self, order: dict) -> None:
-        self._table.put_item(Item=order, ConditionExpression="attribute_not_exists(orderId)")
+    def put_new(self, order: dict) -> dict | None:
+        """Store ``order`` unless its id exists; then return the stored one instead (read atomically)."""
+        try:
+            self._table.put_item(
+                Item=order,
+                ConditionExpression="attribute_not_exists(orderId)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return _plain(_from_attribute_values(error.response["Item"]))
+        return None
 
     def get(self, order_id: str) -> dict | None:
         item = self._table.get_item(Key={"orderId": order_id}).get("Item")
@@ -63,19 +77,10 @@ class OrdersRepository:
         return [_plain(item) for item in response["Items"]], encode_page_token(last) if last else None
 
 
-class OrderWorkflow:
-    def __init__(self, stepfunctions, state_machine_arn: str):
-        self._stepfunctions = stepfunctions
-        self._state_machine_arn = state_machine_arn
-
-    def start(self, order_id: str, workflow_input: dict) -> None:
-        """One execution per order: the execution is named after the order, so a second start is refused."""
-        try:
-            self._stepfunctions.start_execution(
-                stateMachineArn=self._state_machine_arn, name=order_id, input=json.dumps(workflow_input)
-            )
-        except self._stepfunctions.exceptions.ExecutionAlreadyExists:
-            return
+def _from_attribute_values(item: dict) -> dict:
+    """An item in DynamoDB's wire form (as a failed condition returns it) as the table resource gives it."""
+    deserializer = TypeDeserializer()
+    return {name: deserializer.deserialize(value) for name, value in item.items()}
 
 
 def _plain(item: dict) -> dict:

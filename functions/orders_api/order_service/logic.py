@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from orders_domain.models import CreateOrderRequest, Order, OrderCreated, OrderPage, OrderStatus, PricedLine
+from orders_domain.workflow import OrderWorkflow, WorkflowStartFailed, pending_shard
 
-from order_service.data import CatalogRepository, OrdersRepository, OrderWorkflow
+from order_service.data import CatalogRepository, OrdersRepository
+
+# Order ids of keyed requests: uuid5 of the caller and the Idempotency-Key in this namespace, so every
+# attempt of one request (a retry after a failed or timed-out POST included) names the same order.
+ORDER_ID_NAMESPACE = uuid.UUID("6f1c3e2a-5b7d-4c8e-9a0f-1d2e3f4a5b6c")
 
 
 class OrderRejected(Exception):
@@ -23,14 +31,42 @@ class OrderNotFound(Exception):
     """No such order for this customer (someone else's order is not found either)."""
 
 
+class IdempotencyKeyReused(Exception):
+    """The caller's Idempotency-Key already names an order placed with a different body."""
+
+
+@dataclass(frozen=True)
+class Placed:
+    created: OrderCreated
+    # False when Step Functions refused the start: the order is stored and the recovery sweep starts it.
+    workflow_started: bool
+
+
+def order_id_for(customer_id: str, idempotency_key: str | None) -> str:
+    if idempotency_key is None:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(ORDER_ID_NAMESPACE, json.dumps([customer_id, idempotency_key])))
+
+
+def request_hash(request: CreateOrderRequest) -> str:
+    return hashlib.sha256(json.dumps(request.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
 class OrderService:
     def __init__(self, catalog: CatalogRepository, orders: OrdersRepository, workflow: OrderWorkflow):
         self._catalog = catalog
         self._orders = orders
         self._workflow = workflow
 
-    def place(self, customer_id: str, request: CreateOrderRequest) -> OrderCreated:
-        """Store the order at catalog prices (PENDING) and start its workflow, named after the order."""
+    def place(
+        self, customer_id: str, request: CreateOrderRequest, idempotency_key: str | None = None
+    ) -> Placed:
+        """Store the order at catalog prices (PENDING) and start its workflow, named after the order.
+
+        Once stored the order is accepted whatever happens to the start: a start Step Functions refuses
+        is left to the recovery sweep. A keyed request whose order exists (an earlier attempt stored it)
+        is that order, started again (a no-op when it runs), unless its body differs.
+        """
         products = self._products_of(request)
         lines = [
             PricedLine(sku=line.sku, quantity=line.quantity, unitPriceCents=products[line.sku]["priceCents"])
@@ -39,7 +75,7 @@ class OrderService:
         currencies = {products[line.sku]["currency"] for line in request.items}
         if len(currencies) > 1:
             raise OrderRejected(f"the items are priced in several currencies {sorted(currencies)}", "items")
-        order_id = str(uuid.uuid4())
+        order_id = order_id_for(customer_id, idempotency_key)
         now = datetime.now(UTC).isoformat()
         order = {
             "orderId": order_id,
@@ -50,13 +86,24 @@ class OrderService:
             "currency": currencies.pop(),
             "createdAt": now,
             "updatedAt": now,
+            "requestHash": request_hash(request),
+            # Until the workflow records the outcome: in the PendingOrders index, with what its start needs.
+            "pendingShard": pending_shard(order_id),
+            "payment": request.payment.model_dump(),
         }
-        self._orders.put_new(order)
-        workflow_input = {
-            key: order[key] for key in ("orderId", "customerId", "items", "totalCents", "currency")
-        }
-        self._workflow.start(order_id, {**workflow_input, "payment": {"token": request.payment.token}})
-        return OrderCreated(orderId=order_id, status=OrderStatus.PENDING)
+        existing = self._orders.put_new(order)
+        if existing is not None:
+            if existing["customerId"] != customer_id or existing["requestHash"] != order["requestHash"]:
+                raise IdempotencyKeyReused(order_id)
+            order = existing
+        created = OrderCreated(orderId=order_id, status=OrderStatus.PENDING)
+        if order["status"] != OrderStatus.PENDING.value:
+            return Placed(created, workflow_started=True)
+        try:
+            self._workflow.start(order)
+        except WorkflowStartFailed:
+            return Placed(created, workflow_started=False)
+        return Placed(created, workflow_started=True)
 
     def get(self, customer_id: str, order_id: str) -> Order:
         item = self._orders.get(order_id)

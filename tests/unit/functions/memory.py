@@ -4,6 +4,7 @@ answers; the real classes are exercised against the emulator by tests/e2e."""
 from __future__ import annotations
 
 from order_service.data import decode_page_token, encode_page_token
+from orders_domain.workflow import WorkflowStartFailed, workflow_input
 
 CATALOG = {
     "A-1": {"sku": "A-1", "priceCents": 250, "currency": "EUR", "available": 10},
@@ -24,9 +25,12 @@ class MemoryOrders:
     def __init__(self):
         self.items: dict[str, dict] = {}
 
-    def put_new(self, order: dict) -> None:
-        assert order["orderId"] not in self.items, "put_new never overwrites"
+    def put_new(self, order: dict) -> dict | None:
+        """Stores ``order`` unless its id exists; then returns the stored one (never overwrites)."""
+        if order["orderId"] in self.items:
+            return dict(self.items[order["orderId"]])
         self.items[order["orderId"]] = dict(order)
+        return None
 
     def get(self, order_id: str) -> dict | None:
         return self.items.get(order_id)
@@ -53,8 +57,14 @@ class MemoryOrders:
 
 
 class MemoryWorkflow:
-    def __init__(self):
-        self.started: dict[str, dict] = {}
+    """One execution per order; the first ``refusals`` starts fail as Step Functions refusing them."""
 
-    def start(self, order_id: str, workflow_input: dict) -> None:
-        self.started.setdefault(order_id, workflow_input)
+    def __init__(self, refusals: int = 0):
+        self.started: dict[str, dict] = {}
+        self.refusals = refusals
+
+    def start(self, order: dict) -> None:
+        if self.refusals:
+            self.refusals -= 1
+            raise WorkflowStartFailed("ExecutionLimitExceeded")
+        self.started.setdefault(order["orderId"], workflow_input(order))

@@ -7,7 +7,13 @@ from function_settings import MissingSetting, load
 from tests.unit.conftest import handler_module, template_environment
 
 # The payment handler reads its API key from Secrets Manager at import: tested end to end only.
-OFFLINE_HANDLERS = ["HealthFunction", "OrdersApiFunction", "InventoryFunction", "FeedProcessorFunction"]
+OFFLINE_HANDLERS = [
+    "HealthFunction",
+    "OrdersApiFunction",
+    "InventoryFunction",
+    "FeedProcessorFunction",
+    "OrderRecoveryFunction",
+]
 
 
 @pytest.mark.parametrize("function_id", OFFLINE_HANDLERS)
@@ -15,7 +21,10 @@ def test_the_handler_imports_with_the_templates_environment(function_id):
     assert callable(handler_module(function_id).handler)
 
 
-@pytest.mark.parametrize("function_id", ["OrdersApiFunction", "InventoryFunction", "FeedProcessorFunction"])
+@pytest.mark.parametrize(
+    "function_id",
+    ["OrdersApiFunction", "InventoryFunction", "FeedProcessorFunction", "OrderRecoveryFunction"],
+)
 def test_each_table_variable_is_needed_and_named_when_missing(function_id):
     settings_model = handler_module(function_id).Settings
     environment = template_environment(function_id)

@@ -1,0 +1,56 @@
+"""Starting an order's workflow, shared by the orders API (which starts it when the order is stored)
+and the order recovery sweep (which starts it for an order still PENDING when the API could not).
+
+A PENDING order carries ``pendingShard`` (the partition key of the sparse ``PendingOrders`` index) and
+the ``payment`` its workflow needs; the workflow removes both when it records the final status, so the
+index holds exactly the orders without an outcome yet. Every start of one order is the same call
+(execution named after the order, input built from the stored order), so any number of starters yield
+one execution: AWS answers a repeated start of a running execution with that execution, and a start
+after it closed (or with another input) with ``ExecutionAlreadyExists``; both mean "started".
+No boto3 import here: the caller passes its client (boto3 comes with the Lambda runtime).
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+PENDING_ORDERS_INDEX = "PendingOrders"
+# Pending orders spread over a few index partitions, so the index takes as many writes as the table;
+# the sweep reads each one.
+PENDING_SHARDS = 4
+WORKFLOW_INPUT_FIELDS = ("orderId", "customerId", "items", "totalCents", "currency", "payment")
+
+
+class WorkflowStartFailed(Exception):
+    """Step Functions did not take the start (throttled, unavailable, unreachable); retry later."""
+
+
+def pending_shard(order_id: str) -> str:
+    return str(zlib.crc32(order_id.encode()) % PENDING_SHARDS)
+
+
+def workflow_input(order: dict) -> dict:
+    """The execution input of a stored order (plain values: ints, not Decimals)."""
+    return {field: order[field] for field in WORKFLOW_INPUT_FIELDS}
+
+
+class OrderWorkflow:
+    def __init__(self, stepfunctions, state_machine_arn: str):
+        self._stepfunctions = stepfunctions
+        self._state_machine_arn = state_machine_arn
+
+    def start(self, order: dict) -> None:
+        """Make sure the order's execution exists (started now or before)."""
+        try:
+            self._stepfunctions.start_execution(
+                stateMachineArn=self._state_machine_arn,
+                name=order["orderId"],
+                input=json.dumps(workflow_input(order)),
+            )
+        except self._stepfunctions.exceptions.ExecutionAlreadyExists:
+            return
+        except (ClientError, BotoCoreError) as error:
+            raise WorkflowStartFailed(str(error)) from error

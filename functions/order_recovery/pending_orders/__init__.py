@@ -1,0 +1,1 @@
+"""The order recovery sweep: starts the workflow of orders left PENDING without one (app -> logic -> data)."""

@@ -1,0 +1,145 @@
+"""Test-only fault injection at the emulator's edge: chosen AWS operations fail on purpose.
+
+Tests prove that the system survives a dependency failing (Step Functions refusing ``StartExecution``,
+say) without a switch in production code: the failure comes from the emulator, as it would from AWS.
+Nothing changes until a test arms a fault, and the endpoint exists only on the local emulator (behind
+``loopback_hosts``); it is not an AWS API and no deployed stack has it.
+
+``POST /_harness/faults`` arms one fault per operation (a JSON-protocol ``X-Amz-Target``)::
+
+    {"target": "AWSStepFunctions.StartExecution", "failures": 3, "every": 1,
+     "error": "ExecutionLimitExceeded", "status": 400, "delaySeconds": 0}
+
+- ``failures``: how many calls fail in all; ``every``: of the matching calls, the 1st, the (1+every)th,
+  ... fail (1: each call until the budget is spent; 2: every other one, intermittently);
+- ``error`` / ``status``: the AWS error answered (botocore reads ``__type``); ``delaySeconds``: how long
+  the call hangs first (a caller whose own deadline is shorter is cut off, as by a hung connection).
+
+``GET /_harness/faults`` lists them with the calls seen and failed; ``DELETE`` disarms every fault, and
+so does ``/_ministack/reset``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, dataclass
+
+PATH = "/_harness/faults"
+
+
+@dataclass
+class Fault:
+    target: str
+    failures: int
+    every: int = 1
+    error: str = "ExecutionLimitExceeded"
+    status: int = 400
+    delaySeconds: float = 0.0
+    calls: int = 0
+    failed: int = 0
+
+    def next_call_fails(self) -> bool:
+        """Count a matching call; True if this one is to fail."""
+        self.calls += 1
+        if self.failed >= self.failures or (self.calls - 1) % self.every:
+            return False
+        self.failed += 1
+        return True
+
+
+class Faults:
+    """The armed faults, by target (the event loop is their only writer)."""
+
+    def __init__(self) -> None:
+        self.armed: dict[str, Fault] = {}
+
+    def arm(self, spec: dict) -> Fault:
+        fault = Fault(**{key: value for key, value in spec.items() if key not in ("calls", "failed")})
+        if fault.every < 1 or fault.failures < 0 or fault.delaySeconds < 0:
+            raise ValueError("every >= 1, failures >= 0 and delaySeconds >= 0")
+        self.armed[fault.target] = fault
+        return fault
+
+    def clear(self) -> None:
+        self.armed.clear()
+
+    def listing(self) -> list[dict]:
+        return [asdict(fault) for fault in self.armed.values()]
+
+
+FAULTS = Faults()
+
+
+def _header(scope: dict, name: bytes) -> str:
+    return next((v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == name), "")
+
+
+async def _reply(send, status: int, body: dict | list, content_type: bytes = b"application/json") -> None:
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _body(receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _control(scope, receive, send) -> None:
+    method = scope["method"]
+    if method == "GET":
+        return await _reply(send, 200, FAULTS.listing())
+    if method == "DELETE":
+        FAULTS.clear()
+        return await _reply(send, 200, [])
+    if method == "POST":
+        try:
+            fault = FAULTS.arm(json.loads(await _body(receive)))
+        except (TypeError, ValueError) as error:
+            return await _reply(send, 400, {"message": str(error)})
+        return await _reply(send, 200, asdict(fault))
+    return await _reply(send, 405, {"message": "GET, POST or DELETE"})
+
+
+def inject(app):
+    """``app`` (an ASGI application) with the test-only faults endpoint and the armed faults applied."""
+
+    async def with_faults(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        if scope.get("path") == PATH:
+            return await _control(scope, receive, send)
+        fault = FAULTS.armed.get(_header(scope, b"x-amz-target")) if FAULTS.armed else None
+        if fault is None or not fault.next_call_fails():
+            return await app(scope, receive, send)
+        if fault.delaySeconds:
+            await asyncio.sleep(fault.delaySeconds)
+        error = {"__type": fault.error, "message": f"injected fault: {fault.error} (test-only)"}
+        return await _reply(send, fault.status, error, b"application/x-amz-json-1.0")
+
+    return with_faults
+
+
+def install() -> None:
+    # MiniStack's main() serves the module's global ``app``; its reset disarms the faults too.
+    from ministack import app as ministack_app
+
+    ministack_app.app = inject(ministack_app.app)
+    reset_all_state = ministack_app._reset_all_state
+
+    def _reset_all_state():
+        reset_all_state()
+        FAULTS.clear()
+
+    ministack_app._reset_all_state = _reset_all_state

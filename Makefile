@@ -1,7 +1,8 @@
 # make e2e   the end-to-end suites on a fresh local stack (creates the venv when missing)
 # make test  everything CI runs: lint, unit, images, the integration and e2e suites in image mode and
-#            in process mode, the rehearsals (alarms, CodeDeploy) once, the e2e suite against the emulator
-#            as a container (MODE=process: no Docker)
+#            in process mode, the rehearsals (alarms, CodeDeploy, releases) once in process mode (a release
+#            registers its revisions through the ECR API, which MiniStack's registry cannot serve by digest),
+#            the e2e suite against the emulator as a container (MODE=process: no Docker)
 # make up / make down   leave a local stack running to work against, then stop it
 # make images  build every function image; make push  push them to the running stack's ECR
 #   (e2e, test and up run the functions as images when Docker can run here; MODE=process overrides)
@@ -56,7 +57,7 @@ else
 	$(PYTHON) -m harness.cli images
 	$(PYTHON) -m harness.cli test --mode image
 	$(PYTHON) -m harness.cli test --mode process
-	$(PYTHON) -m harness.cli rehearse --mode image
+	$(PYTHON) -m harness.cli rehearse --mode process
 	$(PYTHON) -m pytest -q --emulator container tests/e2e
 	@left="$$($(PYTHON) -m harness.images.engine --leftovers)"; \
 	  if [ -n "$$left" ]; then echo "left running: $$left" >&2; exit 1; fi

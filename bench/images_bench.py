@@ -99,6 +99,7 @@ def sandbox_start_overhead_pct(engine: docker_engine.Engine, image: str, runs: i
             client.containers.run(
                 image,
                 entrypoint=["python3", "-c", "import awslambdaric"],
+                environment={"PYTHONPATH": "/var/runtime"},  # where the base image keeps the client
                 network_mode="host",
                 remove=True,
                 **(SANDBOX if sandboxed else {}),

@@ -80,6 +80,7 @@ bench: venv
 	$(PYTHON) -m bench.images_bench
 	$(PYTHON) -m bench.alarms_bench
 	$(PYTHON) -m bench.release_bench
+	$(PYTHON) -m bench.codedeploy_bench
 
 clean:
 	rm -rf .harness $(VENV)

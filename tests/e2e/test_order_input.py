@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from harness.paths import Paths
 from testkit.orders import OrdersApi
 
 
@@ -131,10 +130,9 @@ def _signed(header: dict, claims: dict, key) -> str:
 
 
 def _emulator_pool_key(pool_id: str):
-    """The local emulator's ID-token signing key of the pool (absent on AWS: that test is skipped)."""
-    path = (
-        Path(os.environ.get("STATE_DIR", "/tmp/ministack-state")) / "cognito-pool-keys" / f"{pool_id}-id.pem"
-    )
+    """The local emulator's ID-token signing key of the pool, from its state in the stack's private
+    state folder (absent on AWS and inside an emulator container: that test is skipped there)."""
+    path = Paths.discover().state / "ministack-state" / "cognito-pool-keys" / f"{pool_id}-id.pem"
     if not path.is_file():
         return None
     return serialization.load_pem_private_key(path.read_bytes(), password=None)

@@ -42,10 +42,10 @@ def main() -> None:
         "release",
         {"promote_wall_s": round(median(walls), 2), "promote_overhead_s": round(median(overheads), 2)},
         notes=(
-            f"promote_*: median of {PROMOTIONS} promotions of new revisions (7 image functions) into the "
-            "local stack, process mode, images registered through the ECR API; each of the 5 functions with "
-            "a DeploymentPreference through its CodeDeploy canary on the local time scale (0.01), one after "
-            "another as the emulator's stack update runs them"
+            f"promote_*: median of {PROMOTIONS} promotions of new revisions into the local stack, process "
+            "mode, images registered through the ECR API; every function with a DeploymentPreference "
+            "through its CodeDeploy canary on the local clock (harness/clock.py), one after another as "
+            "the emulator's stack update runs them"
         ),
         merge_as="promote_",
     )

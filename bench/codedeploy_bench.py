@@ -17,7 +17,6 @@ through the CodeDeploy API:
 
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,7 +25,17 @@ from harness import aws
 from harness.clock import local_seconds
 from harness.paths import Paths
 from harness.stack.lifecycle import running_stack
-from testkit.codedeploy import alias_of, appspec, create_group, deploy, final_info, two_versions, until
+from testkit.codedeploy import (
+    alias_of,
+    appspec,
+    breaching,
+    create_alarm,
+    create_group,
+    deploy,
+    final_info,
+    two_versions,
+    until,
+)
 from testkit.fixture_functions import create_fixture_function
 
 CANARY_AWS_S = 300
@@ -72,37 +81,14 @@ def canary_share(codedeploy, lambda_client) -> tuple[float, int]:
 
 def rollback_after_alarm_s(codedeploy, cloudwatch, lambda_client) -> float:
     name, first, second = fresh_target(lambda_client, 2)
-    alarm = f"bench-canary-{time.time_ns()}"
-    cloudwatch.put_metric_alarm(
-        AlarmName=alarm,
-        Namespace="HarnessBench",
-        MetricName=alarm,
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=0,
-        ComparisonOperator="GreaterThanThreshold",
-        TreatMissingData="notBreaching",
-    )
+    alarm = create_alarm(cloudwatch, f"bench-canary-{time.time_ns()}")
     group = create_group(codedeploy, "CodeDeployDefault.LambdaCanary10Percent30Minutes", alarms=(alarm,))
     deployment = deploy(codedeploy, group, appspec(name, first, second))
     until(lambda: alias_of(lambda_client, name) == (first, {second: 0.1}), 10)
-    stop = threading.Event()
-
-    def breach() -> None:
-        while not stop.wait(local_seconds(6)):
-            cloudwatch.put_metric_data(
-                Namespace="HarnessBench", MetricData=[{"MetricName": alarm, "Value": 1.0}]
-            )
-
-    feeder = threading.Thread(target=breach, daemon=True)
-    cloudwatch.put_metric_data(Namespace="HarnessBench", MetricData=[{"MetricName": alarm, "Value": 1.0}])
-    breached = time.monotonic()
-    feeder.start()
-    until(lambda: alias_of(lambda_client, name) == (first, {}), 30, interval_s=0.005)
-    seconds = time.monotonic() - breached
-    stop.set()
-    feeder.join()
+    with breaching(cloudwatch, alarm):
+        breached = time.monotonic()
+        until(lambda: alias_of(lambda_client, name) == (first, {}), 30, interval_s=0.005)
+        seconds = time.monotonic() - breached
     final_info(codedeploy, deployment)
     return seconds
 

@@ -3,12 +3,15 @@ function with two versions, a deployment group, a Lambda AppSpec, following a de
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 import uuid
 
 import yaml
 
 from harness import aws
+from harness.clock import local_seconds
 
 ROLE = f"arn:aws:iam::{aws.ACCOUNT_ID}:role/codedeploy"
 FINAL = ("Succeeded", "Failed", "Stopped")
@@ -92,3 +95,47 @@ def final_info(codedeploy, deployment_id: str, timeout_s: float = 60) -> dict | 
         return info if info["status"] in FINAL else None
 
     return until(final, timeout_s, interval_s=0.05)
+
+
+ALARM_NAMESPACE = "HarnessTests/CodeDeploy"
+
+
+def create_alarm(cloudwatch, name: str) -> str:
+    """A metric alarm on a metric of its own (``name``), OK without data; ``breaching`` feeds it."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace=ALARM_NAMESPACE,
+        MetricName=name,
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+    )
+    return name
+
+
+@contextlib.contextmanager
+def breaching(cloudwatch, alarm: str):
+    """While the block runs, the alarm's metric gets a breaching datapoint at once and then every tenth
+    of a local minute, so the alarm is in ALARM by CloudWatch's own evaluation (and stays there)."""
+    stop = threading.Event()
+
+    def put() -> None:
+        cloudwatch.put_metric_data(
+            Namespace=ALARM_NAMESPACE, MetricData=[{"MetricName": alarm, "Value": 1.0}]
+        )
+
+    def feed() -> None:
+        while not stop.wait(local_seconds(6)):
+            put()
+
+    put()
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        feeder.join()

@@ -5,11 +5,9 @@ metric, evaluated by the emulator's CloudWatch as AWS evaluates them."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -18,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from harness import aws
-from harness.clock import local_seconds
 from testkit.codedeploy import (
     FINAL,
     alias_of,
     appspec,
+    breaching,
+    create_alarm,
     create_group,
     deploy,
     final_info,
@@ -68,41 +67,9 @@ def group(codedeploy):
 @pytest.fixture
 def alarm(cloudwatch):
     """A metric alarm on a metric of its own, OK without data; ``breaching(alarm)`` feeds it."""
-    name = f"codedeploy-test-{uuid.uuid4().hex[:8]}"
-    cloudwatch.put_metric_alarm(
-        AlarmName=name,
-        Namespace="HarnessTests/CodeDeploy",
-        MetricName=name,
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=0,
-        ComparisonOperator="GreaterThanThreshold",
-        TreatMissingData="notBreaching",
-    )
+    name = create_alarm(cloudwatch, f"codedeploy-test-{uuid.uuid4().hex[:8]}")
     yield name
     cloudwatch.delete_alarms(AlarmNames=[name])
-
-
-@contextlib.contextmanager
-def breaching(cloudwatch, alarm: str):
-    """While the block runs, the alarm's metric gets a breaching datapoint every tenth of a local
-    minute, so the alarm is in ALARM by CloudWatch's own evaluation (and stays there)."""
-    stop = threading.Event()
-
-    def feed() -> None:
-        while not stop.wait(local_seconds(6)):
-            cloudwatch.put_metric_data(
-                Namespace="HarnessTests/CodeDeploy", MetricData=[{"MetricName": alarm, "Value": 1.0}]
-            )
-
-    feeder = threading.Thread(target=feed, daemon=True)
-    feeder.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        feeder.join()
 
 
 def finished(codedeploy, deployment_id: str, timeout_s: float = 30) -> dict:

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import os
+
 import boto3
 from botocore.config import Config
 
 REGION = "us-east-1"
 ACCOUNT_ID = "000000000000"
-# The emulator accepts any credentials; these are never real ones.
+# The local account's root (MiniStack's root access key is ``test``): what the harness's own deploy,
+# seed and test clients act as. These are never real credentials.
 _CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "test"}
+# ``off``: the local emulator does not evaluate IAM (every caller may do everything) and every function
+# instance runs with the root credentials above. Default ``on``: IAM enforced, each function instance
+# runs as its own execution role.
+IAM_ENV = "HARNESS_IAM"
+
+
+def iam_enforced() -> bool:
+    setting = os.environ.get(IAM_ENV, "on")
+    if setting not in ("on", "off"):
+        raise ValueError(f"{IAM_ENV} must be on or off, not {setting!r}")
+    return setting == "on"
 
 
 def client_environment(endpoint_url: str | None) -> dict[str, str]:

@@ -88,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("emulator-image", help="build the MiniStack container image")
     release.add_arguments(commands.add_parser("release", help="promote image digests through stages"))
     args = parser.parse_args(argv)
+    try:
+        aws.iam_enforced()
+    except ValueError as error:
+        print(f"harness: {error}", file=sys.stderr)
+        return 2
     paths = Paths.discover()
     handler = {
         "up": _up,

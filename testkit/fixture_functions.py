@@ -7,10 +7,57 @@ emulator's ECR.
 
 from __future__ import annotations
 
+import contextlib
+import json
+
 from harness import aws
 from harness.images.project import FIXTURE_REPOSITORY_PREFIX
 
-FIXTURE_ROLE = f"arn:aws:iam::{aws.ACCOUNT_ID}:role/fixture"
+FIXTURE_ROLE_NAME = "fixture"
+FIXTURE_ROLE = f"arn:aws:iam::{aws.ACCOUNT_ID}:role/{FIXTURE_ROLE_NAME}"
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+# What the fixtures call (probe's run counters, the CodeDeploy hook fixture), on any test resource:
+# a test-only role, never part of the template.
+_FIXTURE_PERMISSIONS = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:GetItem",
+                "dynamodb:UpdateItem",
+                "lambda:InvokeFunction",
+                "codedeploy:PutLifecycleEventHookExecutionStatus",
+            ],
+            "Resource": "*",
+        }
+    ],
+}
+_roles_ready: set[str] = set()  # endpoints whose emulator has the fixture role
+
+
+def create_role(iam_client, name: str, permissions: dict | None = None, trust: dict = LAMBDA_TRUST) -> str:
+    """An execution role ``name`` (trusting Lambda) with ``permissions`` inline; returns its ARN."""
+    arn = iam_client.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    if permissions:
+        iam_client.put_role_policy(RoleName=name, PolicyName=name, PolicyDocument=json.dumps(permissions))
+    return arn
+
+
+def ensure_fixture_role(endpoint_url: str) -> None:
+    if endpoint_url in _roles_ready:
+        return
+    iam_client = aws.client("iam", endpoint_url)
+    with contextlib.suppress(iam_client.exceptions.EntityAlreadyExistsException):
+        create_role(iam_client, FIXTURE_ROLE_NAME, _FIXTURE_PERMISSIONS)
+    _roles_ready.add(endpoint_url)
+
+
 # Every fixture's handler (the images' default CMD).
 FIXTURE_HANDLER = "app.handler"
 
@@ -35,11 +82,14 @@ def create_fixture_function(
 
 
 def create_image_function(lambda_client, name: str, image_uri: str, handler: str = FIXTURE_HANDLER, **config):
-    """Create ``name`` from any ``image_uri`` (tests of what the runtime refuses to run)."""
+    """Create ``name`` from any ``image_uri`` (tests of what the runtime refuses to run); its role is
+    the test-only fixture role unless ``config`` names one."""
+    if "Role" not in config:
+        ensure_fixture_role(lambda_client.meta.endpoint_url)
     lambda_client.create_function(
         FunctionName=name,
         PackageType="Image",
-        Role=FIXTURE_ROLE,
+        Role=config.pop("Role", FIXTURE_ROLE),
         Code={"ImageUri": image_uri},
         ImageConfig={"Command": [handler]},
         **config,

@@ -25,6 +25,8 @@ import asyncio
 import json
 from dataclasses import asdict, dataclass
 
+from harness.emulator.asgi_replies import header, read_body, reply
+
 PATH = "/_harness/faults"
 
 
@@ -71,45 +73,20 @@ class Faults:
 FAULTS = Faults()
 
 
-def _header(scope: dict, name: bytes) -> str:
-    return next((v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == name), "")
-
-
-async def _reply(send, status: int, body: dict | list, content_type: bytes = b"application/json") -> None:
-    payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
-
-
-async def _body(receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
 async def _control(scope, receive, send) -> None:
     method = scope["method"]
     if method == "GET":
-        return await _reply(send, 200, FAULTS.listing())
+        return await reply(send, 200, FAULTS.listing())
     if method == "DELETE":
         FAULTS.clear()
-        return await _reply(send, 200, [])
+        return await reply(send, 200, [])
     if method == "POST":
         try:
-            fault = FAULTS.arm(json.loads(await _body(receive)))
+            fault = FAULTS.arm(json.loads(await read_body(receive)))
         except (TypeError, ValueError) as error:
-            return await _reply(send, 400, {"message": str(error)})
-        return await _reply(send, 200, asdict(fault))
-    return await _reply(send, 405, {"message": "GET, POST or DELETE"})
+            return await reply(send, 400, {"message": str(error)})
+        return await reply(send, 200, asdict(fault))
+    return await reply(send, 405, {"message": "GET, POST or DELETE"})
 
 
 def inject(app):
@@ -120,13 +97,13 @@ def inject(app):
             return await app(scope, receive, send)
         if scope.get("path") == PATH:
             return await _control(scope, receive, send)
-        fault = FAULTS.armed.get(_header(scope, b"x-amz-target")) if FAULTS.armed else None
+        fault = FAULTS.armed.get(header(scope, b"x-amz-target")) if FAULTS.armed else None
         if fault is None or not fault.next_call_fails():
             return await app(scope, receive, send)
         if fault.delaySeconds:
             await asyncio.sleep(fault.delaySeconds)
         error = {"__type": fault.error, "message": f"injected fault: {fault.error} (test-only)"}
-        return await _reply(send, fault.status, error, b"application/x-amz-json-1.0")
+        return await reply(send, fault.status, error, b"application/x-amz-json-1.0")
 
     return with_faults
 

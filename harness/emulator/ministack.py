@@ -9,7 +9,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from harness import clock, processes
+from harness import aws, clock, processes
 from harness.emulator.ministack_patches import DISABLE_ENV, RUNTIME_URL_ENV
 
 HEALTH_PATH = "/_ministack/health"
@@ -49,6 +49,8 @@ def gateway_settings(port: int, runtime_url: str, disabled_patches: tuple[str, .
         DISABLE_ENV: ",".join(disabled_patches),
         # The harness's one clock, so an emulator container runs on the same scale as the runtime.
         clock.SCALE_ENV: repr(clock.TIME_SCALE),
+        # IAM enforced (MiniStack evaluates every request's policies) unless HARNESS_IAM=off.
+        "AUTH": "true" if aws.iam_enforced() else "false",
         # Never let the emulator find (and clean up in) a Docker engine the harness does not own.
         "DOCKER_HOST": "unix:///nonexistent/harness-no-docker.sock",
     }

@@ -49,6 +49,14 @@ it could be proposed upstream, and has a test that fails without it
    every local rehearsal wait minutes). ``cron()`` rules name wall-clock times and stay as they are.
 12. ``fault_injection`` (test-only): the emulator answers chosen operations with an AWS error on purpose
    once a test arms it through ``/_harness/faults``; inert until then (harness/emulator/faults.py).
+13. ``execution_roles``: the emulator issues each function's execution-role credentials as the Lambda
+   service obtains them (trust policy evaluated for ``lambda.amazonaws.com`` with ``aws:SourceAccount``
+   and ``aws:SourceArn``), for the function runtime to put in the instance's environment
+   (harness/emulator/execution_roles.py; upstream's own executor skips the trust policy).
+14. ``loopback_transport``: a request from loopback counts as sent over TLS for ``aws:SecureTransport``,
+   so the template's TLS-only resource policies hold locally too (harness/emulator/loopback_transport.py).
+15. ``cloudformation_refs``: ``Ref`` of a secret is its ARN, as on AWS (upstream: its name), so a policy
+   naming the secret by ``Ref`` grants what it grants on AWS (harness/emulator/cloudformation_refs.py).
 """
 
 from __future__ import annotations
@@ -80,6 +88,9 @@ PATCHES = (
     "codedeploy",
     "scheduled_rules_clock",
     "fault_injection",
+    "execution_roles",
+    "loopback_transport",
+    "cloudformation_refs",
     "loopback_hosts",
     "cloudwatch_alarms",
     "service_metrics",
@@ -146,6 +157,22 @@ def apply(disabled: set[str] | None = None) -> list[str]:
 
         faults.install()  # before loopback_hosts, so its guard covers the faults endpoint too
         applied.append("fault_injection")
+    if "execution_roles" not in disabled:
+        from harness.emulator import execution_roles
+
+        # Before loopback_hosts, so its guard covers the endpoint too.
+        execution_roles.install(os.environ.get(RUNTIME_URL_ENV, ""))
+        applied.append("execution_roles")
+    if "loopback_transport" not in disabled:
+        from harness.emulator import loopback_transport
+
+        loopback_transport.install()
+        applied.append("loopback_transport")
+    if "cloudformation_refs" not in disabled:
+        from harness.emulator import cloudformation_refs
+
+        cloudformation_refs.install()
+        applied.append("cloudformation_refs")
     if "loopback_hosts" not in disabled:
         from harness.emulator import loopback_hosts
 

@@ -16,6 +16,7 @@ from aiohttp import web
 from harness import aws
 from harness.runtime.catalog import CodeLocator, FunctionCatalog
 from harness.runtime.client import TOKEN_ENV
+from harness.runtime.credentials import ExecutionRoleCredentials
 from harness.runtime.launchers import ContainerLauncher, Launcher, ProcessLauncher
 from harness.runtime.logs import LogShipper
 from harness.runtime.metrics import MetricsRecorder
@@ -89,11 +90,12 @@ async def serve(args: argparse.Namespace) -> None:
         capacity=LocalCapacity(args.max_instances, args.max_parallel_inits, args.min_available_memory_mb),
     )
     ports = RuntimeApiPorts()
-    pool = InstancePool(launcher, settings, metrics, logs, ports)
-    catalog = FunctionCatalog(aws.client("lambda", args.endpoint_url))
     token = os.environ.get(TOKEN_ENV, "")
     if not token:
         raise SystemExit(f"the function runtime needs its session token in {TOKEN_ENV}")
+    credentials = ExecutionRoleCredentials(args.endpoint_url, token) if aws.iam_enforced() else None
+    pool = InstancePool(launcher, settings, metrics, logs, ports, credentials=credentials)
+    catalog = FunctionCatalog(aws.client("lambda", args.endpoint_url))
     runner = web.AppRunner(build_app(pool, catalog, ports, token), access_log=None, shutdown_timeout=2)
     await runner.setup()
     ports.runner = runner

@@ -40,6 +40,7 @@ class FunctionSpec:
     memory_mb: int = DEFAULT_MEMORY_MB
     reserved_concurrency: int | None = None
     log_group: str = ""
+    function_arn: str = ""  # of this version: whose execution role the instance's credentials are
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -79,6 +80,7 @@ def spec_from_configuration(config: dict, reserved_concurrency: int | None) -> F
         reserved_concurrency=reserved_concurrency,
         log_group=(config.get("LoggingConfig") or {}).get("LogGroup")
         or f"/aws/lambda/{config['FunctionName']}",
+        function_arn=config.get("FunctionArn") or "",
     )
 
 

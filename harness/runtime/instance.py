@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.runtime.catalog import FunctionSpec
+from harness.runtime.credentials import RoleCredentials
 from harness.runtime.launchers import LaunchedInstance
 
 
@@ -69,6 +70,7 @@ class Instance:
         self.log_path = log_path
         self.initialization_type = initialization_type
         self.process: LaunchedInstance | None = None
+        self.credentials: RoleCredentials | None = None  # its execution role's session (IAM enforced)
         self.current: Invocation | None = None
         # Lambda's stream name for the environment: the day it started, the version, its id.
         self.log_stream = f"{datetime.now(UTC):%Y/%m/%d}/[{spec.version}]{self.id}"

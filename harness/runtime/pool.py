@@ -23,6 +23,12 @@ from pathlib import Path
 from typing import Protocol
 
 from harness.runtime.catalog import FunctionCodeNotFound, FunctionSpec
+from harness.runtime.credentials import (
+    INVOCATION_MARGIN_S,
+    CredentialSource,
+    RoleNotAssumable,
+    SharedCredentials,
+)
 from harness.runtime.instance import InitFailed, Instance, Invocation, Outcome, error_outcome
 from harness.runtime.launchers import LaunchedInstance, Launcher
 from harness.runtime.logs import LogShipper, Report, invocation_log, tail
@@ -46,6 +52,10 @@ class Throttled(Exception):
     def __init__(self, reason: str, message: str):
         super().__init__(message)
         self.reason = reason
+
+
+def _init_error_type(error: Exception) -> str:
+    return "Runtime.InvalidRole" if isinstance(error, RoleNotAssumable) else "Runtime.InvalidEntrypoint"
 
 
 class RuntimeApiEndpoints(Protocol):
@@ -99,8 +109,10 @@ class InstancePool:
         logs: LogShipper,
         endpoints: RuntimeApiEndpoints,
         available_memory_mb: Callable[[], int] | None = None,
+        credentials: CredentialSource | None = None,
     ):
         self.launcher = launcher
+        self.credentials = credentials or SharedCredentials()
         self.endpoints = endpoints
         self.settings = settings
         self.metrics = metrics
@@ -231,10 +243,15 @@ class InstancePool:
                 instance.kill()
 
     def _take_idle(self, spec: FunctionSpec) -> Instance | None:
+        """An idle instance of ``spec``; one whose credentials could expire during the invocation is
+        retired instead (the next instance starts with a fresh session, as Lambda renews them)."""
         idle = self._idle.get(spec.key)
+        must_last = time.time() + spec.timeout_s + INVOCATION_MARGIN_S
         while idle:
             instance = idle.pop()
-            if instance.alive:
+            if instance.credentials is not None and not instance.credentials.lasts_through(must_last):
+                instance.kill()
+            elif instance.alive:
                 return instance
         return None
 
@@ -359,13 +376,14 @@ class InstancePool:
             self._starting -= 1
         runtime_api = await self.endpoints.open(instance.id)
         try:
+            instance.credentials = await self.credentials.for_function(spec.function_arn)
             instance.process = await self.launcher.launch(
                 spec, self._environment(spec, instance, runtime_api), instance.log_path
             )
-        except (FunctionCodeNotFound, PackagingError, OSError) as error:
+        except (FunctionCodeNotFound, PackagingError, OSError, RoleNotAssumable) as error:
             del self.instances[instance.id]
             await self.endpoints.close(instance.id)
-            raise InitFailed(error_outcome("Runtime.InvalidEntrypoint", str(error))) from error
+            raise InitFailed(error_outcome(_init_error_type(error), str(error))) from error
         watcher = asyncio.create_task(self._watch(instance, instance.process))
         self._watchers.add(watcher)
         watcher.add_done_callback(self._watchers.discard)
@@ -413,6 +431,7 @@ class InstancePool:
             "AWS_ENDPOINT_URL": self.settings.aws_environment.get("AWS_ENDPOINT_URL", ""),
             **spec.environment,
             **self.settings.aws_environment,
+            **(instance.credentials.environment() if instance.credentials else {}),
             "AWS_LAMBDA_RUNTIME_API": runtime_api,
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_VERSION": spec.version,

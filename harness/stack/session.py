@@ -8,7 +8,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from harness import processes
+from harness import aws, processes
 from harness.console import say
 from harness.emulator import Emulator
 from harness.emulator.ministack import MiniStackProcess
@@ -87,6 +87,13 @@ class Session:
             f"emulator {self.emulator.name} at {self.endpoint_url}, function runtime at {self.runtime_url} "
             f"(ready in {self.timings['harness_start_s']:.2f}s)"
         )
+        if aws.iam_enforced():
+            say("IAM enforced: each function runs as its own execution role (HARNESS_IAM=off turns it off)")
+        else:
+            say(
+                f"IAM NOT enforced ({aws.IAM_ENV}=off): every request is allowed and every function runs "
+                "as the account's root, so a missing permission shows up only on AWS"
+            )
         return self
 
     def _runtime_argv(self) -> list[str]:

@@ -16,6 +16,7 @@ import pytest
 
 from harness.runtime import pool as pool_module
 from harness.runtime.catalog import FunctionSpec
+from harness.runtime.credentials import RoleCredentials
 from harness.runtime.instance import InstanceGone, Invocation
 from harness.runtime.pool import InstancePool, LocalCapacity, PlatformSettings, Throttled
 
@@ -58,12 +59,14 @@ class FakeLauncher:
         self.init_s, self.starved = init_s, starved  # how long each init takes; spent waiting for a CPU?
         self.pool: InstancePool | None = None
         self.started: list[str] = []
+        self.environments: list[dict[str, str]] = []
         self.ran: list[str] = []  # request ids, in the order they began to run
         self.running: asyncio.Queue[tuple[str, asyncio.Event]] = asyncio.Queue()
         self._clients: set[asyncio.Task] = set()
 
     async def launch(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path) -> FakeProcess:
         self.started.append(spec.name)
+        self.environments.append(environment)
         instance = self.pool.instances[environment["AWS_LAMBDA_RUNTIME_API"]]
         log_path.write_text("init line\n")
         client = asyncio.create_task(self._client(instance, spec.name, log_path))
@@ -119,12 +122,14 @@ _pools: list[InstancePool] = []  # shut down when the test ends
 
 
 def make_pool(
-    tmp_path: Path, available_memory_mb=lambda: 10_000, **limits
+    tmp_path: Path, available_memory_mb=lambda: 10_000, credentials=None, **limits
 ) -> tuple[InstancePool, FakeLauncher]:
     launcher = FakeLauncher()
     account = limits.pop("account_concurrency", 1000)
     settings = PlatformSettings({}, tmp_path, account_concurrency=account, capacity=LocalCapacity(**limits))
-    pool = InstancePool(launcher, settings, FakeMetrics(), FakeLogs(), FakeEndpoints(), available_memory_mb)
+    pool = InstancePool(
+        launcher, settings, FakeMetrics(), FakeLogs(), FakeEndpoints(), available_memory_mb, credentials
+    )
     launcher.pool = pool
     _pools.append(pool)
     return pool, launcher
@@ -309,3 +314,44 @@ async def test_a_finishing_instance_serves_an_invocation_waiting_for_its_turn_to
     assert launcher.started == ["f", "f"], "a third cold start although an instance came free first"
     # The third ran on the first instance as soon as it was free, before the second's init ended.
     assert launcher.ran == ["req-0", "req-2", "req-1"]
+
+
+class FakeCredentials:
+    """Sessions of the test's choosing: each instance gets the next one."""
+
+    def __init__(self, *expirations: float):
+        self.sessions = [
+            RoleCredentials(f"ASIA{i}", "secret", f"token-{i}", e) for i, e in enumerate(expirations)
+        ]
+        self.asked: list[str] = []
+
+    async def for_function(self, function_arn: str) -> RoleCredentials:
+        self.asked.append(function_arn)
+        return self.sessions[len(self.asked) - 1]
+
+
+@run
+async def test_an_instance_runs_with_its_functions_role_session(tmp_path):
+    credentials = FakeCredentials(time.time() + 3600)
+    pool, launcher = make_pool(tmp_path, credentials=credentials)
+    call = asyncio.create_task(pool.invoke(spec(function_arn="arn:f:1"), invocation()))
+    (await started(launcher))[1].set()
+    await call
+    assert credentials.asked == ["arn:f:1"]
+    environment = launcher.environments[0]
+    assert (environment["AWS_ACCESS_KEY_ID"], environment["AWS_SESSION_TOKEN"]) == ("ASIA0", "token-0")
+
+
+@run
+async def test_an_idle_instance_whose_session_could_expire_during_a_call_is_retired(tmp_path):
+    timeout_s = 30
+    # The first session ends within the function's timeout and the margin, the second well after.
+    credentials = FakeCredentials(time.time() + timeout_s + 5, time.time() + 3600)
+    pool, launcher = make_pool(tmp_path, credentials=credentials)
+    function = spec(function_arn="arn:f:1", timeout_s=timeout_s)
+    for n in range(2):
+        call = asyncio.create_task(pool.invoke(function, invocation(n)))
+        (await started(launcher))[1].set()
+        await call
+    assert len(launcher.started) == 2, "the instance with the expiring session served again"
+    assert launcher.environments[1]["AWS_ACCESS_KEY_ID"] == "ASIA1"

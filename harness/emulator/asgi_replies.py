@@ -1,0 +1,31 @@
+"""The few ASGI helpers the harness's own local-only emulator endpoints share."""
+
+from __future__ import annotations
+
+import json
+
+
+def header(scope: dict, name: bytes) -> str:
+    """The request header ``name`` (lower case), or ``""``."""
+    return next((v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == name), "")
+
+
+async def reply(send, status: int, body: dict | list, content_type: bytes = b"application/json") -> None:
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def read_body(receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)

@@ -41,4 +41,4 @@ def install() -> None:
     for name in _MODULES:
         module = importlib.import_module(f"ministack.services.cloudformation.{name}")
         if hasattr(module, "_resolve_refs"):
-            module._resolve_refs = patched
+            setattr(module, "_resolve_refs", patched)  # noqa: B010 (each module bound the name at import)

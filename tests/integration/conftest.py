@@ -7,6 +7,9 @@ import uuid
 
 import pytest
 
+from harness.paths import Paths
+from harness.stack import project as stack
+from harness.stack.lifecycle import RunningStack
 from testkit.fixture_functions import create_fixture_function
 
 
@@ -84,3 +87,20 @@ def publish_weighted_alias(lambda_client, name: str, weight: float) -> tuple[str
         RoutingConfig={"AdditionalVersionWeights": {second: weight}},
     )
     return first, second
+
+
+@pytest.fixture
+def emulator_without():
+    """``emulator_without("patch")``: the endpoint URL of a fresh emulator lacking that one patch."""
+    stacks = []
+
+    def start(patch: str) -> str:
+        paths = Paths.discover()
+        stack.build_function_packages(paths)  # process mode's packages, also when the suite runs on images
+        started = RunningStack(paths, "process", disabled_patches=(patch,)).start()
+        stacks.append(started)
+        return started.endpoint_url
+
+    yield start
+    for started in stacks:
+        started.stop()

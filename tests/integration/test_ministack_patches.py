@@ -13,31 +13,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness import aws
-from harness.paths import Paths
-from harness.stack import project as stack
-from harness.stack.lifecycle import RunningStack
 from testkit.faults import START_EXECUTION, EmulatorFaults
 from testkit.fixture_functions import FIXTURE_ROLE, create_fixture_function
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke, publish_weighted_alias
 from tests.integration.test_step_functions import create_state_machine, run_to_completion
-
-
-@pytest.fixture
-def emulator_without():
-    """``emulator_without("patch")``: the endpoint URL of a fresh emulator lacking that one patch."""
-    stacks = []
-
-    def start(patch: str) -> str:
-        paths = Paths.discover()
-        stack.build_function_packages(paths)  # process mode's packages, also when the suite runs on images
-        started = RunningStack(paths, "process", disabled_patches=(patch,)).start()
-        stacks.append(started)
-        return started.endpoint_url
-
-    yield start
-    for started in stacks:
-        started.stop()
 
 
 @pytest.fixture

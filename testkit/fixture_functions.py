@@ -38,6 +38,16 @@ _FIXTURE_PERMISSIONS = {
         }
     ],
 }
+_FIXTURE_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
 _roles_ready: set[str] = set()  # endpoints whose emulator has the fixture role
 
 
@@ -49,13 +59,14 @@ def create_role(iam_client, name: str, permissions: dict | None = None, trust: d
     return arn
 
 
-def ensure_fixture_role(endpoint_url: str) -> None:
-    if endpoint_url in _roles_ready:
-        return
-    iam_client = aws.client("iam", endpoint_url)
-    with contextlib.suppress(iam_client.exceptions.EntityAlreadyExistsException):
-        create_role(iam_client, FIXTURE_ROLE_NAME, _FIXTURE_PERMISSIONS)
-    _roles_ready.add(endpoint_url)
+def fixture_role(endpoint_url: str) -> str:
+    """The test-only role of fixture functions and state machines, created on first use."""
+    if endpoint_url not in _roles_ready:
+        iam_client = aws.client("iam", endpoint_url)
+        with contextlib.suppress(iam_client.exceptions.EntityAlreadyExistsException):
+            create_role(iam_client, FIXTURE_ROLE_NAME, _FIXTURE_PERMISSIONS, _FIXTURE_TRUST)
+        _roles_ready.add(endpoint_url)
+    return FIXTURE_ROLE
 
 
 # Every fixture's handler (the images' default CMD).
@@ -84,12 +95,11 @@ def create_fixture_function(
 def create_image_function(lambda_client, name: str, image_uri: str, handler: str = FIXTURE_HANDLER, **config):
     """Create ``name`` from any ``image_uri`` (tests of what the runtime refuses to run); its role is
     the test-only fixture role unless ``config`` names one."""
-    if "Role" not in config:
-        ensure_fixture_role(lambda_client.meta.endpoint_url)
+    role = config.pop("Role", None) or fixture_role(lambda_client.meta.endpoint_url)
     lambda_client.create_function(
         FunctionName=name,
         PackageType="Image",
-        Role=config.pop("Role", FIXTURE_ROLE),
+        Role=role,
         Code={"ImageUri": image_uri},
         ImageConfig={"Command": [handler]},
         **config,

@@ -57,6 +57,8 @@ it could be proposed upstream, and has a test that fails without it
    so the template's TLS-only resource policies hold locally too (harness/emulator/loopback_transport.py).
 15. ``cloudformation_refs``: ``Ref`` of a secret is its ARN, as on AWS (upstream: its name), so a policy
    naming the secret by ``Ref`` grants what it grants on AWS (harness/emulator/cloudformation_refs.py).
+16. ``denial_messages``: an AccessDenied names the resource (``... on resource: <arn> because ...``), as
+   AWS's does (harness/emulator/denial_messages.py).
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ PATCHES = (
     "execution_roles",
     "loopback_transport",
     "cloudformation_refs",
+    "denial_messages",
     "loopback_hosts",
     "cloudwatch_alarms",
     "service_metrics",
@@ -173,6 +176,11 @@ def apply(disabled: set[str] | None = None) -> list[str]:
 
         cloudformation_refs.install()
         applied.append("cloudformation_refs")
+    if "denial_messages" not in disabled:
+        from harness.emulator import denial_messages
+
+        denial_messages.install()
+        applied.append("denial_messages")
     if "loopback_hosts" not in disabled:
         from harness.emulator import loopback_hosts
 

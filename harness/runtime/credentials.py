@@ -28,6 +28,13 @@ REUSE_MARGIN_S = 900 + 60
 INVOCATION_MARGIN_S = 60
 
 
+def _message(body: bytes) -> str:
+    try:
+        return str(json.loads(body).get("message") or "")
+    except (ValueError, AttributeError):
+        return ""
+
+
 class RoleNotAssumable(Exception):
     """The emulator refused to issue the function's execution-role credentials (its answer says why)."""
 
@@ -87,9 +94,12 @@ class ExecutionRoleCredentials:
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 body = json.loads(response.read())
+            return RoleCredentials(
+                body["AccessKeyId"], body["SecretAccessKey"], body["SessionToken"], float(body["Expiration"])
+            )
         except urllib.error.HTTPError as error:
-            message = json.loads(error.read() or b"{}").get("message") or f"HTTP {error.code}"
-            raise RoleNotAssumable(message) from None
-        return RoleCredentials(
-            body["AccessKeyId"], body["SecretAccessKey"], body["SessionToken"], float(body["Expiration"])
-        )
+            raise RoleNotAssumable(_message(error.read()) or f"HTTP {error.code} from {self.url}") from None
+        except (ValueError, KeyError, TypeError):  # not the emulator's answer: no execution_roles patch
+            raise RoleNotAssumable(
+                f"{self.url} issued no credentials (is the execution_roles patch on?)"
+            ) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from harness import aws
@@ -53,9 +54,11 @@ def deploy(
     stack_name: str = STACK_NAME,
     parameters: dict[str, str] | None = None,
     image_references: dict[str, str] | None = None,
+    template_edit: Callable[[dict], dict] | None = None,
 ) -> DeployResult:
     """Deploy the template; ``image_references`` (image mode: function folder -> pushed digest
-    reference) become the functions' ImageUris, otherwise process mode builds the function packages."""
+    reference) become the functions' ImageUris, otherwise process mode builds the function packages.
+    ``template_edit`` deploys a changed copy of it (tests: the template without one permission)."""
     started = time.monotonic()
     template_path = template_path or paths.template
     if image_references is None:
@@ -63,7 +66,10 @@ def deploy(
         build_function_packages(paths)
     s3 = aws.client("s3", endpoint_url)
     ensure_bucket(s3, ARTIFACTS_BUCKET)
-    packaged = package(load_template(template_path), template_path.parent, s3, ARTIFACTS_BUCKET)
+    template = load_template(template_path)
+    packaged = package(
+        template_edit(template) if template_edit else template, template_path.parent, s3, ARTIFACTS_BUCKET
+    )
     if image_references is not None:
         say("packaging: ImageUri of each function -> its pushed image digest")
         packaged = with_image_uris(packaged, image_references)

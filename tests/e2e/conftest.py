@@ -3,7 +3,6 @@ payment records and a test queue on the order events topic."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
@@ -12,6 +11,7 @@ from harness import aws
 from harness.stack import users
 from testkit.faults import EmulatorFaults
 from testkit.orders import Catalog, EventsQueue, OrdersApi, PaymentRecords
+from testkit.policies import topic_may_send
 
 
 @pytest.fixture(scope="session")
@@ -60,22 +60,11 @@ def events(local_stack):
         "QueueArn"
     ]
     topic_arn = local_stack.outputs["OrderEventsTopicArn"]
-    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": _topic_may_send(queue_arn, topic_arn)})
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": topic_may_send(queue_arn, topic_arn)})
     subscription = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)["SubscriptionArn"]
     yield EventsQueue(sqs, queue_url)
     sns.unsubscribe(SubscriptionArn=subscription)
     sqs.delete_queue(QueueUrl=queue_url)
-
-
-def _topic_may_send(queue_arn: str, topic_arn: str) -> str:
-    statement = {
-        "Effect": "Allow",
-        "Principal": {"Service": "sns.amazonaws.com"},
-        "Action": "sqs:SendMessage",
-        "Resource": queue_arn,
-        "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-    }
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 @pytest.fixture

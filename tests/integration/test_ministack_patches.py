@@ -14,7 +14,8 @@ from botocore.exceptions import ClientError
 
 from harness import aws
 from testkit.faults import START_EXECUTION, EmulatorFaults
-from testkit.fixture_functions import FIXTURE_ROLE, create_fixture_function
+from testkit.fixture_functions import create_fixture_function, fixture_role
+from testkit.policies import topic_may_send
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke, publish_weighted_alias
 from tests.integration.test_step_functions import create_state_machine, run_to_completion
@@ -160,6 +161,7 @@ def attributes_published_by_a_workflow(endpoint_url: str) -> dict:
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": topic_may_send(queue_arn, topic_arn)})
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     publish = {
         "Type": "Task",
@@ -173,7 +175,7 @@ def attributes_published_by_a_workflow(endpoint_url: str) -> dict:
     }
     definition = json.dumps({"StartAt": "Publish", "States": {"Publish": publish}})
     state_machine = sfn.create_state_machine(
-        name=f"publish-{suffix}", definition=definition, roleArn=FIXTURE_ROLE
+        name=f"publish-{suffix}", definition=definition, roleArn=fixture_role(sfn.meta.endpoint_url)
     )
     run_to_completion(sfn, state_machine["stateMachineArn"], {"eventType": "OrderConfirmed"})
     messages = wait_for(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit.fixture_functions import FIXTURE_ROLE
+from testkit.fixture_functions import fixture_role
 from tests.conftest import wait_for
 
 STATE_MACHINES = Path(__file__).parent.parent / "fixtures" / "statemachines"
@@ -17,7 +17,7 @@ STATE_MACHINES = Path(__file__).parent.parent / "fixtures" / "statemachines"
 def create_state_machine(sfn, asl_file: str, function_arn: str) -> str:
     definition = (STATE_MACHINES / asl_file).read_text().replace("${FunctionArn}", function_arn)
     return sfn.create_state_machine(
-        name=f"sm-{uuid.uuid4().hex[:8]}", definition=definition, roleArn=FIXTURE_ROLE
+        name=f"sm-{uuid.uuid4().hex[:8]}", definition=definition, roleArn=fixture_role(sfn.meta.endpoint_url)
     )["stateMachineArn"]
 
 

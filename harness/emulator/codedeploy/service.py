@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from harness.emulator.codedeploy import appspec, configs
+from harness.emulator.codedeploy import appspec, authorization, configs
 from harness.emulator.codedeploy.clock import Clock, ScaledClock
 from harness.emulator.codedeploy.deployment import (
     CREATED,
@@ -57,6 +57,12 @@ class CodeDeployService:
             self._groups: dict[tuple[str, str], dict] = {}
             self._configs: dict[str, dict] = {}
             self._deployments: dict[str, Deployment] = {}
+
+    def group_of_deployment(self, deployment_id: str) -> tuple[str, str] | None:
+        deployment = self._deployments.get(deployment_id)
+        if deployment is None:
+            return None
+        return deployment.info["applicationName"], deployment.info["deploymentGroupName"]
 
     def dispatch(self, operation: str, data: dict, region: str) -> dict:
         method = getattr(self, _snake(operation), None)
@@ -645,7 +651,14 @@ async def handle_request(method: str, path: str, headers: dict, body: bytes, que
         data = json.loads(body) if body else {}
         if not isinstance(data, dict):
             raise CodeDeployError("SerializationException", "The request body must be a JSON object.")
-        answer = service().dispatch(operation, data, region_of(headers))
+        region = region_of(headers)
+        resource = authorization.resource_arn(
+            operation, data, region, _account_id(), service().group_of_deployment
+        )
+        refusal = authorization.denied(operation, resource, headers, query_params)
+        if refusal:
+            return refusal
+        answer = service().dispatch(operation, data, region)
     except json.JSONDecodeError as error:
         return _answer(
             400, {"__type": "SerializationException", "message": f"The request body is not JSON: {error}"}
@@ -653,6 +666,12 @@ async def handle_request(method: str, path: str, headers: dict, body: bytes, que
     except CodeDeployError as error:
         return _answer(400, {"__type": error.code, "message": error.message})
     return _answer(200, answer)
+
+
+def _account_id() -> str:
+    from ministack.core.responses import get_account_id
+
+    return get_account_id()
 
 
 def _answer(status: int, document: dict):

@@ -1,0 +1,257 @@
+"""Least privilege proven by behaviour: every statement of every function's policy is needed.
+
+For each statement of template.yaml, a copy of the template without it is deployed to a scratch stack
+(a fresh emulator and runtime, IAM enforced) and the flow that uses it is run: the function must be
+denied one of the statement's actions with AccessDeniedException naming the action, and an order that
+cannot be completed ends FAILED or is refused, never lost. The state machine's statements are not
+here: the emulator does not run Step Functions tasks as the state machine's role (README, IAM).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from harness import aws
+from harness.paths import Paths
+from harness.stack import project, users
+from harness.stack.deploy import stack_functions
+from harness.stack.lifecycle import RunningStack
+from harness.template import load_template
+from testkit.codedeploy import FINAL, appspec, final_info
+from testkit.codedeploy import deploy as deploy_revision
+from testkit.faults import START_EXECUTION, EmulatorFaults
+from testkit.orders import Catalog, OrdersApi
+from tests.conftest import wait_for
+from tests.e2e.feed_pipeline import csv_feed, unique_token
+
+pytestmark = pytest.mark.skipif(not aws.iam_enforced(), reason="IAM enforcement is off (HARNESS_IAM=off)")
+
+DENIAL_TIMEOUT_S = 60
+
+
+@dataclass(frozen=True)
+class Statement:
+    function: str  # the function's logical id
+    policy: int  # index in its Policies
+    index: int  # index in that policy's Statement
+    actions: tuple[str, ...]
+    sid: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.function}.{self.sid or self.index}:{'+'.join(self.actions)}"
+
+    def removed_from(self, template: dict) -> dict:
+        edited = copy.deepcopy(template)
+        policies = edited["Resources"][self.function]["Properties"]["Policies"]
+        del policies[self.policy]["Statement"][self.index]
+        return edited
+
+
+def function_statements(template: dict) -> Iterator[Statement]:
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for p, policy in enumerate(resource.get("Properties", {}).get("Policies", [])):
+            for i, statement in enumerate(policy.get("Statement", []) if isinstance(policy, dict) else []):
+                actions = statement["Action"]
+                actions = (actions,) if isinstance(actions, str) else tuple(actions)
+                yield Statement(logical_id, p, i, actions, statement.get("Sid", ""))
+
+
+STATEMENTS = list(function_statements(load_template(Paths.discover().template)))
+
+
+class Scratch:
+    """A scratch stack of its own: the template (or a copy of it) deployed, and its flows."""
+
+    def __init__(self, paths: Paths):
+        self.paths = paths
+        self.stack = RunningStack(paths, "process").start()
+        self.endpoint_url = self.stack.endpoint_url
+        self.deployments: list[str] = []
+
+    def deploy(self, template_edit: Callable[[dict], dict] | None = None) -> None:
+        self.stop_deployments()
+        result = project.deploy(
+            self.paths, self.endpoint_url, self.stack.runtime, template_edit=template_edit
+        )
+        self.outputs = result.outputs
+        cloudformation = self.client("cloudformation")
+        self.functions = stack_functions(cloudformation, result.stack_name)
+        resources = cloudformation.describe_stack_resources(StackName=result.stack_name)["StackResources"]
+        self.resources = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
+
+    def resource(self, logical_id: str) -> str:
+        return self.resources[logical_id]
+
+    def stop_deployments(self) -> None:
+        """Stop the hook flows' deployments still waiting for a hook that was denied its answer."""
+        codedeploy = self.client("codedeploy")
+        for deployment_id in self.deployments:
+            status = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"]
+            if status not in FINAL:
+                codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
+                assert final_info(codedeploy, deployment_id) is not None, f"{deployment_id} did not stop"
+        self.deployments.clear()
+
+    def client(self, service: str):
+        return aws.client(service, self.endpoint_url)
+
+    def api(self) -> OrdersApi:
+        token = users.id_token(self.client("cognito-idp"), self.outputs, f"user-{uuid.uuid4().hex[:8]}")
+        return OrdersApi(self.outputs["ApiUrl"], token)
+
+    def catalog(self) -> Catalog:
+        return Catalog(aws.resource("dynamodb", self.endpoint_url).Table(self.outputs["CatalogTableName"]))
+
+    def denials(self, function: str, since_ms: int) -> list[str]:
+        """The 'not authorized' lines of the function's log since ``since_ms``."""
+        logs = self.client("logs")
+        group = f"/aws/lambda/{self.functions[function]}"
+        try:
+            pages = logs.get_paginator("filter_log_events").paginate(
+                logGroupName=group, startTime=since_ms, filterPattern='"not authorized to perform"'
+            )
+            return [event["message"] for page in pages for event in page["events"]]
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+
+
+@pytest.fixture(scope="module")
+def scratch() -> Iterator[Scratch]:
+    paths = Paths.discover()
+    stack = Scratch(paths)
+    try:
+        yield stack
+    finally:
+        stack.stack.stop()
+
+
+# --- the flows, by function -------------------------------------------------------------------------
+
+
+def _order_is_never_lost(scratch: Scratch, placed) -> None:
+    """An order the API accepted is stored and ends FAILED or stays PENDING for the sweep; else refused."""
+    if placed.status >= 400:
+        return
+    order_id = placed.body["orderId"]
+    table = aws.resource("dynamodb", scratch.endpoint_url).Table(scratch.outputs["OrdersTableName"])
+    stored = table.get_item(Key={"orderId": order_id}, ConsistentRead=True).get("Item")
+    assert stored is not None, f"accepted order {order_id} is not stored"
+    assert stored["status"] != "CONFIRMED"
+
+
+def _order_flow(scratch: Scratch) -> None:
+    api = scratch.api()
+    sku = scratch.catalog().add(available=5)
+    placed = api.place([{"sku": sku, "quantity": 1}], idempotency_key=uuid.uuid4().hex)
+    api.orders()
+    if placed.status < 400:
+        api.order(placed.body["orderId"])
+        wait_for(lambda: api.final_order(placed.body["orderId"]) or None, timeout_s=30, what="a final status")
+    _order_is_never_lost(scratch, placed)
+
+
+def _order_ends_failed(scratch: Scratch) -> None:
+    api = scratch.api()
+    sku = scratch.catalog().add(available=5)
+    placed = api.place([{"sku": sku, "quantity": 1}])
+    assert placed.status == 202, placed.message
+    final = wait_for(lambda: api.final_order(placed.body["orderId"]), timeout_s=60, what="a final status")
+    assert final["status"] == "FAILED", final
+
+
+def _pending_order_for_the_sweep(scratch: Scratch) -> None:
+    EmulatorFaults(scratch.endpoint_url).arm(START_EXECUTION, failures=1)
+    api = scratch.api()
+    placed = api.place([{"sku": scratch.catalog().add(available=5), "quantity": 1}])
+    _order_is_never_lost(scratch, placed)
+
+
+def _feed_upload(scratch: Scratch) -> None:
+    token = unique_token()
+    scratch.client("s3").put_object(
+        Bucket=scratch.outputs["FeedBucketName"],
+        Key=f"incoming/{token}.csv",
+        Body=csv_feed([(f"{token}-A", 2, 100)]),
+    )
+
+
+def _hooked_deployment(hook: str, target: str) -> Callable[[Scratch], None]:
+    """A CodeDeploy deployment of ``target``'s alias through the stack's own deployment group, with
+    ``hook`` as its BeforeAllowTraffic hook (as the template's DeploymentPreference runs it)."""
+
+    def deploy(scratch: Scratch) -> None:
+        lambda_client, codedeploy = scratch.client("lambda"), scratch.client("codedeploy")
+        name = scratch.functions[target]
+        current = lambda_client.get_alias(FunctionName=name, Name="live")["FunctionVersion"]
+        lambda_client.update_function_configuration(FunctionName=name, Description=uuid.uuid4().hex)
+        wait_for(
+            lambda: (
+                lambda_client.get_function_configuration(FunctionName=name)["LastUpdateStatus"]
+                == "Successful"
+            ),
+            what=f"{name} updated",
+        )
+        new = lambda_client.publish_version(FunctionName=name)["Version"]
+        revision = appspec(name, current, new, BeforeAllowTraffic=scratch.functions[hook])
+        group = (
+            scratch.resource("ServerlessDeploymentApplication"),
+            scratch.resource(f"{target}DeploymentGroup"),
+        )
+        scratch.deployments.append(deploy_revision(codedeploy, group, revision))
+
+    return deploy
+
+
+FLOWS: dict[str, Callable[[Scratch], None]] = {
+    "OrdersApiFunction": _order_flow,
+    "PaymentFunction": _order_ends_failed,
+    "InventoryFunction": _order_ends_failed,
+    "OrderRecoveryFunction": _pending_order_for_the_sweep,
+    "FeedProcessorFunction": _feed_upload,
+    "HealthFunctionTrafficHook": _hooked_deployment("HealthFunctionTrafficHook", "HealthFunction"),
+    "OrdersApiFunctionTrafficHook": _hooked_deployment("OrdersApiFunctionTrafficHook", "OrdersApiFunction"),
+}
+# The deployments of the hook flows move aliases: they run last.
+_HOOK_FLOWS = {"HealthFunctionTrafficHook", "OrdersApiFunctionTrafficHook"}
+STATEMENTS.sort(key=lambda statement: statement.function in _HOOK_FLOWS)
+
+
+def test_every_function_with_a_policy_has_a_flow():
+    assert {statement.function for statement in STATEMENTS} <= FLOWS.keys()
+
+
+def test_with_the_whole_template_no_flow_is_denied(scratch):
+    """The baseline: every denial below comes from the statement removed, nothing else."""
+    scratch.deploy()
+    since_ms = int(time.time() * 1000)
+    for flow in FLOWS.values():
+        flow(scratch)
+    scratch.stop_deployments()
+    for function in FLOWS:
+        assert scratch.denials(function, since_ms) == [], function
+
+
+@pytest.mark.parametrize("statement", STATEMENTS, ids=lambda statement: statement.name)
+def test_without_the_statement_its_flow_is_denied(scratch, statement):
+    scratch.deploy(statement.removed_from)
+    since_ms = int(time.time() * 1000)
+    FLOWS[statement.function](scratch)
+    denied = wait_for(
+        lambda: [
+            line
+            for line in scratch.denials(statement.function, since_ms)
+            if any(f"perform: {action}" in line for action in statement.actions)
+        ],
+        timeout_s=DENIAL_TIMEOUT_S,
+        what=f"{statement.function} denied {' or '.join(statement.actions)}",
+    )
+    assert "AccessDenied" in denied[0], denied[0]

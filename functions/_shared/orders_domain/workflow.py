@@ -13,6 +13,7 @@ No boto3 import here: the caller passes its client (boto3 comes with the Lambda 
 from __future__ import annotations
 
 import json
+import logging
 import zlib
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -21,6 +22,7 @@ PENDING_ORDERS_INDEX = "PendingOrders"
 # Pending orders spread over a few index partitions, so the index takes as many writes as the table;
 # the sweep reads each one.
 PENDING_SHARDS = 4
+log = logging.getLogger(__name__)
 WORKFLOW_INPUT_FIELDS = ("orderId", "customerId", "items", "totalCents", "currency", "payment")
 
 
@@ -53,4 +55,7 @@ class OrderWorkflow:
         except self._stepfunctions.exceptions.ExecutionAlreadyExists:
             return
         except (ClientError, BotoCoreError) as error:
+            # The order stays PENDING for the recovery sweep; why it did not start belongs in the log
+            # (an AccessDeniedException here is a permission the template misses).
+            log.warning("order %s: workflow not started: %s", order["orderId"], error)
             raise WorkflowStartFailed(str(error)) from error

@@ -15,6 +15,8 @@ from botocore.exceptions import ClientError
 
 from harness import aws
 from testkit.fixture_functions import create_role
+from testkit.policies import topic_may_send
+from tests.conftest import wait_for
 from tests.integration.conftest import invoke
 
 pytestmark = pytest.mark.skipif(not aws.iam_enforced(), reason="IAM enforcement is off (HARNESS_IAM=off)")
@@ -167,3 +169,25 @@ def test_the_credentials_endpoint_answers_only_the_runtime(local_stack):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 403
+
+
+def test_a_topic_delivers_only_to_queues_whose_policy_lets_it(local_stack):
+    """SNS -> SQS runs as the service principal through the queue policy, as on AWS: of two subscribed
+    queues, the one without a policy for the topic gets nothing from the same publish."""
+    sns, sqs = local_stack.client("sns"), local_stack.client("sqs")
+    suffix = uuid.uuid4().hex[:8]
+    topic_arn = sns.create_topic(Name=f"iam-topic-{suffix}")["TopicArn"]
+    queues = {}
+    for kind in ("permitted", "silent"):
+        url = sqs.create_queue(QueueName=f"iam-{kind}-{suffix}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        if kind == "permitted":
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": topic_may_send(arn, topic_arn)})
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+        queues[kind] = url
+    sns.publish(TopicArn=topic_arn, Message="hello")
+    wait_for(
+        lambda: sqs.receive_message(QueueUrl=queues["permitted"], WaitTimeSeconds=1).get("Messages"),
+        what="the delivery to the permitted queue",
+    )
+    assert "Messages" not in sqs.receive_message(QueueUrl=queues["silent"], WaitTimeSeconds=0)

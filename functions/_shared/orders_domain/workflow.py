@@ -13,16 +13,17 @@ No boto3 import here: the caller passes its client (boto3 comes with the Lambda 
 from __future__ import annotations
 
 import json
-import logging
 import zlib
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 PENDING_ORDERS_INDEX = "PendingOrders"
 # Pending orders spread over a few index partitions, so the index takes as many writes as the table;
 # the sweep reads each one.
 PENDING_SHARDS = 4
-log = logging.getLogger(__name__)
+# Powertools' way for a module other than the handler's: a child of the function's service logger.
+logger = Logger(child=True)
 WORKFLOW_INPUT_FIELDS = ("orderId", "customerId", "items", "totalCents", "currency", "payment")
 
 
@@ -57,5 +58,5 @@ class OrderWorkflow:
         except (ClientError, BotoCoreError) as error:
             # The order stays PENDING for the recovery sweep; why it did not start belongs in the log
             # (an AccessDeniedException here is a permission the template misses).
-            log.warning("order %s: workflow not started: %s", order["orderId"], error)
+            logger.warning("workflow not started", extra={"orderId": order["orderId"], "error": str(error)})
             raise WorkflowStartFailed(str(error)) from error

@@ -102,6 +102,17 @@ def _record_metrics(results: list[tuple]) -> None:
     metrics.add_metric("RecordsFailed", MetricUnit.Count, sum(status == "fail" for status, *_ in results))
 
 
+def _log_failures(results: list[tuple]) -> None:
+    """Why a record goes back to the queue (Powertools settles it silently): a denied permission, a
+    service down. Its message is redelivered, so each failure of it is logged again."""
+    for status, failure, record in results:
+        if status == "fail":
+            logger.error(
+                "record failed; SQS redelivers it",
+                extra={"error": failure, "messageId": record.get("messageId")},
+            )
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -112,4 +123,5 @@ def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     ):
         settled = batch_processor.process()
     _record_metrics(settled)
+    _log_failures(settled)
     return batch_processor.response()

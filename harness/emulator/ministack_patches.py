@@ -16,7 +16,8 @@ it could be proposed upstream, and has a test that fails without it
    writes the invocation's log to CloudWatch Logs itself (each instance's own stream, every line
    whole), so MiniStack writes none of its own for it and keeps ``X-Amz-Log-Result`` (the last 4 KB)
    for ``LogType: Tail``; the HTTP timeout leaves the target room to wait for local capacity and to
-   report the function's own timeout first.
+   report the function's own timeout first. Invocations reach the runtime on persistent connections
+   (harness/emulator/runtime_connections.py), not a new one each.
 3. ``weighted_aliases``: an alias with ``RoutingConfig.AdditionalVersionWeights`` routes each
    invocation by those weights (upstream always runs the primary version), on every path that
    resolves an alias: Invoke, event source mappings and everything that invokes by ARN (API
@@ -56,15 +57,15 @@ from __future__ import annotations
 import base64
 import collections
 import contextvars
+import http.client
 import json
 import os
 import random
-import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from importlib.metadata import version
+
+from harness.emulator import runtime_connections
 
 MINISTACK_VERSION = "1.5.33"
 RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
@@ -194,17 +195,13 @@ def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) 
     trace_id = lambda_svc._xray_trace_id_for_invocation(config)
     if trace_id:
         headers["X-Amzn-Trace-Id"] = trace_id
-    request = urllib.request.Request(url, data=payload, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout + _TIMEOUT_GRACE_S) as response:
-            status, reply_headers, body = response.getcode(), response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        status, reply_headers, body = error.code, error.headers, error.read() or b""
-    except (urllib.error.URLError, TimeoutError) as error:
-        reason = getattr(error, "reason", error)
-        if isinstance(reason, (TimeoutError, socket.timeout)):
-            return _error_result("Sandbox.Timedout", f"Task timed out after {timeout}.00 seconds")
+        reply = runtime_connections.post(url, payload, headers, timeout + _TIMEOUT_GRACE_S)
+    except TimeoutError:
+        return _error_result("Sandbox.Timedout", f"Task timed out after {timeout}.00 seconds")
+    except (OSError, http.client.HTTPException) as error:
         return _error_result("Runtime.HandlerError", f"Proxy target {url} unreachable: {error}")
+    status, reply_headers, body = reply
 
     logged = {"log": _decode_log(reply_headers.get("X-Amz-Log-Result")), "log_source": _RUNTIME_LOG_SOURCE}
     if status == 429:

@@ -181,6 +181,13 @@ def invoke(lambda_client, name: str, event) -> dict:
     return json.loads(response["Payload"].read())
 
 
+def test_invocations_reach_the_runtime_on_one_connection(emulator):
+    lambda_client = aws.client("lambda", emulator.endpoint_url)
+    name = create_function(lambda_client)
+    sources = {tuple(invoke(lambda_client, name, {"n": n})["from"]) for n in range(5)}
+    assert len(sources) == 1, sources
+
+
 def test_sigterm_lets_a_request_in_flight_finish_then_exits_cleanly(tmp_path):
     emulator = start_emulator(tmp_path)
     process = emulator.process

@@ -50,6 +50,10 @@ it could be proposed upstream, and has a test that fails without it
    every local rehearsal wait minutes). ``cron()`` rules name wall-clock times and stay as they are.
 12. ``fault_injection`` (test-only): the emulator answers chosen operations with an AWS error on purpose
    once a test arms it through ``/_harness/faults``; inert until then (harness/emulator/faults.py).
+13. ``dynamodb_expressions``: DynamoDB's expression tokens kept per expression text and no extra
+   snapshot of the item per SET, with upstream's results (harness/emulator/dynamodb_expressions.py).
+14. ``s3_notification_filter``: an S3 event no notification configuration wants is dropped before a
+   thread is started, its configuration parsed once (harness/emulator/s3_notifications.py).
 """
 
 from __future__ import annotations
@@ -84,6 +88,8 @@ PATCHES = (
     "loopback_hosts",
     "cloudwatch_alarms",
     "service_metrics",
+    "dynamodb_expressions",
+    "s3_notification_filter",
 )
 
 # Added to the proxy's HTTP timeout: the runtime enforces the function's timeout and init phase itself,
@@ -107,7 +113,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         )
     from ministack.services import lambda_svc
 
-    from harness.emulator import cloudwatch_alarms, service_metrics
+    from harness.emulator import cloudwatch_alarms, dynamodb_expressions, s3_notifications, service_metrics
 
     disabled = disabled or set()
     unknown = disabled - set(PATCHES)
@@ -158,6 +164,12 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     if "service_metrics" not in disabled:
         service_metrics.apply()
         applied.append("service_metrics")
+    if "dynamodb_expressions" not in disabled:
+        dynamodb_expressions.apply()
+        applied.append("dynamodb_expressions")
+    if "s3_notification_filter" not in disabled:
+        s3_notifications.apply()
+        applied.append("s3_notification_filter")
     return applied
 
 

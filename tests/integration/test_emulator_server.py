@@ -50,8 +50,10 @@ class _DigestTarget(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def start_emulator(state_dir, runtime_url: str = _NO_RUNTIME) -> MiniStackProcess:
-    emulator = MiniStackProcess(processes.free_port(), state_dir, Paths.discover().emulator_settings)
+def start_emulator(state_dir, runtime_url: str = _NO_RUNTIME, disabled_patches=()) -> MiniStackProcess:
+    emulator = MiniStackProcess(
+        processes.free_port(), state_dir, Paths.discover().emulator_settings, tuple(disabled_patches)
+    )
     emulator.start(runtime_url)
     return emulator
 

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from email.message import Message
 
 import pytest
 from botocore.exceptions import ClientError
@@ -289,8 +290,9 @@ def test_with_codedeploy_the_predefined_lambda_configs_are_served(local_stack):
 # --- loopback_hosts ------------------------------------------------------------------------------------
 
 
-def _as_web_page(endpoint_url: str, host: str | None = None) -> tuple[int, dict]:
-    """A preflight for ListFunctions as a page of another origin sends it (DNS rebinding: its Host)."""
+def _as_web_page(endpoint_url: str, host: str | None = None) -> tuple[int, Message]:
+    """A preflight for ListFunctions as a page of another origin sends it (DNS rebinding: its Host), and
+    the answer's status and headers (their names matched in any case, as a browser matches them)."""
     headers = {"Origin": "http://evil.example", "Access-Control-Request-Method": "GET"}
     if host:
         headers["Host"] = host
@@ -299,9 +301,9 @@ def _as_web_page(endpoint_url: str, host: str | None = None) -> tuple[int, dict]
     )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, dict(response.headers)
+            return response.status, response.headers
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers)
+        return error.code, error.headers
 
 
 def test_without_loopback_hosts_a_web_page_can_drive_the_control_plane(emulator_without):

@@ -74,6 +74,7 @@ status: venv
 
 bench: venv
 	$(PYTHON) -m bench.harness_bench
+	$(PYTHON) -m bench.emulator_cpu_bench
 	$(PYTHON) -m bench.feeds_bench
 	$(PYTHON) -m bench.orders_bench
 	$(PYTHON) -m bench.order_recovery_bench

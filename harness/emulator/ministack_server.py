@@ -11,7 +11,8 @@ uvloop, keeping what that ``main()`` does around the server: the soft file-descr
 hard one, the PID file ``ministack --stop`` reads, the 75 s keep-alive, graceful shutdown on SIGTERM
 (the ASGI lifespan's shutdown runs, then the PID file goes). Its HTTPS option (``USE_SSL``) is refused:
 everything here is plain HTTP on loopback. tests/integration/test_emulator_server.py checks the HTTP
-behaviours the suites rely on.
+behaviours the suites rely on. ``HARNESS_EMULATOR_SERVER=hypercorn`` serves it with MiniStack's own
+``main()`` instead, for bench/emulator_cpu_bench.py's "before".
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from harness.emulator import emulator_clock, ministack_patches
 KEEP_ALIVE_S = 75
 # Hypercorn's default graceful_timeout: in-flight requests (an SQS long poll) get this long on SIGTERM.
 GRACEFUL_SHUTDOWN_S = 3
+SERVER_ENV = "HARNESS_EMULATOR_SERVER"
 
 
 def raise_file_limit() -> None:
@@ -87,7 +89,11 @@ def main() -> None:
     emulator_clock.start()
     from ministack import app
 
-    serve(app)
+    if os.environ.get(SERVER_ENV) == "hypercorn":
+        sys.argv = [sys.argv[0]]
+        app.main()
+    else:
+        serve(app)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ harness logs FN   a function's log lines (logical id or physical name)
 harness alarms    every alarm of the stack: state, last transition, reason
 harness execution ORDER [--picture F.svg]   an order's workflow: timeline, retries, catches, picture
 harness executions [--status FAILED]       the latest workflow executions in one table
+harness trace ORDER                         an order's X-Ray trace: API Gateway, functions, workflow
 harness reset     wipe the emulator's state and redeploy
 harness token     print a bearer token (IdToken) of a test user of the running stack
 harness seed FILE load a catalog JSON file (e.g. seed/catalog.json) into the catalog table

@@ -49,6 +49,10 @@ it could be proposed upstream, and has a test that fails without it
    every local rehearsal wait minutes). ``cron()`` rules name wall-clock times and stay as they are.
 12. ``fault_injection`` (test-only): the emulator answers chosen operations with an AWS error on purpose
    once a test arms it through ``/_harness/faults``; inert until then (harness/emulator/faults.py).
+13. ``xray``: X-Ray at the emulator's endpoint (upstream: "Unsupported service"): the daemon's UDP
+   protocol where the functions' X-Ray SDK sends segments, PutTraceSegments, GetTraceSummaries and
+   BatchGetTraces, and the segments AWS's own services record for a traced request (API Gateway stage,
+   Lambda, Step Functions) with the trace header each passes on (the package harness/emulator/xray/).
 """
 
 from __future__ import annotations
@@ -60,11 +64,13 @@ import json
 import os
 import random
 import socket
-import threading
 import time
 import urllib.error
 import urllib.request
 from importlib.metadata import version
+
+from harness.emulator.xray import seams as xray
+from harness.emulator.xray.sampling import DefaultSamplingRule
 
 MINISTACK_VERSION = "1.5.33"
 RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
@@ -83,6 +89,7 @@ PATCHES = (
     "loopback_hosts",
     "cloudwatch_alarms",
     "service_metrics",
+    "xray",
 )
 
 # Added to the proxy's HTTP timeout: the runtime enforces the function's timeout and init phase itself,
@@ -157,6 +164,9 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     if "service_metrics" not in disabled:
         service_metrics.apply()
         applied.append("service_metrics")
+    if "xray" not in disabled:
+        xray.install()  # after proxy_errors: it wraps the proxy that patch installs
+        applied.append("xray")
     return applied
 
 
@@ -191,7 +201,7 @@ def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) 
         "X-Amzn-Lambda-Revision-Id": config.get("RevisionId", ""),
         "X-Amzn-Lambda-Deadline-Ms": str(int((time.time() + timeout) * 1000)),
     }
-    trace_id = lambda_svc._xray_trace_id_for_invocation(config)
+    trace_id = xray.downstream_header() or lambda_svc._xray_trace_id_for_invocation(config)
     if trace_id:
         headers["X-Amzn-Trace-Id"] = trace_id
     request = urllib.request.Request(url, data=payload, headers=headers, method="POST")
@@ -379,27 +389,6 @@ def _patch_sfn_sns_attributes() -> None:
 
 
 # --- 5. xray_sampling -------------------------------------------------------------------------------
-
-
-class DefaultSamplingRule:
-    """X-Ray's default sampling rule for one function: a reservoir of one request per second, then a
-    fixed rate of 5% of the rest."""
-
-    FIXED_RATE = 0.05
-
-    def __init__(self, clock=time.time, draw=random.random):
-        self._clock = clock
-        self._draw = draw
-        self._reservoir_second: int | None = None
-        self._lock = threading.Lock()
-
-    def sampled(self) -> bool:
-        second = int(self._clock())
-        with self._lock:
-            if second != self._reservoir_second:
-                self._reservoir_second = second
-                return True
-        return self._draw() < self.FIXED_RATE
 
 
 def _patch_xray_sampling(lambda_svc) -> None:

@@ -3,7 +3,8 @@
 Patches named in ``HARNESS_DISABLE_PATCHES`` (comma-separated) are left out, which is how the tests
 show each gap the patch closes. Step Functions waits run on the harness's one local clock
 (``harness.clock``): ``SFN_WAIT_SCALE`` is set from it before MiniStack reads it. The emulator's clock
-thread (alarm evaluation, sampled metrics) starts once the patches that use it are applied.
+thread (alarm evaluation, sampled metrics) starts once the patches that use it are applied, and so does
+the X-Ray daemon's UDP listener.
 """
 
 import os
@@ -11,6 +12,7 @@ import sys
 
 from harness import clock
 from harness.emulator import emulator_clock, ministack_patches
+from harness.emulator.xray.service import Daemon
 
 
 def main() -> None:
@@ -19,6 +21,9 @@ def main() -> None:
     applied = ministack_patches.apply(disabled)
     print(f"[harness] ministack patches applied: {', '.join(applied) or 'none'}", file=sys.stderr, flush=True)
     emulator_clock.start()
+    if "xray" in applied:
+        # The X-Ray daemon's UDP port: the gateway's port number (AWS_XRAY_DAEMON_ADDRESS of the functions).
+        Daemon(int(os.environ.get("GATEWAY_PORT", "4566"))).start()
     from ministack.app import main as ministack_main
 
     sys.argv = [sys.argv[0]]

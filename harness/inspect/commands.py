@@ -10,12 +10,12 @@ from pathlib import Path
 
 from harness import aws
 from harness.console import say
-from harness.inspect import executions, workflow_graph
+from harness.inspect import executions, traces, workflow_graph
 from harness.inspect.target import inspected_stack
 from harness.paths import Paths
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
-_ERRORS = (executions.ExecutionNotFound, workflow_graph.GraphvizMissing)
+_ERRORS = (executions.ExecutionNotFound, workflow_graph.GraphvizMissing, traces.TraceNotFound)
 
 
 def add_parsers(commands) -> None:
@@ -25,6 +25,8 @@ def add_parsers(commands) -> None:
     listing = commands.add_parser("executions", help="the latest workflow executions in one table")
     listing.add_argument("--status", choices=STATUSES, help="only executions in this status")
     listing.add_argument("--limit", type=_positive, default=20, help="how many (default 20)")
+    trace = commands.add_parser("trace", help="an order's X-Ray trace as a tree with durations")
+    trace.add_argument("order", help="order id (the execution's name) or an execution ARN")
 
 
 def _reporting_errors(command):
@@ -71,7 +73,18 @@ def executions_table(paths: Paths, args) -> int:
     return 0
 
 
-HANDLERS = {"execution": execution, "executions": executions_table}
+@_reporting_errors
+def trace(paths: Paths, args) -> int:
+    stack = inspected_stack(paths)
+    stepfunctions = aws.client("stepfunctions", stack.endpoint_url)
+    arn = executions.execution_arn(stack.outputs["OrderStateMachineArn"], args.order)
+    executions.timeline(stepfunctions, arn)  # the same clear error for an order without an execution
+    trace_id = traces.order_trace_id(stepfunctions, arn)
+    print(traces.render(trace_id, traces.spans(aws.client("xray", stack.endpoint_url), trace_id)))
+    return 0
+
+
+HANDLERS = {"execution": execution, "executions": executions_table, "trace": trace}
 
 
 def _positive(text: str) -> int:

@@ -14,7 +14,7 @@ from harness.paths import Paths
 
 @dataclass(frozen=True)
 class InspectedStack:
-    endpoint_url: str
+    endpoint_url: str | None  # None: the deployed stack in the AWS account of the default credentials
     outputs: dict[str, str]
 
 
@@ -34,4 +34,4 @@ def _from_outputs_file(outputs_file: Path) -> InspectedStack:
     if not outputs_file.exists():
         raise SystemExit(f"harness: no stack outputs at {outputs_file}; deploy first (`harness deploy`)")
     document = json.loads(outputs_file.read_text())
-    return InspectedStack(document["endpointUrl"], document["outputs"])
+    return InspectedStack(document["endpointUrl"] or None, document["outputs"])

@@ -3,32 +3,14 @@ from the real stack's Step Functions, as a timeline and as a Graphviz picture of
 
 from __future__ import annotations
 
-import json
 import re
 import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from harness.cli import main
 from tests.e2e.test_orders import configured_payment_attempts, place_and_wait
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture
-def harness(local_stack, tmp_path, monkeypatch, capsys):
-    """``harness(*argv)`` -> (exit status, stdout, stderr) of the CLI against the test's stack."""
-    outputs = tmp_path / "outputs.json"
-    outputs.write_text(json.dumps({"endpointUrl": local_stack.endpoint_url, "outputs": local_stack.outputs}))
-    monkeypatch.setenv("HARNESS_OUTPUTS", str(outputs))
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def picture(

@@ -23,7 +23,15 @@ def main() -> None:
     emulator_clock.start()
     if "xray" in applied:
         # The X-Ray daemon's UDP port: the gateway's port number (AWS_XRAY_DAEMON_ADDRESS of the functions).
-        Daemon(int(os.environ.get("GATEWAY_PORT", "4566"))).start()
+        port = int(os.environ.get("GATEWAY_PORT", "4566"))
+        try:
+            Daemon(port).start()
+        except OSError as error:
+            print(
+                f"[harness] X-Ray daemon port udp/{port} unavailable ({error}): functions' segments are lost",
+                file=sys.stderr,
+                flush=True,
+            )
     from ministack.app import main as ministack_main
 
     sys.argv = [sys.argv[0]]

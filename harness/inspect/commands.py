@@ -43,12 +43,18 @@ def _reporting_errors(command):
     return run
 
 
+def _workflow(paths: Paths):
+    """(the inspected stack, a Step Functions client of it)."""
+    stack = inspected_stack(paths)
+    return stack, aws.client("stepfunctions", stack.endpoint_url)
+
+
 @_reporting_errors
 def execution(paths: Paths, args) -> int:
-    stack = inspected_stack(paths)
-    stepfunctions = aws.client("stepfunctions", stack.endpoint_url)
-    arn = executions.execution_arn(stack.outputs["OrderStateMachineArn"], args.order)
-    line = executions.timeline(stepfunctions, arn)
+    stack, stepfunctions = _workflow(paths)
+    line = executions.timeline(
+        stepfunctions, executions.execution_arn(stack.outputs["OrderStateMachineArn"], args.order)
+    )
     if args.picture:
         picture = Path(args.picture)
         if picture.suffix != ".svg":
@@ -66,8 +72,7 @@ def execution(paths: Paths, args) -> int:
 
 @_reporting_errors
 def executions_table(paths: Paths, args) -> int:
-    stack = inspected_stack(paths)
-    stepfunctions = aws.client("stepfunctions", stack.endpoint_url)
+    stack, stepfunctions = _workflow(paths)
     found = executions.latest(stepfunctions, stack.outputs["OrderStateMachineArn"], args.status, args.limit)
     print(executions.render_table(found))
     return 0
@@ -75,10 +80,8 @@ def executions_table(paths: Paths, args) -> int:
 
 @_reporting_errors
 def trace(paths: Paths, args) -> int:
-    stack = inspected_stack(paths)
-    stepfunctions = aws.client("stepfunctions", stack.endpoint_url)
+    stack, stepfunctions = _workflow(paths)
     arn = executions.execution_arn(stack.outputs["OrderStateMachineArn"], args.order)
-    executions.timeline(stepfunctions, arn)  # the same clear error for an order without an execution
     trace_id = traces.order_trace_id(stepfunctions, arn)
     print(traces.render(trace_id, traces.spans(aws.client("xray", stack.endpoint_url), trace_id)))
     return 0

@@ -120,14 +120,19 @@ def execution_arn(state_machine_arn: str, order_id_or_arn: str) -> str:
     return f"{state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{order_id_or_arn}"
 
 
-def timeline(stepfunctions, arn: str) -> Timeline:
-    """The execution ``arn``'s history, state by state."""
+def describe(stepfunctions, arn: str) -> dict:
+    """DescribeExecution, its not-found answers as ExecutionNotFound."""
     try:
-        described = stepfunctions.describe_execution(executionArn=arn)
+        return stepfunctions.describe_execution(executionArn=arn)
     except stepfunctions.exceptions.ExecutionDoesNotExist:
         raise ExecutionNotFound(f"no execution {arn} (`harness executions` lists the latest)") from None
     except stepfunctions.exceptions.InvalidArn as error:
         raise ExecutionNotFound(f"not an execution ARN: {arn} ({error})") from None
+
+
+def timeline(stepfunctions, arn: str) -> Timeline:
+    """The execution ``arn``'s history, state by state."""
+    described = describe(stepfunctions, arn)
     events = [
         event
         for page in stepfunctions.get_paginator("get_execution_history").paginate(executionArn=arn)

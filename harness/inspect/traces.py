@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from harness.inspect.executions import describe
+
 
 class TraceNotFound(Exception):
     """The order has no trace (not sampled, or its segments have not arrived)."""
@@ -33,7 +35,7 @@ class Span:
 
 def order_trace_id(stepfunctions, execution_arn: str) -> str:
     """The trace id of the request that placed the order (its workflow execution continues it)."""
-    described = stepfunctions.describe_execution(executionArn=execution_arn)
+    described = describe(stepfunctions, execution_arn)
     header = dict(
         part.split("=", 1) for part in (described.get("traceHeader") or "").split(";") if "=" in part
     )

@@ -38,18 +38,23 @@ def outline(group: ElementTree.Element) -> tuple[str, str]:
     return shape.get("stroke", ""), shape.get("fill", "")
 
 
+def finished_order(api, catalog, harness, payment_token: str, status: str) -> tuple[str, str]:
+    """(order id, `harness execution ORDER` output) of a new order that finished in ``status``."""
+    sku = catalog.add(available=5)
+    order = place_and_wait(api, [{"sku": sku, "quantity": 1}], payment_token)
+    assert order["status"] == status
+    code, out, err = harness("execution", order["orderId"])
+    assert code == 0, err
+    return order["orderId"], out
+
+
 def taken_edges(edges: list[ElementTree.Element]) -> set[str]:
     """The taken transitions, titled ``From->To`` by Graphviz."""
     return {edge.findtext(f"{SVG}title", "") for edge in edges if "taken" in classes(edge)}
 
 
 def test_a_confirmed_order_shows_each_state_once_and_its_path(api, catalog, harness, tmp_path):
-    sku = catalog.add(available=5)
-    order = place_and_wait(api, [{"sku": sku, "quantity": 1}], "tok_ok")
-    assert order["status"] == "CONFIRMED"
-
-    code, out, _ = harness("execution", order["orderId"])
-    assert code == 0
+    order_id, out = finished_order(api, catalog, harness, "tok_ok", "CONFIRMED")
     assert re.search(r"^status\s+SUCCEEDED\b", out, re.MULTILINE), out
     states = re.findall(
         r"^\s+\+\d+\.\d{3}s\s+(\w+)\s+(\w+)\s+\d+\.\d{3}s\s+\d+ B\s+\d+ B$", out, re.MULTILINE
@@ -64,7 +69,7 @@ def test_a_confirmed_order_shows_each_state_once_and_its_path(api, catalog, harn
     assert "retry" not in out and "caught" not in out
     assert re.search(r"^output\s+\{.*\"OrderConfirmed\"", out, re.MULTILINE)
 
-    nodes, edges = picture(harness, order["orderId"], tmp_path)
+    nodes, edges = picture(harness, order_id, tmp_path)
     visited = {name for name, node in nodes.items() if "visited" in classes(node)}
     assert visited == {name for name, _ in states}
     drawn_states = set(nodes) - {"__start__", "__end__"}
@@ -82,12 +87,7 @@ def test_a_confirmed_order_shows_each_state_once_and_its_path(api, catalog, harn
 
 
 def test_a_flaky_payment_shows_each_retry_with_its_error_and_wait(api, catalog, harness, tmp_path):
-    sku = catalog.add(available=5)
-    order = place_and_wait(api, [{"sku": sku, "quantity": 1}], "tok_flaky_2")
-    assert order["status"] == "CONFIRMED"
-
-    code, out, _ = harness("execution", order["orderId"])
-    assert code == 0
+    order_id, out = finished_order(api, catalog, harness, "tok_flaky_2", "CONFIRMED")
     retries = re.findall(r"retry (\d): (\w+) \(.*\), waited (\d+\.\d{3})s", out)
     assert [(number, error) for number, error, _ in retries] == [
         ("1", "PaymentProviderUnavailable"),
@@ -95,25 +95,20 @@ def test_a_flaky_payment_shows_each_retry_with_its_error_and_wait(api, catalog, 
     ], out
     assert all(float(wait) > 0 for _, _, wait in retries)
 
-    nodes, _ = picture(harness, order["orderId"], tmp_path)
+    nodes, _ = picture(harness, order_id, tmp_path)
     assert {"visited", "retried"} <= classes(nodes["AuthorizePayment"])
     assert outline(nodes["AuthorizePayment"]) == ("#ef6c00", "#fff3e0")
     assert "2 retries: PaymentProviderUnavailable" in "".join(nodes["AuthorizePayment"].itertext())
 
 
 def test_a_payment_provider_down_shows_the_retries_the_catch_and_the_failure(api, catalog, harness, tmp_path):
-    sku = catalog.add(available=5)
-    order = place_and_wait(api, [{"sku": sku, "quantity": 1}], "tok_down")
-    assert order["status"] == "FAILED"
-
-    code, out, _ = harness("execution", order["orderId"])
-    assert code == 0
+    order_id, out = finished_order(api, catalog, harness, "tok_down", "FAILED")
     assert re.search(r"^status\s+FAILED\b", out, re.MULTILINE)
     assert len(re.findall(r"retry \d: PaymentProviderUnavailable", out)) == configured_payment_attempts() - 1
     assert re.search(r"caught PaymentProviderUnavailable \(.*\) -> PaymentFailed", out), out
     assert re.search(r"^failed in\s+OrderFailed: OrderFailed", out, re.MULTILINE), out
 
-    nodes, edges = picture(harness, order["orderId"], tmp_path)
+    nodes, edges = picture(harness, order_id, tmp_path)
     assert {"retried", "caught"} <= classes(nodes["AuthorizePayment"])
     assert "failed" in classes(nodes["OrderFailed"])
     assert outline(nodes["OrderFailed"]) == ("#c62828", "#ffebee")
@@ -123,10 +118,7 @@ def test_a_payment_provider_down_shows_the_retries_the_catch_and_the_failure(api
 
 
 def test_a_declined_payment_shows_the_catch_of_its_own_error_name(api, catalog, harness):
-    sku = catalog.add(available=5)
-    order = place_and_wait(api, [{"sku": sku, "quantity": 1}], "tok_decline")
-    code, out, _ = harness("execution", order["orderId"])
-    assert code == 0
+    _, out = finished_order(api, catalog, harness, "tok_decline", "PAYMENT_DECLINED")
     assert re.search(r"caught PaymentDeclined \(.*\) -> PaymentWasDeclined", out), out
     assert "retry" not in out
 

@@ -27,6 +27,7 @@ import contextvars
 import json
 import time
 
+from harness.emulator.ministack_reset import also_on_reset
 from harness.emulator.xray import service
 from harness.emulator.xray.sampling import DefaultSamplingRule
 from harness.emulator.xray.store import STORE, TraceHeader, new_entity_id, new_trace_id
@@ -56,13 +57,7 @@ def install() -> None:
     from ministack import app
 
     app.SERVICE_HANDLERS[SERVICE] = service.handle_request
-    reset_all_state = app._reset_all_state
-
-    def _reset_all_state():
-        reset_all_state()
-        STORE.reset()
-
-    app._reset_all_state = _reset_all_state
+    also_on_reset(STORE.reset)
     _trace_api_gateway()
     _trace_lambda()
     _trace_step_functions()

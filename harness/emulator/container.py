@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness import processes
@@ -33,16 +34,18 @@ if TYPE_CHECKING:
 IMAGE_REPOSITORY = "order-platform/ministack"
 # The name compose.yaml runs (`harness emulator-image` tags the built image with it).
 COMPOSE_TAG = f"{IMAGE_REPOSITORY}:1.5.33"
-_IMAGE_INPUTS = (
-    "localstack/ministack.Dockerfile",
-    "constraints.txt",
-    "harness/emulator/ministack_patches.py",
-)
+_IMAGE_INPUTS = ("localstack/ministack.Dockerfile", "constraints.txt")
+
+
+def _image_inputs(root: Path) -> list[Path]:
+    """What the image is built from: the Dockerfile, the pins, and every module of harness/ it copies
+    (the patches import their own modules: codedeploy/, xray/, ...)."""
+    return [root / name for name in _IMAGE_INPUTS] + sorted((root / "harness").rglob("*.py"))
 
 
 def emulator_image(paths: Paths, engine: Engine) -> str:
     """The MiniStack image (built once per change of its inputs)."""
-    digest = hashlib.sha256(b"".join((paths.root / name).read_bytes() for name in _IMAGE_INPUTS))
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in _image_inputs(paths.root)))
     reference = f"{IMAGE_REPOSITORY}:1.5.33-{digest.hexdigest()[:12]}"
     if base_image.present(engine.client(), reference):
         return reference

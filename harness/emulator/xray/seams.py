@@ -244,7 +244,8 @@ def _trace_step_functions() -> None:
             _execution.reset(token)
         if response[0] < 300:
             arn = json.loads(response[2])["executionArn"]
-            stepfunctions._executions[arn]["traceHeader"] = str(header)
+            # A repeated start answered with the running execution keeps the header it started with.
+            stepfunctions._executions[arn].setdefault("traceHeader", str(header))
         return response
 
     stepfunctions._start_execution = _start_execution

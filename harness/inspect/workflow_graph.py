@@ -2,7 +2,8 @@
 the states it went through, the transitions it took, the retries and the error that failed it.
 
 Each node and edge carries SVG classes besides its colours, so a reader (or a test) can find them:
-``visited``, ``retried``, ``caught`` and ``failed`` on states, ``taken`` and ``catch`` on transitions.
+``visited``, ``retried``, ``caught`` and ``failed`` on states, ``taken`` and ``catch`` on transitions,
+``retry`` on the loop drawn on a state for its retries.
 Only the top level of the definition is drawn (the order workflow has no Parallel or Map state).
 """
 
@@ -69,6 +70,22 @@ def draw(definition: dict, line: Timeline) -> graphviz.Digraph:
             penwidth="2.5" if classes != ["idle"] else "1",
         )
     graph.edge(START, definition["StartAt"], **_edge_look((START, definition["StartAt"]) in taken, False))
+    for visit in line.visits:
+        if visit.retries:  # a loop back into the state for its retries
+            colour = _COLOURS["retried"][0]
+            count = len(visit.retries)
+            graph.edge(
+                visit.name,
+                visit.name,
+                label=f"retried {count}x",
+                **{
+                    "class": "retry",
+                    "color": colour,
+                    "fontcolor": colour,
+                    "penwidth": "2",
+                    "style": "dotted",
+                },
+            )
     for name, state in definition["States"].items():
         for target, label, is_catch in transitions(state):
             graph.edge(name, target, label=label, **_edge_look((name, target) in taken, is_catch))

@@ -95,10 +95,13 @@ def test_a_flaky_payment_shows_each_retry_with_its_error_and_wait(api, catalog, 
     ], out
     assert all(float(wait) > 0 for _, _, wait in retries)
 
-    nodes, _ = picture(harness, order_id, tmp_path)
+    nodes, edges = picture(harness, order_id, tmp_path)
     assert {"visited", "retried"} <= classes(nodes["AuthorizePayment"])
     assert outline(nodes["AuthorizePayment"]) == ("#ef6c00", "#fff3e0")
     assert "2 retries: PaymentProviderUnavailable" in "".join(nodes["AuthorizePayment"].itertext())
+    loops = [edge for edge in edges if "retry" in classes(edge)]
+    assert [edge.findtext(f"{SVG}title") for edge in loops] == ["AuthorizePayment->AuthorizePayment"]
+    assert "retried 2x" in "".join(loops[0].itertext())
 
 
 def test_a_payment_provider_down_shows_the_retries_the_catch_and_the_failure(api, catalog, harness, tmp_path):

@@ -5,6 +5,9 @@ harness deploy    deploy template.yaml into the running stack again
 harness status    what is running, where, and the stack outputs
 harness logs FN   a function's log lines (logical id or physical name)
 harness alarms    every alarm of the stack: state, last transition, reason
+harness execution ORDER [--picture F.svg]   an order's workflow: timeline, retries, catches, picture
+harness executions [--status FAILED]       the latest workflow executions in one table
+harness trace ORDER                         an order's X-Ray trace: API Gateway, functions, workflow
 harness reset     wipe the emulator's state and redeploy
 harness token     print a bearer token (IdToken) of a test user of the running stack
 harness seed FILE load a catalog JSON file (e.g. seed/catalog.json) into the catalog table
@@ -41,6 +44,7 @@ from harness.images import build as docker_build
 from harness.images import engine as docker_engine
 from harness.images import project as images
 from harness.images.mode import MODES, ImageMode, default_mode, describe
+from harness.inspect import commands as inspect
 from harness.paths import Paths
 from harness.release import commands as release
 from harness.runtime.client import RuntimeClient
@@ -66,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("function", help="logical id (HealthFunction) or physical function name")
     logs.add_argument("--since", type=int, default=60, help="minutes back (default 60)")
     commands.add_parser("alarms", help="every alarm of the stack: state, last transition, reason")
+    inspect.add_parsers(commands)
     commands.add_parser("reset", help="wipe the emulator's state and redeploy")
     token = commands.add_parser("token", help="print a bearer token of a test user")
     token.add_argument("--user", default=users.DEFAULT_USER, help=f"user name (default {users.DEFAULT_USER})")
@@ -106,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         "push": _push,
         "emulator-image": _emulator_image,
         "release": _release,
+        **inspect.HANDLERS,
     }[args.command]
     try:
         return handler(paths, args)

@@ -54,6 +54,10 @@ it could be proposed upstream, and has a test that fails without it
    snapshot of the item per SET, with upstream's results (harness/emulator/dynamodb_expressions.py).
 14. ``s3_notification_filter``: an S3 event no notification configuration wants is dropped before a
    thread is started, its configuration parsed once (harness/emulator/s3_notifications.py).
+15. ``xray``: X-Ray at the emulator's endpoint (upstream: "Unsupported service"): the daemon's UDP
+   protocol where the functions' X-Ray SDK sends segments, PutTraceSegments, GetTraceSummaries and
+   BatchGetTraces, and the segments AWS's own services record for a traced request (API Gateway stage,
+   Lambda, Step Functions) with the trace header each passes on (the package harness/emulator/xray/).
 """
 
 from __future__ import annotations
@@ -65,11 +69,12 @@ import http.client
 import json
 import os
 import random
-import threading
 import time
 from importlib.metadata import version
 
 from harness.emulator import runtime_connections
+from harness.emulator.xray import seams as xray
+from harness.emulator.xray.sampling import DefaultSamplingRule
 
 MINISTACK_VERSION = "1.5.33"
 RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
@@ -90,6 +95,7 @@ PATCHES = (
     "service_metrics",
     "dynamodb_expressions",
     "s3_notification_filter",
+    "xray",
 )
 
 # Added to the proxy's HTTP timeout: the runtime enforces the function's timeout and init phase itself,
@@ -170,6 +176,9 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     if "s3_notification_filter" not in disabled:
         s3_notifications.apply()
         applied.append("s3_notification_filter")
+    if "xray" not in disabled:
+        xray.install()  # after proxy_errors: it wraps the proxy that patch installs
+        applied.append("xray")
     return applied
 
 
@@ -204,7 +213,7 @@ def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) 
         "X-Amzn-Lambda-Revision-Id": config.get("RevisionId", ""),
         "X-Amzn-Lambda-Deadline-Ms": str(int((time.time() + timeout) * 1000)),
     }
-    trace_id = lambda_svc._xray_trace_id_for_invocation(config)
+    trace_id = xray.downstream_header() or lambda_svc._xray_trace_id_for_invocation(config)
     if trace_id:
         headers["X-Amzn-Trace-Id"] = trace_id
     try:
@@ -388,27 +397,6 @@ def _patch_sfn_sns_attributes() -> None:
 
 
 # --- 5. xray_sampling -------------------------------------------------------------------------------
-
-
-class DefaultSamplingRule:
-    """X-Ray's default sampling rule for one function: a reservoir of one request per second, then a
-    fixed rate of 5% of the rest."""
-
-    FIXED_RATE = 0.05
-
-    def __init__(self, clock=time.time, draw=random.random):
-        self._clock = clock
-        self._draw = draw
-        self._reservoir_second: int | None = None
-        self._lock = threading.Lock()
-
-    def sampled(self) -> bool:
-        second = int(self._clock())
-        with self._lock:
-            if second != self._reservoir_second:
-                self._reservoir_second = second
-                return True
-        return self._draw() < self.FIXED_RATE
 
 
 def _patch_xray_sampling(lambda_svc) -> None:

@@ -3,7 +3,8 @@
 Patches named in ``HARNESS_DISABLE_PATCHES`` (comma-separated) are left out, which is how the tests
 show each gap the patch closes. Step Functions waits run on the harness's one local clock
 (``harness.clock``): ``SFN_WAIT_SCALE`` is set from it before MiniStack reads it. The emulator's clock
-thread (alarm evaluation, sampled metrics) starts once the patches that use it are applied.
+thread (alarm evaluation, sampled metrics) starts once the patches that use it are applied, and so does
+the X-Ray daemon's UDP listener.
 
 MiniStack's own ``main()`` serves its ASGI app on Hypercorn (h11 on asyncio), whose HTTP layer took
 about two thirds of the CPU of a small request. The same app is served here by uvicorn on httptools and
@@ -25,6 +26,7 @@ import sys
 
 from harness import clock
 from harness.emulator import emulator_clock, ministack_patches
+from harness.emulator.xray.service import Daemon
 
 # MiniStack's own settings (ministack/app.py main()), kept.
 KEEP_ALIVE_S = 75
@@ -87,6 +89,17 @@ def main() -> None:
     applied = ministack_patches.apply(disabled)
     print(f"[harness] ministack patches applied: {', '.join(applied) or 'none'}", file=sys.stderr, flush=True)
     emulator_clock.start()
+    if "xray" in applied:
+        # The X-Ray daemon's UDP port: the gateway's port number (AWS_XRAY_DAEMON_ADDRESS of the functions).
+        port = int(os.environ.get("GATEWAY_PORT", "4566"))
+        try:
+            Daemon(port).start()
+        except OSError as error:
+            print(
+                f"[harness] X-Ray daemon port udp/{port} unavailable ({error}): functions' segments are lost",
+                file=sys.stderr,
+                flush=True,
+            )
     from ministack import app
 
     if os.environ.get(SERVER_ENV) == "hypercorn":

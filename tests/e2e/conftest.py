@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from harness import aws
+from harness.cli import main
 from harness.stack import users
 from testkit.faults import EmulatorFaults
 from testkit.orders import Catalog, EventsQueue, OrdersApi, PaymentRecords
@@ -86,3 +87,19 @@ def faults(local_stack):
     faults = EmulatorFaults(local_stack.endpoint_url)
     yield faults
     faults.clear()
+
+
+@pytest.fixture
+def harness(local_stack, tmp_path, monkeypatch, capsys):
+    """``harness(*argv)`` -> (exit status, stdout, stderr) of the CLI against the test's stack."""
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"endpointUrl": local_stack.endpoint_url, "outputs": local_stack.outputs}))
+    monkeypatch.setenv("HARNESS_OUTPUTS", str(outputs))
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

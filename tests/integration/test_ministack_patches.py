@@ -244,6 +244,40 @@ def test_with_xray_sampling_the_default_rule_decides(lambda_client, make_functio
     assert sum(flags) <= seconds_spanned + 15, (sum(flags), seconds_spanned)
 
 
+# --- xray ----------------------------------------------------------------------------------------------
+
+
+def test_without_xray_the_trace_queries_are_an_unsupported_service(emulator_without):
+    xray = aws.client("xray", emulator_without("xray"))
+    with pytest.raises(ClientError) as raised:
+        xray.get_trace_summaries(StartTime=time.time() - 60, EndTime=time.time())
+    # upstream's body is {"error": "Unsupported service: xray"}: the CLI shows a 400 with no message
+    assert raised.value.response["Error"]["Code"] == "400"
+
+
+def test_with_xray_a_sampled_invocation_is_recorded_as_lambda_records_it(
+    local_stack, lambda_client, make_function
+):
+    name = make_function(TracingConfig={"Mode": "Active"})
+
+    def sampled_header():
+        _, payload = invoke(lambda_client, name, {"action": "env", "keys": ["_X_AMZN_TRACE_ID"]})
+        header = payload["_X_AMZN_TRACE_ID"]
+        return header if header.endswith("Sampled=1") else None
+
+    header = wait_for(sampled_header, 10, interval_s=0.2, what="an invocation the default rule samples")
+    parts = dict(part.split("=", 1) for part in header.split(";"))
+    xray = local_stack.client("xray")
+    found = wait_for(
+        lambda: xray.batch_get_traces(TraceIds=[parts["Root"]])["Traces"], 5, what="the invocation's trace"
+    )
+    documents = {json.loads(s["Document"])["origin"]: json.loads(s["Document"]) for s in found[0]["Segments"]}
+    service, function = documents["AWS::Lambda"], documents["AWS::Lambda::Function"]
+    # The function's SDK continues the function segment: the trace header's Parent is its id.
+    assert function["id"] == parts["Parent"] and function["parent_id"] == service["id"]
+    assert service["name"] == function["name"] == name and "parent_id" not in service
+
+
 # --- filter_log_events_pages ---------------------------------------------------------------------------
 
 

@@ -80,6 +80,10 @@ def test_garbage_is_quarantined_with_its_report_and_the_rest_of_its_batch_applie
         + token.encode()
         + b'-T", "quantity": 1}\n{"sku": "X", "quan',
         f"{token}-header.csv": b"item,count\nABC-1,1\n",
+        # Past the parser's limits, each before the end of the file: refused at once, never retried.
+        f"{token}-long-line.csv": b"sku,quantity,priceCents\nABC-1,1," + b"9" * 600_000 + b"\nABC-2,1,1\n",
+        f"{token}-long-field.csv": b'sku,quantity,priceCents\n"' + b"A" * 140_000 + b'",1,1\nABC-2,1,1\n',
+        f"{token}-nested.jsonl": b"[" * 20_000 + b"]" * 20_000 + b'\n{"sku": "ABC-2", "quantity": 1}\n',
     }
     with feeds.delivery_paused():
         versions = {name: feeds.upload(name, body) for name, body in garbage.items()}

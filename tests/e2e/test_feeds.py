@@ -102,6 +102,11 @@ def test_garbage_is_quarantined_with_its_report_and_the_rest_of_its_batch_applie
     assert feeds.dead_letters_naming(token) == []
 
 
+def test_the_deployed_processor_has_no_fault_injection(feeds):
+    live = feeds.lambda_client.get_function_configuration(FunctionName=feeds.function, Qualifier="live")
+    assert not [name for name in live["Environment"]["Variables"] if "FAULT_INJECTION" in name.upper()]
+
+
 def test_a_file_named_like_a_quarantine_report_overwrites_no_report(feeds, token):
     """``x.csv.report.json`` used to be quarantined onto the key of ``x.csv``'s quarantine report."""
     names = {f"{token}.csv": b"not,a,feed\n", f"{token}.csv.report.json": b'{"status": "applied"}'}

@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import json
 
-INTERNAL_SERVER_ERROR = {
-    "statusCode": 502,
-    "headers": {"Content-Type": "application/json", "x-amzn-ErrorType": "InternalServerErrorException"},
-    "body": json.dumps({"message": "Internal server error"}),
-}
+
+def internal_server_error() -> dict:
+    """API Gateway's answer to a failed function, as a proxy response (a new one each time: the caller
+    adds to its headers)."""
+    return {
+        "statusCode": 502,
+        "headers": {"Content-Type": "application/json", "x-amzn-ErrorType": "InternalServerErrorException"},
+        "body": json.dumps({"message": "Internal server error"}),
+    }
 
 
 def install() -> None:
@@ -33,7 +37,7 @@ def install() -> None:
 
     def _lambda_proxy_response(result: dict):
         if result.get("error") and not result.get("throttle"):
-            return {**INTERNAL_SERVER_ERROR, "headers": dict(INTERNAL_SERVER_ERROR["headers"])}, None
+            return internal_server_error(), None
         return shape_proxy_response(result)
 
     apigateway_v1._lambda_proxy_response = _lambda_proxy_response

@@ -19,7 +19,7 @@ from harness.stack.lifecycle import RunningStack
 from testkit.faults import START_EXECUTION, EmulatorFaults
 from testkit.fixture_functions import FIXTURE_ROLE, create_fixture_function
 from tests.conftest import wait_for
-from tests.integration.conftest import invoke, publish_weighted_alias
+from tests.integration.conftest import invoke, logged_lines, publish_weighted_alias
 from tests.integration.test_step_functions import create_state_machine, run_to_completion
 
 
@@ -401,16 +401,7 @@ def test_with_api_function_errors_the_client_gets_what_aws_sends_and_the_log_the
     assert (status, json.loads(body)) == (502, {"message": "Internal server error"})
     assert headers["Content-Type"] == "application/json"
     assert headers["x-amzn-ErrorType"] == "InternalServerErrorException"
-    logs = local_stack.client("logs")
-
-    def logged_detail():
-        try:
-            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-        except logs.exceptions.ResourceNotFoundException:
-            return None
-        return [event["message"] for event in events if FAILURE_DETAIL in event["message"]]
-
-    assert "PaymentDeclined" in wait_for(logged_detail, what="the error in the function's log")[0]
+    assert "PaymentDeclined" in logged_lines(local_stack, name, FAILURE_DETAIL)[0]
 
 
 # --- fault_injection (test-only) ---------------------------------------------------------------------

@@ -160,5 +160,5 @@ def _integer(value: object) -> int | None:
         return value
     if isinstance(value, str) and value.isascii() and value.isdigit():
         # Past 18 digits it is out of every range here (and past 4,300 int() raises ValueError).
-        return int(value) if len(value.lstrip("0")) <= 18 else None
+        return int(value) if len(value) <= 18 or len(value.lstrip("0")) <= 18 else None
     return None

@@ -22,6 +22,7 @@ MAX_QUANTITY = 1_000_000
 MAX_PRICE_CENTS = 100_000_000
 # Below the csv module's field limit (128 KiB), so a quoted field can never reach it.
 _MAX_LINE_BYTES = 64 * 1024
+_SHOWN_CHARS = 60
 
 
 class UnparseableFeed(Exception):
@@ -138,18 +139,27 @@ def _json_lines(lines: Iterator[tuple[int, str]]) -> Iterator[FeedLine]:
 def validate(number: int, sku: object, quantity: object, price_cents: object) -> FeedLine:
     """A Restock when every field is valid, else a Rejection naming the first wrong field."""
     if not isinstance(sku, str) or not SKU_PATTERN.fullmatch(sku):
-        return Rejection(number, f"sku {sku!r} is not 3-40 characters of A-Z, 0-9 and '-'")
+        return Rejection(number, f"sku {_shown(sku)} is not 3-40 characters of A-Z, 0-9 and '-'")
     parsed_quantity = _integer(quantity)
     if parsed_quantity is None or not 0 < parsed_quantity <= MAX_QUANTITY:
-        return Rejection(number, f"quantity {quantity!r} is not a positive integer up to {MAX_QUANTITY}")
+        return Rejection(
+            number, f"quantity {_shown(quantity)} is not a positive integer up to {MAX_QUANTITY}"
+        )
     if price_cents is None:
         return Restock(number, sku, parsed_quantity, None)
     parsed_price = _integer(price_cents)
     if parsed_price is None or not 0 <= parsed_price <= MAX_PRICE_CENTS:
         return Rejection(
-            number, f"priceCents {price_cents!r} is not a whole number of cents (0-{MAX_PRICE_CENTS})"
+            number, f"priceCents {_shown(price_cents)} is not a whole number of cents (0-{MAX_PRICE_CENTS})"
         )
     return Restock(number, sku, parsed_quantity, parsed_price)
+
+
+def _shown(value: object) -> str:
+    """A wrong value as a rejection names it: at most 60 characters, so a report of 1,000 rejected
+    64 KiB lines stays small."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARS else f"{text[:_SHOWN_CHARS]}... ({len(text)} characters)"
 
 
 def _integer(value: object) -> int | None:

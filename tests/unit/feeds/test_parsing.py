@@ -44,6 +44,14 @@ def test_a_bad_value_rejects_only_its_line_and_names_the_field(line, field):
     assert lines[1].line == 3 and field in lines[1].reason
 
 
+def test_a_rejection_names_a_long_value_by_its_start_and_length():
+    [rejection] = parsed("sku,quantity,priceCents\n" + "a" * 60_000 + ",1,1\n")
+    assert (
+        rejection.reason
+        == f"sku {repr('a' * 60_000)[:60]}... (60002 characters) is not 3-40 characters of A-Z, 0-9 and '-'"
+    )
+
+
 @pytest.mark.parametrize(
     ("document", "field"),
     [

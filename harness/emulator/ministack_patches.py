@@ -48,7 +48,10 @@ it could be proposed upstream, and has a test that fails without it
    harness/clock.py), so a ``rate(1 minute)`` rule of the template fires every
    local "minute" (upstream fires on the real clock and looks every 10 s: a one-minute sweep would make
    every local rehearsal wait minutes). ``cron()`` rules name wall-clock times and stay as they are.
-12. ``fault_injection`` (test-only): the emulator answers chosen operations with an AWS error on purpose
+12. ``api_function_errors``: a REST API's Lambda proxy integration whose function fails answers
+   ``502 {"message": "Internal server error"}`` as API Gateway does; upstream hands the client the
+   function's whole error payload, stack trace included (harness/emulator/api_function_errors.py).
+13. ``fault_injection`` (test-only): the emulator answers chosen operations with an AWS error on purpose
    once a test arms it through ``/_harness/faults``; inert until then (harness/emulator/faults.py).
 13. ``dynamodb_expressions``: DynamoDB's expression tokens kept per expression text and no extra
    snapshot of the item per SET, with upstream's results (harness/emulator/dynamodb_expressions.py).
@@ -89,6 +92,7 @@ PATCHES = (
     "filter_log_events_pages",
     "codedeploy",
     "scheduled_rules_clock",
+    "api_function_errors",
     "fault_injection",
     "loopback_hosts",
     "cloudwatch_alarms",
@@ -154,6 +158,11 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     if "scheduled_rules_clock" not in disabled:
         _patch_scheduled_rules_clock()
         applied.append("scheduled_rules_clock")
+    if "api_function_errors" not in disabled:
+        from harness.emulator import api_function_errors
+
+        api_function_errors.install()
+        applied.append("api_function_errors")
     if "fault_injection" not in disabled:
         from harness.emulator import faults
 

@@ -74,6 +74,30 @@ def test_tok_flaky_2_is_confirmed_on_the_third_attempt(api, catalog, payments):
     assert catalog.available(sku) == 3
 
 
+def test_the_payment_token_is_in_no_execution_input_or_history_and_leaves_the_order(
+    api, catalog, payments, local_stack, dynamodb
+):
+    """Step Functions keeps an execution's input and every task's input for 90 days: the workflow
+    carries the order id, the payment function reads the token from the order."""
+    sku = catalog.add(available=5)
+    order = place_and_wait(api, [{"sku": sku, "quantity": 1}], "tok_flaky_1")
+    assert order["status"] == "CONFIRMED" and payments.attempts(order["orderId"]) == 2
+    execution = execution_of(local_stack, order["orderId"])
+    assert json.loads(execution["input"])["orderId"] == order["orderId"]
+    pages = local_stack.client("stepfunctions").get_paginator("get_execution_history")
+    history = [
+        event
+        for page in pages.paginate(executionArn=execution["executionArn"], includeExecutionData=True)
+        for event in page["events"]
+    ]
+    assert any("TaskScheduled" in event["type"] for event in history), "the history holds the tasks' input"
+    assert "tok_flaky" not in json.dumps([execution, history], default=str)
+    stored = dynamodb.Table(local_stack.outputs["OrdersTableName"]).get_item(
+        Key={"orderId": order["orderId"]}
+    )["Item"]
+    assert "payment" not in stored, "recording the outcome drops the token"
+
+
 def test_tok_down_fails_after_the_configured_attempts(api, catalog, payments, local_stack):
     sku = catalog.add(available=5)
     order = place_and_wait(api, [{"sku": sku, "quantity": 1}], "tok_down")

@@ -20,7 +20,7 @@ from harness.stack.lifecycle import RunningStack
 from testkit.faults import START_EXECUTION, EmulatorFaults
 from testkit.fixture_functions import FIXTURE_ROLE, create_fixture_function
 from tests.conftest import wait_for
-from tests.integration.conftest import invoke, publish_weighted_alias
+from tests.integration.conftest import invoke, logged_lines, publish_weighted_alias
 from tests.integration.test_step_functions import create_state_machine, run_to_completion
 
 
@@ -386,6 +386,58 @@ def test_without_scheduled_rules_clock_a_minute_rule_waits_a_real_minute(emulato
 def test_with_scheduled_rules_clock_a_minute_rule_fires_every_local_minute(local_stack):
     # At the default scale (1/100) an AWS minute lasts 0.6 s: several firings in 4 s.
     assert scheduled_events_within(local_stack.endpoint_url, 4) >= 3
+
+
+# --- api_function_errors ------------------------------------------------------------------------------
+
+FAILURE_DETAIL = "detail-only-the-logs-may-hold"
+
+
+def failure_through_rest_api(endpoint_url: str) -> tuple[str, int, dict, bytes]:
+    """(function, status, headers, body) of a POST through a REST API's Lambda proxy integration whose
+    function raises an exception carrying FAILURE_DETAIL."""
+    lambda_client, apigateway = aws.client("lambda", endpoint_url), aws.client("apigateway", endpoint_url)
+    name = create_probe(lambda_client)
+    arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    api = apigateway.create_rest_api(name=f"gap-{uuid.uuid4().hex[:8]}")["id"]
+    root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+    resource = apigateway.create_resource(restApiId=api, parentId=root, pathPart="fail")["id"]
+    apigateway.put_method(restApiId=api, resourceId=resource, httpMethod="POST", authorizationType="NONE")
+    apigateway.put_integration(
+        restApiId=api,
+        resourceId=resource,
+        httpMethod="POST",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{aws.REGION}:lambda:path/2015-03-31/functions/{arn}/invocations",
+    )
+    apigateway.create_deployment(restApiId=api, stageName="test")
+    body = json.dumps({"action": "raise", "error": "declined", "message": FAILURE_DETAIL}).encode()
+    request = urllib.request.Request(
+        f"{endpoint_url}/_aws/execute-api/{api}/test/fail",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return name, response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return name, error.code, dict(error.headers), error.read()
+
+
+def test_without_api_function_errors_the_client_reads_the_functions_error(emulator_without):
+    _, status, _, body = failure_through_rest_api(emulator_without("api_function_errors"))
+    assert status == 502
+    assert FAILURE_DETAIL in body.decode() and "stackTrace" in body.decode()
+
+
+def test_with_api_function_errors_the_client_gets_what_aws_sends_and_the_log_the_detail(local_stack):
+    name, status, headers, body = failure_through_rest_api(local_stack.endpoint_url)
+    assert (status, json.loads(body)) == (502, {"message": "Internal server error"})
+    assert headers["Content-Type"] == "application/json"
+    assert headers["x-amzn-ErrorType"] == "InternalServerErrorException"
+    assert "PaymentDeclined" in logged_lines(local_stack, name, FAILURE_DETAIL)[0]
 
 
 # --- fault_injection (test-only) ---------------------------------------------------------------------

@@ -11,13 +11,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from function_settings import load
 from orders_domain.models import AuthorizePayment, PaymentCommand
 
-from payment_service.data import PaymentRecords
+from payment_service.data import OrderPaymentTokens, PaymentRecords
 from payment_service.simulator import PaymentSimulator
 
 
 @dataclass(frozen=True)
 class Settings:
     payments_table_name: str
+    orders_table_name: str  # read-only, the order's payment token
     payment_api_key_secret: str  # the secret's ARN; the key itself is never in the environment
 
 
@@ -28,9 +29,9 @@ metrics = Metrics()
 
 # Read once per instance at init (and cached by Powertools): never in code or a plain variable.
 _api_key = parameters.get_secret(settings.payment_api_key_secret, max_age=3600)
-provider = PaymentSimulator(
-    PaymentRecords(boto3.resource("dynamodb").Table(settings.payments_table_name)), _api_key
-)
+_dynamodb = boto3.resource("dynamodb")
+provider = PaymentSimulator(PaymentRecords(_dynamodb.Table(settings.payments_table_name)), _api_key)
+tokens = OrderPaymentTokens(_dynamodb.Table(settings.orders_table_name))
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -41,7 +42,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
     logger.set_correlation_id(command.orderId)
     if isinstance(command, AuthorizePayment):
         authorization_id = provider.authorize(
-            command.orderId, command.token, command.amountCents, command.currency
+            command.orderId, tokens.token_of(command.orderId), command.amountCents, command.currency
         )
         metrics.add_metric(name="PaymentsAuthorized", unit=MetricUnit.Count, value=1)
         logger.info("payment authorized", authorization_id=authorization_id)

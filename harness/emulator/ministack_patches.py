@@ -53,11 +53,11 @@ it could be proposed upstream, and has a test that fails without it
    function's whole error payload, stack trace included (harness/emulator/api_function_errors.py).
 13. ``fault_injection`` (test-only): the emulator answers chosen operations with an AWS error on purpose
    once a test arms it through ``/_harness/faults``; inert until then (harness/emulator/faults.py).
-13. ``dynamodb_expressions``: DynamoDB's expression tokens kept per expression text and no extra
+14. ``dynamodb_expressions``: DynamoDB's expression tokens kept per expression text and no extra
    snapshot of the item per SET, with upstream's results (harness/emulator/dynamodb_expressions.py).
-14. ``s3_notification_filter``: an S3 event no notification configuration wants is dropped before a
+15. ``s3_notification_filter``: an S3 event no notification configuration wants is dropped before a
    thread is started, its configuration parsed once (harness/emulator/s3_notifications.py).
-15. ``xray``: X-Ray at the emulator's endpoint (upstream: "Unsupported service"): the daemon's UDP
+16. ``xray``: X-Ray at the emulator's endpoint (upstream: "Unsupported service"): the daemon's UDP
    protocol where the functions' X-Ray SDK sends segments, PutTraceSegments, GetTraceSummaries and
    BatchGetTraces, and the segments AWS's own services record for a traced request (API Gateway stage,
    Lambda, Step Functions) with the trace header each passes on (the package harness/emulator/xray/).

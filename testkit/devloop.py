@@ -5,9 +5,12 @@ answer says which edit is serving."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -60,3 +63,59 @@ def served_edit(api_url: str) -> str | None:
     """The marker of the edit serving GET /health (None: the original code)."""
     with urllib.request.urlopen(api_url + "/health", timeout=10) as response:
         return json.loads(response.read()).get("edit")
+
+
+class DevStack:
+    """A stack `harness up` runs on a copy of the project, driven through the CLI."""
+
+    def __init__(self, root: Path, workspace: Path):
+        self.root = project_copy(root, workspace / "project")
+        self.env = {
+            **os.environ,
+            "HARNESS_ROOT": str(self.root),
+            "HARNESS_STATE_DIR": str(workspace / "state"),
+        }
+        self.env.pop("HARNESS_OUTPUTS", None)
+
+    def harness(self, *args: str) -> subprocess.CompletedProcess:
+        completed = subprocess.run(
+            [sys.executable, "-m", "harness.cli", *args],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if completed.returncode != 0:
+            raise AssertionError(f"harness {' '.join(args)} failed:\n{completed.stdout}{completed.stderr}")
+        return completed
+
+    def watch(self) -> subprocess.Popen:
+        """``harness sync --watch``, once it watches."""
+        watch = subprocess.Popen(
+            [sys.executable, "-m", "harness.cli", "sync", "--watch"],
+            cwd=self.root,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        assert watch.stdout is not None
+        for line in watch.stdout:
+            if "watching functions/" in line:
+                return watch
+        raise AssertionError(f"harness sync --watch ended: {watch.wait()}")
+
+    @property
+    def outputs(self) -> dict:
+        return json.loads((Path(self.env["HARNESS_STATE_DIR"]) / "outputs.json").read_text())
+
+
+def wait_for_edit(api_url: str, marker: str, timeout_s: float) -> float:
+    """Seconds until GET /health answers from the edit ``marker``."""
+    started = time.monotonic()
+    while served_edit(api_url) != marker:
+        assert time.monotonic() - started < timeout_s, f"edit {marker!r} not served after {timeout_s}s"
+        time.sleep(0.02)
+    return time.monotonic() - started

@@ -20,51 +20,10 @@ import pytest
 
 from harness import aws, processes
 from harness.paths import Paths
-from testkit.devloop import edit_health, project_copy, served_edit
+from testkit.devloop import DevStack, edit_health, served_edit, wait_for_edit
 
 ROOT = Paths.discover().root
 EDIT_TIMEOUT_S = {"process": 10, "image": 30}
-
-
-class Stack:
-    """A stack `harness up` runs on a copy of the project, driven through the CLI."""
-
-    def __init__(self, tmp_path: Path, mode: str):
-        self.root = project_copy(ROOT, tmp_path / "project")
-        self.mode = mode
-        self.env = {
-            **os.environ,
-            "HARNESS_ROOT": str(self.root),
-            "HARNESS_STATE_DIR": str(tmp_path / "state"),
-        }
-        self.env.pop("HARNESS_OUTPUTS", None)
-
-    def harness(self, *args: str) -> subprocess.CompletedProcess:
-        completed = subprocess.run(
-            [sys.executable, "-m", "harness.cli", *args],
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert completed.returncode == 0, completed.stdout + completed.stderr
-        return completed
-
-    def watch(self) -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "harness.cli", "sync", "--watch"],
-            cwd=self.root,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-
-    @property
-    def outputs(self) -> dict:
-        return json.loads((Path(self.env["HARNESS_STATE_DIR"]) / "outputs.json").read_text())
 
 
 def orders_status(api_url: str, token: str) -> int:
@@ -74,15 +33,6 @@ def orders_status(api_url: str, token: str) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
-
-
-def wait_for_edit(api_url: str, marker: str, timeout_s: float) -> float:
-    """Seconds until GET /health answers from the edit ``marker``."""
-    started = time.monotonic()
-    while served_edit(api_url) != marker:
-        assert time.monotonic() - started < timeout_s, f"edit {marker!r} not served after {timeout_s}s"
-        time.sleep(0.05)
-    return time.monotonic() - started
 
 
 def live_versions(endpoint_url: str, functions: dict[str, str]) -> dict[str, str]:
@@ -97,7 +47,7 @@ def live_versions(endpoint_url: str, functions: dict[str, str]) -> dict[str, str
 @pytest.mark.timeout(600)  # image mode: `up` builds and pushes every image of the copy
 @pytest.mark.parametrize("mode", ["process", "image"])
 def test_saved_code_serves_the_next_request_and_the_stack_keeps_its_state(tmp_path, mode):
-    stack = Stack(tmp_path, mode)
+    stack = DevStack(ROOT, tmp_path)
     port, runtime_port = processes.free_port(), processes.free_port()
     stack.harness("up", "--mode", mode, "--port", str(port), "--runtime-port", str(runtime_port))
     watch = None
@@ -111,14 +61,11 @@ def test_saved_code_serves_the_next_request_and_the_stack_keeps_its_state(tmp_pa
         versions = live_versions(endpoint_url, outputs["functions"])
 
         watch = stack.watch()
-        assert watch.stdout is not None
-        for line in watch.stdout:
-            if "watching functions/" in line:
-                break
-        edit_health(stack.root, "first")
-        wait_for_edit(api_url, "first", EDIT_TIMEOUT_S[mode])
-        edit_health(stack.root, "second")
-        wait_for_edit(api_url, "second", EDIT_TIMEOUT_S[mode])
+        # Saves of the same size within a second: a .pyc written for the first would hide the second.
+        edit_health(stack.root, "edit-1")
+        wait_for_edit(api_url, "edit-1", EDIT_TIMEOUT_S[mode])
+        edit_health(stack.root, "edit-2")
+        wait_for_edit(api_url, "edit-2", EDIT_TIMEOUT_S[mode])
         os.killpg(watch.pid, signal.SIGINT)  # Ctrl-C
         rest = watch.communicate(timeout=30)[0]
         assert watch.returncode == 130 and "Traceback" not in rest, rest

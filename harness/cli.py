@@ -1,9 +1,11 @@
 """``harness``: bring the local stack up, deploy into it, run the suites against it, take it down.
 
 harness up        start the emulator and the function runtime, deploy, leave them running
-harness deploy    deploy template.yaml into the running stack again
+harness deploy    deploy template.yaml into the running stack again (changed functions only)
+harness sync      changed function code into the running stack (--watch: on every save)
 harness status    what is running, where, and the stack outputs
-harness logs FN   a function's log lines (logical id or physical name)
+harness logs FN   a function's log lines (logical id or physical name; --follow, --since, --filter)
+harness aws ...   the AWS CLI against the running stack (as awslocal)
 harness alarms    every alarm of the stack: state, last transition, reason
 harness reset     wipe the emulator's state and redeploy
 harness token     print a bearer token (IdToken) of a test user of the running stack

@@ -117,19 +117,26 @@ def content_tags(root: Path, images: list[FunctionImage]) -> dict[str, str]:
     as committed (what CI pushes and a release finds by revision), else ``<revision>-dirty-<hash>``
     of that context, so each change is a new tag and an unchanged function keeps its tag."""
     revision = revision_tag(root)
-    return {
-        image.repository: f"{revision}-dirty-{context_hash(root, image)[:12]}"
-        if _uncommitted(root, build_context(root, image))
-        else revision
-        for image in images
-    }
+    changed = _uncommitted_paths(root)
+    tags = {}
+    for image in images:
+        context = [path.relative_to(root).as_posix() for path in build_context(root, image)]
+        touched = changed is None or any(
+            path == prefix or path.startswith(prefix + "/") for path in changed for prefix in context
+        )
+        tags[image.repository] = f"{revision}-dirty-{context_hash(root, image)[:12]}" if touched else revision
+    return tags
 
 
-def _uncommitted(root: Path, context: list[Path]) -> bool:
-    """Whether any of ``context`` differs from the commit (untracked files included); outside a git
-    work tree, always."""
-    status = _git(root, "status", "--porcelain", "--untracked-files=all", "--", *map(str, context))
-    return status.returncode != 0 or bool(status.stdout.strip())
+def _uncommitted_paths(root: Path) -> list[str] | None:
+    """Paths under ``root`` that differ from the commit, untracked ones included (relative to
+    ``root``); None outside a git work tree. One ``git status`` for every image."""
+    status = _git(root, "status", "--porcelain", "-z", "--no-renames", "--untracked-files=all", "--", ".")
+    if status.returncode != 0:
+        return None
+    prefix = _git(root, "rev-parse", "--show-prefix").stdout.strip()  # root inside a larger work tree
+    # Each entry is "XY path", the path relative to the work tree's top.
+    return [entry[3:].removeprefix(prefix) for entry in status.stdout.split("\0") if entry]
 
 
 def build_images(

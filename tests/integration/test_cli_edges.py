@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -38,6 +37,19 @@ def harness(*args: str, state_dir: Path, env: dict | None = None) -> subprocess.
         capture_output=True,
         text=True,
         timeout=300,
+    )
+
+
+def started(*args: str, state_dir: Path, merged: bool = False) -> subprocess.Popen:
+    """``harness ARGS`` running in a process group of its own (Ctrl-C goes to the group)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", *args],
+        cwd=ROOT,
+        env=environment(state_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merged else subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
 
 
@@ -120,32 +132,29 @@ def test_filter_and_since(stack):
     assert harness("logs", "OrdersApiFunction", "--since", "soon", state_dir=stack[0]).returncode == 2
 
 
+def health(api_url: str) -> None:
+    with urllib.request.urlopen(api_url + "/health", timeout=10) as response:
+        response.read()
+
+
 def test_follow_prints_new_lines_until_ctrl_c(stack):
     state_dir, api_url = stack
-    follow = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "logs", "HealthFunction", "--follow", "--since", "1s"],
-        cwd=ROOT,
-        env=environment(state_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    health(api_url)  # a START line to print before following
+    follow = started("logs", "HealthFunction", "--follow", "--since", "10m", state_dir=state_dir)
+    assert follow.stdout is not None
+    starts = 0
     try:
-        time.sleep(1.5)  # let it start following before the request (its first read is empty)
-        with urllib.request.urlopen(api_url + "/health", timeout=10) as response:
-            response.read()
-        assert follow.stdout is not None
-        seen = []
-        deadline = time.monotonic() + 30
         for line in follow.stdout:
-            seen.append(line)
-            if "REPORT RequestId" in line or time.monotonic() > deadline:
-                break
-        assert any("REPORT RequestId" in line for line in seen), seen
+            if "START RequestId" in line:
+                starts += 1
+                if starts == 1:  # it follows now: a new invocation's lines must come too
+                    health(api_url)
+                else:
+                    break
     finally:
         os.killpg(follow.pid, signal.SIGINT)
-        _, stderr = follow.communicate(timeout=30)
+        stderr = follow.communicate(timeout=30)[1]
+    assert starts == 2
     assert follow.returncode == 130 and "Traceback" not in stderr, stderr
 
 
@@ -195,14 +204,8 @@ def test_push_to_aws_without_a_region_says_so(tmp_path):
 
 def test_ctrl_c_during_up_stops_what_it_started_without_a_traceback(tmp_path):
     port, runtime_port = processes.free_port(), processes.free_port()
-    up = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "up", "--port", str(port), "--runtime-port", str(runtime_port)],
-        cwd=ROOT,
-        env=environment(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
+    up = started(
+        "up", "--port", str(port), "--runtime-port", str(runtime_port), state_dir=tmp_path, merged=True
     )
     assert up.stdout is not None
     output = []
@@ -217,3 +220,31 @@ def test_ctrl_c_during_up_stops_what_it_started_without_a_traceback(tmp_path):
     assert "harness: interrupted" in text and "Traceback" not in text, text
     assert not processes.port_in_use(port) and not processes.port_in_use(runtime_port)
     assert not (tmp_path / "session.json").exists()
+
+
+@pytest.mark.timeout(400)  # a dozen CLI starts, slow on a loaded machine
+def test_the_feed_guides_try_it_block_runs_as_written(stack, tmp_path):
+    """docs/feeds.md's "Try it", on this stack (already up; HARNESS_STATE_DIR points the commands at
+    it): the report and the stock it describes."""
+    state_dir, _ = stack
+    guide = (ROOT / "docs" / "feeds.md").read_text()
+    block = re.search(r"^## Try it\n.*?```sh\n(.*?)```", guide, re.S | re.M).group(1)
+    assert block.startswith(".venv/bin/harness up\n")
+    script = (
+        block.removeprefix(".venv/bin/harness up\n")
+        .replace(".harness/outputs.json", str(state_dir / "outputs.json"))
+        .replace("/tmp/spring.csv", str(tmp_path / "spring.csv"))
+    )
+    completed = subprocess.run(
+        ["bash", "-euc", script],
+        cwd=ROOT,
+        env=environment(state_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert '"status": "applied"' in completed.stdout and '"linesRejected": 1' in completed.stdout
+    assert '"available": {\n            "N": "105"' in completed.stdout  # the seed's 100, plus 5
+    assert '"priceCents": {\n            "N": "1999"' in completed.stdout
+    assert "REPORT RequestId" in completed.stdout

@@ -7,14 +7,9 @@ a token issued before, the API id and its URL all stay; no other function gets a
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 

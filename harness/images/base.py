@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 from harness.console import say
 from harness.images import build as docker_build
@@ -89,17 +90,17 @@ def pull_failure(paths: Paths, client, reference: str) -> str | None:
         client.images.pull(reference)
     except docker.errors.APIError as error:
         remembered[reference] = _short_reason(error)
-        _pull_failures_file(paths).write_text(json.dumps(remembered, indent=2) + "\n")
+        _remember(paths, remembered)
         return remembered[reference]
     remembered.pop(reference, None)
-    _pull_failures_file(paths).write_text(json.dumps(remembered, indent=2) + "\n")
+    _remember(paths, remembered)
     return None
 
 
 _PULL_FAILURES_FILE = "base-image-pulls.json"
 
 
-def _pull_failures_file(paths: Paths):
+def _pull_failures_file(paths: Paths) -> Path:
     return paths.engine_state / _PULL_FAILURES_FILE
 
 
@@ -109,6 +110,12 @@ def _pull_failures(paths: Paths) -> dict[str, str]:
         return dict(json.loads(path.read_text()))
     except (OSError, ValueError):
         return {}
+
+
+def _remember(paths: Paths, failures: dict[str, str]) -> None:
+    path = _pull_failures_file(paths)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(failures, indent=2) + "\n")
 
 
 def _short_reason(error) -> str:

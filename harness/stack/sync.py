@@ -120,7 +120,7 @@ def changes(paths: Paths, interval_s: float = WATCH_INTERVAL_S) -> Iterator[None
     seen = source_fingerprint(watched)
     yield
     while True:
-        time.sleep(interval_s)  # polling a tree of a few hundred files costs well under a millisecond
+        time.sleep(interval_s)  # polling: a stat of each file, no watcher dependency
         current = source_fingerprint(watched)
         if current != seen:
             seen = current

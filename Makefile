@@ -82,6 +82,7 @@ bench: venv
 	$(PYTHON) -m bench.alarms_bench
 	$(PYTHON) -m bench.release_bench
 	$(PYTHON) -m bench.codedeploy_bench
+	$(PYTHON) -m bench.devloop_bench
 
 clean:
 	rm -rf .harness $(VENV)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -12,6 +13,8 @@ from tests.conftest import wait_for
 
 WORKFLOW = json.loads((Paths.discover().root / "statemachines" / "order.asl.json").read_text())
 ORDER_TIMEOUT_S = 60
+# What Step Functions' $$.State.EnteredTime gives: UTC, milliseconds, Z.
+ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
 
 def configured_payment_attempts() -> int:
@@ -39,6 +42,8 @@ def test_tok_ok_confirms_takes_exact_stock_and_publishes_one_confirmation(api, c
     assert order["status"] == "CONFIRMED"
     assert order["items"] == [{"sku": sku, "quantity": 3, "unitPriceCents": 1250}]
     assert order["totalCents"] == 3750 and order["currency"] == "EUR"
+    # One format for both (Step Functions writes updatedAt, the API createdAt), so they compare.
+    assert ISO_TIMESTAMP.fullmatch(order["createdAt"]) and ISO_TIMESTAMP.fullmatch(order["updatedAt"]), order
     assert order["createdAt"] <= order["updatedAt"]
     assert catalog.available(sku) == 7
     confirmed = wait_for(lambda: events.events_for(order["orderId"]), 15, what="the OrderConfirmed event")

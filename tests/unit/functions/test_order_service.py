@@ -1,5 +1,7 @@
 """OrderService (order_service/logic.py) over in-memory repositories: pricing, refusals, reads."""
 
+import re
+
 import pytest
 from order_service.logic import IdempotencyKeyReused, OrderNotFound, OrderRejected, OrderService
 from orders_domain.models import CreateOrderRequest, OrderStatus
@@ -45,6 +47,9 @@ def test_an_order_is_stored_pending_at_catalog_prices_and_its_workflow_started(s
         {"sku": "B-2", "quantity": 1, "unitPriceCents": 1000},
     ]
     assert stored["totalCents"] == 1500 and stored["createdAt"] == stored["updatedAt"]
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stored["createdAt"]
+    )  # as Step Functions writes
     assert workflow.started == {
         created.orderId: {
             "orderId": created.orderId,

@@ -74,6 +74,7 @@ status: venv
 
 bench: venv
 	$(PYTHON) -m bench.harness_bench
+	$(PYTHON) -m bench.emulator_cpu_bench
 	$(PYTHON) -m bench.feeds_bench
 	$(PYTHON) -m bench.orders_bench
 	$(PYTHON) -m bench.order_recovery_bench
@@ -82,6 +83,7 @@ bench: venv
 	$(PYTHON) -m bench.release_bench
 	$(PYTHON) -m bench.codedeploy_bench
 	$(PYTHON) -m bench.iam_bench
+	$(PYTHON) -m bench.devloop_bench
 
 clean:
 	rm -rf .harness $(VENV)

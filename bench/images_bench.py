@@ -57,7 +57,7 @@ def standin_build_s(paths: Paths, engine: docker_engine.Engine) -> float | None:
 def build_times(paths: Paths, engine: docker_engine.Engine) -> tuple[float, float, float, float]:
     """(cold s, warm s, largest function layer MB, largest image MB): build cache and images removed first."""
     project = images.project_images(paths)
-    tag = images.revision_tag(paths.root)
+    tags = images.content_tags(paths.root, project)
     base = base_image.resolve_base_image(paths, engine)
     client = engine.client()
     for image in project:
@@ -65,13 +65,15 @@ def build_times(paths: Paths, engine: docker_engine.Engine) -> tuple[float, floa
             client.images.remove(found.id, force=True)
     client.api.prune_builds()
     started = time.monotonic()
-    images.build_images(paths, engine, project, tag)
+    images.build_images(paths, engine, project, tags)
     cold = time.monotonic() - started
     started = time.monotonic()
-    images.build_images(paths, engine, project, tag)
+    images.build_images(paths, engine, project, tags)
     warm = time.monotonic() - started
     base_size = client.images.get(base).attrs["Size"]
-    sizes = [client.images.get(image.local_reference(tag)).attrs["Size"] for image in project]
+    sizes = [
+        client.images.get(image.local_reference(tags[image.repository])).attrs["Size"] for image in project
+    ]
     return cold, warm, (max(sizes) - base_size) / 1e6, max(sizes) / 1e6
 
 
@@ -124,7 +126,10 @@ def main() -> None:
         build_cold, build_warm, layer_mb, image_mb = build_times(paths, engine)
         probe_image = next(i for i in images.project_images(paths) if i.repository == "fixtures/probe")
         sandbox_pct = sandbox_start_overhead_pct(
-            engine, probe_image.local_reference(images.revision_tag(paths.root))
+            engine,
+            probe_image.local_reference(
+                images.content_tags(paths.root, [probe_image])[probe_image.repository]
+            ),
         )
     finally:
         engine.stop()

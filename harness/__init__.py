@@ -4,6 +4,7 @@ One folder per responsibility; imports flow one way, from the CLI down (tests/un
 fails on an upward import or a circle):
 
     cli            argument parsing and printing
+    inspect/       looking into a running stack: an order's workflow execution and picture, its trace
     release/       release tooling: promote image digests into a stage, follow CodeDeploy, records
     stack/         a local stack's life: start (session), deploy, outputs, reset, stop; data into it
     emulator/      the AWS emulator behind one interface (MiniStack, its patches, as a container)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import urllib.parse
 
 import boto3
 from botocore.config import Config
@@ -33,6 +34,8 @@ def client_environment(endpoint_url: str | None) -> dict[str, str]:
         "AWS_ENDPOINT_URL": endpoint_url,
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
+        # The X-Ray SDK sends segments to a daemon over UDP; the emulator listens on its own port number.
+        "AWS_XRAY_DAEMON_ADDRESS": urllib.parse.urlsplit(endpoint_url).netloc,
         **_CREDENTIALS,
     }
 

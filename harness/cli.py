@@ -1,10 +1,15 @@
 """``harness``: bring the local stack up, deploy into it, run the suites against it, take it down.
 
 harness up        start the emulator and the function runtime, deploy, leave them running
-harness deploy    deploy template.yaml into the running stack again
+harness deploy    deploy template.yaml into the running stack again (changed functions only)
+harness sync      changed function code into the running stack (--watch: on every save)
 harness status    what is running, where, and the stack outputs
-harness logs FN   a function's log lines (logical id or physical name)
+harness logs FN   a function's log lines (logical id or physical name; --follow, --since, --filter)
+harness aws ...   the AWS CLI against the running stack (as awslocal)
 harness alarms    every alarm of the stack: state, last transition, reason
+harness execution ORDER [--picture F.svg]   an order's workflow: timeline, retries, catches, picture
+harness executions [--status FAILED]       the latest workflow executions in one table
+harness trace ORDER                         an order's X-Ray trace: API Gateway, functions, workflow
 harness reset     wipe the emulator's state and redeploy
 harness token     print a bearer token (IdToken) of a test user of the running stack
 harness seed FILE load a catalog JSON file (e.g. seed/catalog.json) into the catalog table
@@ -32,8 +37,9 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import botocore.exceptions
 
 from harness import aws, processes
 from harness.console import say
@@ -41,10 +47,12 @@ from harness.images import build as docker_build
 from harness.images import engine as docker_engine
 from harness.images import project as images
 from harness.images.mode import MODES, ImageMode, default_mode, describe
+from harness.inspect import commands as inspect
 from harness.paths import Paths
 from harness.release import commands as release
 from harness.runtime.client import RuntimeClient
-from harness.stack import alarms, seed, users
+from harness.stack import alarms, awscli, seed, sync, users
+from harness.stack import logs as stack_logs
 from harness.stack.lifecycle import RunningStack, deploy_into, reset_state
 
 DEFAULT_EMULATOR_PORT = 4566
@@ -61,11 +69,24 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--runtime-port", type=int, default=DEFAULT_RUNTIME_PORT, help="function runtime port")
     up.add_argument("--mode", choices=MODES, help="image or process (default: image when Docker can run)")
     commands.add_parser("deploy", help="deploy template.yaml into the running stack")
+    sync_command = commands.add_parser("sync", help="changed function code into the running stack")
+    sync_command.add_argument("--watch", action="store_true", help="sync on every save until Ctrl-C")
     commands.add_parser("status", help="show what is running")
     logs = commands.add_parser("logs", help="show a function's log lines")
     logs.add_argument("function", help="logical id (HealthFunction) or physical function name")
-    logs.add_argument("--since", type=int, default=60, help="minutes back (default 60)")
+    logs.add_argument(
+        "--since", type=_since, default="60m", help="how far back: 30s, 10m, 2h or minutes (default 60m)"
+    )
+    logs.add_argument(
+        "--follow", "-f", action="store_true", help="then print new lines as they come, until Ctrl-C"
+    )
+    logs.add_argument(
+        "--filter", default="", help='CloudWatch Logs filter pattern: terms, "a phrase", -excluded'
+    )
+    aws_command = commands.add_parser("aws", help="the AWS CLI against the running stack (as awslocal)")
+    aws_command.add_argument("arguments", nargs=argparse.REMAINDER, help="aws CLI arguments")
     commands.add_parser("alarms", help="every alarm of the stack: state, last transition, reason")
+    inspect.add_parsers(commands)
     commands.add_parser("reset", help="wipe the emulator's state and redeploy")
     token = commands.add_parser("token", help="print a bearer token of a test user")
     token.add_argument("--user", default=users.DEFAULT_USER, help=f"user name (default {users.DEFAULT_USER})")
@@ -97,9 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     handler = {
         "up": _up,
         "deploy": _deploy,
+        "sync": _sync,
         "status": _status,
         "logs": _logs,
         "alarms": _alarms,
+        "aws": lambda p, a: awscli.run(_running_session(p)["endpointUrl"], a.arguments),
         "reset": _reset,
         "token": _token,
         "seed": _seed,
@@ -111,12 +134,33 @@ def main(argv: list[str] | None = None) -> int:
         "push": _push,
         "emulator-image": _emulator_image,
         "release": _release,
+        **inspect.HANDLERS,
     }[args.command]
     try:
         return handler(paths, args)
-    except (processes.StartupError, docker_engine.EngineUnavailable, docker_build.ImageBuildError) as error:
+    except (
+        processes.StartupError,
+        docker_engine.EngineUnavailable,
+        docker_build.ImageBuildError,
+        awscli.AwsCliMissing,
+    ) as error:
         print(f"harness: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: what was started is stopped on the way out, no traceback
+        print("harness: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`harness status | head`): as Python's docs advise for SIGPIPE, point
+        # stdout at devnull so the interpreter's own flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _since(text: str) -> int:
+    try:
+        return stack_logs.duration_ms(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 # --- a long-lived stack: up, deploy, status, logs, reset, down ----------------------------------------
@@ -137,6 +181,11 @@ def _running_session(paths: Paths) -> dict:
 def _up(paths: Paths, args) -> int:
     if paths.session_file.exists():
         raise SystemExit("harness: a stack is already up (see `harness status`); `harness down` first")
+    if args.port == args.runtime_port:
+        raise SystemExit(
+            f"harness: --port and --runtime-port are both {args.port}: the emulator and the function "
+            "runtime each need a port of their own"
+        )
     mode = args.mode or default_mode(paths)
     describe(mode)
     stack = RunningStack(paths, mode, emulator_port=args.port, runtime_port=args.runtime_port).start()
@@ -168,6 +217,17 @@ def _deploy(paths: Paths, args) -> int:
     # The engine `harness up` started is still running: prepare() finds it and rebuilds from cache.
     image_mode = ImageMode(paths).prepare() if details.get("mode") == "image" else None
     deploy_into(paths, details["endpointUrl"], _runtime_of(details), image_mode)
+    return 0
+
+
+def _sync(paths: Paths, args) -> int:
+    details = _running_session(paths)
+    image_mode = ImageMode(paths).prepare() if details.get("mode") == "image" else None
+    code_sync = sync.CodeSync(paths, details["endpointUrl"], image_mode)
+    if args.watch:
+        sync.watch(code_sync, on_error=lambda error: say(f"sync failed: {error}"))
+    elif not code_sync.sync():
+        say("every function already runs the code under functions/")
     return 0
 
 
@@ -231,21 +291,16 @@ def _logs(paths: Paths, args) -> int:
         endpoint_url = _running_session(paths)["endpointUrl"]
     else:
         endpoint_url = outputs["endpointUrl"]
-    functions = outputs.get("functions", {})
-    name = functions.get(args.function, args.function)
-    logs_client = aws.client("logs", endpoint_url)
-    since = int((datetime.now(UTC) - timedelta(minutes=args.since)).timestamp() * 1000)
     try:
-        pages = logs_client.get_paginator("filter_log_events").paginate(
-            logGroupName=f"/aws/lambda/{name}", startTime=since
-        )
-        events = [event for page in pages for event in page["events"]]
-    except logs_client.exceptions.ResourceNotFoundException:
-        known = ", ".join(sorted(functions)) or "none deployed"
-        raise SystemExit(f"harness: no logs for {args.function!r} yet (functions: {known})") from None
-    for event in sorted(events, key=lambda e: e["timestamp"]):
-        stamp = datetime.fromtimestamp(event["timestamp"] / 1000, UTC).strftime("%H:%M:%S.%f")[:-3]
-        print(f"{stamp} {event['message'].rstrip()}")
+        name = stack_logs.physical_name(outputs.get("functions", {}), args.function)
+    except stack_logs.UnknownFunction as error:
+        raise SystemExit(f"harness: {error}") from None
+    group = stack_logs.log_group(aws.client("lambda", endpoint_url), name)
+    start_ms = int(time.time() * 1000) - args.since
+    for event in stack_logs.events(
+        aws.client("logs", endpoint_url), group, start_ms, args.filter, args.follow
+    ):
+        print(stack_logs.line(event), flush=args.follow)
     return 0
 
 
@@ -312,7 +367,7 @@ def _images(paths: Paths, args) -> int:
     try:
         image_mode.prepare()
         for image in image_mode.images:
-            print(image.local_reference(image_mode.tag))
+            print(image.local_reference(image_mode.tags[image.repository]))
     finally:
         image_mode.stop()
     return 0
@@ -321,14 +376,20 @@ def _images(paths: Paths, args) -> int:
 def _push(paths: Paths, args) -> int:
     """Build (from cache) and push: to the running stack's emulator ECR, or with --aws to the account's."""
     endpoint_url = None if args.aws else _running_session(paths)["endpointUrl"]
+    try:
+        ecr = aws.client("ecr", endpoint_url)  # before any build: a missing region fails at once
+    except botocore.exceptions.NoRegionError:
+        raise SystemExit(
+            "harness: no AWS region for `push --aws`: set AWS_REGION (or AWS_DEFAULT_REGION), or a region "
+            "in the profile (`aws configure`)"
+        ) from None
     image_mode = ImageMode(paths)
     try:
         image_mode.prepare()
         if endpoint_url is None:
-            ecr = aws.client("ecr", None)
             registry = images.registry_login(image_mode.prepared_engine, ecr)
             references = images.push_images(
-                image_mode.prepared_engine, ecr, registry, image_mode.images, image_mode.tag
+                image_mode.prepared_engine, ecr, registry, image_mode.images, image_mode.tags
             )
         else:
             references = image_mode.publish(endpoint_url)

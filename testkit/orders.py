@@ -18,6 +18,7 @@ FINAL_STATUSES = {"CONFIRMED", "PAYMENT_DECLINED", "OUT_OF_STOCK", "FAILED"}
 class ApiResponse:
     status: int
     body: dict
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def message(self) -> str:
@@ -39,14 +40,20 @@ class OrdersApi:
         request = urllib.request.Request(self.base_url + path, data=body, headers=all_headers, method=method)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return ApiResponse(response.status, _json(response.read()))
+                return ApiResponse(response.status, _json(response.read()), dict(response.headers))
         except urllib.error.HTTPError as error:
-            return ApiResponse(error.code, _json(error.read()))
+            return ApiResponse(error.code, _json(error.read()), dict(error.headers))
 
-    def place(self, items: list[dict], payment_token: str = "tok_ok", idempotency_key: str | None = None):
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+    def place(
+        self,
+        items: list[dict],
+        payment_token: str = "tok_ok",
+        idempotency_key: str | None = None,
+        headers: dict | None = None,
+    ):
+        all_headers = {**({"Idempotency-Key": idempotency_key} if idempotency_key else {}), **(headers or {})}
         body = {"items": items, "payment": {"token": payment_token}}
-        return self.request("POST", "/orders", json.dumps(body).encode(), headers)
+        return self.request("POST", "/orders", json.dumps(body).encode(), all_headers)
 
     def order(self, order_id: str) -> ApiResponse:
         return self.request("GET", f"/orders/{order_id}")

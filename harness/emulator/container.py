@@ -33,16 +33,15 @@ if TYPE_CHECKING:
 IMAGE_REPOSITORY = "order-platform/ministack"
 # The name compose.yaml runs (`harness emulator-image` tags the built image with it).
 COMPOSE_TAG = f"{IMAGE_REPOSITORY}:1.5.33"
-_IMAGE_INPUTS = (
-    "localstack/ministack.Dockerfile",
-    "constraints.txt",
-    "harness/emulator/ministack_patches.py",
-)
+_IMAGE_INPUTS = ("localstack/ministack.Dockerfile", "constraints.txt", "pyproject.toml")
 
 
 def emulator_image(paths: Paths, engine: Engine) -> str:
-    """The MiniStack image (built once per change of its inputs)."""
-    digest = hashlib.sha256(b"".join((paths.root / name).read_bytes() for name in _IMAGE_INPUTS))
+    """The MiniStack image (built once per change of its inputs: the image copies all of harness/, whose
+    server and patches run in it)."""
+    sources = sorted((paths.root / "harness").rglob("*.py"))
+    inputs = [paths.root / name for name in _IMAGE_INPUTS] + sources
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in inputs))
     reference = f"{IMAGE_REPOSITORY}:1.5.33-{digest.hexdigest()[:12]}"
     if base_image.present(engine.client(), reference):
         return reference

@@ -26,6 +26,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from harness.emulator.asgi_replies import header, read_body, reply
+from harness.emulator.ministack_reset import also_on_reset
 
 PATH = "/_harness/faults"
 
@@ -113,10 +114,4 @@ def install() -> None:
     from ministack import app as ministack_app
 
     ministack_app.app = inject(ministack_app.app)
-    reset_all_state = ministack_app._reset_all_state
-
-    def _reset_all_state():
-        reset_all_state()
-        FAULTS.clear()
-
-    ministack_app._reset_all_state = _reset_all_state
+    also_on_reset(FAULTS.clear)

@@ -16,7 +16,8 @@ it could be proposed upstream, and has a test that fails without it
    writes the invocation's log to CloudWatch Logs itself (each instance's own stream, every line
    whole), so MiniStack writes none of its own for it and keeps ``X-Amz-Log-Result`` (the last 4 KB)
    for ``LogType: Tail``; the HTTP timeout leaves the target room to wait for local capacity and to
-   report the function's own timeout first.
+   report the function's own timeout first. Invocations reach the runtime on persistent connections
+   (harness/emulator/runtime_connections.py), not a new one each.
 3. ``weighted_aliases``: an alias with ``RoutingConfig.AdditionalVersionWeights`` routes each
    invocation by those weights (upstream always runs the primary version), on every path that
    resolves an alias: Invoke, event source mappings and everything that invokes by ARN (API
@@ -47,17 +48,28 @@ it could be proposed upstream, and has a test that fails without it
    harness/clock.py), so a ``rate(1 minute)`` rule of the template fires every
    local "minute" (upstream fires on the real clock and looks every 10 s: a one-minute sweep would make
    every local rehearsal wait minutes). ``cron()`` rules name wall-clock times and stay as they are.
-12. ``fault_injection`` (test-only): the emulator answers chosen operations with an AWS error on purpose
+12. ``api_function_errors``: a REST API's Lambda proxy integration whose function fails answers
+   ``502 {"message": "Internal server error"}`` as API Gateway does; upstream hands the client the
+   function's whole error payload, stack trace included (harness/emulator/api_function_errors.py).
+13. ``fault_injection`` (test-only): the emulator answers chosen operations with an AWS error on purpose
    once a test arms it through ``/_harness/faults``; inert until then (harness/emulator/faults.py).
-13. ``execution_roles``: the emulator issues each function's execution-role credentials as the Lambda
+14. ``dynamodb_expressions``: DynamoDB's expression tokens kept per expression text and no extra
+   snapshot of the item per SET, with upstream's results (harness/emulator/dynamodb_expressions.py).
+15. ``s3_notification_filter``: an S3 event no notification configuration wants is dropped before a
+   thread is started, its configuration parsed once (harness/emulator/s3_notifications.py).
+16. ``xray``: X-Ray at the emulator's endpoint (upstream: "Unsupported service"): the daemon's UDP
+   protocol where the functions' X-Ray SDK sends segments, PutTraceSegments, GetTraceSummaries and
+   BatchGetTraces, and the segments AWS's own services record for a traced request (API Gateway stage,
+   Lambda, Step Functions) with the trace header each passes on (the package harness/emulator/xray/).
+17. ``execution_roles``: the emulator issues each function's execution-role credentials as the Lambda
    service obtains them (trust policy evaluated for ``lambda.amazonaws.com`` with ``aws:SourceAccount``
    and ``aws:SourceArn``), for the function runtime to put in the instance's environment
    (harness/emulator/execution_roles.py; upstream's own executor skips the trust policy).
-14. ``loopback_transport``: a request from loopback counts as sent over TLS for ``aws:SecureTransport``,
+18. ``loopback_transport``: a request from loopback counts as sent over TLS for ``aws:SecureTransport``,
    so the template's TLS-only resource policies hold locally too (harness/emulator/loopback_transport.py).
-15. ``cloudformation_refs``: ``Ref`` of a secret is its ARN, as on AWS (upstream: its name), so a policy
+19. ``cloudformation_refs``: ``Ref`` of a secret is its ARN, as on AWS (upstream: its name), so a policy
    naming the secret by ``Ref`` grants what it grants on AWS (harness/emulator/cloudformation_refs.py).
-16. ``denial_messages``: an AccessDenied names the resource (``... on resource: <arn> because ...``), as
+20. ``denial_messages``: an AccessDenied names the resource (``... on resource: <arn> because ...``), as
    AWS's does (harness/emulator/denial_messages.py).
 """
 
@@ -66,15 +78,16 @@ from __future__ import annotations
 import base64
 import collections
 import contextvars
+import http.client
 import json
 import os
 import random
-import socket
-import threading
 import time
-import urllib.error
-import urllib.request
 from importlib.metadata import version
+
+from harness.emulator import runtime_connections
+from harness.emulator.xray import seams as xray
+from harness.emulator.xray.sampling import DefaultSamplingRule
 
 MINISTACK_VERSION = "1.5.33"
 RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
@@ -89,6 +102,7 @@ PATCHES = (
     "filter_log_events_pages",
     "codedeploy",
     "scheduled_rules_clock",
+    "api_function_errors",
     "fault_injection",
     "execution_roles",
     "loopback_transport",
@@ -97,6 +111,9 @@ PATCHES = (
     "loopback_hosts",
     "cloudwatch_alarms",
     "service_metrics",
+    "dynamodb_expressions",
+    "s3_notification_filter",
+    "xray",
 )
 
 # Added to the proxy's HTTP timeout: the runtime enforces the function's timeout and init phase itself,
@@ -120,7 +137,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         )
     from ministack.services import lambda_svc
 
-    from harness.emulator import cloudwatch_alarms, service_metrics
+    from harness.emulator import cloudwatch_alarms, dynamodb_expressions, s3_notifications, service_metrics
 
     disabled = disabled or set()
     unknown = disabled - set(PATCHES)
@@ -155,6 +172,11 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     if "scheduled_rules_clock" not in disabled:
         _patch_scheduled_rules_clock()
         applied.append("scheduled_rules_clock")
+    if "api_function_errors" not in disabled:
+        from harness.emulator import api_function_errors
+
+        api_function_errors.install()
+        applied.append("api_function_errors")
     if "fault_injection" not in disabled:
         from harness.emulator import faults
 
@@ -192,6 +214,15 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     if "service_metrics" not in disabled:
         service_metrics.apply()
         applied.append("service_metrics")
+    if "dynamodb_expressions" not in disabled:
+        dynamodb_expressions.apply()
+        applied.append("dynamodb_expressions")
+    if "s3_notification_filter" not in disabled:
+        s3_notifications.apply()
+        applied.append("s3_notification_filter")
+    if "xray" not in disabled:
+        xray.install()  # after proxy_errors: it wraps the proxy that patch installs
+        applied.append("xray")
     return applied
 
 
@@ -226,20 +257,16 @@ def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) 
         "X-Amzn-Lambda-Revision-Id": config.get("RevisionId", ""),
         "X-Amzn-Lambda-Deadline-Ms": str(int((time.time() + timeout) * 1000)),
     }
-    trace_id = lambda_svc._xray_trace_id_for_invocation(config)
+    trace_id = xray.downstream_header() or lambda_svc._xray_trace_id_for_invocation(config)
     if trace_id:
         headers["X-Amzn-Trace-Id"] = trace_id
-    request = urllib.request.Request(url, data=payload, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout + _TIMEOUT_GRACE_S) as response:
-            status, reply_headers, body = response.getcode(), response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        status, reply_headers, body = error.code, error.headers, error.read() or b""
-    except (urllib.error.URLError, TimeoutError) as error:
-        reason = getattr(error, "reason", error)
-        if isinstance(reason, (TimeoutError, socket.timeout)):
-            return _error_result("Sandbox.Timedout", f"Task timed out after {timeout}.00 seconds")
+        reply = runtime_connections.post(url, payload, headers, timeout + _TIMEOUT_GRACE_S)
+    except TimeoutError:
+        return _error_result("Sandbox.Timedout", f"Task timed out after {timeout}.00 seconds")
+    except (OSError, http.client.HTTPException) as error:
         return _error_result("Runtime.HandlerError", f"Proxy target {url} unreachable: {error}")
+    status, reply_headers, body = reply
 
     logged = {"log": _decode_log(reply_headers.get("X-Amz-Log-Result")), "log_source": _RUNTIME_LOG_SOURCE}
     if status == 429:
@@ -414,27 +441,6 @@ def _patch_sfn_sns_attributes() -> None:
 
 
 # --- 5. xray_sampling -------------------------------------------------------------------------------
-
-
-class DefaultSamplingRule:
-    """X-Ray's default sampling rule for one function: a reservoir of one request per second, then a
-    fixed rate of 5% of the rest."""
-
-    FIXED_RATE = 0.05
-
-    def __init__(self, clock=time.time, draw=random.random):
-        self._clock = clock
-        self._draw = draw
-        self._reservoir_second: int | None = None
-        self._lock = threading.Lock()
-
-    def sampled(self) -> bool:
-        second = int(self._clock())
-        with self._lock:
-            if second != self._reservoir_second:
-                self._reservoir_second = second
-                return True
-        return self._draw() < self.FIXED_RATE
 
 
 def _patch_xray_sampling(lambda_svc) -> None:

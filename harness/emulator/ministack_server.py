@@ -1,16 +1,86 @@
-"""``python -m harness.emulator.ministack_server``: MiniStack with the harness's patches applied.
+"""``python -m harness.emulator.ministack_server``: MiniStack with the harness's patches applied, on uvicorn.
 
 Patches named in ``HARNESS_DISABLE_PATCHES`` (comma-separated) are left out, which is how the tests
 show each gap the patch closes. Step Functions waits run on the harness's one local clock
 (``harness.clock``): ``SFN_WAIT_SCALE`` is set from it before MiniStack reads it. The emulator's clock
-thread (alarm evaluation, sampled metrics) starts once the patches that use it are applied.
+thread (alarm evaluation, sampled metrics) starts once the patches that use it are applied, and so does
+the X-Ray daemon's UDP listener.
+
+MiniStack's own ``main()`` serves its ASGI app on Hypercorn (h11 on asyncio), whose HTTP layer took
+about two thirds of the CPU of a small request. The same app is served here by uvicorn on httptools and
+uvloop, keeping what that ``main()`` does around the server: the soft file-descriptor limit raised to the
+hard one, the PID file ``ministack --stop`` reads, the 75 s keep-alive, graceful shutdown on SIGTERM
+(the ASGI lifespan's shutdown runs, then the PID file goes). Its HTTPS option (``USE_SSL``) is refused:
+everything here is plain HTTP on loopback. tests/integration/test_emulator_server.py checks the HTTP
+behaviours the suites rely on. ``HARNESS_EMULATOR_SERVER=hypercorn`` serves it with MiniStack's own
+``main()`` instead, for bench/emulator_cpu_bench.py's "before".
 """
 
+from __future__ import annotations
+
+import contextlib
 import os
+import resource
+import signal
 import sys
 
 from harness import clock
 from harness.emulator import emulator_clock, ministack_patches
+from harness.emulator.xray.service import Daemon
+
+# MiniStack's own settings (ministack/app.py main()), kept.
+KEEP_ALIVE_S = 75
+# Hypercorn's default graceful_timeout: in-flight requests (an SQS long poll) get this long on SIGTERM.
+GRACEFUL_SHUTDOWN_S = 3
+SERVER_ENV = "HARNESS_EMULATOR_SERVER"
+
+
+def raise_file_limit() -> None:
+    """The soft limit on open files raised to the hard one, so a burst of connections does not hit 1024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def serve(app_module) -> None:
+    """Serve MiniStack's ASGI app (``app_module``: ``ministack.app``) until SIGTERM or SIGINT."""
+    import uvicorn
+    from ministack.core import tls
+
+    if tls.use_ssl_enabled():
+        raise SystemExit(
+            "USE_SSL is not supported by the harness's emulator: it serves plain HTTP on loopback"
+        )
+    port = int(app_module._resolve_port())
+    config = uvicorn.Config(
+        app_module.app,
+        host=os.environ.get("BIND_HOST", "0.0.0.0"),
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        ws="wsproto",  # MiniStack's WebSocket APIs; wsproto is the one Hypercorn already brings
+        lifespan="on",
+        timeout_keep_alive=KEEP_ALIVE_S,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        # No access log (nor had Hypercorn), no server-name header, the client's address as it connected.
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        log_config=None,  # MiniStack configures logging itself
+        log_level=app_module.LOG_LEVEL.lower(),
+    )
+    raise_file_limit()
+    pid_file = app_module._pid_file(port)
+    with open(pid_file, "w") as handle:
+        handle.write(str(os.getpid()))
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again under the handler it found: this
+    # one, so the process exits 0 past the ``finally`` (as MiniStack's main() does) instead of dying of it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(pid_file)
 
 
 def main() -> None:
@@ -19,10 +89,24 @@ def main() -> None:
     applied = ministack_patches.apply(disabled)
     print(f"[harness] ministack patches applied: {', '.join(applied) or 'none'}", file=sys.stderr, flush=True)
     emulator_clock.start()
-    from ministack.app import main as ministack_main
+    if "xray" in applied:
+        # The X-Ray daemon's UDP port: the gateway's port number (AWS_XRAY_DAEMON_ADDRESS of the functions).
+        port = int(os.environ.get("GATEWAY_PORT", "4566"))
+        try:
+            Daemon(port).start()
+        except OSError as error:
+            print(
+                f"[harness] X-Ray daemon port udp/{port} unavailable ({error}): functions' segments are lost",
+                file=sys.stderr,
+                flush=True,
+            )
+    from ministack import app
 
-    sys.argv = [sys.argv[0]]
-    ministack_main()
+    if os.environ.get(SERVER_ENV) == "hypercorn":
+        sys.argv = [sys.argv[0]]
+        app.main()
+    else:
+        serve(app)
 
 
 if __name__ == "__main__":

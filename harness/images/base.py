@@ -9,10 +9,12 @@ honours the same contract; see docs/images.md for how it differs. Both are cache
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 from harness.console import say
 from harness.images import build as docker_build
@@ -38,12 +40,15 @@ def resolve_base_image(paths: Paths, engine: Engine) -> str:
     """``BASE_IMAGE`` when present or pullable, else the stand-in (built once, then cached)."""
     wanted = requested_base_image()
     client = engine.client()
-    if present(client, wanted) or _pulled(client, wanted):
+    if present(client, wanted):
+        return wanted
+    failure = pull_failure(paths, client, wanted)
+    if failure is None:
         return wanted
     standin = f"{STANDIN_REPOSITORY}:{standin_version(paths)}"
     say(
-        f"FALLBACK: {wanted} cannot be pulled here; building functions on the offline stand-in "
-        f"{standin} (Debian trixie + Python 3.13 + awslambdaric; differences: docs/images.md)"
+        f"FALLBACK: {wanted} cannot be pulled here ({failure}); functions build on the offline "
+        f"stand-in {standin} (differences: docs/images.md; BASE_IMAGE_PULL=always tries the pull again)"
     )
     if not present(client, standin):
         build_standin(paths, engine, standin)
@@ -68,19 +73,55 @@ def present(client, reference: str) -> bool:
     return True
 
 
-def _pulled(client, reference: str) -> bool:
+def pull_failure(paths: Paths, client, reference: str) -> str | None:
+    """Pull ``reference``; None once pulled, else why not, in a few words. The answer is remembered
+    in the engine's state folder, so each later run does not wait for the same failure again
+    (``BASE_IMAGE_PULL``: ``auto`` remembers, ``always`` tries again, ``never`` does not try)."""
     import docker.errors
 
-    if os.environ.get("BASE_IMAGE_PULL", "auto") == "never":
-        say(f"not pulling {reference} (BASE_IMAGE_PULL=never: no registry is reachable here)")
-        return False
+    setting = os.environ.get("BASE_IMAGE_PULL", "auto")
+    if setting == "never":
+        return "BASE_IMAGE_PULL=never"
+    remembered = _pull_failures(paths)
+    if setting != "always" and reference in remembered:
+        return f"{remembered[reference]}; remembered in {_pull_failures_file(paths)}"
     say(f"pulling {reference}")
     try:
         client.images.pull(reference)
     except docker.errors.APIError as error:
-        say(f"cannot pull {reference}: {str(error)[:200]}")
-        return False
-    return True
+        remembered[reference] = _short_reason(error)
+        _remember(paths, remembered)
+        return remembered[reference]
+    remembered.pop(reference, None)
+    _remember(paths, remembered)
+    return None
+
+
+_PULL_FAILURES_FILE = "base-image-pulls.json"
+
+
+def _pull_failures_file(paths: Paths) -> Path:
+    return paths.engine_state / _PULL_FAILURES_FILE
+
+
+def _pull_failures(paths: Paths) -> dict[str, str]:
+    path = _pull_failures_file(paths)
+    try:
+        return dict(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def _remember(paths: Paths, failures: dict[str, str]) -> None:
+    path = _pull_failures_file(paths)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(failures, indent=2) + "\n")
+
+
+def _short_reason(error) -> str:
+    """The engine's explanation's last clause (``... dial tcp: lookup public.ecr.aws: no such host``)."""
+    explanation = str(getattr(error, "explanation", None) or error).strip().splitlines()[0]
+    return ": ".join(explanation.split(": ")[-2:])[:160]
 
 
 def build_standin(paths: Paths, engine: Engine, reference: str) -> None:

@@ -31,9 +31,9 @@ class ImageMode:
     def __init__(self, paths: Paths):
         self.paths = paths
         self.images = images.project_images(paths)
-        self.tag = images.revision_tag(paths.root)
+        self.tags: dict[str, str] = {}  # repository -> the content tag of its last build
         self.engine: docker_engine.Engine | None = None
-        self._registries: set[str] = set()
+        self._pushed_names: set[str] = set()
 
     @property
     def prepared_engine(self) -> docker_engine.Engine:
@@ -47,16 +47,27 @@ class ImageMode:
 
     def prepare(self) -> ImageMode:
         self.engine = docker_engine.ensure_engine(self.paths.engine_state)
-        images.build_images(self.paths, self.engine, self.images, self.tag)
+        self.build()
         return self
 
+    def build(self) -> list[images.FunctionImage]:
+        """Build the images whose content tag the engine does not hold yet; returns them."""
+        engine = self.prepared_engine
+        self.tags = images.content_tags(self.paths.root, self.images)
+        held = {tag for found in engine.client().images.list() for tag in found.tags}
+        missing = [
+            image for image in self.images if image.local_reference(self.tags[image.repository]) not in held
+        ]
+        images.build_images(self.paths, engine, missing, self.tags)
+        return missing
+
     def publish(self, endpoint_url: str) -> dict[str, str]:
-        """Push every image to the emulator's ECR; repository -> ``registry/repository@sha256:...``."""
+        """Push every image the emulator's ECR lacks; repository -> ``registry/repository@sha256:...``."""
         ecr = aws.client("ecr", endpoint_url)
         engine = self.prepared_engine
         registry = images.registry_login(engine, ecr, images.emulator_registry(endpoint_url))
-        self._registries.add(registry)
-        return images.push_images(engine, ecr, registry, self.images, self.tag)
+        self._pushed_names |= {f"{registry}/{repository}:{tag}" for repository, tag in self.tags.items()}
+        return images.push_images(engine, ecr, registry, self.images, self.tags)
 
     def template_references(self, references: dict[str, str]) -> dict[str, str]:
         """Function folder -> digest reference, for the template's functions only."""
@@ -69,8 +80,7 @@ class ImageMode:
     def stop(self) -> None:
         """Forget the tags of the emulator's registry (its port is gone with it); stop our engine."""
         if self.engine is not None:
-            for registry in self._registries:
-                images.untag_pushed(self.engine, registry, self.images, self.tag)
+            images.untag(self.engine, self._pushed_names)
             self.engine.stop()
             self.engine = None
 

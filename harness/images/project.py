@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import os
 import subprocess
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,28 +73,85 @@ def project_images(paths: Paths, with_fixtures: bool = True) -> list[FunctionIma
     return images
 
 
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+
+
 def revision_tag(root: Path) -> str:
-    """The immutable tag: the git revision, plus ``-dirty`` when the work tree has changes."""
-
-    def git(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-
-    head = git("rev-parse", "--short=12", "HEAD")
-    if head.returncode != 0:
-        return "untracked"
-    dirty = git("status", "--porcelain", "--untracked-files=normal").stdout.strip()
-    return head.stdout.strip() + ("-dirty" if dirty else "")
+    """The git revision (``untracked`` outside a git work tree)."""
+    head = _git(root, "rev-parse", "--short=12", "HEAD")
+    return head.stdout.strip() if head.returncode == 0 else "untracked"
 
 
-def build_images(paths: Paths, engine: Engine, images: list[FunctionImage], tag: str) -> dict[str, float]:
+def build_context(root: Path, image: FunctionImage) -> list[Path]:
+    """The folders and files an image is built from (images/Dockerfile's COPY sources and itself)."""
+    return [
+        root / "images" / "Dockerfile",
+        root / "functions" / "_shared",
+        root / image.functions_dir / image.function,
+    ]
+
+
+def _context_files(root: Path, image: FunctionImage) -> list[Path]:
+    files = []
+    for entry in build_context(root, image):
+        candidates = sorted(entry.rglob("*")) if entry.is_dir() else [entry]
+        files += [
+            path
+            for path in candidates
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+        ]
+    return files
+
+
+def context_hash(root: Path, image: FunctionImage) -> str:
+    """SHA-256 of the image's build context: every file's path and bytes."""
+    digest = hashlib.sha256()
+    for path in _context_files(root, image):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def content_tags(root: Path, images: list[FunctionImage]) -> dict[str, str]:
+    """Repository -> immutable tag by content: the git revision while the image's build context is
+    as committed (what CI pushes and a release finds by revision), else ``<revision>-dirty-<hash>``
+    of that context, so each change is a new tag and an unchanged function keeps its tag."""
+    revision = revision_tag(root)
+    changed = _uncommitted_paths(root)
+    tags = {}
+    for image in images:
+        context = [path.relative_to(root).as_posix() for path in build_context(root, image)]
+        touched = changed is None or any(
+            path == prefix or path.startswith(prefix + "/") for path in changed for prefix in context
+        )
+        tags[image.repository] = f"{revision}-dirty-{context_hash(root, image)[:12]}" if touched else revision
+    return tags
+
+
+def _uncommitted_paths(root: Path) -> list[str] | None:
+    """Paths under ``root`` that differ from the commit, untracked ones included (relative to
+    ``root``); None outside a git work tree. One ``git status`` for every image."""
+    status = _git(root, "status", "--porcelain", "-z", "--no-renames", "--untracked-files=all", "--", ".")
+    if status.returncode != 0:
+        return None
+    prefix = _git(root, "rev-parse", "--show-prefix").stdout.strip()  # root inside a larger work tree
+    # Each entry is "XY path", the path relative to the work tree's top.
+    return [entry[3:].removeprefix(prefix) for entry in status.stdout.split("\0") if entry]
+
+
+def build_images(
+    paths: Paths, engine: Engine, images: list[FunctionImage], tags: dict[str, str]
+) -> dict[str, float]:
     """Build every image (BuildKit caches layers); returns seconds per image."""
+    if not images:
+        return {}
     base = base_image.resolve_base_image(paths, engine)
     seconds = {}
     for image in images:
         started = time.monotonic()
-        build_image(paths, engine, image, base, tag)
+        build_image(paths, engine, image, base, tags[image.repository])
         seconds[image.repository] = time.monotonic() - started
-    say(f"built {len(images)} function images ({tag}) on {base} in {sum(seconds.values()):.1f}s")
+    say(f"built {len(images)} function images on {base} in {sum(seconds.values()):.1f}s")
     return seconds
 
 
@@ -140,35 +199,61 @@ def ensure_repository(ecr, name: str) -> None:
         )
 
 
-def push_images(engine: Engine, ecr, registry: str, images: list[FunctionImage], tag: str) -> dict[str, str]:
-    """Push each image as ``registry/repository:tag``; returns repository -> digest reference."""
+def pushed_digest(ecr, repository: str, tag: str) -> str | None:
+    """The digest ``repository:tag`` names in the registry, None when it holds no such tag."""
+    try:
+        found = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
+    except (ecr.exceptions.ImageNotFoundException, ecr.exceptions.RepositoryNotFoundException):
+        return None
+    details = found.get("imageDetails") or []
+    return details[0]["imageDigest"] if details else None
+
+
+def push_images(
+    engine: Engine, ecr, registry: str, images: list[FunctionImage], tags: dict[str, str]
+) -> dict[str, str]:
+    """Push each image as ``registry/repository:tag`` unless the registry holds that tag already (a
+    tag names one content); returns repository -> digest reference."""
     client = engine.client()
     references = {}
+    pushed = 0
     started = time.monotonic()
     for image in images:
-        ensure_repository(ecr, image.repository)
+        tag = tags[image.repository]
         remote = f"{registry}/{image.repository}"
-        client.images.get(image.local_reference(tag)).tag(remote, tag)
-        digest = None
-        for line in client.images.push(remote, tag, stream=True, decode=True):
-            if "error" in line:
-                raise ImageBuildError(f"pushing {remote}:{tag} failed: {line['error']}")
-            digest = (line.get("aux") or {}).get("Digest", digest)
+        digest = pushed_digest(ecr, image.repository, tag)
         if digest is None:
-            raise ImageBuildError(f"pushing {remote}:{tag} reported no digest")
+            ensure_repository(ecr, image.repository)
+            digest = _push(client, image, remote, tag)
+            pushed += 1
         references[image.repository] = f"{remote}@{digest}"
-    say(f"pushed {len(images)} images to {registry} in {time.monotonic() - started:.1f}s")
+    say(
+        f"pushed {pushed} images to {registry} in {time.monotonic() - started:.1f}s"
+        + (f" ({len(images) - pushed} already there)" if pushed < len(images) else "")
+    )
     return references
 
 
-def untag_pushed(engine: Engine, registry: str, images: list[FunctionImage], tag: str) -> None:
-    """Remove the ``registry/repository:tag`` names a push added (the image itself stays cached)."""
+def _push(client, image: FunctionImage, remote: str, tag: str) -> str:
+    client.images.get(image.local_reference(tag)).tag(remote, tag)
+    digest = None
+    for line in client.images.push(remote, tag, stream=True, decode=True):
+        if "error" in line:
+            raise ImageBuildError(f"pushing {remote}:{tag} failed: {line['error']}")
+        digest = (line.get("aux") or {}).get("Digest", digest)
+    if digest is None:
+        raise ImageBuildError(f"pushing {remote}:{tag} reported no digest")
+    return digest
+
+
+def untag(engine: Engine, names: Iterable[str]) -> None:
+    """Remove image names (``registry/repository:tag``) a push added; the images stay cached."""
     import docker.errors
 
     client = engine.client()
-    for image in images:
+    for name in names:
         with contextlib.suppress(docker.errors.APIError):
-            client.images.remove(f"{registry}/{image.repository}:{tag}", noprune=True)
+            client.images.remove(name, noprune=True)
 
 
 def emulator_registry(endpoint_url: str) -> str:

@@ -137,6 +137,10 @@ class ProcessLauncher:
             "LAMBDA_RUNTIME_DIR": str(python_path[-1]),
             "PYTHONPATH": os.pathsep.join(str(path) for path in python_path),
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            # Lambda's /var/task is read-only: no bytecode written next to the source. Written, it would
+            # be reused for a file saved again within the same second at the same size (Python checks
+            # a .pyc by the source's mtime in whole seconds and its size): an edit would not run.
+            "PYTHONDONTWRITEBYTECODE": "1",
         }
         with open(log_path, "ab") as log:
             process = await asyncio.create_subprocess_exec(

@@ -45,7 +45,10 @@ def deploy_into(
         paths,
         endpoint_url,
         runtime,
-        image_references=image_mode.template_references(references) if image_mode and references else None,
+        image_uris=image_mode.template_references(references)
+        if image_mode and references is not None
+        else project.process_image_uris(paths),
+        build_packages=image_mode is None,
     )
     outputs_file = project.write_outputs(paths, result, endpoint_url, runtime, images=references)
     return DeployedStack(result, outputs_file, references or {})

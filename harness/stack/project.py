@@ -10,6 +10,7 @@ from pathlib import Path
 
 from harness import aws
 from harness.console import say
+from harness.images import project as images
 from harness.paths import Paths
 from harness.runtime.client import RuntimeClient
 from harness.runtime.packaging import requirements_dir
@@ -37,6 +38,18 @@ def build_function_packages(paths: Paths) -> None:
     requirements_dir(paths.runtime_requirements, paths.build, "runtime")
 
 
+def process_image_uris(paths: Paths) -> dict[str, str]:
+    """Process mode: function folder -> ``<ImageRepositoryPrefix>/<folder>:<content tag>``. Nothing is
+    pushed (the runtime runs the folder), but as in image mode a changed function gets a new ImageUri,
+    so a deploy publishes a new version of it and of nothing else."""
+    prefix = load_template(paths.template)["Parameters"]["ImageRepositoryPrefix"]["Default"]
+    function_images = images.project_images(paths, with_fixtures=False)
+    tags = images.content_tags(paths.root, function_images)
+    return {
+        image.function: f"{prefix}/{image.function}:{tags[image.repository]}" for image in function_images
+    }
+
+
 def local_url(value: str, endpoint_url: str) -> str:
     """An execute-api URL as the emulator serves it; any other value unchanged."""
     match = _EXECUTE_API_URL.match(value)
@@ -53,15 +66,16 @@ def deploy(
     template_path: Path | None = None,
     stack_name: str = STACK_NAME,
     parameters: dict[str, str] | None = None,
-    image_references: dict[str, str] | None = None,
+    image_uris: dict[str, str],
+    build_packages: bool = False,
     template_edit: Callable[[dict], dict] | None = None,
 ) -> DeployResult:
-    """Deploy the template; ``image_references`` (image mode: function folder -> pushed digest
-    reference) become the functions' ImageUris, otherwise process mode builds the function packages.
+    """Deploy the template with ``image_uris`` (function folder -> reference) as the functions'
+    ImageUris; ``build_packages``: process mode installs the function packages first;
     ``template_edit`` deploys a changed copy of it (tests: the template without one permission)."""
     started = time.monotonic()
     template_path = template_path or paths.template
-    if image_references is None:
+    if build_packages:
         say("building function packages (process mode)")
         build_function_packages(paths)
     s3 = aws.client("s3", endpoint_url)
@@ -70,9 +84,8 @@ def deploy(
     packaged = package(
         template_edit(template) if template_edit else template, template_path.parent, s3, ARTIFACTS_BUCKET
     )
-    if image_references is not None:
-        say("packaging: ImageUri of each function -> its pushed image digest")
-        packaged = with_image_uris(packaged, image_references)
+    say("packaging: ImageUri of each function -> its image by content")
+    packaged = with_image_uris(packaged, image_uris)
     say(f"deploying {template_path.name} as stack {stack_name}")
     cloudformation = aws.client("cloudformation", endpoint_url)
     outputs = deploy_stack(cloudformation, stack_name, packaged, parameters or {})

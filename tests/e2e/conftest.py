@@ -3,11 +3,13 @@ payment records and a test queue on the order events topic."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 
 from harness import aws
+from harness.cli import main
 from harness.stack import users
 from testkit.faults import EmulatorFaults
 from testkit.orders import Catalog, EventsQueue, OrdersApi, PaymentRecords
@@ -75,3 +77,19 @@ def faults(local_stack):
     faults = EmulatorFaults(local_stack.endpoint_url)
     yield faults
     faults.clear()
+
+
+@pytest.fixture
+def harness(local_stack, tmp_path, monkeypatch, capsys):
+    """``harness(*argv)`` -> (exit status, stdout, stderr) of the CLI against the test's stack."""
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"endpointUrl": local_stack.endpoint_url, "outputs": local_stack.outputs}))
+    monkeypatch.setenv("HARNESS_OUTPUTS", str(outputs))
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

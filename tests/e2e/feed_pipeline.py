@@ -78,6 +78,12 @@ class FeedPipeline:
 
         return wait_for(written, timeout_s, what=f"the report of {name} ({version_id})")
 
+    def quarantined(self, name: str) -> tuple[bytes, bytes]:
+        """The quarantine copy of ``incoming/<name>`` and the report beside it."""
+        copy = self.s3.get_object(Bucket=self.bucket, Key=f"quarantine/files/{name}")["Body"].read()
+        report = self.s3.get_object(Bucket=self.bucket, Key=f"quarantine/reports/{name}.json")["Body"].read()
+        return copy, report
+
     def report_versions(self, name: str) -> list[dict]:
         key = f"reports/{name}.json"
         versions = self.s3.list_object_versions(Bucket=self.bucket, Prefix=key).get("Versions", [])

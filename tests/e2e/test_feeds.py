@@ -80,6 +80,10 @@ def test_garbage_is_quarantined_with_its_report_and_the_rest_of_its_batch_applie
         + token.encode()
         + b'-T", "quantity": 1}\n{"sku": "X", "quan',
         f"{token}-header.csv": b"item,count\nABC-1,1\n",
+        # Past the parser's limits, each before the end of the file: refused at once, never retried.
+        f"{token}-long-line.csv": b"sku,quantity,priceCents\nABC-1,1," + b"9" * 600_000 + b"\nABC-2,1,1\n",
+        f"{token}-long-field.csv": b'sku,quantity,priceCents\n"' + b"A" * 140_000 + b'",1,1\nABC-2,1,1\n',
+        f"{token}-nested.jsonl": b"[" * 20_000 + b"]" * 20_000 + b'\n{"sku": "ABC-2", "quantity": 1}\n',
     }
     with feeds.delivery_paused():
         versions = {name: feeds.upload(name, body) for name, body in garbage.items()}
@@ -90,13 +94,29 @@ def test_garbage_is_quarantined_with_its_report_and_the_rest_of_its_batch_applie
     for name, version in versions.items():
         report = feeds.report(name, version)
         assert report["status"] == "quarantined", name
-        copy = feeds.s3.get_object(Bucket=feeds.bucket, Key=f"quarantine/{name}")["Body"].read()
+        copy, beside = feeds.quarantined(name)
         assert copy == garbage[name]
-        beside = feeds.s3.get_object(Bucket=feeds.bucket, Key=f"quarantine/{name}.report.json")["Body"].read()
         assert json.loads(beside)["reason"] == report["reason"]
     assert feeds.stock(f"{token}-T") is None, "nothing of an unparseable file is applied"
     wait_for(feeds.queue_settled, what="every message acknowledged")
     assert feeds.dead_letters_naming(token) == []
+
+
+def test_the_deployed_processor_has_no_fault_injection(feeds):
+    live = feeds.lambda_client.get_function_configuration(FunctionName=feeds.function, Qualifier="live")
+    assert not [name for name in live["Environment"]["Variables"] if "FAULT_INJECTION" in name.upper()]
+
+
+def test_a_file_named_like_a_quarantine_report_overwrites_no_report(feeds, token):
+    """``x.csv.report.json`` used to be quarantined onto the key of ``x.csv``'s quarantine report."""
+    names = {f"{token}.csv": b"not,a,feed\n", f"{token}.csv.report.json": b'{"status": "applied"}'}
+    with feeds.delivery_paused():
+        versions = {name: feeds.upload(name, body) for name, body in names.items()}
+    for name, version in versions.items():
+        report = feeds.report(name, version)
+        copy, beside = feeds.quarantined(name)
+        assert copy == names[name]
+        assert json.loads(beside) == report, name
 
 
 def test_events_outside_incoming_and_test_events_are_acknowledged(feeds, token):

@@ -12,7 +12,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from harness.paths import Paths
+from testkit.alarms import metric_sum
 from testkit.orders import OrdersApi
+from tests.conftest import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +61,10 @@ BODIES = {
     "no payment": (lambda sku: json.dumps({"items": [line(sku)]}).encode(), "payment"),
     "empty body": (lambda sku: b"", "body"),
     "body over 256 KB": (lambda sku: body([line(sku)], padding="x" * (256 * 1024)), "256 KB"),
+    "JSON nested 33 deep": (
+        lambda sku: body([line(sku)], extra=json.loads("[" * 32 + "]" * 32)),
+        "32 levels",
+    ),
 }
 
 
@@ -78,6 +84,21 @@ def test_bad_body_is_a_client_error_naming_the_problem(case, customer, sku, noth
     make_body, named = BODIES[case]
     response = customer.request("POST", "/orders", make_body(sku))
     assert_error(response, STATUS_OF.get(case, 422), named)
+
+
+def test_200_kb_of_nested_arrays_is_refused_without_a_function_error(
+    customer, sku, nothing_written, local_stack
+):
+    response = customer.request("POST", "/orders", b"[" * 100_000 + b"]" * 100_000)
+    assert_error(response, 422, "nests JSON deeper than 32 levels")
+    # OrdersApiFunctionErrorsAlarm (Errors > 0) does not move: the invocation counted, no error with it.
+    cloudwatch, function = local_stack.client("cloudwatch"), local_stack.outputs["OrdersApiFunctionName"]
+
+    def recent(metric: str) -> float:
+        return metric_sum(cloudwatch, "AWS/Lambda", metric, {"FunctionName": function}, since_s=30)
+
+    wait_for(lambda: recent("Invocations") >= 1, what="the invocation's metrics")
+    assert recent("Errors") == 0
 
 
 def test_a_body_that_is_not_json_is_refused(customer, sku, nothing_written):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -12,6 +13,8 @@ from tests.conftest import wait_for
 
 WORKFLOW = json.loads((Paths.discover().root / "statemachines" / "order.asl.json").read_text())
 ORDER_TIMEOUT_S = 60
+# What Step Functions' $$.State.EnteredTime gives: UTC, milliseconds, Z.
+ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
 
 def configured_payment_attempts() -> int:
@@ -39,6 +42,8 @@ def test_tok_ok_confirms_takes_exact_stock_and_publishes_one_confirmation(api, c
     assert order["status"] == "CONFIRMED"
     assert order["items"] == [{"sku": sku, "quantity": 3, "unitPriceCents": 1250}]
     assert order["totalCents"] == 3750 and order["currency"] == "EUR"
+    # One format for both (Step Functions writes updatedAt, the API createdAt), so they compare.
+    assert ISO_TIMESTAMP.fullmatch(order["createdAt"]) and ISO_TIMESTAMP.fullmatch(order["updatedAt"]), order
     assert order["createdAt"] <= order["updatedAt"]
     assert catalog.available(sku) == 7
     confirmed = wait_for(lambda: events.events_for(order["orderId"]), 15, what="the OrderConfirmed event")
@@ -72,6 +77,30 @@ def test_tok_flaky_2_is_confirmed_on_the_third_attempt(api, catalog, payments):
     assert payments.attempts(order["orderId"]) == 3
     assert int(payments.of(order["orderId"])["authorization"]["attempt"]) == 3
     assert catalog.available(sku) == 3
+
+
+def test_the_payment_token_is_in_no_execution_input_or_history_and_leaves_the_order(
+    api, catalog, payments, local_stack, dynamodb
+):
+    """Step Functions keeps an execution's input and every task's input for 90 days: the workflow
+    carries the order id, the payment function reads the token from the order."""
+    sku = catalog.add(available=5)
+    order = place_and_wait(api, [{"sku": sku, "quantity": 1}], "tok_flaky_1")
+    assert order["status"] == "CONFIRMED" and payments.attempts(order["orderId"]) == 2
+    execution = execution_of(local_stack, order["orderId"])
+    assert json.loads(execution["input"])["orderId"] == order["orderId"]
+    pages = local_stack.client("stepfunctions").get_paginator("get_execution_history")
+    history = [
+        event
+        for page in pages.paginate(executionArn=execution["executionArn"], includeExecutionData=True)
+        for event in page["events"]
+    ]
+    assert any("TaskScheduled" in event["type"] for event in history), "the history holds the tasks' input"
+    assert "tok_flaky" not in json.dumps([execution, history], default=str)
+    stored = dynamodb.Table(local_stack.outputs["OrdersTableName"]).get_item(
+        Key={"orderId": order["orderId"]}
+    )["Item"]
+    assert "payment" not in stored, "recording the outcome drops the token"
 
 
 def test_tok_down_fails_after_the_configured_attempts(api, catalog, payments, local_stack):

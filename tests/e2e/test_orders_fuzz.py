@@ -87,6 +87,39 @@ def test_fuzzed_order_bodies_never_get_a_server_error(api, fuzz_sku):
     assert_all_sent(sent, POST_EXAMPLES)
 
 
+DEPTH_EXAMPLES = 40
+
+
+def nested_json(depth: int, brackets: list[str]) -> bytes:
+    """A document ``depth`` deep, each level an array or an object (``brackets``, cycled)."""
+    opening = "".join("[" if brackets[i % len(brackets)] == "[" else '{"k":' for i in range(depth))
+    closing = "".join("]" if brackets[i % len(brackets)] == "[" else "}" for i in reversed(range(depth)))
+    return (opening + "0" + closing).encode()
+
+
+def test_fuzzed_nesting_depths_are_refused_past_the_limit_and_never_a_server_error(api):
+    """Any depth that fits in the body limit (40,000 levels of objects take 240 KB): past 32 levels a
+    422 naming the limit."""
+    sent: list[int] = []
+
+    @fuzz_settings(DEPTH_EXAMPLES)
+    @given(
+        depth=st.integers(1, 50) | st.integers(51, 40_000),
+        brackets=st.lists(st.sampled_from("[{"), min_size=1),
+    )
+    def post(depth, brackets):
+        response = api.request("POST", "/orders", nested_json(depth, brackets))
+        assert_handled(response, sent)
+        if depth > 32:
+            assert (response.status, response.body["message"]) == (
+                422,
+                "body nests JSON deeper than 32 levels",
+            )
+
+    post()
+    assert_all_sent(sent, DEPTH_EXAMPLES)
+
+
 def test_fuzzed_list_queries_never_get_a_server_error(api):
     sent: list[int] = []
 

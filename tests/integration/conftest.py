@@ -11,6 +11,7 @@ from harness.paths import Paths
 from harness.stack import project as stack
 from harness.stack.lifecycle import RunningStack
 from testkit.fixture_functions import create_fixture_function
+from tests.conftest import wait_for
 
 
 @pytest.fixture
@@ -67,6 +68,20 @@ def runs(local_stack, table: str, key: str) -> int:
 def release(local_stack, table: str, key: str) -> None:
     """Let every run of the probe's ``hold`` action under ``key`` return."""
     local_stack.client("dynamodb").put_item(TableName=table, Item={"run": {"S": key + "-release"}})
+
+
+def logged_lines(local_stack, function: str, text: str) -> list[str]:
+    """The lines of ``function``'s CloudWatch log holding ``text``, once there are any."""
+    logs = local_stack.client("logs")
+
+    def found():
+        try:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            return None
+        return [event["message"] for event in events if text in event["message"]]
+
+    return wait_for(found, what=f"{text!r} in the log of {function}")
 
 
 def invoke(lambda_client, name: str, event: dict, **kwargs) -> tuple[dict, object]:

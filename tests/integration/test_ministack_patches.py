@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from email.message import Message
 
 import pytest
 from botocore.exceptions import ClientError
@@ -17,7 +18,7 @@ from testkit.faults import START_EXECUTION, EmulatorFaults
 from testkit.fixture_functions import create_fixture_function, fixture_role
 from testkit.policies import topic_may_send
 from tests.conftest import wait_for
-from tests.integration.conftest import invoke, publish_weighted_alias
+from tests.integration.conftest import invoke, logged_lines, publish_weighted_alias
 from tests.integration.test_step_functions import create_state_machine, run_to_completion
 
 
@@ -225,6 +226,40 @@ def test_with_xray_sampling_the_default_rule_decides(lambda_client, make_functio
     assert sum(flags) <= seconds_spanned + 15, (sum(flags), seconds_spanned)
 
 
+# --- xray ----------------------------------------------------------------------------------------------
+
+
+def test_without_xray_the_trace_queries_are_an_unsupported_service(emulator_without):
+    xray = aws.client("xray", emulator_without("xray"))
+    with pytest.raises(ClientError) as raised:
+        xray.get_trace_summaries(StartTime=time.time() - 60, EndTime=time.time())
+    # upstream's body is {"error": "Unsupported service: xray"}: the CLI shows a 400 with no message
+    assert raised.value.response["Error"]["Code"] == "400"
+
+
+def test_with_xray_a_sampled_invocation_is_recorded_as_lambda_records_it(
+    local_stack, lambda_client, make_function
+):
+    name = make_function(TracingConfig={"Mode": "Active"})
+
+    def sampled_header():
+        _, payload = invoke(lambda_client, name, {"action": "env", "keys": ["_X_AMZN_TRACE_ID"]})
+        header = payload["_X_AMZN_TRACE_ID"]
+        return header if header.endswith("Sampled=1") else None
+
+    header = wait_for(sampled_header, 10, interval_s=0.2, what="an invocation the default rule samples")
+    parts = dict(part.split("=", 1) for part in header.split(";"))
+    xray = local_stack.client("xray")
+    found = wait_for(
+        lambda: xray.batch_get_traces(TraceIds=[parts["Root"]])["Traces"], 5, what="the invocation's trace"
+    )
+    documents = {json.loads(s["Document"])["origin"]: json.loads(s["Document"]) for s in found[0]["Segments"]}
+    service, function = documents["AWS::Lambda"], documents["AWS::Lambda::Function"]
+    # The function's SDK continues the function segment: the trace header's Parent is its id.
+    assert function["id"] == parts["Parent"] and function["parent_id"] == service["id"]
+    assert service["name"] == function["name"] == name and "parent_id" not in service
+
+
 # --- filter_log_events_pages ---------------------------------------------------------------------------
 
 
@@ -271,8 +306,9 @@ def test_with_codedeploy_the_predefined_lambda_configs_are_served(local_stack):
 # --- loopback_hosts ------------------------------------------------------------------------------------
 
 
-def _as_web_page(endpoint_url: str, host: str | None = None) -> tuple[int, dict]:
-    """A preflight for ListFunctions as a page of another origin sends it (DNS rebinding: its Host)."""
+def _as_web_page(endpoint_url: str, host: str | None = None) -> tuple[int, Message]:
+    """A preflight for ListFunctions as a page of another origin sends it (DNS rebinding: its Host), and
+    the answer's status and headers (their names matched in any case, as a browser matches them)."""
     headers = {"Origin": "http://evil.example", "Access-Control-Request-Method": "GET"}
     if host:
         headers["Host"] = host
@@ -281,9 +317,9 @@ def _as_web_page(endpoint_url: str, host: str | None = None) -> tuple[int, dict]
     )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, dict(response.headers)
+            return response.status, response.headers
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers)
+        return error.code, error.headers
 
 
 def test_without_loopback_hosts_a_web_page_can_drive_the_control_plane(emulator_without):
@@ -332,6 +368,58 @@ def test_without_scheduled_rules_clock_a_minute_rule_waits_a_real_minute(emulato
 def test_with_scheduled_rules_clock_a_minute_rule_fires_every_local_minute(local_stack):
     # At the default scale (1/100) an AWS minute lasts 0.6 s: several firings in 4 s.
     assert scheduled_events_within(local_stack.endpoint_url, 4) >= 3
+
+
+# --- api_function_errors ------------------------------------------------------------------------------
+
+FAILURE_DETAIL = "detail-only-the-logs-may-hold"
+
+
+def failure_through_rest_api(endpoint_url: str) -> tuple[str, int, dict, bytes]:
+    """(function, status, headers, body) of a POST through a REST API's Lambda proxy integration whose
+    function raises an exception carrying FAILURE_DETAIL."""
+    lambda_client, apigateway = aws.client("lambda", endpoint_url), aws.client("apigateway", endpoint_url)
+    name = create_probe(lambda_client)
+    arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    api = apigateway.create_rest_api(name=f"gap-{uuid.uuid4().hex[:8]}")["id"]
+    root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+    resource = apigateway.create_resource(restApiId=api, parentId=root, pathPart="fail")["id"]
+    apigateway.put_method(restApiId=api, resourceId=resource, httpMethod="POST", authorizationType="NONE")
+    apigateway.put_integration(
+        restApiId=api,
+        resourceId=resource,
+        httpMethod="POST",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{aws.REGION}:lambda:path/2015-03-31/functions/{arn}/invocations",
+    )
+    apigateway.create_deployment(restApiId=api, stageName="test")
+    body = json.dumps({"action": "raise", "error": "declined", "message": FAILURE_DETAIL}).encode()
+    request = urllib.request.Request(
+        f"{endpoint_url}/_aws/execute-api/{api}/test/fail",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return name, response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return name, error.code, dict(error.headers), error.read()
+
+
+def test_without_api_function_errors_the_client_reads_the_functions_error(emulator_without):
+    _, status, _, body = failure_through_rest_api(emulator_without("api_function_errors"))
+    assert status == 502
+    assert FAILURE_DETAIL in body.decode() and "stackTrace" in body.decode()
+
+
+def test_with_api_function_errors_the_client_gets_what_aws_sends_and_the_log_the_detail(local_stack):
+    name, status, headers, body = failure_through_rest_api(local_stack.endpoint_url)
+    assert (status, json.loads(body)) == (502, {"message": "Internal server error"})
+    assert headers["Content-Type"] == "application/json"
+    assert headers["x-amzn-ErrorType"] == "InternalServerErrorException"
+    assert "PaymentDeclined" in logged_lines(local_stack, name, FAILURE_DETAIL)[0]
 
 
 # --- fault_injection (test-only) ---------------------------------------------------------------------

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from harness import aws
 from testkit.fixture_functions import create_image_function
 from tests.conftest import wait_for
-from tests.integration.conftest import invoke, publish_weighted_alias, release, runs
+from tests.integration.conftest import invoke, logged_lines, publish_weighted_alias, release, runs
 
 
 def test_success_payload_and_executed_version(lambda_client, make_function):
@@ -190,16 +190,7 @@ def test_reserved_concurrency_set_after_a_versions_first_call_applies(local_stac
 def test_log_lines_reach_cloudwatch_logs(lambda_client, make_function, local_stack):
     name = make_function()
     invoke(lambda_client, name, {"action": "print", "line": "a line worth finding"})
-    logs = local_stack.client("logs")
-
-    def logged_messages():
-        try:
-            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-        except logs.exceptions.ResourceNotFoundException:
-            return None
-        return [event["message"] for event in events if "a line worth finding" in event["message"]]
-
-    assert wait_for(logged_messages, what="the log line in CloudWatch Logs")
+    assert logged_lines(local_stack, name, "a line worth finding")
 
 
 def test_provisioned_concurrency_starts_instances_before_traffic(lambda_client, make_function, local_stack):

@@ -95,7 +95,12 @@ class Scratch:
     def deploy(self, template_edit: Callable[[dict], dict] | None = None) -> None:
         self.stop_deployments()
         result = project.deploy(
-            self.paths, self.endpoint_url, self.stack.runtime, template_edit=template_edit
+            self.paths,
+            self.endpoint_url,
+            self.stack.runtime,
+            image_uris=project.process_image_uris(self.paths),
+            build_packages=True,
+            template_edit=template_edit,
         )
         self.outputs = result.outputs
         cloudformation = self.client("cloudformation")

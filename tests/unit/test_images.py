@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import subprocess
 
-from harness.images.project import project_images, revision_tag, template_functions
+from harness.images.project import (
+    FunctionImage,
+    content_tags,
+    project_images,
+    revision_tag,
+    template_functions,
+)
 from harness.paths import Paths
 from harness.runtime.catalog import image_code_name
 from harness.runtime.launchers import CPU_PERIOD_US, cpu_quota_us
@@ -34,18 +40,48 @@ def test_a_digest_reference_with_a_registry_port_still_names_the_function_folder
     assert image_code_name("127.0.0.1:4566/fixtures/probe@sha256:" + "b" * 64) == "probe"
 
 
-def test_revision_tag_is_the_git_revision_marked_dirty_when_the_tree_changed(tmp_path):
-    def git(*args):
-        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+def _project_repository(root):
+    """A git work tree holding two functions, the shared code and the Dockerfile, committed."""
 
+    def git(*args):
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+    for relative in (
+        "images/Dockerfile",
+        "functions/_shared/models.py",
+        "functions/a/app.py",
+        "functions/b/app.py",
+    ):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(relative)
     git("init", "-q")
-    (tmp_path / "a").write_text("1")
-    git("add", "a")
+    git("add", ".")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
-    clean = revision_tag(tmp_path)
-    assert len(clean) == 12 and "-" not in clean
-    (tmp_path / "a").write_text("2")
-    assert revision_tag(tmp_path) == clean + "-dirty"
+    return [FunctionImage(name, "functions", f"order-platform/{name}") for name in ("a", "b")]
+
+
+def test_content_tags_are_the_revision_until_a_functions_build_context_changes(tmp_path):
+    a, b = _project_repository(tmp_path)
+    clean = content_tags(tmp_path, [a, b])
+    revision = revision_tag(tmp_path)
+    assert len(revision) == 12 and clean == {a.repository: revision, b.repository: revision}
+
+    (tmp_path / "functions" / "a" / "app.py").write_text("changed")
+    (tmp_path / "functions" / "a" / "__pycache__").mkdir()
+    (tmp_path / "functions" / "a" / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"compiled")
+    first = content_tags(tmp_path, [a, b])
+    assert first[b.repository] == revision  # an unchanged function keeps its tag: nothing to rebuild
+    assert first[a.repository].startswith(revision + "-dirty-") and len(first[a.repository]) == 12 + 7 + 12
+
+    (tmp_path / "functions" / "a" / "app.py").write_text("changed again")
+    second = content_tags(tmp_path, [a, b])
+    assert second[a.repository] != first[a.repository]  # each change is a new immutable tag
+    (tmp_path / "functions" / "a" / "app.py").write_text("changed")
+    assert content_tags(tmp_path, [a, b]) == first  # the tag is the content's, not the moment's
+
+    (tmp_path / "functions" / "_shared" / "new.py").write_text("shared by all")
+    shared = content_tags(tmp_path, [a, b])
+    assert shared[b.repository].startswith(revision + "-dirty-")  # every image carries _shared
 
 
 def test_cpu_quota_is_the_memory_share_of_one_vcpu_with_dockers_minimum():

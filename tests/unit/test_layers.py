@@ -24,6 +24,7 @@ LAYERS = [
     ("harness.emulator",),
     ("harness.stack",),
     ("harness.release",),
+    ("harness.inspect",),
     ("harness.cli",),
 ]
 

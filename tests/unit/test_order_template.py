@@ -196,3 +196,18 @@ def test_the_pending_orders_index_is_sparse_and_left_by_every_recorded_outcome()
     assert len(recorders) == 2
     for state in recorders:
         assert state["Parameters"]["UpdateExpression"].endswith(" REMOVE pendingShard, payment")
+
+
+def test_the_workflow_never_carries_the_payment_token_and_only_the_payment_function_reads_it():
+    assert "$.payment" not in json.dumps(ASL), "Step Functions would keep it in the history"
+    orders_table = {"Fn::GetAtt": ["OrdersTable", "Arn"]}
+    readers = {
+        logical_id: statement
+        for logical_id, statement in _statements()
+        if statement.get("Resource") == orders_table and "dynamodb:GetItem" in _strings(statement["Action"])
+    }
+    assert set(readers) == {"OrdersApiFunction", "PaymentFunction"}  # the API answers without it
+    assert readers["PaymentFunction"]["Condition"] == {
+        "ForAllValues:StringEquals": {"dynamodb:Attributes": ["orderId", "payment"]},
+        "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+    }

@@ -90,9 +90,10 @@ class ErrorBody(BaseModel):
 
 
 class AuthorizePayment(BaseModel):
+    """The order's payment token is not here: the payment function reads it from the stored order."""
+
     action: Literal["authorize"]
     orderId: OrderId
-    token: str
     amountCents: int
     currency: str
 

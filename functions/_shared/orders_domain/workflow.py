@@ -3,10 +3,14 @@ and the order recovery sweep (which starts it for an order still PENDING when th
 
 A PENDING order carries ``pendingShard`` (the partition key of the sparse ``PendingOrders`` index) and
 the ``payment`` its workflow needs; the workflow removes both when it records the final status, so the
-index holds exactly the orders without an outcome yet. Every start of one order is the same call
-(execution named after the order, input built from the stored order), so any number of starters yield
-one execution: AWS answers a repeated start of a running execution with that execution, and a start
-after it closed (or with another input) with ``ExecutionAlreadyExists``; both mean "started".
+index holds exactly the orders without an outcome yet. The payment token never enters the execution's
+input (Step Functions keeps that, and every task's input, in the execution history for 90 days): the
+workflow carries the order id, and the payment function reads the token from the stored order.
+
+Every start of one order is the same call (execution named after the order, input built from the
+stored order), so any number of starters yield one execution: AWS answers a repeated start of a
+running execution with that execution, and a start after it closed (or with another input) with
+``ExecutionAlreadyExists``; both mean "started".
 No boto3 import here: the caller passes its client (boto3 comes with the Lambda runtime).
 """
 
@@ -24,7 +28,7 @@ PENDING_ORDERS_INDEX = "PendingOrders"
 PENDING_SHARDS = 4
 # Powertools' way for a module other than the handler's: a child of the function's service logger.
 logger = Logger(child=True)
-WORKFLOW_INPUT_FIELDS = ("orderId", "customerId", "items", "totalCents", "currency", "payment")
+WORKFLOW_INPUT_FIELDS = ("orderId", "customerId", "items", "totalCents", "currency")
 
 
 class WorkflowStartFailed(Exception):

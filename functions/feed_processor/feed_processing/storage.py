@@ -14,6 +14,19 @@ from feed_processing.events import ObjectVersion
 IN_MEMORY_LIMIT_BYTES = 1024 * 1024
 _READ_SIZE = 256 * 1024
 _GONE = ("NoSuchKey", "NoSuchVersion", "404")
+# Copies and their reports under prefixes of their own: whatever a supplier names a file (even
+# ``x.csv.report.json``), its copy can never take the key of another file's report, nor the reverse.
+QUARANTINED_FILES = "quarantine/files/"
+QUARANTINE_REPORTS = "quarantine/reports/"
+
+
+def report_key(source: ObjectVersion) -> str:
+    return f"reports/{source.name}.json"
+
+
+def quarantine_keys(source: ObjectVersion) -> tuple[str, str]:
+    """The keys of the object version's quarantine copy and of the report beside it."""
+    return f"{QUARANTINED_FILES}{source.name}", f"{QUARANTINE_REPORTS}{source.name}.json"
 
 
 class FeedGone(Exception):
@@ -65,19 +78,19 @@ class FeedBucket:
         return FeedObject(self._s3, source)
 
     def write_report(self, source: ObjectVersion, report: dict) -> str:
-        key = f"reports/{source.name}.json"
+        key = report_key(source)
         self._put_json(source.bucket, key, report)
         return key
 
     def quarantine(self, source: ObjectVersion, report: dict) -> str:
-        """Copy the object version to ``quarantine/`` with its report beside it."""
-        key = f"quarantine/{source.name}"
+        """Copy the object version to ``quarantine/files/`` and its report to ``quarantine/reports/``."""
+        copy_key, quarantine_report_key = quarantine_keys(source)
         copy_source = {"Bucket": source.bucket, "Key": source.key}
         if source.version_id != "null":
             copy_source["VersionId"] = source.version_id
-        self._s3.copy_object(Bucket=source.bucket, Key=key, CopySource=copy_source)
-        self._put_json(source.bucket, f"{key}.report.json", report)
-        return key
+        self._s3.copy_object(Bucket=source.bucket, Key=copy_key, CopySource=copy_source)
+        self._put_json(source.bucket, quarantine_report_key, report)
+        return copy_key
 
     def _put_json(self, bucket: str, key: str, document: dict) -> None:
         body = json.dumps(document, indent=1).encode()

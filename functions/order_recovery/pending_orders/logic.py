@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from orders_domain.timestamps import iso_timestamp
 from orders_domain.workflow import OrderWorkflow, WorkflowStartFailed
 
 from pending_orders.data import PendingOrders
@@ -36,7 +37,7 @@ class Sweep:
     def run(self, now: datetime, time_left: Callable[[], bool]) -> SweepReport:
         past_grace = failed = 0
         oldest: datetime | None = None
-        for order in self._pending.created_before((now - self._grace).isoformat()):
+        for order in self._pending.created_before(iso_timestamp(now - self._grace)):
             if not time_left():
                 return SweepReport(past_grace, failed, _age(now, oldest), finished=False)
             past_grace += 1

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from orders_domain.models import CreateOrderRequest, Order, OrderCreated, OrderPage, OrderStatus, PricedLine
+from orders_domain.timestamps import iso_timestamp
 from orders_domain.workflow import OrderWorkflow, WorkflowStartFailed, pending_shard
 
 from order_service.data import CatalogRepository, OrdersRepository
@@ -76,7 +77,7 @@ class OrderService:
         if len(currencies) > 1:
             raise OrderRejected(f"the items are priced in several currencies {sorted(currencies)}", "items")
         order_id = order_id_for(customer_id, idempotency_key)
-        now = datetime.now(UTC).isoformat()
+        now = iso_timestamp(datetime.now(UTC))
         order = {
             "orderId": order_id,
             "customerId": customer_id,

@@ -1,5 +1,6 @@
 """Payment task of the order workflow: authorize or void with the payment provider (the simulator)."""
 
+import functools
 from dataclasses import dataclass
 
 import boto3
@@ -11,13 +12,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from function_settings import load
 from orders_domain.models import AuthorizePayment, PaymentCommand
 
-from payment_service.data import PaymentRecords
+from payment_service.data import OrderPaymentTokens, PaymentRecords
 from payment_service.simulator import PaymentSimulator
 
 
 @dataclass(frozen=True)
 class Settings:
     payments_table_name: str
+    orders_table_name: str  # read-only, the order's payment token
     payment_api_key_secret: str  # the secret's ARN; the key itself is never in the environment
 
 
@@ -26,11 +28,17 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
-# Read once per instance at init (and cached by Powertools): never in code or a plain variable.
-_api_key = parameters.get_secret(settings.payment_api_key_secret, max_age=3600)
-provider = PaymentSimulator(
-    PaymentRecords(boto3.resource("dynamodb").Table(settings.payments_table_name)), _api_key
-)
+_dynamodb = boto3.resource("dynamodb")
+tokens = OrderPaymentTokens(_dynamodb.Table(settings.orders_table_name))
+
+
+@functools.cache
+def _provider() -> PaymentSimulator:
+    """The provider, with its API key read from Secrets Manager once per instance (never in code or a
+    plain variable). On the first invocation rather than at import: during init there is no trace
+    context yet, so X-Ray's SDK would discard the call's subsegment (and log that it did)."""
+    api_key = parameters.get_secret(settings.payment_api_key_secret, max_age=3600)
+    return PaymentSimulator(PaymentRecords(_dynamodb.Table(settings.payments_table_name)), api_key)
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -40,13 +48,13 @@ def handler(event: dict, context: LambdaContext) -> dict:
     command = parse(event={"command": event}, model=PaymentCommand).command
     logger.set_correlation_id(command.orderId)
     if isinstance(command, AuthorizePayment):
-        authorization_id = provider.authorize(
-            command.orderId, command.token, command.amountCents, command.currency
+        authorization_id = _provider().authorize(
+            command.orderId, tokens.token_of(command.orderId), command.amountCents, command.currency
         )
         metrics.add_metric(name="PaymentsAuthorized", unit=MetricUnit.Count, value=1)
         logger.info("payment authorized", authorization_id=authorization_id)
         return {"authorizationId": authorization_id}
-    voided = provider.void(command.orderId, command.authorizationId)
+    voided = _provider().void(command.orderId, command.authorizationId)
     metrics.add_metric(name="PaymentsVoided", unit=MetricUnit.Count, value=1)
     logger.info("authorization voided", authorization_id=voided)
     return {"voidedAuthorizationId": voided}

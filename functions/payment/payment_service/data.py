@@ -1,4 +1,5 @@
-"""The payment simulator's records in the payments table: attempts, authorizations, voids."""
+"""The payment function's tables: the simulator's records in the payments table (attempts,
+authorizations, voids), and the payment token of a PENDING order in the orders table."""
 
 from __future__ import annotations
 
@@ -31,6 +32,30 @@ class PaymentRecords:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
         return self._table.get_item(Key={"orderId": order_id, "record": record}, ConsistentRead=True)["Item"]
+
+
+class PaymentTokenMissing(Exception):
+    """The order holds no payment token: no such order, or its outcome is recorded (the token gone)."""
+
+
+class OrderPaymentTokens:
+    """The token the customer paid with, kept on the PENDING order (orders API) until the workflow
+    records the outcome: the workflow carries only the order id, so the token never enters its history."""
+
+    def __init__(self, orders_table):
+        self._table = orders_table
+
+    def token_of(self, order_id: str) -> str:
+        item = self._table.get_item(
+            Key={"orderId": order_id},
+            ProjectionExpression="#payment",
+            ExpressionAttributeNames={"#payment": "payment"},
+            ConsistentRead=True,
+        ).get("Item")
+        token = ((item or {}).get("payment") or {}).get("token")
+        if not token:
+            raise PaymentTokenMissing(f"order {order_id} holds no payment token")
+        return token
 
 
 def _now() -> str:

@@ -14,6 +14,7 @@ CloudFormation engine. Called once by harness/emulator/ministack_patches.py befo
 from __future__ import annotations
 
 from harness.emulator.codedeploy import cloudformation, service
+from harness.emulator.ministack_reset import also_on_reset
 
 SERVICE = "codedeploy"
 
@@ -29,14 +30,7 @@ def install() -> None:
         "credential_scope": SERVICE,
     }
     app.SERVICE_HANDLERS[SERVICE] = service.handle_request
-
-    reset_all_state = app._reset_all_state
-
-    def _reset_all_state():
-        reset_all_state()
-        service.reset()
-
-    app._reset_all_state = _reset_all_state
+    also_on_reset(service.reset)
 
     provisioners._RESOURCE_HANDLERS.update(cloudformation.RESOURCE_HANDLERS)
     alias = "AWS::Lambda::Alias"

@@ -34,12 +34,22 @@ def test_json_lines_with_optional_price():
         ("AB-1,2,-1", "priceCents"),
         ("AB-1,2,9.99", "priceCents"),
         ("AB-1,2,3,4", "fields"),
+        # More digits than Python converts to int (4,300): out of range, not a ValueError.
+        ("AB-1," + "1" * 5000 + ",1", "quantity"),
     ],
 )
 def test_a_bad_value_rejects_only_its_line_and_names_the_field(line, field):
     lines = parsed(f"sku,quantity,priceCents\nGOOD-1,1,1\n{line}\nGOOD-2,2,2\n")
     assert [type(item) for item in lines] == [Restock, Rejection, Restock]
     assert lines[1].line == 3 and field in lines[1].reason
+
+
+def test_a_rejection_names_a_long_value_by_its_start_and_length():
+    [rejection] = parsed("sku,quantity,priceCents\n" + "a" * 60_000 + ",1,1\n")
+    assert (
+        rejection.reason
+        == f"sku {repr('a' * 60_000)[:60]}... (60002 characters) is not 3-40 characters of A-Z, 0-9 and '-'"
+    )
 
 
 @pytest.mark.parametrize(
@@ -66,11 +76,29 @@ def test_json_values_of_the_wrong_type_are_rejected(document, field):
         ('{"sku": "AB-1", "quantity": 1}\n{"sku": "AB-2", "quan', "jsonl", "not JSON"),
         # Valid JSON Python will not convert (over 4,300 digits): quarantined like any unreadable line.
         ('{"sku": "AB-1", "quantity": ' + "1" * 5000 + "}\n", "jsonl", r"line 1 is not JSON \(Exceeds"),
+        # A long line that is not the last one (every line is checked, not only the partial one).
+        (
+            "sku,quantity,priceCents\nAB-1,1,1\nAB-2," + "9" * 600_000 + ",1\nAB-3,1,1\n",
+            "csv",
+            "line 3 is longer",
+        ),
+        # A quoted field over the csv module's 128 KiB limit (_csv.Error unless the line is refused).
+        ('sku,quantity,priceCents\n"' + "A" * 140_000 + '",1,1\nAB-3,1,1\n', "csv", "line 2 is longer"),
+        ('sku,quantity,priceCents\n"AB-1",1,1\rAB-2,1,1\n', "csv", "line 2 is not CSV"),
+        ('{"sku": "AB-1", "quantity": 1}\n' + "[" * 20_000 + "]" * 20_000 + "\n", "jsonl", "line 2 nests"),
     ],
 )
 def test_unparseable_files(content, file_format, reason):
     with pytest.raises(UnparseableFeed, match=reason):
         parsed(content, file_format)
+
+
+@pytest.mark.parametrize("piece", [None, 1000, 70_000])
+def test_a_line_over_64_kib_is_refused_wherever_the_read_buffers_end(piece):
+    with pytest.raises(UnparseableFeed, match="line 2 is longer than 65536 bytes"):
+        parsed("sku,quantity,priceCents\nAB-1,1," + "9" * 65_536 + "\nAB-2,1,1\n", piece=piece)
+    [at_the_limit] = parsed("sku,quantity,priceCents\nAB-1,1," + "9" * 65_000 + "\n", piece=piece)
+    assert isinstance(at_the_limit, Rejection) and "priceCents" in at_the_limit.reason
 
 
 def test_lines_split_across_read_buffers_parse_the_same():

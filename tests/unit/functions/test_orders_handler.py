@@ -94,6 +94,33 @@ def test_a_body_over_256_kb_is_413_before_routing(call):
     assert (status, body) == (413, error("body over 256 KB", "body"))
 
 
+def nested_in_order(levels: int) -> str:
+    """An order whose body nests ``levels`` deep (the body itself is the first level)."""
+    return json.dumps({**ORDER, "extra": None}).replace("null", "[" * (levels - 1) + "]" * (levels - 1))
+
+
+@pytest.mark.parametrize(
+    "nested",
+    ["[" * 100_000 + "]" * 100_000, nested_in_order(33)],
+    ids=["200 KB of arrays (RecursionError in the parser)", "33 levels"],
+)
+def test_json_nested_past_the_limit_is_422_naming_it_and_stores_nothing(call, nested):
+    status, body = call("POST", "/orders", nested)
+    assert (status, body) == (422, error("body nests JSON deeper than 32 levels", "body"))
+    assert call("GET", "/orders")[1]["orders"] == []
+
+
+def test_json_nested_to_the_limit_is_parsed(call):
+    status, body = call("POST", "/orders", nested_in_order(32))
+    assert (status, body["field"]) == (422, "body.extra")  # the unknown field, found by validation
+
+
+def test_brackets_inside_strings_are_not_nesting():
+    text = json.dumps({"a": "[" * 100 + '\\"{{{', "b": [[1]]})
+    assert not orders_api.nests_deeper_than(text, 3)
+    assert orders_api.nests_deeper_than(text, 2)
+
+
 def test_a_body_that_is_not_json_is_415(call):
     status, body = call(
         "POST", "/orders", "a=1", headers={"Content-Type": "application/x-www-form-urlencoded"}

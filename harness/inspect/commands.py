@@ -1,0 +1,97 @@
+"""The CLI's look-into commands: ``harness execution``, ``harness executions`` and ``harness trace``."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+from pathlib import Path
+
+from harness import aws
+from harness.console import say
+from harness.inspect import executions, traces, workflow_graph
+from harness.inspect.target import inspected_stack
+from harness.paths import Paths
+
+STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+_ERRORS = (executions.ExecutionNotFound, workflow_graph.GraphvizMissing, traces.TraceNotFound)
+
+
+def add_parsers(commands) -> None:
+    execution = commands.add_parser("execution", help="an order's workflow execution as a timeline")
+    execution.add_argument("order", help="order id (the execution's name) or an execution ARN")
+    execution.add_argument("--picture", metavar="FILE.svg", help="also draw the workflow with the path taken")
+    listing = commands.add_parser("executions", help="the latest workflow executions in one table")
+    listing.add_argument("--status", choices=STATUSES, help="only executions in this status")
+    listing.add_argument("--limit", type=_positive, default=20, help="how many (default 20)")
+    trace = commands.add_parser("trace", help="an order's X-Ray trace as a tree with durations")
+    trace.add_argument("order", help="order id (the execution's name) or an execution ARN")
+
+
+def _reporting_errors(command):
+    """``command``, answering its known errors with one line on stderr and exit status 1."""
+
+    @functools.wraps(command)
+    def run(paths: Paths, args) -> int:
+        try:
+            return command(paths, args)
+        except _ERRORS as error:
+            print(f"harness: {error}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def _workflow(paths: Paths):
+    """(the inspected stack, a Step Functions client of it)."""
+    stack = inspected_stack(paths)
+    return stack, aws.client("stepfunctions", stack.endpoint_url)
+
+
+@_reporting_errors
+def execution(paths: Paths, args) -> int:
+    stack, stepfunctions = _workflow(paths)
+    line = executions.timeline(
+        stepfunctions, executions.execution_arn(stack.outputs["OrderStateMachineArn"], args.order)
+    )
+    if args.picture:
+        picture = Path(args.picture)
+        if picture.suffix != ".svg":
+            raise SystemExit(f"harness: --picture draws SVG; name a .svg file, not {picture.name!r}")
+        if not picture.parent.is_dir():
+            raise SystemExit(f"harness: --picture: no folder {picture.parent}")
+        definition = json.loads(
+            stepfunctions.describe_state_machine(stateMachineArn=line.state_machine_arn)["definition"]
+        )
+        picture.write_bytes(workflow_graph.svg(definition, line))
+        say(f"drew the workflow with this execution's path in {picture}")
+    print(executions.render(line))
+    return 0
+
+
+@_reporting_errors
+def executions_table(paths: Paths, args) -> int:
+    stack, stepfunctions = _workflow(paths)
+    found = executions.latest(stepfunctions, stack.outputs["OrderStateMachineArn"], args.status, args.limit)
+    print(executions.render_table(found))
+    return 0
+
+
+@_reporting_errors
+def trace(paths: Paths, args) -> int:
+    stack, stepfunctions = _workflow(paths)
+    arn = executions.execution_arn(stack.outputs["OrderStateMachineArn"], args.order)
+    trace_id = traces.order_trace_id(stepfunctions, arn)
+    print(traces.render(trace_id, traces.spans(aws.client("xray", stack.endpoint_url), trace_id)))
+    return 0
+
+
+HANDLERS = {"execution": execution, "executions": executions_table, "trace": trace}
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value

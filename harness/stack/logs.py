@@ -1,0 +1,91 @@
+"""``harness logs``: a stack function's CloudWatch log lines, once or followed as they come.
+
+Like ``aws logs tail`` (``--since``, ``--follow``, ``--filter-pattern``): FilterLogEvents on the
+function's log group (its ``LoggingConfig.LogGroup``, else ``/aws/lambda/<name>``), every stream in
+time order; following polls from the newest timestamp seen, skipping the events already printed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+FOLLOW_INTERVAL_S = 0.5
+# Following asks again from this long before the newest event seen: events of several instances are
+# sent by separate PutLogEvents calls and may arrive a little out of time order.
+FOLLOW_LOOKBACK_MS = 5_000
+
+
+class UnknownFunction(Exception):
+    """The name is no function of the stack; the message lists those that are."""
+
+
+_UNITS_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def duration_ms(text: str) -> int:
+    """``30s``, ``10m``, ``2h``, ``1d`` (or a bare number of minutes) in milliseconds."""
+    value, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS_MS else (text, "m")
+    try:
+        amount = float(value)
+    except ValueError:
+        raise ValueError(f"not a duration: {text!r} (e.g. 30s, 10m, 2h)") from None
+    if amount < 0:
+        raise ValueError(f"not a duration: {text!r} (e.g. 30s, 10m, 2h)")
+    return int(amount * _UNITS_MS[unit])
+
+
+def physical_name(functions: dict[str, str], wanted: str) -> str:
+    """The physical name of ``wanted`` (a logical id or a physical name) among the stack's functions."""
+    if wanted in functions:
+        return functions[wanted]
+    if wanted in functions.values():
+        return wanted
+    known = ", ".join(sorted(functions)) or "none deployed"
+    raise UnknownFunction(f"no function {wanted!r} in the stack (its functions: {known})")
+
+
+def log_group(lambda_client, name: str) -> str:
+    config = lambda_client.get_function_configuration(FunctionName=name)
+    return (config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}"
+
+
+def _page_events(logs_client, group: str, start_ms: int, pattern: str) -> list[dict]:
+    arguments = {"logGroupName": group, "startTime": start_ms}
+    if pattern:
+        arguments["filterPattern"] = pattern
+    try:
+        pages = logs_client.get_paginator("filter_log_events").paginate(**arguments)
+        events = [event for page in pages for event in page["events"]]
+    except logs_client.exceptions.ResourceNotFoundException:
+        return []  # a function that has not run yet has no log group
+    return sorted(events, key=lambda event: event["timestamp"])
+
+
+def _identity(event: dict) -> tuple:
+    return (event.get("eventId"), event.get("logStreamName"), event["timestamp"], event["message"])
+
+
+def events(logs_client, group: str, start_ms: int, pattern: str = "", follow: bool = False) -> Iterator[dict]:
+    """The group's events from ``start_ms`` matching ``pattern``; with ``follow``, then every new one
+    until the caller stops (Ctrl-C)."""
+    printed: set[tuple] = set()
+    while True:
+        for event in _page_events(logs_client, group, start_ms, pattern):
+            identity = _identity(event)
+            if identity in printed:
+                continue
+            printed.add(identity)
+            yield event
+        if not follow:
+            return
+        if printed:
+            start_ms = max(identity[2] for identity in printed) - FOLLOW_LOOKBACK_MS
+            printed = {identity for identity in printed if identity[2] >= start_ms}
+        time.sleep(FOLLOW_INTERVAL_S)
+
+
+def line(event: dict) -> str:
+    stamp = datetime.fromtimestamp(event["timestamp"] / 1000, UTC).strftime("%H:%M:%S.%f")[:-3]
+    return f"{stamp} {event['message'].rstrip()}"

@@ -1,0 +1,138 @@
+"""``harness sync``: changed function code into the running stack in seconds, nothing else touched.
+
+As ``sam sync`` does on AWS, code goes around CloudFormation, through the Lambda API: each function
+whose image (by content tag, harness/images/project.py) differs from the one it runs gets
+UpdateFunctionCode, then, for a function with an ``AutoPublishAlias``, PublishVersion and UpdateAlias
+to that version (aws-sam-cli's ``AliasVersionSyncFlow``; no CodeDeploy canary, as with ``sam sync``).
+Data, users, tokens, the API and its URL stay as they are. The runtime sees the new revision and
+retires the old instances; the next request runs the new code. ``watch`` does it on every save.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import aws
+from harness.console import say
+from harness.images.mode import ImageMode
+from harness.paths import Paths
+from harness.stack import project
+from harness.template import load_template
+
+WATCH_INTERVAL_S = 0.2
+UPDATE_TIMEOUT_S = 60
+
+
+@dataclass(frozen=True)
+class StackFunction:
+    logical_id: str
+    name: str  # physical
+    folder: str  # under functions/: Metadata.DockerBuildArgs.FUNCTION
+    alias: str | None  # AutoPublishAlias
+
+
+def stack_functions(paths: Paths, physical_names: dict[str, str]) -> list[StackFunction]:
+    """The template's image functions deployed in the stack, with their folders and aliases."""
+    template = load_template(paths.template)
+    default_alias = ((template.get("Globals") or {}).get("Function") or {}).get("AutoPublishAlias")
+    found = []
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        folder = ((resource.get("Metadata") or {}).get("DockerBuildArgs") or {}).get("FUNCTION")
+        if (
+            resource.get("Type") != "AWS::Serverless::Function"
+            or not folder
+            or logical_id not in physical_names
+        ):
+            continue
+        alias = (resource.get("Properties") or {}).get("AutoPublishAlias", default_alias)
+        found.append(StackFunction(logical_id, physical_names[logical_id], folder, alias))
+    return found
+
+
+class CodeSync:
+    """Brings the stack's functions to the code under functions/ (image mode: built and pushed)."""
+
+    def __init__(self, paths: Paths, endpoint_url: str, image_mode: ImageMode | None):
+        self.paths = paths
+        self.endpoint_url = endpoint_url
+        self.image_mode = image_mode
+        self._lambda = aws.client("lambda", endpoint_url)
+        names = project.stack_functions(aws.client("cloudformation", endpoint_url), project.STACK_NAME)
+        self.functions = stack_functions(paths, names)
+
+    def image_uris(self) -> dict[str, str]:
+        """Function folder -> the ImageUri of its current code."""
+        if self.image_mode is None:
+            return project.process_image_uris(self.paths)
+        self.image_mode.build()
+        return self.image_mode.template_references(self.image_mode.publish(self.endpoint_url))
+
+    def sync(self) -> list[StackFunction]:
+        """Update every function whose code changed; returns them (none: nothing was called)."""
+        uris = self.image_uris()
+        changed = [
+            function
+            for function in self.functions
+            if function.folder in uris and self._running_uri(function) != uris[function.folder]
+        ]
+        for function in changed:
+            self._update(function, uris[function.folder])
+        return changed
+
+    def _running_uri(self, function: StackFunction) -> str:
+        return self._lambda.get_function(FunctionName=function.name)["Code"].get("ImageUri", "")
+
+    def _update(self, function: StackFunction, image_uri: str) -> None:
+        self._lambda.update_function_code(FunctionName=function.name, ImageUri=image_uri)
+        self._lambda.get_waiter("function_updated_v2").wait(
+            FunctionName=function.name, WaiterConfig={"Delay": 0.1, "MaxAttempts": UPDATE_TIMEOUT_S * 10}
+        )
+        if function.alias:
+            version = self._lambda.publish_version(FunctionName=function.name)["Version"]
+            # RoutingConfig emptied: a canary left half-way would keep sending traffic to old code.
+            self._lambda.update_alias(
+                FunctionName=function.name,
+                Name=function.alias,
+                FunctionVersion=version,
+                RoutingConfig={"AdditionalVersionWeights": {}},
+            )
+        say(f"synced {function.logical_id} ({image_uri.rsplit('/', 1)[-1]})")
+
+
+def source_fingerprint(folders: list[Path]) -> tuple:
+    """(path, size, mtime) of every file under ``folders``: cheap to take, changes on every save."""
+    entries = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else [folder]:
+            if "__pycache__" in path.parts or not path.is_file():
+                continue
+            stat = path.stat()
+            entries.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(entries)
+
+
+def changes(paths: Paths, interval_s: float = WATCH_INTERVAL_S) -> Iterator[None]:
+    """Yields once now, then each time a file under functions/ or images/Dockerfile changes."""
+    watched = [paths.root / "functions", paths.root / "images" / "Dockerfile"]
+    seen = source_fingerprint(watched)
+    yield
+    while True:
+        time.sleep(interval_s)  # polling: a stat of each file, no watcher dependency
+        current = source_fingerprint(watched)
+        if current != seen:
+            seen = current
+            yield
+
+
+def watch(code_sync: CodeSync, on_error: Callable[[Exception], None]) -> None:
+    """Sync on every change until interrupted; a failed sync (a syntax error in a build, ...) is
+    reported and the watch goes on."""
+    say("watching functions/ for changes (Ctrl-C to stop)")
+    for _ in changes(code_sync.paths):
+        try:
+            code_sync.sync()
+        except Exception as error:  # reported; the next save tries again
+            on_error(error)

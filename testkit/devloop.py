@@ -1,0 +1,121 @@
+"""The developer's inner loop, for its tests and its benchmark: a copy of the project to edit (a git
+work tree of its own, so edits never touch the checkout), and an edit of the health function whose
+answer says which edit is serving."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+# What a stack needs of the project; .harness (installed packages, the Docker engine's cache) is shared.
+_PROJECT_PARTS = (
+    "template.yaml",
+    "functions",
+    "images",
+    "statemachines",
+    "localstack",
+    "seed",
+    "tests/fixtures",
+)
+HEALTH_APP = Path("functions/health/health_check/app.py")
+_STATUS_LINE = '        "status": "ok",\n'
+_EDIT_LINE = re.compile(r'^        "edit": .*\n', re.MULTILINE)
+
+
+def project_copy(root: Path, destination: Path) -> Path:
+    """``destination`` as a committed copy of the project at ``root``."""
+    for part in _PROJECT_PARTS:
+        source = root / part
+        if source.is_dir():
+            shutil.copytree(source, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            (destination / part).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / part)
+    (root / ".harness").mkdir(exist_ok=True)
+    (destination / ".harness").symlink_to(root / ".harness")
+    (destination / ".gitignore").write_text(".harness\n__pycache__/\n")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=destination, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=devloop", "-c", "user.email=devloop@localhost", "commit", "-qm", "copy")
+    return destination
+
+
+def edit_health(root: Path, marker: str) -> None:
+    """Rewrite the health handler so its answer carries ``marker`` (one save, as an editor does)."""
+    app = root / HEALTH_APP
+    text = _EDIT_LINE.sub("", app.read_text())
+    assert _STATUS_LINE in text, f"{app} no longer has the line {_STATUS_LINE!r} to edit after"
+    app.write_text(text.replace(_STATUS_LINE, _STATUS_LINE + f'        "edit": {json.dumps(marker)},\n'))
+
+
+def served_edit(api_url: str) -> str | None:
+    """The marker of the edit serving GET /health (None: the original code)."""
+    with urllib.request.urlopen(api_url + "/health", timeout=10) as response:
+        return json.loads(response.read()).get("edit")
+
+
+class DevStack:
+    """A stack `harness up` runs on a copy of the project, driven through the CLI."""
+
+    def __init__(self, root: Path, workspace: Path):
+        self.root = project_copy(root, workspace / "project")
+        self.env = {
+            **os.environ,
+            "HARNESS_ROOT": str(self.root),
+            "HARNESS_STATE_DIR": str(workspace / "state"),
+        }
+        self.env.pop("HARNESS_OUTPUTS", None)
+
+    def harness(self, *args: str) -> subprocess.CompletedProcess:
+        completed = subprocess.run(
+            [sys.executable, "-m", "harness.cli", *args],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if completed.returncode != 0:
+            raise AssertionError(f"harness {' '.join(args)} failed:\n{completed.stdout}{completed.stderr}")
+        return completed
+
+    def watch(self) -> subprocess.Popen:
+        """``harness sync --watch``, once it watches."""
+        watch = subprocess.Popen(
+            [sys.executable, "-m", "harness.cli", "sync", "--watch"],
+            cwd=self.root,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        assert watch.stdout is not None
+        for line in watch.stdout:
+            if "watching functions/" in line:
+                return watch
+        raise AssertionError(f"harness sync --watch ended: {watch.wait()}")
+
+    @property
+    def outputs(self) -> dict:
+        return json.loads((Path(self.env["HARNESS_STATE_DIR"]) / "outputs.json").read_text())
+
+
+def wait_for_edit(api_url: str, marker: str, timeout_s: float) -> float:
+    """Seconds until GET /health answers from the edit ``marker``."""
+    started = time.monotonic()
+    while served_edit(api_url) != marker:
+        assert time.monotonic() - started < timeout_s, f"edit {marker!r} not served after {timeout_s}s"
+        time.sleep(0.02)
+    return time.monotonic() - started

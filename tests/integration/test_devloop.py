@@ -1,0 +1,93 @@
+"""Edit -> run without losing state: `harness sync --watch` and `harness deploy` against a stack that
+`harness up` started on a copy of the project, in both modes.
+
+Saving a function's file makes the next request run the new code; the catalog, the Cognito users,
+a token issued before, the API id and its URL all stay; no other function gets a new version.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import urllib.request
+
+import pytest
+
+from harness import aws, processes
+from harness.paths import Paths
+from testkit.devloop import DevStack, edit_health, served_edit, wait_for_edit
+
+ROOT = Paths.discover().root
+EDIT_TIMEOUT_S = {"process": 10, "image": 30}
+
+
+def orders_status(api_url: str, token: str) -> int:
+    request = urllib.request.Request(api_url + "/orders", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def live_versions(endpoint_url: str, functions: dict[str, str]) -> dict[str, str]:
+    lambda_client = aws.client("lambda", endpoint_url)
+    return {
+        logical: lambda_client.get_alias(FunctionName=name, Name="live")["FunctionVersion"]
+        for logical, name in functions.items()
+        if not logical.endswith("TrafficHook")
+    }
+
+
+@pytest.mark.timeout(600)  # image mode: `up` builds and pushes every image of the copy
+@pytest.mark.parametrize("mode", ["process", "image"])
+def test_saved_code_serves_the_next_request_and_the_stack_keeps_its_state(tmp_path, mode):
+    stack = DevStack(ROOT, tmp_path)
+    port, runtime_port = processes.free_port(), processes.free_port()
+    stack.harness("up", "--mode", mode, "--port", str(port), "--runtime-port", str(runtime_port))
+    watch = None
+    try:
+        outputs = stack.outputs
+        api_url, endpoint_url = outputs["outputs"]["ApiUrl"], outputs["endpointUrl"]
+        stack.harness("seed", "seed/catalog.json")
+        token = stack.harness("token").stdout.strip()
+        catalog = aws.client("dynamodb", endpoint_url).scan(TableName=outputs["outputs"]["CatalogTableName"])
+        assert served_edit(api_url) is None and orders_status(api_url, token) == 200
+        versions = live_versions(endpoint_url, outputs["functions"])
+
+        watch = stack.watch()
+        # Saves of the same size within a second: a .pyc written for the first would hide the second.
+        edit_health(stack.root, "edit-1")
+        wait_for_edit(api_url, "edit-1", EDIT_TIMEOUT_S[mode])
+        edit_health(stack.root, "edit-2")
+        wait_for_edit(api_url, "edit-2", EDIT_TIMEOUT_S[mode])
+        os.killpg(watch.pid, signal.SIGINT)  # Ctrl-C
+        rest = watch.communicate(timeout=30)[0]
+        assert watch.returncode == 130 and "Traceback" not in rest, rest
+        watch = None
+
+        # A deploy after an edit: the changed function only, through its CodeDeploy deployment.
+        edit_health(stack.root, "deployed")
+        deployed = stack.harness("deploy")
+        assert served_edit(api_url) == "deployed", deployed.stderr
+        if mode == "image":
+            assert "built 1 function images" in deployed.stderr and "pushed 1 images" in deployed.stderr
+        after = live_versions(endpoint_url, stack.outputs["functions"])
+        assert {k: v for k, v in after.items() if k != "HealthFunction"} == {
+            k: v for k, v in versions.items() if k != "HealthFunction"
+        }
+        assert int(after["HealthFunction"]) > int(versions["HealthFunction"])
+
+        # Nothing else changed: the same API (id and URL), data, users and the token issued before.
+        assert stack.outputs["outputs"]["ApiUrl"] == api_url
+        assert orders_status(api_url, token) == 200
+        now = aws.client("dynamodb", endpoint_url).scan(TableName=outputs["outputs"]["CatalogTableName"])
+        assert now["Count"] == catalog["Count"] > 0
+        again = stack.harness("sync")
+        assert "every function already runs the code under functions/" in again.stderr
+    finally:
+        if watch is not None:
+            os.killpg(watch.pid, signal.SIGKILL)
+            watch.wait()
+        stack.harness("down")
+    assert not processes.port_in_use(port) and not processes.port_in_use(runtime_port)

@@ -102,6 +102,7 @@ class Scratch:
             build_packages=True,
             template_edit=template_edit,
         )
+        self.stack.runtime.reset()  # no warm instance keeps what it read with the earlier permissions
         self.outputs = result.outputs
         cloudformation = self.client("cloudformation")
         self.functions = stack_functions(cloudformation, result.stack_name)

@@ -35,20 +35,19 @@ IMAGE_REPOSITORY = "order-platform/ministack"
 COMPOSE_TAG = f"{IMAGE_REPOSITORY}:1.5.33"
 _IMAGE_INPUTS = (
     "localstack/ministack.Dockerfile",
-    "constraints.txt",
+    "localstack/emulator-requirements.txt",
     "harness/emulator/ministack_patches.py",
 )
 
 
 def emulator_image(paths: Paths, engine: Engine) -> str:
     """The MiniStack image (built once per change of its inputs)."""
+    release = base_image.debian_release()
     digest = hashlib.sha256(b"".join((paths.root / name).read_bytes() for name in _IMAGE_INPUTS))
-    reference = f"{IMAGE_REPOSITORY}:1.5.33-{digest.hexdigest()[:12]}"
+    reference = f"{IMAGE_REPOSITORY}:1.5.33-{digest.hexdigest()[:12]}-{release}"
     if base_image.present(engine.client(), reference):
         return reference
-    if not base_image.present(engine.client(), base_image.DEBIAN_ROOTFS_IMAGE):
-        base_image.import_debian_rootfs(engine)
-    build_args = {"BASE_IMAGE": base_image.DEBIAN_ROOTFS_IMAGE}
+    build_args = {"BASE_IMAGE": base_image.debian_rootfs(engine, release)}
     build(engine, paths.root, "localstack/ministack.Dockerfile", reference, build_args, "building MiniStack")
     return reference
 

@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r constraints.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@$(VENV)/bin/pip check || { echo "constraints.txt lacks what pyproject.toml asks for: make lock" >&2; exit 1; }
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -31,7 +32,13 @@ RUNTIME_PACKAGES := boto3 botocore jmespath python-dateutil s3transfer six urlli
 PIP_COMPILE = CUSTOM_COMPILE_COMMAND='make lock' $(VENV)/bin/pip-compile --quiet --generate-hashes --no-strip-extras \
 	--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade-package $(UPGRADE),)
 
-lock: venv
+# A lock that lacks what pyproject.toml now asks for still installs pip-tools (the venv then stops at
+# pip check). After a merge conflict in a lock, take either side and run make lock.
+$(VENV)/bin/pip-compile:
+	-$(MAKE) venv
+	@test -x $@
+
+lock: $(VENV)/bin/pip-compile
 	$(PIP_COMPILE) --allow-unsafe --extra dev --output-file constraints.txt pyproject.toml
 	$(PIP_COMPILE) --output-file localstack/emulator-requirements.txt pyproject.toml
 	$(PIP_COMPILE) --output-file images/runtime-requirements.txt images/runtime-requirements.in

@@ -6,19 +6,46 @@
 # make up / make down   leave a local stack running to work against, then stop it
 # make images  build every function image; make push  push them to the running stack's ECR
 #   (e2e, test and up run the functions as images when Docker can run here; MODE=process overrides)
+# make lock    regenerate every hash-locked requirements file (after a change of pyproject.toml or of
+#              a requirements.in; locked versions are kept: `make lock UPGRADE=name` moves one package)
 
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv lint unit integration e2e suites test up down status bench clean images push
+.PHONY: venv lock lint unit integration e2e suites test up down status bench clean images push
 
+# constraints.txt is the lock of this environment (every package, pinned and hashed; make lock writes it);
+# the project itself goes in editable on top, with nothing more resolved or downloaded.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r constraints.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@$(VENV)/bin/pip check || { echo "constraints.txt lacks what pyproject.toml asks for: make lock" >&2; exit 1; }
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# What the Lambda runtime ships (boto3, botocore and their dependencies) is never in a function's lock:
+# its image gets them from the runtime folder, as on AWS.
+RUNTIME_PACKAGES := boto3 botocore jmespath python-dateutil s3transfer six urllib3
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND='make lock' $(VENV)/bin/pip-compile --quiet --generate-hashes --no-strip-extras \
+	--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade-package $(UPGRADE),)
+
+# A lock that lacks what pyproject.toml now asks for still installs pip-tools (the venv then stops at
+# pip check). After a merge conflict in a lock, take either side and run make lock.
+$(VENV)/bin/pip-compile:
+	-$(MAKE) venv
+	@test -x $@
+
+lock: $(VENV)/bin/pip-compile
+	$(PIP_COMPILE) --allow-unsafe --extra dev --output-file constraints.txt pyproject.toml
+	$(PIP_COMPILE) --output-file localstack/emulator-requirements.txt pyproject.toml
+	$(PIP_COMPILE) --output-file images/runtime-requirements.txt images/runtime-requirements.in
+	for input in functions/*/requirements.in; do \
+	  $(PIP_COMPILE) $(foreach p,$(RUNTIME_PACKAGES),--unsafe-package $(p)) \
+	    --constraint images/runtime-requirements.txt --output-file "$${input%.in}.txt" "$$input" || exit 1; \
+	done
 
 lint: venv
 	$(VENV)/bin/ruff check .

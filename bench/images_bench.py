@@ -45,12 +45,13 @@ def standin_build_s(paths: Paths, engine: docker_engine.Engine) -> float | None:
     client = engine.client()
     if base_image.present(client, base_image.requested_base_image()):
         return None
-    standin = f"{base_image.STANDIN_REPOSITORY}:{base_image.standin_version(paths)}"
-    for reference in (standin, base_image.DEBIAN_ROOTFS_IMAGE):
+    release = base_image.debian_release()
+    standin = f"{base_image.STANDIN_REPOSITORY}:{base_image.standin_version(paths, release)}"
+    for reference in (standin, base_image.debian_rootfs_image(release)):
         if base_image.present(client, reference):
             client.images.remove(reference, force=True)
     started = time.monotonic()
-    base_image.build_standin(paths, engine, standin)
+    base_image.build_standin(paths, engine, standin, release)
     return time.monotonic() - started
 
 

@@ -18,7 +18,8 @@ harness e2e       up on free ports, deploy, run tests/e2e, stop everything
 harness test      the same for the integration and e2e suites, each on freshly reset state
 harness rehearse  the same for tests/rehearsal: every alarm provoked, CodeDeploy canaries and rollbacks
 harness images    build every function image (Docker engine started and stopped when needed)
-harness push      push them to the running stack's ECR (or --aws: the account's ECR)
+harness push      push them to the running stack's ECR (or --aws: the account's ECR, without the test
+                  fixtures; --prebuilt: the images the engine holds, no build)
 harness emulator-image   build the MiniStack image compose.yaml and `pytest --emulator container` run
 harness release promote --tag REV | --from STAGE   release image digests into a stage (docs/release.md)
 harness release mark-tested --tag REV              record a revision as tested (CI, after the suites)
@@ -106,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("images", help="build every function image")
     push = commands.add_parser("push", help="push the function images to ECR")
     push.add_argument("--aws", action="store_true", help="the account's ECR (default credentials chain)")
+    push.add_argument(
+        "--prebuilt", action="store_true", help="push the images the engine holds (no build): the tested ones"
+    )
     commands.add_parser("emulator-image", help="build the MiniStack container image")
     release.add_arguments(commands.add_parser("release", help="promote image digests through stages"))
     args = parser.parse_args(argv)
@@ -383,9 +387,10 @@ def _push(paths: Paths, args) -> int:
             "harness: no AWS region for `push --aws`: set AWS_REGION (or AWS_DEFAULT_REGION), or a region "
             "in the profile (`aws configure`)"
         ) from None
-    image_mode = ImageMode(paths)
+    # The test fixtures exist for the local stack only: an account's ECR gets the template's functions.
+    image_mode = ImageMode(paths, with_fixtures=not args.aws)
     try:
-        image_mode.prepare()
+        image_mode.prepare(build=not args.prebuilt)
         if endpoint_url is None:
             registry = images.registry_login(image_mode.prepared_engine, ecr)
             references = images.push_images(

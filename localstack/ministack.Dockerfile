@@ -5,12 +5,12 @@
 ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE}
 WORKDIR /opt/harness
-COPY constraints.txt pyproject.toml ./
+COPY localstack/emulator-requirements.txt pyproject.toml ./
 COPY harness/ harness/
 RUN --mount=type=secret,id=ca,required=false \
     if [ -f /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi; \
     python3 -m pip install --no-cache-dir --disable-pip-version-check --break-system-packages \
-        -c constraints.txt ministack uvicorn httptools uvloop aws-sam-translator cryptography boto3 aiohttp pyyaml cfn-lint
+        --require-hashes -r emulator-requirements.txt
 ENV PYTHONPATH=/opt/harness
 HEALTHCHECK --interval=2s --timeout=2s --retries=15 \
     CMD python3 -c "import urllib.request,os; urllib.request.urlopen('http://127.0.0.1:'+os.environ.get('GATEWAY_PORT','4566')+'/_ministack/health')"

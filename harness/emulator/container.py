@@ -33,21 +33,20 @@ if TYPE_CHECKING:
 IMAGE_REPOSITORY = "order-platform/ministack"
 # The name compose.yaml runs (`harness emulator-image` tags the built image with it).
 COMPOSE_TAG = f"{IMAGE_REPOSITORY}:1.5.33"
-_IMAGE_INPUTS = ("localstack/ministack.Dockerfile", "constraints.txt", "pyproject.toml")
+_IMAGE_INPUTS = ("localstack/ministack.Dockerfile", "localstack/emulator-requirements.txt")
 
 
 def emulator_image(paths: Paths, engine: Engine) -> str:
     """The MiniStack image (built once per change of its inputs: the image copies all of harness/, whose
-    server and patches run in it)."""
+    server and patches run in it, and of the Debian release its base was built from)."""
+    release = base_image.debian_release()
     sources = sorted((paths.root / "harness").rglob("*.py"))
     inputs = [paths.root / name for name in _IMAGE_INPUTS] + sources
     digest = hashlib.sha256(b"".join(path.read_bytes() for path in inputs))
-    reference = f"{IMAGE_REPOSITORY}:1.5.33-{digest.hexdigest()[:12]}"
+    reference = f"{IMAGE_REPOSITORY}:1.5.33-{digest.hexdigest()[:12]}-{release}"
     if base_image.present(engine.client(), reference):
         return reference
-    if not base_image.present(engine.client(), base_image.DEBIAN_ROOTFS_IMAGE):
-        base_image.import_debian_rootfs(engine)
-    build_args = {"BASE_IMAGE": base_image.DEBIAN_ROOTFS_IMAGE}
+    build_args = {"BASE_IMAGE": base_image.debian_rootfs(engine, release)}
     build(engine, paths.root, "localstack/ministack.Dockerfile", reference, build_args, "building MiniStack")
     return reference
 

@@ -28,9 +28,9 @@ def default_mode(paths: Paths) -> str:
 
 
 class ImageMode:
-    def __init__(self, paths: Paths):
+    def __init__(self, paths: Paths, with_fixtures: bool = True):
         self.paths = paths
-        self.images = images.project_images(paths)
+        self.images = images.project_images(paths, with_fixtures)
         self.tags: dict[str, str] = {}  # repository -> the content tag of its last build
         self.engine: docker_engine.Engine | None = None
         self._pushed_names: set[str] = set()
@@ -45,9 +45,15 @@ class ImageMode:
     def docker_host(self) -> str:
         return self.prepared_engine.host
 
-    def prepare(self) -> ImageMode:
+    def prepare(self, build: bool = True) -> ImageMode:
+        """Start the engine and build the images, or (``build=False``) take the ones it already holds,
+        e.g. loaded from the run that tested them."""
         self.engine = docker_engine.ensure_engine(self.paths.engine_state)
-        self.build()
+        if build:
+            self.build()
+        else:
+            self.tags = images.content_tags(self.paths.root, self.images)
+            images.require_present(self.engine, self.images, self.tags)
         return self
 
     def build(self) -> list[images.FunctionImage]:

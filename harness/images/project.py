@@ -28,6 +28,7 @@ SOURCE_LABEL = "org.opencontainers.image.source"
 REVISION_LABEL = "org.opencontainers.image.revision"
 REPOSITORY_PREFIX = "order-platform"
 FIXTURE_REPOSITORY_PREFIX = "fixtures"
+LOOPBACK_REGISTRIES = ("127.0.0.1:", "localhost:")
 SOURCE_URL = os.environ.get("IMAGE_SOURCE_URL", "https://github.com/order-platform/order-platform")
 
 
@@ -41,6 +42,11 @@ class FunctionImage:
 
     def local_reference(self, tag: str) -> str:
         return f"{self.repository}:{tag}"
+
+    @property
+    def is_fixture(self) -> bool:
+        """A test fixture of the runtime (``probe`` returns any variable, imports any module)."""
+        return self.repository.startswith(f"{FIXTURE_REPOSITORY_PREFIX}/")
 
 
 def template_functions(template_path: Path) -> list[str]:
@@ -155,6 +161,17 @@ def build_images(
     return seconds
 
 
+def require_present(engine: Engine, images: list[FunctionImage], tags: dict[str, str]) -> None:
+    """Each image under its content tag is in the engine already (``push --prebuilt``)."""
+    missing = [
+        image.local_reference(tags[image.repository])
+        for image in images
+        if not base_image.present(engine.client(), image.local_reference(tags[image.repository]))
+    ]
+    if missing:
+        raise ImageBuildError(f"not in the engine (build or load them first): {', '.join(missing)}")
+
+
 def build_image(paths: Paths, engine: Engine, image: FunctionImage, base: str, tag: str) -> None:
     build_args = {
         "BASE_IMAGE": base,
@@ -213,7 +230,11 @@ def push_images(
     engine: Engine, ecr, registry: str, images: list[FunctionImage], tags: dict[str, str]
 ) -> dict[str, str]:
     """Push each image as ``registry/repository:tag`` unless the registry holds that tag already (a
-    tag names one content); returns repository -> digest reference."""
+    tag names one content); returns repository -> digest reference. Test fixtures go to the local
+    stack's registry (loopback) only, never to an account's."""
+    fixtures = [image.repository for image in images if image.is_fixture]
+    if fixtures and not registry.startswith(LOOPBACK_REGISTRIES):
+        raise ImageBuildError(f"refusing to push the test fixtures {fixtures} outside the local stack")
     client = engine.client()
     references = {}
     pushed = 0

@@ -57,6 +57,7 @@ def _pip_install(requirements: Path, target: Path, flags: list[str]) -> None:
         "--quiet",
         "--disable-pip-version-check",
         "--no-compile",
+        "--require-hashes",  # every requirements file is a lock (make lock)
         *flags,
         "--target",
         str(staging),

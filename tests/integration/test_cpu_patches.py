@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness import aws
+from testkit.policies import bucket_may_send
 from tests.conftest import wait_for
 from tests.integration.test_emulator_server import start_emulator
 
@@ -128,6 +129,8 @@ def notification_records(endpoint_url: str) -> list:
         name: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         for name, url in queues.items()
     }
+    for name, url in queues.items():
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": bucket_may_send(arns[name], "feeds")})
     s3.create_bucket(Bucket="feeds")
     prefix_suffix = [{"Name": "prefix", "Value": "incoming/"}, {"Name": "suffix", "Value": ".csv"}]
     s3.put_bucket_notification_configuration(

@@ -51,10 +51,14 @@ class _DigestTarget(http.server.BaseHTTPRequestHandler):
 
 
 def start_emulator(state_dir, runtime_url: str = _NO_RUNTIME, disabled_patches=()) -> MiniStackProcess:
+    """An emulator of its own, IAM not enforced: these are the HTTP layer's behaviours, sent as raw
+    unsigned requests (IAM would refuse them before the behaviour under test is reached)."""
     emulator = MiniStackProcess(
         processes.free_port(), state_dir, Paths.discover().emulator_settings, tuple(disabled_patches)
     )
-    emulator.start(runtime_url)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(aws.IAM_ENV, "off")
+        emulator.start(runtime_url)
     return emulator
 
 

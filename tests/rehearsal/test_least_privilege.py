@@ -38,7 +38,8 @@ DENIAL_TIMEOUT_S = 60
 @dataclass(frozen=True)
 class Statement:
     function: str  # the function's logical id
-    policy: int  # index in its Policies
+    holder: str  # the resource whose policies hold it: the function, or its explicit role
+    policy: int  # index in the holder's Policies
     index: int  # index in that policy's Statement
     actions: tuple[str, ...]
     sid: str
@@ -49,9 +50,24 @@ class Statement:
 
     def removed_from(self, template: dict) -> dict:
         edited = copy.deepcopy(template)
-        policies = edited["Resources"][self.function]["Properties"]["Policies"]
-        del policies[self.policy]["Statement"][self.index]
+        policy = edited["Resources"][self.holder]["Properties"]["Policies"][self.policy]
+        del _document(policy)["Statement"][self.index]
         return edited
+
+
+def _document(policy) -> dict:
+    """A SAM function's inline policy document, or an AWS::IAM::Role's ``PolicyDocument``."""
+    if not isinstance(policy, dict):
+        return {}  # a SAM policy template or a managed policy name
+    return policy.get("PolicyDocument", policy)
+
+
+def _policy_holder(logical_id: str, resource: dict) -> str:
+    """The function itself, or the role it names (``Role: !GetAtt SomeRole.Arn``)."""
+    role = resource.get("Properties", {}).get("Role")
+    if isinstance(role, dict) and "Fn::GetAtt" in role:
+        return role["Fn::GetAtt"][0]
+    return logical_id
 
 
 # Actions a function's role grants for what AWS does on its behalf, not its code: the event source
@@ -71,13 +87,14 @@ def function_statements(template: dict) -> Iterator[Statement]:
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
-        for p, policy in enumerate(resource.get("Properties", {}).get("Policies", [])):
-            for i, statement in enumerate(policy.get("Statement", []) if isinstance(policy, dict) else []):
+        holder = _policy_holder(logical_id, resource)
+        for p, policy in enumerate(template["Resources"][holder].get("Properties", {}).get("Policies", [])):
+            for i, statement in enumerate(_document(policy).get("Statement", [])):
                 actions = statement["Action"]
                 actions = (actions,) if isinstance(actions, str) else tuple(actions)
                 if all(action.startswith(ON_BEHALF_OF_THE_FUNCTION) for action in actions):
                     continue
-                yield Statement(logical_id, p, i, actions, statement.get("Sid", ""))
+                yield Statement(logical_id, holder, p, i, actions, statement.get("Sid", ""))
 
 
 STATEMENTS = list(function_statements(load_template(Paths.discover().template)))

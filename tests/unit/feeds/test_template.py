@@ -19,7 +19,9 @@ def test_the_bucket_is_versioned_and_notifies_the_queue_for_incoming_only():
 
 
 def test_only_the_feed_bucket_may_send_to_the_queue():
-    [statement] = properties("FeedQueuePolicy")["PolicyDocument"]["Statement"]
+    [statement] = [
+        s for s in properties("FeedQueuePolicy")["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"
+    ]
     assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
     assert statement["Action"] == "sqs:SendMessage"
     bucket_name = properties("FeedBucket")["BucketName"]["Fn::Sub"]
@@ -55,8 +57,9 @@ def test_alarms_cover_dead_letters_backlog_age_errors_and_throttles():
 
 
 def test_the_processor_may_write_only_reports_and_quarantine():
-    [policy] = properties("FeedProcessorFunction")["Policies"]
-    writes = next(s for s in policy["Statement"] if s["Action"] == "s3:PutObject")
+    assert properties("FeedProcessorFunction")["Role"] == {"Fn::GetAtt": ["FeedProcessorRole", "Arn"]}
+    [policy] = properties("FeedProcessorRole")["Policies"]
+    writes = next(s for s in policy["PolicyDocument"]["Statement"] if s["Action"] == "s3:PutObject")
     assert all(r["Fn::Sub"].endswith(("/reports/*", "/quarantine/*")) for r in writes["Resource"])
 
 

@@ -54,6 +54,10 @@ it could be proposed upstream, and has a test that fails without it
    snapshot of the item per SET, with upstream's results (harness/emulator/dynamodb_expressions.py).
 14. ``s3_notification_filter``: an S3 event no notification configuration wants is dropped before a
    thread is started, its configuration parsed once (harness/emulator/s3_notifications.py).
+15. ``dynamodb_transactions``: TransactWriteItems applies each Update once, with upstream's answers
+   (harness/emulator/dynamodb_transactions.py).
+16. ``s3_latest_version``: a versioned write clears the latest flag of the previous latest version only,
+   not of every version of the key (harness/emulator/s3_versions.py).
 """
 
 from __future__ import annotations
@@ -90,6 +94,8 @@ PATCHES = (
     "service_metrics",
     "dynamodb_expressions",
     "s3_notification_filter",
+    "dynamodb_transactions",
+    "s3_latest_version",
 )
 
 # Added to the proxy's HTTP timeout: the runtime enforces the function's timeout and init phase itself,
@@ -113,7 +119,14 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         )
     from ministack.services import lambda_svc
 
-    from harness.emulator import cloudwatch_alarms, dynamodb_expressions, s3_notifications, service_metrics
+    from harness.emulator import (
+        cloudwatch_alarms,
+        dynamodb_expressions,
+        dynamodb_transactions,
+        s3_notifications,
+        s3_versions,
+        service_metrics,
+    )
 
     disabled = disabled or set()
     unknown = disabled - set(PATCHES)
@@ -170,6 +183,12 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     if "s3_notification_filter" not in disabled:
         s3_notifications.apply()
         applied.append("s3_notification_filter")
+    if "dynamodb_transactions" not in disabled:
+        dynamodb_transactions.apply()
+        applied.append("dynamodb_transactions")
+    if "s3_latest_version" not in disabled:
+        s3_versions.apply()
+        applied.append("s3_latest_version")
     return applied
 
 

@@ -76,6 +76,18 @@ def _stored(ddb, tbl: dict, key: dict) -> dict | None:
     return tbl["items"].get(pk_val, {}).get(sk_val)
 
 
+def _members_of_known_tables(ddb, items_list: list):
+    """(index, operation type, operation, table name, table) of each member whose table exists."""
+    for idx, transact in enumerate(items_list):
+        op_type, op = ddb._extract_transact_op(transact)
+        if op is None:
+            continue
+        table_name = op.get("TableName", "")
+        tbl = ddb._tables.get(table_name)
+        if tbl:
+            yield idx, op_type, op, table_name, tbl
+
+
 def _updated(ddb, tbl: dict, op: dict, key_src: dict):
     """The item an Update member writes, or the ValueError its expression raises."""
     existing = _stored(ddb, tbl, key_src)
@@ -137,14 +149,7 @@ def _transact_write_items(data):
 
     updated: dict[int, object] = {}  # member index -> the item an Update writes, or its ValueError
     seen_targets = set()
-    for idx, transact in enumerate(items_list):
-        op_type, op = ddb._extract_transact_op(transact)
-        if op is None:
-            continue
-        tn = op.get("TableName", "")
-        tbl = ddb._tables.get(tn)
-        if not tbl:
-            continue
+    for idx, op_type, op, tn, tbl in _members_of_known_tables(ddb, items_list):
         key_src = op.get("Item", {}) if op_type == "Put" else op.get("Key", {})
         for kn in (tbl.get("pk_name"), tbl.get("sk_name")):
             if kn and kn in key_src:
@@ -271,14 +276,7 @@ def _replay(ddb, data: dict, prior: dict, signature: dict):
 def _write(ddb, items_list: list, updated: dict) -> dict:
     """Apply the members; {table name: [(old item, new item)]} for the capacity they consume."""
     effects: dict = {}
-    for idx, transact in enumerate(items_list):
-        op_type, op = ddb._extract_transact_op(transact)
-        if op is None:
-            continue
-        table_name = op.get("TableName", "")
-        tbl = ddb._tables.get(table_name)
-        if not tbl:
-            continue
+    for idx, op_type, op, table_name, tbl in _members_of_known_tables(ddb, items_list):
         if op_type == "ConditionCheck":
             # Writes nothing but consumes transactional write capacity, as upstream.
             cc_key = op.get("Key", {})

@@ -123,72 +123,39 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         cloudwatch_alarms,
         dynamodb_expressions,
         dynamodb_transactions,
+        faults,
+        loopback_hosts,
         s3_notifications,
         s3_versions,
         service_metrics,
     )
+    from harness.emulator.codedeploy import seams
 
     disabled = disabled or set()
     unknown = disabled - set(PATCHES)
     if unknown:
         raise ValueError(f"unknown patch names {sorted(unknown)}; known: {', '.join(PATCHES)}")
-    applied = []
-    if "default_proxy" not in disabled:
-        _patch_default_proxy(lambda_svc)
-        applied.append("default_proxy")
-    if "proxy_errors" not in disabled:
-        lambda_svc._execute_function_proxy = _execute_function_proxy
-        lambda_svc._throttle_response = _named_throttle(lambda_svc._throttle_response)
-        lambda_svc._emit_lambda_logs = _unless_written_by_runtime(lambda_svc._emit_lambda_logs)
-        applied.append("proxy_errors")
-    if "weighted_aliases" not in disabled:
-        _patch_weighted_aliases(lambda_svc)
-        applied.append("weighted_aliases")
-    if "sfn_sns_attributes" not in disabled:
-        _patch_sfn_sns_attributes()
-        applied.append("sfn_sns_attributes")
-    if "xray_sampling" not in disabled:
-        _patch_xray_sampling(lambda_svc)
-        applied.append("xray_sampling")
-    if "filter_log_events_pages" not in disabled:
-        _patch_filter_log_events_pages()
-        applied.append("filter_log_events_pages")
-    if "codedeploy" not in disabled:
-        from harness.emulator.codedeploy import seams
-
-        seams.install()
-        applied.append("codedeploy")
-    if "scheduled_rules_clock" not in disabled:
-        _patch_scheduled_rules_clock()
-        applied.append("scheduled_rules_clock")
-    if "fault_injection" not in disabled:
-        from harness.emulator import faults
-
-        faults.install()  # before loopback_hosts, so its guard covers the faults endpoint too
-        applied.append("fault_injection")
-    if "loopback_hosts" not in disabled:
-        from harness.emulator import loopback_hosts
-
-        loopback_hosts.install()
-        applied.append("loopback_hosts")
-    if "cloudwatch_alarms" not in disabled:
-        cloudwatch_alarms.apply()
-        applied.append("cloudwatch_alarms")
-    if "service_metrics" not in disabled:
-        service_metrics.apply()
-        applied.append("service_metrics")
-    if "dynamodb_expressions" not in disabled:
-        dynamodb_expressions.apply()
-        applied.append("dynamodb_expressions")
-    if "s3_notification_filter" not in disabled:
-        s3_notifications.apply()
-        applied.append("s3_notification_filter")
-    if "dynamodb_transactions" not in disabled:
-        dynamodb_transactions.apply()
-        applied.append("dynamodb_transactions")
-    if "s3_latest_version" not in disabled:
-        s3_versions.apply()
-        applied.append("s3_latest_version")
+    installers = {
+        "default_proxy": lambda: _patch_default_proxy(lambda_svc),
+        "proxy_errors": lambda: _patch_proxy_errors(lambda_svc),
+        "weighted_aliases": lambda: _patch_weighted_aliases(lambda_svc),
+        "sfn_sns_attributes": _patch_sfn_sns_attributes,
+        "xray_sampling": lambda: _patch_xray_sampling(lambda_svc),
+        "filter_log_events_pages": _patch_filter_log_events_pages,
+        "codedeploy": seams.install,
+        "scheduled_rules_clock": _patch_scheduled_rules_clock,
+        "fault_injection": faults.install,  # before loopback_hosts, so its guard covers the faults endpoint
+        "loopback_hosts": loopback_hosts.install,
+        "cloudwatch_alarms": cloudwatch_alarms.apply,
+        "service_metrics": service_metrics.apply,
+        "dynamodb_expressions": dynamodb_expressions.apply,
+        "s3_notification_filter": s3_notifications.apply,
+        "dynamodb_transactions": dynamodb_transactions.apply,
+        "s3_latest_version": s3_versions.apply,
+    }
+    applied = [name for name in PATCHES if name not in disabled]
+    for name in applied:  # in PATCHES' order
+        installers[name]()
     return applied
 
 
@@ -205,6 +172,12 @@ def _patch_default_proxy(lambda_svc) -> None:
 
 
 # --- 2. proxy_errors --------------------------------------------------------------------------------
+
+
+def _patch_proxy_errors(lambda_svc) -> None:
+    lambda_svc._execute_function_proxy = _execute_function_proxy
+    lambda_svc._throttle_response = _named_throttle(lambda_svc._throttle_response)
+    lambda_svc._emit_lambda_logs = _unless_written_by_runtime(lambda_svc._emit_lambda_logs)
 
 
 def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) -> dict:

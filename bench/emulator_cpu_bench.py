@@ -19,7 +19,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from bench.common import cpu_seconds, median, write
+from bench.common import cpu_seconds, load_average_5m, median, write
 from harness import aws, processes
 from harness.emulator.ministack import MiniStackProcess
 from harness.emulator.ministack_server import SERVER_ENV
@@ -209,7 +209,7 @@ def main() -> None:
         if name.startswith("transact_"):
             without = figures[f"{name}_cpu_ms_{NO_TXN_PATCH}"]
             figures[f"{name}_cpu_saved_percent_by_txn_patch"] = round(100 * (without - after) / without, 1)
-    figures["machine_load_average_5m"] = round((load_before + os.getloadavg()[1]) / 2, 1)
+    figures["machine_load_average_5m"] = load_average_5m(load_before)
     write(
         "emulator_cpu",
         figures,

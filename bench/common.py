@@ -33,6 +33,12 @@ def machine() -> dict:
     }
 
 
+def load_average_5m(at_start: float) -> float:
+    """The shared machine's 5-minute load average while a benchmark ran (other sessions run tests on it):
+    the mean of ``at_start`` (``os.getloadavg()[1]`` when it began) and now."""
+    return round((at_start + os.getloadavg()[1]) / 2, 1)
+
+
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]

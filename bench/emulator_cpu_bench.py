@@ -1,11 +1,14 @@
 """Emulator CPU per request, before and after issue 19 -> bench/results/emulator_cpu.json
 (`python -m bench.emulator_cpu_bench`).
 
-Two bare emulators side by side in one run: "before" is MiniStack on its own server (Hypercorn) without
-the CPU patches (dynamodb_expressions, s3_notification_filter), "after" is the harness's emulator as it
-runs (uvicorn, every patch). Each request of the table is sent sequentially by one boto3 client on a
-keep-alive connection, the rounds alternating between the two emulators; ``<request>_cpu_ms_before`` /
-``_after`` is the emulator process's CPU (user + system, /proc) per request, median of the rounds.
+Bare emulators side by side in one run: "before" is MiniStack on its own server (Hypercorn) without
+the CPU patches (dynamodb_expressions, dynamodb_transactions, s3_notification_filter, s3_latest_version),
+"after" is the
+harness's emulator as it runs (uvicorn, every patch), and for the transactions "after_no_txn_patch" is
+"after" without dynamodb_transactions, the saving of that patch alone. Each request of the table is sent
+sequentially by one boto3 client on a keep-alive connection, the rounds alternating between the
+emulators; ``<request>_cpu_ms_<side>`` is the emulator process's CPU (user + system, /proc) per
+request, median of the rounds.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from bench.common import cpu_seconds, median, write
+from bench.common import cpu_seconds, load_average_5m, median, write
 from harness import aws, processes
 from harness.emulator.ministack import MiniStackProcess
 from harness.emulator.ministack_server import SERVER_ENV
@@ -24,7 +27,10 @@ from harness.paths import Paths
 
 ROUNDS = 3
 CALLS = 200  # per round and request; the 100-item transactions send a tenth of it
-CPU_PATCHES = ("dynamodb_expressions", "s3_notification_filter")
+VERSIONS = 2000  # of the key the versioned puts write to, before the rounds add theirs
+CPU_PATCHES = ("dynamodb_expressions", "dynamodb_transactions", "s3_notification_filter", "s3_latest_version")
+TRANSACTION_PATCH = "dynamodb_transactions"
+NO_TXN_PATCH = "after_no_txn_patch"  # the "after" emulator without TRANSACTION_PATCH
 
 
 class Target:
@@ -61,6 +67,8 @@ class Target:
             },
         )
         self.sqs.purge_queue(QueueUrl=self.queue)  # the configuration's s3:TestEvent
+        self.s3.create_bucket(Bucket="versioned")
+        self.s3.put_bucket_versioning(Bucket="versioned", VersioningConfiguration={"Status": "Enabled"})
 
     def cpu_ms_per_call(self, request, calls: int) -> float:
         started = cpu_seconds([self.pid])
@@ -123,6 +131,14 @@ REQUESTS = {
         lambda t, n: t.s3.put_object(Bucket="feeds", Key=f"reports/{n}.json", Body=b"r" * 1024),
         CALLS,
     ),
+    "s3_put_versioned_new_key": (
+        lambda t, n: t.s3.put_object(Bucket="versioned", Key=f"fresh/{n}-{uuid.uuid4().hex}", Body=b"r"),
+        CALLS,
+    ),
+    f"s3_put_versioned_key_of_{VERSIONS}_versions": (
+        lambda t, n: t.s3.put_object(Bucket="versioned", Key="long", Body=b"r"),
+        CALLS,
+    ),
     "sqs_send": (lambda t, n: t.sqs.send_message(QueueUrl=t.queue, MessageBody="m" * 200), CALLS),
     "sqs_receive": (
         lambda t, n: t.sqs.receive_message(QueueUrl=t.queue, MaxNumberOfMessages=1, VisibilityTimeout=0),
@@ -135,10 +151,12 @@ REQUESTS = {
 }
 
 
-def _prepare_transactions(target: Target) -> None:
+def _prepare(target: Target) -> None:
     for obj in range(10):
         for sku in range(9):
             target.dynamodb.put_item(TableName=target.table, Item=_stock(f"sku-{obj}-{sku}"))
+    for _ in range(VERSIONS):
+        target.s3.put_object(Bucket="versioned", Key="long", Body=b"r")
 
 
 def main() -> None:
@@ -153,18 +171,26 @@ def main() -> None:
             "after": MiniStackProcess(
                 processes.free_port(), Path(scratch) / "after", paths.emulator_settings
             ),
+            NO_TXN_PATCH: MiniStackProcess(
+                processes.free_port(),
+                Path(scratch) / NO_TXN_PATCH,
+                paths.emulator_settings,
+                (TRANSACTION_PATCH,),
+            ),
         }
         try:
             for emulator in emulators.values():
                 emulator.start(f"http://127.0.0.1:9/invoke/{uuid.uuid4().hex}")  # no Lambda here
             targets = {side: Target(emulator) for side, emulator in emulators.items()}
             for target in targets.values():
-                _prepare_transactions(target)
+                _prepare(target)
             samples: dict[str, list[float]] = {}
             load_before = os.getloadavg()[1]
             for _ in range(ROUNDS):
                 for name, (request, calls) in REQUESTS.items():
                     for side, target in targets.items():
+                        if side == NO_TXN_PATCH and not name.startswith("transact_"):
+                            continue
                         if name == "sqs_receive_delete":  # a message for each receive to delete
                             for n in range(calls):
                                 target.sqs.send_message(QueueUrl=target.queue, MessageBody=str(n))
@@ -180,19 +206,27 @@ def main() -> None:
     for name in REQUESTS:
         before, after = figures[f"{name}_cpu_ms_before"], figures[f"{name}_cpu_ms_after"]
         figures[f"{name}_cpu_saved_percent"] = round(100 * (before - after) / before, 1)
-    figures["machine_load_average_5m"] = round((load_before + os.getloadavg()[1]) / 2, 1)
+        if name.startswith("transact_"):
+            without = figures[f"{name}_cpu_ms_{NO_TXN_PATCH}"]
+            figures[f"{name}_cpu_saved_percent_by_txn_patch"] = round(100 * (without - after) / without, 1)
+    figures["machine_load_average_5m"] = load_average_5m(load_before)
     write(
         "emulator_cpu",
         figures,
-        f"Two bare emulators in one run, {ROUNDS} alternating rounds: before = MiniStack 1.5.33 on its own "
-        "main() (Hypercorn, h11, asyncio) without the dynamodb_expressions and s3_notification_filter "
-        "patches; after = the harness's emulator (uvicorn, httptools, uvloop; every patch). Each request "
+        f"Bare emulators in one run, {ROUNDS} alternating rounds: before = MiniStack 1.5.33 on its own "
+        "main() (Hypercorn, h11, asyncio) without the dynamodb_expressions, dynamodb_transactions, "
+        "s3_notification_filter and s3_latest_version patches; after = the harness's emulator (uvicorn, "
+        f"httptools, uvloop; every patch); {NO_TXN_PATCH} (transactions only) = after without "
+        "dynamodb_transactions, and "
+        "*_saved_percent_by_txn_patch the share of its CPU that patch saves. Each request "
         f"sent {CALLS} times a round (transactions of 1 object: {CALLS // 4}, of 10 objects: {CALLS // 20}) "
         "sequentially by one boto3 client on a keep-alive connection; figures: the emulator process's CPU "
         "(user + system from /proc) per request, median of the rounds. transact_*: a feed object's writes, "
         "its Put and 9 conditional Updates (SET with "
         "arithmetic, if_not_exists and list_append). s3_put_report_1kb: a 1 KB put outside the prefix of "
         "the bucket's only notification. sqs_receive_delete: a ReceiveMessage and its DeleteMessage. "
+        f"s3_put_versioned_*: 1-byte puts to a versioned bucket, to new keys and to one key of {VERSIONS} "
+        "versions and more (the rounds add theirs; the s3_latest_version patch). "
         "machine_load_average_5m: the shared 2-core machine's load while it ran (other sessions' tests).",
     )
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import median, percentile, rss_mb, timed_e2e, timed_invoke, write
+from bench.common import load_average_5m, median, percentile, rss_mb, timed_e2e, timed_invoke, write
 from harness import aws
 from harness.paths import Paths
 from harness.stack import users
@@ -121,6 +122,7 @@ def in_process_p50_ms(root: Path) -> float:
 
 def main() -> None:
     paths = Paths.discover()
+    load_at_start = os.getloadavg()[1]
     starts = []
     for _ in range(3):
         with running_stack(paths, "process") as started:
@@ -153,13 +155,15 @@ def main() -> None:
                 for mode, (throttled, wall, peak) in bursts.items()
                 for figure, value in (("throttled", throttled), ("wall_s", wall), ("peak_rss_mb", peak))
             },
+            "machine_load_average_5m": load_average_5m(load_at_start),
         },
         notes=(
             f"warm: {WARM_INVOKES} sequential boto3 Invokes (client -> MiniStack -> proxy -> runtime -> "
             "awslambdaric -> back), process mode; cold: median first Invoke of 5 new functions; peak RSS "
             "sampled during the invoke runs (emulator + runtime + instances); e2e from a warm venv and "
             "build cache; burst: 20 clients x 200 orders (tok_ok) at once, fresh stack per mode, until "
-            "every order is final; image-mode memory counts every running container's cgroup rss."
+            "every order is final; image-mode memory counts every running container's cgroup rss. "
+            "machine_load_average_5m: the shared machine's load while it ran (other sessions' tests)."
         ),
     )
 

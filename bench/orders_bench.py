@@ -14,10 +14,11 @@ On a fresh local stack (emulator + function runtime, template deployed, one prod
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.common import CpuMeter, percentile, write
+from bench.common import CpuMeter, load_average_5m, percentile, write
 from harness import aws
 from harness.paths import Paths
 from harness.stack import users
@@ -102,6 +103,7 @@ def sustained(api: OrdersApi, sku: str, orders_table) -> tuple[list[float], floa
 
 def main() -> int:
     paths = Paths.discover()
+    load_at_start = os.getloadavg()[1]
     with running_stack(paths, "process") as running:
         session = running.session
         outputs = running.deploy().outputs
@@ -141,6 +143,7 @@ def main() -> int:
         "api_post_saturated_p99_ms": round(percentile(saturated_ms, 0.99), 1),
         "cpu_ms_per_order": round(sum(cpu_ms_per_order.values()), 1),
         **{f"cpu_ms_per_order_{part}": ms for part, ms in cpu_ms_per_order.items()},
+        "machine_load_average_5m": load_average_5m(load_at_start),
     }
     write(
         "orders",
@@ -153,7 +156,8 @@ def main() -> int:
         f"{CLIENTS} clients posting back to back ({SATURATED_POSTS_PER_CLIENT} each), where latency is "
         "queueing (Little's law). cpu_ms_per_order: CPU spent during the paced phase per order placed, "
         "in total and by the emulator, the function runtime, the function instances (3 invocations an "
-        "order) and this benchmark's client threads; 2 cores give 2,000 ms of CPU a second.",
+        "order) and this benchmark's client threads; 2 cores give 2,000 ms of CPU a second. "
+        "machine_load_average_5m: the shared machine's load while it ran (other sessions' tests).",
     )
     return 0
 

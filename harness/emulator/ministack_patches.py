@@ -71,6 +71,10 @@ it could be proposed upstream, and has a test that fails without it
    naming the secret by ``Ref`` grants what it grants on AWS (harness/emulator/cloudformation_refs.py).
 20. ``denial_messages``: an AccessDenied names the resource (``... on resource: <arn> because ...``), as
    AWS's does (harness/emulator/denial_messages.py).
+21. ``dynamodb_transactions``: TransactWriteItems applies each Update once, with upstream's answers
+   (harness/emulator/dynamodb_transactions.py).
+22. ``s3_latest_version``: a versioned write clears the latest flag of the previous latest version only,
+   not of every version of the key (harness/emulator/s3_versions.py).
 """
 
 from __future__ import annotations
@@ -114,6 +118,8 @@ PATCHES = (
     "dynamodb_expressions",
     "s3_notification_filter",
     "xray",
+    "dynamodb_transactions",
+    "s3_latest_version",
 )
 
 # Added to the proxy's HTTP timeout: the runtime enforces the function's timeout and init phase itself,
@@ -137,92 +143,55 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         )
     from ministack.services import lambda_svc
 
-    from harness.emulator import cloudwatch_alarms, dynamodb_expressions, s3_notifications, service_metrics
+    from harness.emulator import (
+        api_function_errors,
+        cloudformation_refs,
+        cloudwatch_alarms,
+        denial_messages,
+        dynamodb_expressions,
+        dynamodb_transactions,
+        execution_roles,
+        faults,
+        loopback_hosts,
+        loopback_transport,
+        s3_notifications,
+        s3_versions,
+        service_metrics,
+    )
+    from harness.emulator.codedeploy import seams
 
     disabled = disabled or set()
     unknown = disabled - set(PATCHES)
     if unknown:
         raise ValueError(f"unknown patch names {sorted(unknown)}; known: {', '.join(PATCHES)}")
-    applied = []
-    if "default_proxy" not in disabled:
-        _patch_default_proxy(lambda_svc)
-        applied.append("default_proxy")
-    if "proxy_errors" not in disabled:
-        lambda_svc._execute_function_proxy = _execute_function_proxy
-        lambda_svc._throttle_response = _named_throttle(lambda_svc._throttle_response)
-        lambda_svc._emit_lambda_logs = _unless_written_by_runtime(lambda_svc._emit_lambda_logs)
-        applied.append("proxy_errors")
-    if "weighted_aliases" not in disabled:
-        _patch_weighted_aliases(lambda_svc)
-        applied.append("weighted_aliases")
-    if "sfn_sns_attributes" not in disabled:
-        _patch_sfn_sns_attributes()
-        applied.append("sfn_sns_attributes")
-    if "xray_sampling" not in disabled:
-        _patch_xray_sampling(lambda_svc)
-        applied.append("xray_sampling")
-    if "filter_log_events_pages" not in disabled:
-        _patch_filter_log_events_pages()
-        applied.append("filter_log_events_pages")
-    if "codedeploy" not in disabled:
-        from harness.emulator.codedeploy import seams
-
-        seams.install()
-        applied.append("codedeploy")
-    if "scheduled_rules_clock" not in disabled:
-        _patch_scheduled_rules_clock()
-        applied.append("scheduled_rules_clock")
-    if "api_function_errors" not in disabled:
-        from harness.emulator import api_function_errors
-
-        api_function_errors.install()
-        applied.append("api_function_errors")
-    if "fault_injection" not in disabled:
-        from harness.emulator import faults
-
-        faults.install()  # before loopback_hosts, so its guard covers the faults endpoint too
-        applied.append("fault_injection")
-    if "execution_roles" not in disabled:
-        from harness.emulator import execution_roles
-
-        # Before loopback_hosts, so its guard covers the endpoint too.
-        execution_roles.install(os.environ.get(RUNTIME_URL_ENV, ""))
-        applied.append("execution_roles")
-    if "loopback_transport" not in disabled:
-        from harness.emulator import loopback_transport
-
-        loopback_transport.install()
-        applied.append("loopback_transport")
-    if "cloudformation_refs" not in disabled:
-        from harness.emulator import cloudformation_refs
-
-        cloudformation_refs.install()
-        applied.append("cloudformation_refs")
-    if "denial_messages" not in disabled:
-        from harness.emulator import denial_messages
-
-        denial_messages.install()
-        applied.append("denial_messages")
-    if "loopback_hosts" not in disabled:
-        from harness.emulator import loopback_hosts
-
-        loopback_hosts.install()
-        applied.append("loopback_hosts")
-    if "cloudwatch_alarms" not in disabled:
-        cloudwatch_alarms.apply()
-        applied.append("cloudwatch_alarms")
-    if "service_metrics" not in disabled:
-        service_metrics.apply()
-        applied.append("service_metrics")
-    if "dynamodb_expressions" not in disabled:
-        dynamodb_expressions.apply()
-        applied.append("dynamodb_expressions")
-    if "s3_notification_filter" not in disabled:
-        s3_notifications.apply()
-        applied.append("s3_notification_filter")
-    if "xray" not in disabled:
-        xray.install()  # after proxy_errors: it wraps the proxy that patch installs
-        applied.append("xray")
+    installers = {
+        "default_proxy": lambda: _patch_default_proxy(lambda_svc),
+        "proxy_errors": lambda: _patch_proxy_errors(lambda_svc),
+        "weighted_aliases": lambda: _patch_weighted_aliases(lambda_svc),
+        "sfn_sns_attributes": _patch_sfn_sns_attributes,
+        "xray_sampling": lambda: _patch_xray_sampling(lambda_svc),
+        "filter_log_events_pages": _patch_filter_log_events_pages,
+        "codedeploy": seams.install,
+        "scheduled_rules_clock": _patch_scheduled_rules_clock,
+        "api_function_errors": api_function_errors.install,
+        # The harness's own endpoints come before loopback_hosts, so its guard covers them too.
+        "fault_injection": faults.install,
+        "execution_roles": lambda: execution_roles.install(os.environ.get(RUNTIME_URL_ENV, "")),
+        "loopback_transport": loopback_transport.install,
+        "cloudformation_refs": cloudformation_refs.install,
+        "denial_messages": denial_messages.install,
+        "loopback_hosts": loopback_hosts.install,
+        "cloudwatch_alarms": cloudwatch_alarms.apply,
+        "service_metrics": service_metrics.apply,
+        "dynamodb_expressions": dynamodb_expressions.apply,
+        "s3_notification_filter": s3_notifications.apply,
+        "xray": xray.install,  # after proxy_errors: it wraps the proxy that patch installs
+        "dynamodb_transactions": dynamodb_transactions.apply,
+        "s3_latest_version": s3_versions.apply,
+    }
+    applied = [name for name in PATCHES if name not in disabled]
+    for name in applied:  # in PATCHES' order
+        installers[name]()
     return applied
 
 
@@ -239,6 +208,12 @@ def _patch_default_proxy(lambda_svc) -> None:
 
 
 # --- 2. proxy_errors --------------------------------------------------------------------------------
+
+
+def _patch_proxy_errors(lambda_svc) -> None:
+    lambda_svc._execute_function_proxy = _execute_function_proxy
+    lambda_svc._throttle_response = _named_throttle(lambda_svc._throttle_response)
+    lambda_svc._emit_lambda_logs = _unless_written_by_runtime(lambda_svc._emit_lambda_logs)
 
 
 def _execute_function_proxy(func: dict, event: dict, url: str, request_id: str) -> dict:

@@ -1,5 +1,6 @@
-"""The patches that only save CPU (dynamodb_expressions, s3_notification_filter) change no result: the same
-requests against MiniStack with and without them answer the same, errors and their messages included."""
+"""The patches that only save CPU (dynamodb_expressions, dynamodb_transactions, s3_notification_filter,
+s3_latest_version) change no result: the same requests against MiniStack with and without them answer the
+same, errors, their messages and a transaction's CancellationReasons included."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from testkit.policies import bucket_may_send
 from tests.conftest import wait_for
 from tests.integration.test_emulator_server import start_emulator
 
-CPU_PATCHES = ("dynamodb_expressions", "s3_notification_filter")
+CPU_PATCHES = ("dynamodb_expressions", "dynamodb_transactions", "s3_notification_filter", "s3_latest_version")
 
 SEED = {
     "n": {"N": "5"},
@@ -79,7 +80,11 @@ def _answer(call) -> object:
     try:
         response = call()
     except ClientError as error:
-        return {"error": error.response["Error"]["Code"], "message": error.response["Error"].get("Message")}
+        return {
+            "error": error.response["Error"]["Code"],
+            "message": error.response["Error"].get("Message"),
+            "reasons": error.response.get("CancellationReasons"),
+        }
     response.pop("ResponseMetadata", None)
     return response
 
@@ -120,6 +125,146 @@ def test_expressions_answer_as_upstream(emulators):
     assert 6 <= len(errors) < len(upstream) / 2, "the table covers successes and errors"
     for case, (before, after) in enumerate(zip(upstream, patched, strict=True)):
         assert after == before, CASES[case // 4]
+
+
+def _stock(pk: str, **more) -> dict:
+    return {"pk": {"S": pk}, "available": {"N": "10"}, "gk": {"S": "g"}, **more}
+
+
+def _take(pk: str, quantity: str = "1", return_old: bool = False) -> dict:
+    """An Update that takes ``quantity`` of ``pk``'s stock if there is that much."""
+    update = {
+        "TableName": "txn",
+        "Key": {"pk": {"S": pk}},
+        "UpdateExpression": "SET available = available - :q, "
+        "taken = list_append(if_not_exists(taken, :e), :l)",
+        "ConditionExpression": "available >= :q",
+        "ExpressionAttributeValues": {":q": {"N": quantity}, ":e": {"L": []}, ":l": {"L": [{"N": quantity}]}},
+    }
+    return {"Update": {**update, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"} if return_old else update}
+
+
+def _set(pk: str, expression: str, values: dict, condition: str | None = None) -> dict:
+    update = {"TableName": "txn", "Key": {"pk": {"S": pk}}, "UpdateExpression": expression}
+    update.update({"ExpressionAttributeValues": values} if values else {})
+    return {"Update": {**update, "ConditionExpression": condition} if condition else update}
+
+
+def _put(pk: str, **more) -> dict:
+    return {"Put": {"TableName": "txn", "Item": _stock(pk, **more)}}
+
+
+def _large_puts(count: int, text: str) -> list:
+    return [_put(f"large-{n}", blob={"S": text}) for n in range(count)]
+
+
+# Each a TransactWriteItems request, sent in order against one table (later ones see what earlier left).
+TRANSACTIONS = [
+    {
+        "TransactItems": [_put("new"), _take("a"), _take("b"), _take("c", "2")],
+        "ReturnConsumedCapacity": "INDEXES",
+    },
+    {"TransactItems": [_take("a", "100", return_old=True), _take("b"), _put("p1")]},
+    {"TransactItems": [_take("a"), _take("b", "100"), _put("p2"), _take("c", "100", return_old=True)]},
+    {
+        "TransactItems": [
+            _take("a"),
+            {
+                "ConditionCheck": {
+                    "TableName": "txn",
+                    "Key": {"pk": {"S": "b"}},
+                    "ConditionExpression": "available > :n",
+                    "ExpressionAttributeValues": {":n": {"N": "100"}},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+        ]
+    },
+    {"TransactItems": [_take("a"), _set("b", "ADD gk :one", {":one": {"N": "1"}}), _take("c", "100")]},
+    {
+        "TransactItems": [
+            _set("b", "ADD gk :one", {":one": {"N": "1"}}, "attribute_not_exists(pk)"),
+            _take("a"),
+        ]
+    },
+    {"TransactItems": [_take("a"), _set("b", "SET gk = :n", {":n": {"N": "1"}})]},
+    {"TransactItems": [_take("a"), _set("b", "SET gk = :e", {":e": {"S": ""}})]},
+    {"TransactItems": [_take("a"), _put("a")]},
+    {"TransactItems": [_take("a"), {"Update": {**_take("b")["Update"], "TableName": "missing"}}]},
+    {
+        "TransactItems": [
+            _set("fresh", "SET available = :ten", {":ten": {"N": "10"}}, "attribute_not_exists(pk)"),
+            {"Delete": {"TableName": "txn", "Key": {"pk": {"S": "new"}}}},
+            {
+                "ConditionCheck": {
+                    "TableName": "txn",
+                    "Key": {"pk": {"S": "c"}},
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+        ],
+        "ReturnConsumedCapacity": "TOTAL",
+    },
+    {"TransactItems": [_take("ghost", return_old=True), _take("a")]},
+    {"TransactItems": [_take(f"sku-{n}") for n in range(101)]},
+    {"TransactItems": _large_puts(11, "x" * 390_000)},  # over 4 MB
+    {"TransactItems": _large_puts(4, "é" * 187_500)},  # 3 MB of body, 4.5 MB serialised with escapes
+    {"TransactItems": _large_puts(3, "y" * 300_000)},  # under 4 MB, above a fifth of it
+    # The same token: the first writes, its replay answers without writing, another payload is refused.
+    {
+        "TransactItems": [_take("a"), _take("b")],
+        "ClientRequestToken": "token-1",
+        "ReturnConsumedCapacity": "TOTAL",
+    },
+    {
+        "TransactItems": [_take("a"), _take("b")],
+        "ClientRequestToken": "token-1",
+        "ReturnConsumedCapacity": "TOTAL",
+    },
+    {"TransactItems": [_take("a")], "ClientRequestToken": "token-1"},
+]
+
+
+def transaction_results(endpoint_url: str) -> list:
+    dynamodb = aws.client("dynamodb", endpoint_url)
+    dynamodb.create_table(
+        TableName="txn",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "gk", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-gk",
+                "KeySchema": [{"AttributeName": "gk", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for pk in ("a", "b", "c"):
+        dynamodb.put_item(TableName="txn", Item=_stock(pk))
+    results = []
+    for request in TRANSACTIONS:
+        results.append(_answer(lambda request=request: dynamodb.transact_write_items(**request)))
+        items = dynamodb.scan(TableName="txn", ConsistentRead=True)["Items"]
+        results.append(sorted(items, key=lambda item: item["pk"]["S"]))
+    return results
+
+
+def test_transactions_answer_as_upstream(emulators):
+    upstream, patched = (transaction_results(endpoint_url) for endpoint_url in emulators)
+    answers = upstream[::2]
+    assert sum("error" not in answer for answer in answers) >= 4, "the table covers writes that succeed"
+    assert {answer["error"] for answer in answers if "error" in answer} >= {
+        "TransactionCanceledException",
+        "ValidationException",
+        "ResourceNotFoundException",
+        "IdempotentParameterMismatchException",
+    }
+    for case, (before, after) in enumerate(zip(upstream, patched, strict=True)):
+        assert after == before, (case // 2, "answer" if case % 2 == 0 else "table after it")
 
 
 def notification_records(endpoint_url: str) -> list:
@@ -178,3 +323,79 @@ def test_s3_notifications_deliver_as_upstream(emulators):
     upstream, patched = (notification_records(endpoint_url) for endpoint_url in emulators)
     assert len(upstream) == 6
     assert patched == upstream
+
+
+def version_history(endpoint_url: str) -> list:
+    """Every answer of a key's life through versioning enabled, suspended and enabled again, and the
+    bucket's ListObjectVersions after each step, version ids numbered by first appearance."""
+    s3 = aws.client("s3", endpoint_url)
+    s3.create_bucket(Bucket="history")
+    answers: list = []
+    numbered: dict[str, str] = {}
+
+    def number(value):
+        """``value`` with version ids numbered and without times (both differ between emulators)."""
+        if isinstance(value, list):
+            return [number(entry) for entry in value]
+        if not isinstance(value, dict):
+            return value
+        return {
+            name: numbered.setdefault(entry, f"v{len(numbered)}")
+            if name.endswith("VersionId") and entry != "null"
+            else number(entry)
+            for name, entry in value.items()
+            if name != "LastModified"
+        }
+
+    def listing() -> list:
+        page = s3.list_object_versions(Bucket="history")
+        return [
+            (kind, entry["Key"], number(entry)["VersionId"], entry["IsLatest"], entry.get("Size"))
+            for kind in ("Versions", "DeleteMarkers")
+            for entry in page.get(kind, [])
+        ]
+
+    def step(call) -> None:
+        answers.append(number(_answer(call)))
+        answers.append(sorted(listing(), key=str))
+
+    def versioning(status: str) -> None:
+        s3.put_bucket_versioning(Bucket="history", VersioningConfiguration={"Status": status})
+
+    put = lambda key, body: lambda: s3.put_object(Bucket="history", Key=key, Body=body)  # noqa: E731
+    step(put("k", b"before versioning"))
+    versioning("Enabled")
+    for n in range(3):
+        step(put("k", b"v%d" % n))
+    step(lambda: s3.delete_object(Bucket="history", Key="k"))
+    step(put("k", b"after the marker"))
+    versions = [
+        entry for entry in s3.list_object_versions(Bucket="history")["Versions"] if entry["Key"] == "k"
+    ]
+    newest = next(entry["VersionId"] for entry in versions if entry["IsLatest"])
+    step(lambda: s3.delete_object(Bucket="history", Key="k", VersionId=newest))  # the marker is latest again
+    middle = next(
+        entry["VersionId"] for entry in versions if not entry["IsLatest"] and entry["VersionId"] != "null"
+    )
+    step(lambda: s3.delete_object(Bucket="history", Key="k", VersionId=middle))
+    step(
+        lambda: s3.copy_object(
+            Bucket="history", Key="copy", CopySource={"Bucket": "history", "Key": "k", "VersionId": "null"}
+        )
+    )
+    versioning("Suspended")
+    step(put("k", b"suspended"))
+    step(put("k", b"suspended again"))  # replaces the null version
+    step(lambda: s3.delete_object(Bucket="history", Key="k"))  # a null marker
+    versioning("Enabled")
+    step(put("k", b"enabled again"))
+    step(lambda: s3.delete_objects(Bucket="history", Delete={"Objects": [{"Key": "k"}, {"Key": "copy"}]}))
+    step(put("copy", b"back"))
+    return answers
+
+
+def test_versions_answer_as_upstream(emulators):
+    upstream, patched = (version_history(endpoint_url) for endpoint_url in emulators)
+    assert any(latest for kind, *_, latest, size in upstream[-1] if kind == "DeleteMarkers")
+    for case, (before, after) in enumerate(zip(upstream, patched, strict=True)):
+        assert after == before, (case // 2, "answer" if case % 2 == 0 else "versions after it")

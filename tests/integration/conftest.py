@@ -47,15 +47,20 @@ def make_function(lambda_client, local_stack):
 def runs_table(local_stack):
     """A DynamoDB table of counters fixture functions update (``{"run": key, "runs": n}``)."""
     dynamodb = local_stack.client("dynamodb")
-    name = f"probe-runs-{uuid.uuid4().hex[:8]}"
+    name = create_runs_table(dynamodb, f"probe-runs-{uuid.uuid4().hex[:8]}")
+    yield name
+    dynamodb.delete_table(TableName=name)
+
+
+def create_runs_table(dynamodb, name: str) -> str:
+    """A table keyed by ``run`` (a string), as the probe fixture reads and counts in it."""
     dynamodb.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "run", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "run", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    yield name
-    dynamodb.delete_table(TableName=name)
+    return name
 
 
 def runs(local_stack, table: str, key: str) -> int:

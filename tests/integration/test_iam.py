@@ -17,7 +17,7 @@ from harness import aws
 from testkit.fixture_functions import create_role
 from testkit.policies import topic_may_send
 from tests.conftest import wait_for
-from tests.integration.conftest import invoke
+from tests.integration.conftest import create_runs_table, invoke
 
 pytestmark = pytest.mark.skipif(not aws.iam_enforced(), reason="IAM enforcement is off (HARNESS_IAM=off)")
 
@@ -31,14 +31,7 @@ def iam(local_stack):
 def table_pair(local_stack):
     """Two tables: the role's own and another one."""
     dynamodb = local_stack.client("dynamodb")
-    names = [f"iam-{kind}-{uuid.uuid4().hex[:8]}" for kind in ("own", "other")]
-    for name in names:
-        dynamodb.create_table(
-            TableName=name,
-            KeySchema=[{"AttributeName": "run", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "run", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    names = [create_runs_table(dynamodb, f"iam-{kind}-{uuid.uuid4().hex[:8]}") for kind in ("own", "other")]
     yield names
     for name in names:
         dynamodb.delete_table(TableName=name)

@@ -296,10 +296,11 @@ def _logs(paths: Paths, args) -> int:
     else:
         endpoint_url = outputs["endpointUrl"]
     try:
-        name = stack_logs.physical_name(outputs.get("functions", {}), args.function)
+        group = stack_logs.log_group(
+            aws.client("lambda", endpoint_url), outputs.get("functions", {}), args.function
+        )
     except stack_logs.UnknownFunction as error:
         raise SystemExit(f"harness: {error}") from None
-    group = stack_logs.log_group(aws.client("lambda", endpoint_url), name)
     start_ms = int(time.time() * 1000) - args.since
     for event in stack_logs.events(
         aws.client("logs", endpoint_url), group, start_ms, args.filter, args.follow

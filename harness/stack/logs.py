@@ -36,18 +36,15 @@ def duration_ms(text: str) -> int:
     return int(amount * _UNITS_MS[unit])
 
 
-def physical_name(functions: dict[str, str], wanted: str) -> str:
-    """The physical name of ``wanted`` (a logical id or a physical name) among the stack's functions."""
-    if wanted in functions:
-        return functions[wanted]
-    if wanted in functions.values():
-        return wanted
-    known = ", ".join(sorted(functions)) or "none deployed"
-    raise UnknownFunction(f"no function {wanted!r} in the stack (its functions: {known})")
-
-
-def log_group(lambda_client, name: str) -> str:
-    config = lambda_client.get_function_configuration(FunctionName=name)
+def log_group(lambda_client, functions: dict[str, str], wanted: str) -> str:
+    """The log group of ``wanted``: a logical id of the stack, or the name of any function the emulator
+    has (the stack's, or one created through the Lambda API); anything else is UnknownFunction."""
+    name = functions.get(wanted, wanted)
+    try:
+        config = lambda_client.get_function_configuration(FunctionName=name)
+    except lambda_client.exceptions.ResourceNotFoundException:
+        known = ", ".join(sorted(functions)) or "none deployed"
+        raise UnknownFunction(f"no function {wanted!r} here (the stack's functions: {known})") from None
     return (config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}"
 
 

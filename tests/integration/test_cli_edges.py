@@ -102,7 +102,7 @@ def logs(stack, *args: str) -> str:
 def test_an_unknown_function_is_an_error_listing_the_stacks_functions(stack):
     completed = harness("logs", "HealthFuncton", state_dir=stack[0])
     assert completed.returncode == 1 and completed.stdout == ""
-    assert "no function 'HealthFuncton' in the stack" in completed.stderr
+    assert "no function 'HealthFuncton' here" in completed.stderr
     assert "HealthFunction" in completed.stderr and "OrdersApiFunction" in completed.stderr
 
 

@@ -15,11 +15,15 @@ from tests.integration.conftest import invoke
 pytestmark = pytest.mark.skipif(not aws.iam_enforced(), reason="IAM enforcement is off (HARNESS_IAM=off)")
 
 
-def _probe_as(endpoint_url: str, role_permissions: dict | None = None) -> tuple[object, str]:
+def _probe_as(
+    endpoint_url: str, role_permissions: dict | None = None, pushed: dict[str, str] | None = None
+) -> tuple[object, str]:
+    """A probe function running as a role of its own (``pushed``: the stack's images, in image mode)."""
     lambda_client = aws.client("lambda", endpoint_url)
     suffix = uuid.uuid4().hex[:8]
     role = create_role(aws.client("iam", endpoint_url), f"probe-{suffix}", role_permissions)
-    return lambda_client, create_fixture_function(lambda_client, "probe", f"probe-{suffix}", Role=role)
+    name = create_fixture_function(lambda_client, "probe", f"probe-{suffix}", pushed, Role=role)
+    return lambda_client, name
 
 
 # --- execution_roles ---------------------------------------------------------------------------------
@@ -50,13 +54,13 @@ def _tls_only_queue(endpoint_url: str) -> str:
     return url
 
 
-def _send_as_function(endpoint_url: str) -> dict:
+def _send_as_function(endpoint_url: str, pushed: dict[str, str] | None = None) -> dict:
     queue = _tls_only_queue(endpoint_url)
     allow = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}],
     }
-    lambda_client, name = _probe_as(endpoint_url, allow)
+    lambda_client, name = _probe_as(endpoint_url, allow, pushed)
     event = {
         "action": "aws",
         "service": "sqs",
@@ -72,7 +76,7 @@ def test_without_loopback_transport_a_tls_only_queue_refuses_every_local_request
 
 
 def test_with_loopback_transport_a_tls_only_queue_takes_a_permitted_local_request(local_stack):
-    answer = _send_as_function(local_stack.endpoint_url)
+    answer = _send_as_function(local_stack.endpoint_url, local_stack.images)
     assert "MessageId" in answer.get("result", {}), answer
 
 

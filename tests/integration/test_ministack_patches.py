@@ -417,8 +417,9 @@ def test_without_api_function_errors_the_client_reads_the_functions_error(emulat
 def test_with_api_function_errors_the_client_gets_what_aws_sends_and_the_log_the_detail(local_stack):
     name, status, headers, body = failure_through_rest_api(local_stack.endpoint_url)
     assert (status, json.loads(body)) == (502, {"message": "Internal server error"})
-    assert headers["Content-Type"] == "application/json"
-    assert headers["x-amzn-ErrorType"] == "InternalServerErrorException"
+    named = {name.lower(): value for name, value in headers.items()}  # HTTP header names have no case
+    assert named["content-type"] == "application/json"
+    assert named["x-amzn-errortype"] == "InternalServerErrorException"
     assert "PaymentDeclined" in logged_lines(local_stack, name, FAILURE_DETAIL)[0]
 
 

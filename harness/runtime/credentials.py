@@ -60,12 +60,18 @@ class RoleCredentials:
 class CredentialSource(Protocol):
     async def for_function(self, function_arn: str) -> RoleCredentials | None: ...
 
+    def forget(self) -> None:
+        """The emulator's state was wiped: its sessions are gone with it."""
+
 
 class SharedCredentials:
     """IAM not enforced: every instance keeps the runtime's own (root) credentials."""
 
     async def for_function(self, function_arn: str) -> RoleCredentials | None:
         return None
+
+    def forget(self) -> None:
+        pass
 
 
 class ExecutionRoleCredentials:
@@ -83,6 +89,9 @@ class ExecutionRoleCredentials:
             session = await asyncio.to_thread(self._issue, function_arn)
             self._sessions[function_arn] = session
         return session
+
+    def forget(self) -> None:
+        self._sessions.clear()
 
     def _issue(self, function_arn: str) -> RoleCredentials:
         request = urllib.request.Request(

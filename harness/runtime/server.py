@@ -236,4 +236,5 @@ class _Handlers:
         """Stop every instance and forget every function (the emulator's state was wiped)."""
         await self.pool.shutdown()
         self.catalog.clear()
+        self.pool.credentials.forget()  # the emulator's reset ended every session it issued
         return web.json_response({"status": "reset"})

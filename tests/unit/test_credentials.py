@@ -45,3 +45,11 @@ def test_each_function_version_has_its_own_session():
     asyncio.run(source.for_function("arn:f:1"))
     asyncio.run(source.for_function("arn:f:2"))
     assert issued == ["arn:f:1", "arn:f:2"]
+
+
+def test_after_the_emulator_was_wiped_a_new_session_is_issued():
+    source, issued = source_at([0.0])
+    asyncio.run(source.for_function("arn:f:1"))
+    source.forget()
+    asyncio.run(source.for_function("arn:f:1"))
+    assert issued == ["arn:f:1", "arn:f:1"]

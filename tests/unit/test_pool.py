@@ -329,6 +329,9 @@ class FakeCredentials:
         self.asked.append(function_arn)
         return self.sessions[len(self.asked) - 1]
 
+    def forget(self) -> None:
+        pass
+
 
 @run
 async def test_an_instance_runs_with_its_functions_role_session(tmp_path):

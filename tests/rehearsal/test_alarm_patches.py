@@ -14,9 +14,9 @@ from harness.clock import local_seconds
 from testkit import alarms
 from testkit.alarms import metric_sum
 from tests.conftest import wait_for
-from tests.integration import test_ministack_patches
+from tests.integration import conftest as integration
 
-emulator_without = test_ministack_patches.emulator_without  # the fixture: a fresh emulator lacking a patch
+emulator_without = integration.emulator_without  # the fixture: a fresh emulator lacking a patch
 
 ALARM_TIMEOUT_S = 30
 

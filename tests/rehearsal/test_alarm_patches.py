@@ -13,6 +13,7 @@ from harness import aws
 from harness.clock import local_seconds
 from testkit import alarms
 from testkit.alarms import metric_sum
+from testkit.policies import topic_may_send
 from tests.conftest import wait_for
 from tests.integration import conftest as integration
 
@@ -137,6 +138,7 @@ def test_alarm_actions_publish_the_transition_to_sns(local_stack, namespace):
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": topic_may_send(queue_arn, topic)})
     sns.subscribe(
         TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
     )

@@ -44,6 +44,21 @@ def sam_template(images: dict, stage: str, hook_status: str, stack_name: str) ->
                 # AWSCodeDeployRoleForLambda may invoke only functions named CodeDeployHook_*.
                 FunctionName=f"CodeDeployHook_{stack_name}",
                 Environment={"Variables": {"HOOK_STATUS": hook_status}},
+                # A hook reports its outcome, which IAM allows only on its application's groups.
+                Policies=[
+                    {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": "codedeploy:PutLifecycleEventHookExecutionStatus",
+                                "Resource": {
+                                    "Fn::Sub": "arn:${AWS::Partition}:codedeploy:${AWS::Region}:"
+                                    "${AWS::AccountId}:deploymentgroup:${ServerlessDeploymentApplication}/*"
+                                },
+                            }
+                        ]
+                    }
+                ],
             ),
         },
     }

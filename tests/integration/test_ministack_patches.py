@@ -375,11 +375,13 @@ def test_with_scheduled_rules_clock_a_minute_rule_fires_every_local_minute(local
 FAILURE_DETAIL = "detail-only-the-logs-may-hold"
 
 
-def failure_through_rest_api(endpoint_url: str) -> tuple[str, int, dict, bytes]:
+def failure_through_rest_api(
+    endpoint_url: str, pushed: dict[str, str] | None = None
+) -> tuple[str, int, dict, bytes]:
     """(function, status, headers, body) of a POST through a REST API's Lambda proxy integration whose
-    function raises an exception carrying FAILURE_DETAIL."""
+    function raises an exception carrying FAILURE_DETAIL (``pushed``: the stack's images, in image mode)."""
     lambda_client, apigateway = aws.client("lambda", endpoint_url), aws.client("apigateway", endpoint_url)
-    name = create_probe(lambda_client)
+    name = create_fixture_function(lambda_client, "probe", f"probe-{uuid.uuid4().hex[:8]}", pushed)
     arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
     api = apigateway.create_rest_api(name=f"gap-{uuid.uuid4().hex[:8]}")["id"]
     root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
@@ -415,7 +417,7 @@ def test_without_api_function_errors_the_client_reads_the_functions_error(emulat
 
 
 def test_with_api_function_errors_the_client_gets_what_aws_sends_and_the_log_the_detail(local_stack):
-    name, status, headers, body = failure_through_rest_api(local_stack.endpoint_url)
+    name, status, headers, body = failure_through_rest_api(local_stack.endpoint_url, local_stack.images)
     assert (status, json.loads(body)) == (502, {"message": "Internal server error"})
     named = {name.lower(): value for name, value in headers.items()}  # HTTP header names have no case
     assert named["content-type"] == "application/json"

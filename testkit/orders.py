@@ -10,6 +10,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from email.message import Message
 
 FINAL_STATUSES = {"CONFIRMED", "PAYMENT_DECLINED", "OUT_OF_STOCK", "FAILED"}
 
@@ -18,7 +19,8 @@ FINAL_STATUSES = {"CONFIRMED", "PAYMENT_DECLINED", "OUT_OF_STOCK", "FAILED"}
 class ApiResponse:
     status: int
     body: dict
-    headers: dict[str, str] = field(default_factory=dict)
+    # The answer's headers, looked up by name in any case (as HTTP names them; uvicorn sends lower case).
+    headers: Message = field(default_factory=Message)
 
     @property
     def message(self) -> str:
@@ -40,9 +42,9 @@ class OrdersApi:
         request = urllib.request.Request(self.base_url + path, data=body, headers=all_headers, method=method)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return ApiResponse(response.status, _json(response.read()), dict(response.headers))
+                return ApiResponse(response.status, _json(response.read()), response.headers)
         except urllib.error.HTTPError as error:
-            return ApiResponse(error.code, _json(error.read()), dict(error.headers))
+            return ApiResponse(error.code, _json(error.read()), error.headers)
 
     def place(
         self,

@@ -14,7 +14,9 @@ What is not: measured work (a function's Duration, API Gateway's
 Latency, an execution's ExecutionTime) is reported as it took on this machine.
 
 ``HARNESS_TIME_SCALE`` in the environment overrides the default for the emulator and the function
-runtime alike (both inherit it from the harness).
+runtime alike (both inherit it from the harness). A stack may run on a scale of its own
+(``RunningStack(..., time_scale=...)``): time compresses, throughput does not, so a rate-based alarm is
+provoked on a slower clock at a rate the machine sustains with a wide margin.
 """
 
 from __future__ import annotations

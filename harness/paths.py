@@ -10,6 +10,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Paths:
     root: Path
+    state_dir: Path | None = None  # a second stack of the same checkout keeps its state apart
 
     @classmethod
     def discover(cls) -> Paths:
@@ -24,9 +25,9 @@ class Paths:
 
     @property
     def state(self) -> Path:
-        """Logs, PIDs, stack outputs of a run (``HARNESS_STATE_DIR`` moves them, e.g. for a second run),
-        readable by its owner only (the emulator keeps signing keys there)."""
-        state = Path(os.environ.get("HARNESS_STATE_DIR") or self.root / ".harness")
+        """Logs, PIDs, stack outputs of a run (``state_dir`` or ``HARNESS_STATE_DIR`` move them, e.g. for
+        a second run), readable by its owner only (the emulator keeps signing keys there)."""
+        state = self.state_dir or Path(os.environ.get("HARNESS_STATE_DIR") or self.root / ".harness")
         state.mkdir(parents=True, exist_ok=True)
         state.chmod(0o700)
         return state

@@ -14,7 +14,7 @@ import os
 import time
 from typing import TYPE_CHECKING
 
-from harness import processes
+from harness import clock, processes
 from harness.emulator.ministack import (
     HEALTH_PATH,
     STARTUP_TIMEOUT_S,
@@ -56,11 +56,19 @@ class MiniStackContainer:
 
     name = "ministack-container"
 
-    def __init__(self, paths: Paths, engine: Engine, port: int, disabled_patches: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        paths: Paths,
+        engine: Engine,
+        port: int,
+        disabled_patches: tuple[str, ...] = (),
+        time_scale: float = clock.TIME_SCALE,
+    ):
         self.paths = paths
         self.engine = engine
         self.port = port
         self.disabled_patches = disabled_patches
+        self.time_scale = time_scale
         self.container: DockerContainer | None = None
 
     @property
@@ -78,7 +86,7 @@ class MiniStackContainer:
         container = DockerContainer(image).with_kwargs(network_mode="host")
         settings = {
             **emulator_settings(self.paths.emulator_settings),
-            **gateway_settings(self.port, runtime_url, self.disabled_patches),
+            **gateway_settings(self.port, runtime_url, self.disabled_patches, self.time_scale),
         }
         for key, value in settings.items():
             container = container.with_env(key, value)

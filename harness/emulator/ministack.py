@@ -41,14 +41,16 @@ def emulator_settings(settings_file: Path) -> dict[str, str]:
     return {**settings, **{key: os.environ[key] for key in overridable if key in os.environ}}
 
 
-def gateway_settings(port: int, runtime_url: str, disabled_patches: tuple[str, ...]) -> dict[str, str]:
+def gateway_settings(
+    port: int, runtime_url: str, disabled_patches: tuple[str, ...], time_scale: float
+) -> dict[str, str]:
     """What every MiniStack the harness starts (process or container) is told besides ministack.env."""
     return {
         "GATEWAY_PORT": str(port),
         RUNTIME_URL_ENV: runtime_url,
         DISABLE_ENV: ",".join(disabled_patches),
-        # The harness's one clock, so an emulator container runs on the same scale as the runtime.
-        clock.SCALE_ENV: repr(clock.TIME_SCALE),
+        # The stack's one clock, so the emulator (a container too) runs on the same scale as the runtime.
+        clock.SCALE_ENV: repr(time_scale),
         # IAM enforced (MiniStack evaluates every request's policies) unless HARNESS_IAM=off.
         "AUTH": "true" if aws.iam_enforced() else "false",
         # Never let the emulator find (and clean up in) a Docker engine the harness does not own.
@@ -67,12 +69,18 @@ class MiniStackProcess:
     name = "ministack"
 
     def __init__(
-        self, port: int, state_dir: Path, settings_file: Path, disabled_patches: tuple[str, ...] = ()
+        self,
+        port: int,
+        state_dir: Path,
+        settings_file: Path,
+        disabled_patches: tuple[str, ...] = (),
+        time_scale: float = clock.TIME_SCALE,
     ):
         self.port = port
         self.settings_file = settings_file
         self.state_dir = state_dir
         self.disabled_patches = disabled_patches
+        self.time_scale = time_scale
         self.process: processes.ManagedProcess | None = None
 
     @property
@@ -88,7 +96,7 @@ class MiniStackProcess:
         env = {
             **processes.base_environment(),
             **emulator_settings(self.settings_file),
-            **gateway_settings(self.port, runtime_url, self.disabled_patches),
+            **gateway_settings(self.port, runtime_url, self.disabled_patches, self.time_scale),
             "TMPDIR": str(self.state_dir),
             # Its state (the user pools' signing keys among it) in the stack's private state folder.
             "STATE_DIR": str(self.state_dir / "ministack-state"),

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness import clock
 from harness.console import say
 from harness.emulator import ministack
 from harness.images.mode import ImageMode
@@ -72,6 +73,7 @@ class RunningStack:
         runtime_port: int = 0,
         emulator_engine=None,  # an images.engine.Engine: run the emulator as a container on it
         disabled_patches: tuple[str, ...] = (),
+        time_scale: float = clock.TIME_SCALE,
     ):
         self.paths = paths
         self.mode = mode
@@ -81,6 +83,7 @@ class RunningStack:
             "runtime_port": runtime_port,
             "emulator_engine": emulator_engine,
             "disabled_patches": disabled_patches,
+            "time_scale": time_scale,
         }
         self.session: Session | None = None
         self._started: list[ManagedProcess] = []

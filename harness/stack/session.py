@@ -8,7 +8,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from harness import aws, processes
+from harness import aws, clock, processes
 from harness.console import say
 from harness.emulator import Emulator
 from harness.emulator.ministack import MiniStackProcess
@@ -18,10 +18,11 @@ from harness.runtime.client import TOKEN_ENV
 RUNTIME_STARTUP_TIMEOUT_S = 30
 
 
-def runtime_environment() -> dict[str, str]:
-    """The function runtime's environment: the basics and the HARNESS_* settings (its limits)."""
+def runtime_environment(time_scale: float) -> dict[str, str]:
+    """The function runtime's environment: the basics, the HARNESS_* settings (its limits) and the
+    stack's time scale (its metrics fold by the local minute the emulator's alarms evaluate)."""
     harness = {key: value for key, value in os.environ.items() if key.startswith("HARNESS_")}
-    return {**processes.base_environment(), **harness}
+    return {**processes.base_environment(), **harness, clock.SCALE_ENV: repr(time_scale)}
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Session:
     disabled_patches: tuple[str, ...] = ()
     docker_host: str | None = None  # image mode: the engine the runtime starts function containers on
     emulator_engine: object | None = None  # a docker_engine.Engine: run the emulator as a container on it
+    # Local seconds per AWS second for this stack's emulator and runtime (harness/clock.py).
+    time_scale: float = clock.TIME_SCALE
     timings: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -44,11 +47,15 @@ class Session:
             from harness.emulator.container import MiniStackContainer
 
             self.emulator = MiniStackContainer(
-                self.paths, self.emulator_engine, self.emulator_port, self.disabled_patches
+                self.paths, self.emulator_engine, self.emulator_port, self.disabled_patches, self.time_scale
             )
         else:
             self.emulator = MiniStackProcess(
-                self.emulator_port, self.paths.state, self.paths.emulator_settings, self.disabled_patches
+                self.emulator_port,
+                self.paths.state,
+                self.paths.emulator_settings,
+                self.disabled_patches,
+                self.time_scale,
             )
         self.runtime: processes.ManagedProcess | None = None
         # The secret the emulator and the harness show the runtime (its own endpoints ask for it).
@@ -71,7 +78,7 @@ class Session:
             self.runtime = processes.spawn(
                 "function runtime",
                 self._runtime_argv(),
-                {**runtime_environment(), TOKEN_ENV: self.runtime_token},
+                {**runtime_environment(self.time_scale), TOKEN_ENV: self.runtime_token},
                 self.paths.state / "runtime.log",
                 cwd=self.paths.root,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 
@@ -110,12 +111,13 @@ def publish_weighted_alias(lambda_client, name: str, weight: float) -> tuple[str
 
 
 @pytest.fixture
-def emulator_without():
+def emulator_without(tmp_path):
     """``emulator_without("patch")``: the endpoint URL of a fresh emulator lacking that one patch."""
     stacks = []
 
     def start(patch: str) -> str:
-        paths = Paths.discover()
+        # Its own state folder: the suite's stack keeps its emulator state (and signing keys) there.
+        paths = dataclasses.replace(Paths.discover(), state_dir=tmp_path / f"without-{patch}")
         stack.build_function_packages(paths)  # process mode's packages, also when the suite runs on images
         started = RunningStack(paths, "process", disabled_patches=(patch,)).start()
         stacks.append(started)

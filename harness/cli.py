@@ -439,10 +439,19 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+# Suites whose cases run side by side against the one stack (pytest-xdist): their cases use their own
+# users, SKUs and files, and those that share a stack-wide figure or queue carry one xdist_group, whose
+# cases one worker runs one after another. Mostly they wait (workflows, queues, the local clock), so
+# three workers on two cores; `-- -n 0` after the command runs them one at a time.
+SIDE_BY_SIDE_WORKERS = {"e2e": 3}
+
+
 def _pytest(paths: Paths, suite: str, pytest_args: list[str], mode: str) -> int:
     # HARNESS_MODE: stacks the suites start themselves (the CLI tests) run in the suite's mode too.
     env = {**os.environ, "HARNESS_OUTPUTS": str(paths.outputs), "HARNESS_MODE": mode}
-    command = [sys.executable, "-m", "pytest", f"tests/{suite}", *pytest_args]
+    workers = SIDE_BY_SIDE_WORKERS.get(suite)
+    side_by_side = ["-n", str(workers), "--dist", "loadgroup"] if workers else []
+    command = [sys.executable, "-m", "pytest", f"tests/{suite}", *side_by_side, *pytest_args]
     return subprocess.run(command, cwd=paths.root, env=env).returncode
 
 

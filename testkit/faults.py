@@ -22,7 +22,7 @@ class EmulatorFaults:
             return json.loads(response.read())
 
     def arm(self, target: str, failures: int, **options) -> dict:
-        """Fail ``failures`` calls of ``target`` (options: every, error, status, delaySeconds)."""
+        """Fail ``failures`` calls of ``target`` (options: every, error, status, delaySeconds, match)."""
         return self._call("POST", {"target": target, "failures": failures, **options})
 
     def of(self, target: str) -> dict:

@@ -8,10 +8,12 @@ Nothing changes until a test arms a fault, and the endpoint exists only on the l
 ``POST /_harness/faults`` arms one fault per operation (a JSON-protocol ``X-Amz-Target``)::
 
     {"target": "AWSStepFunctions.StartExecution", "failures": 3, "every": 1,
-     "error": "ExecutionLimitExceeded", "status": 400, "delaySeconds": 0}
+     "error": "ExecutionLimitExceeded", "status": 400, "delaySeconds": 0, "match": "sku-123"}
 
 - ``failures``: how many calls fail in all; ``every``: of the matching calls, the 1st, the (1+every)th,
   ... fail (1: each call until the budget is spent; 2: every other one, intermittently);
+- ``match``: only calls whose request body holds this text are matching calls (a test's own SKU, say),
+  so tests running side by side against one stack never take each other's faults;
 - ``error`` / ``status``: the AWS error answered (botocore reads ``__type``); ``delaySeconds``: how long
   the call hangs first (a caller whose own deadline is shorter is cut off, as by a hung connection).
 
@@ -39,6 +41,7 @@ class Fault:
     error: str = "ExecutionLimitExceeded"
     status: int = 400
     delaySeconds: float = 0.0
+    match: str = ""
     calls: int = 0
     failed: int = 0
 
@@ -99,7 +102,14 @@ def inject(app):
         if scope.get("path") == PATH:
             return await _control(scope, receive, send)
         fault = FAULTS.armed.get(header(scope, b"x-amz-target")) if FAULTS.armed else None
-        if fault is None or not fault.next_call_fails():
+        if fault is None:
+            return await app(scope, receive, send)
+        if fault.match:
+            body = await read_body(receive)
+            receive = _replay(body)
+            if fault.match not in body.decode("utf-8", "replace"):
+                return await app(scope, receive, send)
+        if not fault.next_call_fails():
             return await app(scope, receive, send)
         if fault.delaySeconds:
             await asyncio.sleep(fault.delaySeconds)
@@ -107,6 +117,15 @@ def inject(app):
         return await reply(send, fault.status, error, b"application/x-amz-json-1.0")
 
     return with_faults
+
+
+def _replay(body: bytes):
+    """An ASGI ``receive`` that hands the application a body already read."""
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 def install() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
 DEFAULT_USER = "alice"
@@ -13,12 +14,19 @@ def password_for(username: str, pool_id: str) -> str:
 
 
 def ensure_user(cognito, pool_id: str, username: str) -> str:
-    """Create ``username`` with a permanent password unless it exists; returns the password."""
+    """Create ``username`` with a permanent password unless it exists; returns the password.
+
+    Safe when several callers (test workers) ensure one user at once: a user another caller has created
+    but not yet given its (stable) password is given it here too, so no caller signs in before."""
     password = password_for(username, pool_id)
     try:
-        cognito.admin_get_user(UserPoolId=pool_id, Username=username)
+        status = cognito.admin_get_user(UserPoolId=pool_id, Username=username)["UserStatus"]
     except cognito.exceptions.UserNotFoundException:
-        cognito.admin_create_user(UserPoolId=pool_id, Username=username, MessageAction="SUPPRESS")
+        # UsernameExists: created by another caller since admin_get_user.
+        with contextlib.suppress(cognito.exceptions.UsernameExistsException):
+            cognito.admin_create_user(UserPoolId=pool_id, Username=username, MessageAction="SUPPRESS")
+        status = "FORCE_CHANGE_PASSWORD"
+    if status != "CONFIRMED":
         cognito.admin_set_user_password(
             UserPoolId=pool_id, Username=username, Password=password, Permanent=True
         )

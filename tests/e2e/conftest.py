@@ -15,6 +15,12 @@ from testkit.faults import EmulatorFaults
 from testkit.orders import Catalog, EventsQueue, OrdersApi, PaymentRecords
 from testkit.policies import topic_may_send
 
+# `harness e2e` runs the cases side by side against one stack (pytest-xdist, --dist loadgroup); cases of
+# one xdist_group run on one worker, one after another: those that read a function-wide figure beside
+# those that move it.
+ORDERS_API_ERRORS = "orders-api-errors"  # reads, or causes, the orders API function's Errors
+ORDER_BURSTS = "order-bursts"  # 20 clients at once each: one burst at a time, as a load test of its own
+
 
 @pytest.fixture(scope="session")
 def token_of(local_stack):

@@ -12,6 +12,10 @@ import pytest
 from tests.conftest import wait_for
 from tests.e2e.feed_pipeline import FeedPipeline, csv_feed, unique_token
 
+# The cases pause the one feed queue's delivery and change its visibility timeout: one worker runs them
+# all, one after another, when the suite runs its cases side by side (pytest-xdist's loadgroup).
+pytestmark = pytest.mark.xdist_group("feed-queue")
+
 
 @pytest.fixture(scope="module")
 def feeds(local_stack) -> FeedPipeline:

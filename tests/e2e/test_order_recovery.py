@@ -18,6 +18,7 @@ from harness.paths import Paths
 from harness.template import load_template
 from testkit.faults import START_EXECUTION
 from tests.conftest import wait_for
+from tests.e2e.conftest import ORDER_BURSTS, ORDERS_API_ERRORS
 from tests.e2e.test_orders import execution_of
 
 RESOURCES = load_template(Paths.discover().template)["Resources"]
@@ -42,7 +43,7 @@ def test_orders_whose_start_is_refused_are_started_by_the_sweep_within_the_bound
     fresh_api, catalog, faults, local_stack
 ):
     sku = catalog.add(available=10)
-    faults.arm(START_EXECUTION, failures=3)
+    faults.arm(START_EXECUTION, failures=3, match=sku)
     placed = [fresh_api.place([{"sku": sku, "quantity": 1}], "tok_ok") for _ in range(3)]
     assert [(r.status, r.body.get("status")) for r in placed] == [(202, "PENDING")] * 3, (
         "accepted all the same"
@@ -60,12 +61,13 @@ def test_orders_whose_start_is_refused_are_started_by_the_sweep_within_the_bound
         assert waited >= GRACE_S, "started by the sweep, after the grace period"
 
 
+@pytest.mark.xdist_group(ORDERS_API_ERRORS)  # its POST times out: an orders API function error
 def test_a_retry_after_a_post_that_timed_out_gets_the_same_order(fresh_api, catalog, faults):
     """The request dies between storing the order and starting it (StartExecution hangs past the
     function's timeout); the client retries with its key and gets the stored order."""
     sku = catalog.add(available=10)
     items = [{"sku": sku, "quantity": 1}]
-    faults.arm(START_EXECUTION, failures=1, delaySeconds=API_TIMEOUT_S + 5)
+    faults.arm(START_EXECUTION, failures=1, delaySeconds=API_TIMEOUT_S + 5, match=sku)
     first = fresh_api.place(items, idempotency_key="retry-after-timeout")
     assert first.status != 202, "the POST died with its function"
     # Until the dead request's in-progress record expires (at its deadline) a retry is a 409.
@@ -93,12 +95,13 @@ def every_order_of(api) -> list[str]:
             return order_ids
 
 
+@pytest.mark.xdist_group(ORDER_BURSTS)
 @pytest.mark.timeout(400)
 def test_200_orders_while_starts_fail_intermittently_all_finish_once_with_exact_stock(
     fresh_api, catalog, faults
 ):
     sku = catalog.add(available=150)
-    faults.arm(START_EXECUTION, failures=100, every=2)
+    faults.arm(START_EXECUTION, failures=100, every=2, match=sku)
     keys = [f"burst-{uuid.uuid4().hex[:12]}" for _ in range(200)]
 
     def place_and_retry(key: str) -> tuple[str, str]:

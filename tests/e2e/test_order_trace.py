@@ -16,7 +16,10 @@ from harness.inspect import traces
 from tests.conftest import wait_for
 from tests.e2e.test_orders import ORDER_TIMEOUT_S, execution_of
 
-SAMPLED_ORDER_DEADLINE_S = 30
+# The default rule samples the stage's first request of each second and 5% of the rest; cases running
+# beside this one (bursts of orders, fuzzed bodies) take most first requests, so an attempt may be
+# sampled only by the 5%: two minutes of attempts leave no room for chance.
+SAMPLED_ORDER_DEADLINE_S = 120
 
 
 @pytest.fixture

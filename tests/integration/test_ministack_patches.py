@@ -452,3 +452,23 @@ def test_an_armed_fault_fails_the_chosen_calls_with_the_aws_error_until_disarmed
     faults.arm(target, failures=1)
     faults.clear()
     stepfunctions.list_state_machines()
+
+
+def test_a_fault_with_a_match_fails_only_the_calls_whose_body_holds_it(local_stack):
+    faults = EmulatorFaults(local_stack.endpoint_url)
+    stepfunctions = local_stack.client("stepfunctions")
+    target = "AWSStepFunctions.DescribeExecution"
+    arn = "arn:aws:states:us-east-1:000000000000:execution:machine:{}"
+    faults.arm(target, failures=5, error="ExecutionLimitExceeded", match="mine-")
+    try:
+        codes = []
+        for name in ("theirs-1", "mine-1", "theirs-2", "mine-2"):
+            try:
+                stepfunctions.describe_execution(executionArn=arn.format(name))
+            except ClientError as error:
+                codes.append(error.response["Error"]["Code"])
+        # Another test's calls reach the service (no such execution); only this test's fail on purpose.
+        assert codes == ["ExecutionDoesNotExist", "ExecutionLimitExceeded"] * 2
+        assert {k: faults.of(target)[k] for k in ("calls", "failed")} == {"calls": 2, "failed": 2}
+    finally:
+        faults.clear()

@@ -34,6 +34,7 @@ from harness.paths import Paths
 from harness.stack.lifecycle import running_stack
 from harness.stack.session import Session
 from testkit.fixture_functions import create_fixture_function
+from testkit.policies import bucket_may_send
 
 SMALL_OBJECTS = 10_000
 TUNING_OBJECTS = 1_500
@@ -114,6 +115,9 @@ def noop_pipeline(endpoint_url: str, template_queue: dict, mapping: dict) -> tup
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    # PutBucketNotificationConfiguration first sends the queue a test notification, which only the
+    # queue's policy can allow (AWS S3 API reference); the template's feed queue has its own.
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": bucket_may_send(queue_arn, name)})
     s3.put_bucket_notification_configuration(
         Bucket=name,
         NotificationConfiguration={

@@ -1,4 +1,4 @@
-"""Feed flow benchmarks -> bench/results/feeds.json (`python -m bench.feeds_bench`; not run in CI).
+"""Feed flow benchmarks -> bench/results/feeds.json (`make bench`, or `python -m bench.feeds_bench`).
 
 - objects_per_s / lines_per_s: 10,000 small feeds (10 lines, 10 distinct SKUs each) uploaded to the
   deployed feed bucket by 16 client threads; from the first upload until every report exists.
@@ -28,7 +28,7 @@ from feed_processing.events import ObjectVersion
 from feed_processing.parsing import Restock
 from feed_processing.stock import StockWriter
 
-from bench.common import CpuMeter, write
+from bench.common import CpuMeter, sized, write
 from harness import aws
 from harness.paths import Paths
 from harness.stack.lifecycle import running_stack
@@ -36,15 +36,15 @@ from harness.stack.session import Session
 from testkit.fixture_functions import create_fixture_function
 from testkit.policies import bucket_may_send
 
-SMALL_OBJECTS = 10_000
-TUNING_OBJECTS = 1_500
-TUNING_ROUNDS = 2
+SMALL_OBJECTS = sized(10_000, 40)
+TUNING_OBJECTS = sized(1_500, 20)
+TUNING_ROUNDS = sized(2, 1)
 LINES_PER_OBJECT = 10
 UPLOADERS = 16
-BIG_FILE_BYTES = 100 * 1024 * 1024
+BIG_FILE_BYTES = sized(100, 2) * 1024 * 1024  # short: one block of the rows below (1.4 MB)
 BIG_FILE_SKUS = 64
 CONCURRENCY_CHOICES = (2, 4, 8)
-CALL_COST_SAMPLES = 100
+CALL_COST_SAMPLES = sized(100, 3)
 
 
 def small_feed(run: str, index: int) -> bytes:

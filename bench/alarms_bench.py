@@ -18,17 +18,17 @@ import random
 import time
 import uuid
 
-from bench.common import cpu_seconds, median, write
+from bench.common import cpu_seconds, median, sized, write
 from harness import aws, clock
 from harness.paths import Paths
 from harness.stack.lifecycle import running_stack
 from testkit.alarms import errors_alarm
 from testkit.fixture_functions import create_fixture_function
 
-TRIALS = 20
-EVALUATED_ALARMS = 200
-EVALUATION_ROUNDS = 20
-IDLE_S = 20
+TRIALS = sized(20, 2)
+EVALUATED_ALARMS = sized(200, 5)
+EVALUATION_ROUNDS = sized(20, 2)
+IDLE_S = sized(20, 1)
 
 
 def wait_state(cloudwatch, name: str, state: str, timeout_s: float = 30) -> float:

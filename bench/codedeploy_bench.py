@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.common import cpu_seconds, write
+from bench.common import cpu_seconds, sized, write
 from harness import aws
 from harness.clock import local_seconds
 from harness.paths import Paths
@@ -39,6 +39,7 @@ from testkit.codedeploy import (
 from testkit.fixture_functions import create_fixture_function
 
 CANARY_AWS_S = 300
+CANARY_CLIENTS = sized(8, 2)  # invoking the alias while the canary holds
 
 
 def fresh_target(lambda_client, index: int) -> tuple[str, str, str]:
@@ -73,8 +74,8 @@ def canary_share(codedeploy, lambda_client) -> tuple[float, int]:
         while alias_of(lambda_client, name) == (first, {second: 0.1}):
             executed.append(lambda_client.invoke(FunctionName=name, Qualifier="live")["ExecutedVersion"])
 
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(invoke_while_the_canary_holds, range(8)))
+    with ThreadPoolExecutor(CANARY_CLIENTS) as pool:
+        list(pool.map(invoke_while_the_canary_holds, range(CANARY_CLIENTS)))
     final_info(codedeploy, deployment, timeout_s=60)
     return abs(executed.count(second) / len(executed) * 100 - 10), len(executed)
 

@@ -1,4 +1,8 @@
-"""What every benchmark writes: one flat JSON object of named figures plus the machine it ran on."""
+"""What every benchmark writes: one flat JSON object of named figures plus the machine it ran on.
+
+Short mode (``BENCH_SHORT=1``, what ``make bench-smoke`` sets): every benchmark runs its whole path at
+small sizes, to prove it still works, and writes no results (figures of a short run mean nothing).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,29 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from harness.images import engine
+from harness.paths import Paths
+
 RESULTS = Path(__file__).parent / "results"
+SHORT_ENV = "BENCH_SHORT"
+SHORT = os.environ.get(SHORT_ENV) == "1"
+# What a short run of `harness e2e` runs: enough to exercise the timing, not the whole suite.
+SHORT_E2E_SELECTION = ("-k", "test_health")
+
+
+def sized(full: int, short: int) -> int:
+    """``full``, or in short mode ``short``: the one place a benchmark's sizes shrink."""
+    return short if SHORT else full
+
+
+def image_mode_skipped(paths: Paths, part: str) -> bool:
+    """True, said in one line, when a short run has no Docker engine to run ``part`` with (none answers,
+    and the harness may not start one: HARNESS_SYSTEM_CHANGES=never, or nothing to start it with). A full
+    run never skips: image mode starts an engine where the harness may, or fails saying why."""
+    if SHORT and not engine.engine_possible(paths.engine_state):
+        print(f"short mode: no Docker engine can run here, so {part} was not exercised", flush=True)
+        return True
+    return False
 
 
 def timed_invoke(lambda_client, name: str) -> float:
@@ -117,9 +143,14 @@ class CpuMeter:
         self.spent = {part: seconds - self._begin[part] for part, seconds in self._now().items()}
 
 
-def write(area: str, figures: dict, notes: str, merge_as: str | None = None) -> Path:
-    """Write ``bench/results/<area>.json``. ``merge_as``: several benchmarks share the file, so keep the
-    other figures, and replace only the notes part that starts with ``merge_as``."""
+def write(area: str, figures: dict, notes: str, merge_as: str | None = None) -> None:
+    """Write ``bench/results/<area>.json`` (in short mode only print the figures). ``merge_as``: several
+    benchmarks share the file, so keep the other figures, and replace only the notes part that starts
+    with ``merge_as``."""
+    print(json.dumps(figures, indent=2))
+    if SHORT:
+        print(f"short mode: bench/results/{area}.json not written", flush=True)
+        return
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{area}.json"
     document = {}
@@ -131,15 +162,15 @@ def write(area: str, figures: dict, notes: str, merge_as: str | None = None) -> 
         notes = " | ".join([*kept, notes])
     document.update({**figures, "machine": machine(), "notes": notes})
     path.write_text(json.dumps(document, indent=2) + "\n")
-    print(json.dumps(figures, indent=2))
-    return path
 
 
 def timed_e2e(paths, mode: str) -> float:
-    """Wall seconds of ``harness e2e --mode MODE``; exits with its output when it fails."""
+    """Wall seconds of ``harness e2e --mode MODE`` (short mode: of a few of its tests); exits with its
+    output when it fails."""
+    selection = ["--", *SHORT_E2E_SELECTION] if SHORT else []
     started = time.monotonic()
     e2e = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "e2e", "--mode", mode],
+        [sys.executable, "-m", "harness.cli", "e2e", "--mode", mode, *selection],
         cwd=paths.root,
         capture_output=True,
         text=True,

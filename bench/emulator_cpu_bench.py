@@ -19,15 +19,18 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from bench.common import cpu_seconds, load_average_5m, median, write
+from bench.common import cpu_seconds, load_average_5m, median, sized, write
 from harness import aws, processes
 from harness.emulator.ministack import MiniStackProcess
 from harness.emulator.ministack_server import SERVER_ENV
 from harness.paths import Paths
+from testkit.policies import bucket_may_send
 
-ROUNDS = 3
-CALLS = 200  # per round and request; the 100-item transactions send a tenth of it
-VERSIONS = 2000  # of the key the versioned puts write to, before the rounds add theirs
+ROUNDS = sized(3, 1)
+# Per round and request (the 100-item transactions send a twentieth of it); short: still enough CPU
+# ticks (10 ms) per request that no figure is zero, as the saved percentages divide by them.
+CALLS = sized(200, 100)
+VERSIONS = sized(2000, 20)  # of the key the versioned puts write to, before the rounds add theirs
 CPU_PATCHES = ("dynamodb_expressions", "dynamodb_transactions", "s3_notification_filter", "s3_latest_version")
 TRANSACTION_PATCH = "dynamodb_transactions"
 NO_TXN_PATCH = "after_no_txn_patch"  # the "after" emulator without TRANSACTION_PATCH
@@ -51,7 +54,13 @@ class Target:
         )
         self.dynamodb.put_item(TableName=self.table, Item=_stock("sku-0"))
         self.queue = self.sqs.create_queue(QueueName="bench")["QueueUrl"]
-        arn = self.sqs.get_queue_attributes(QueueUrl=self.queue, AttributeNames=["QueueArn"])
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        # S3 sends the queue a test event when the notification is set: the queue's policy must let it.
+        self.sqs.set_queue_attributes(
+            QueueUrl=self.queue, Attributes={"Policy": bucket_may_send(queue_arn, "feeds")}
+        )
         self.s3.create_bucket(Bucket="feeds")
         # As the feed bucket: objects under incoming/ notify the queue; the report written elsewhere.
         self.s3.put_bucket_notification_configuration(
@@ -59,7 +68,7 @@ class Target:
             NotificationConfiguration={
                 "QueueConfigurations": [
                     {
-                        "QueueArn": arn["Attributes"]["QueueArn"],
+                        "QueueArn": queue_arn,
                         "Events": ["s3:ObjectCreated:*"],
                         "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "incoming/"}]}},
                     }

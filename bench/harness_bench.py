@@ -23,7 +23,17 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import load_average_5m, median, percentile, rss_mb, timed_e2e, timed_invoke, write
+from bench.common import (
+    image_mode_skipped,
+    load_average_5m,
+    median,
+    percentile,
+    rss_mb,
+    sized,
+    timed_e2e,
+    timed_invoke,
+    write,
+)
 from harness import aws
 from harness.paths import Paths
 from harness.stack import users
@@ -31,11 +41,11 @@ from harness.stack.lifecycle import running_stack
 from testkit.fixture_functions import create_fixture_function
 from testkit.orders import Catalog, OrdersApi
 
-WARM_INVOKES = 1000
-
-
-BURST_CLIENTS = 20
-BURST_ORDERS = 200
+WARM_INVOKES = sized(1000, 20)
+COLD_STARTS = sized(5, 2)
+HARNESS_STARTS = sized(3, 1)
+BURST_CLIENTS = sized(20, 4)
+BURST_ORDERS = sized(200, 8)
 BURST_TIMEOUT_S = 300
 _CONTAINER_CGROUPS = Path("/sys/fs/cgroup/memory/docker")
 
@@ -124,7 +134,7 @@ def main() -> None:
     paths = Paths.discover()
     load_at_start = os.getloadavg()[1]
     starts = []
-    for _ in range(3):
+    for _ in range(HARNESS_STARTS):
         with running_stack(paths, "process") as started:
             starts.append(started.session.timings["harness_start_s"])
 
@@ -132,13 +142,14 @@ def main() -> None:
         session = running.session
         lambda_client = aws.client("lambda", session.endpoint_url)
         with PeakMemory([p.pid for p in session.processes()]) as memory:
-            cold = [timed_invoke(lambda_client, create_probe(lambda_client)) for _ in range(5)]
+            cold = [timed_invoke(lambda_client, create_probe(lambda_client)) for _ in range(COLD_STARTS)]
             warm_name = create_probe(lambda_client)
             timed_invoke(lambda_client, warm_name)
             warm = [timed_invoke(lambda_client, warm_name) for _ in range(WARM_INVOKES)]
 
     e2e_wall = timed_e2e(paths, "process")
-    bursts = {mode: burst(paths, mode) for mode in ("process", "image")}
+    modes = ["process"] if image_mode_skipped(paths, "the image-mode burst") else ["process", "image"]
+    bursts = {mode: burst(paths, mode) for mode in modes}
 
     write(
         "harness",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import statistics
 
-from bench.common import CpuMeter, median, timed_invoke, write
+from bench.common import CpuMeter, median, sized, timed_invoke, write
 from bench.orders_bench import completion_ms
 from harness import aws
 from harness.paths import Paths
@@ -22,9 +22,9 @@ from harness.stack.lifecycle import running_stack
 from testkit.fixture_functions import create_fixture_function
 from testkit.orders import Catalog, OrdersApi
 
-ROUNDS = 2  # of each setting, alternating
-WARM_INVOKES = 300
-ORDERS = 60
+ROUNDS = sized(2, 1)  # of each setting, alternating
+WARM_INVOKES = sized(300, 10)
+ORDERS = sized(60, 3)
 
 
 def one_round(paths: Paths, setting: str) -> tuple[float, float]:

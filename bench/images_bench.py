@@ -20,7 +20,7 @@ import json
 import time
 import uuid
 
-from bench.common import RESULTS, median, timed_e2e, timed_invoke, write
+from bench.common import RESULTS, image_mode_skipped, median, sized, timed_e2e, timed_invoke, write
 from harness import aws
 from harness.images import base as base_image
 from harness.images import engine as docker_engine
@@ -30,8 +30,9 @@ from harness.runtime.launchers import SANDBOX
 from harness.stack.lifecycle import running_stack
 from testkit.fixture_functions import create_fixture_function
 
-WARM_INVOKES = 300
-COLD_STARTS = 5
+WARM_INVOKES = sized(300, 10)
+COLD_STARTS = sized(5, 1)
+SANDBOX_RUNS = sized(10, 1)
 
 
 def create_probe(lambda_client, pushed: dict[str, str] | None) -> str:
@@ -91,12 +92,12 @@ def invoke_figures(paths: Paths, mode: str) -> tuple[float, float]:
     return median(cold), median(warm)
 
 
-def sandbox_start_overhead_pct(engine: docker_engine.Engine, image: str, runs: int = 10) -> float:
+def sandbox_start_overhead_pct(engine: docker_engine.Engine, image: str) -> float:
     """How much longer a container takes from create to exit with Lambda's sandbox options than
     without (interleaved runs, medians): the sandbox's share of a cold start."""
     client = engine.client()
     seconds: dict[bool, list[float]] = {True: [], False: []}
-    for _ in range(runs):
+    for _ in range(SANDBOX_RUNS):
         for sandboxed in (True, False):
             started = time.perf_counter()
             client.containers.run(
@@ -116,11 +117,8 @@ def previous_ci_total_s() -> float | None:
     return json.loads(path.read_text()).get("ci_total_s") if path.exists() else None
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--ci-total-s", type=float, help="wall time of the last `bash .ci/run`")
-    args = parser.parse_args()
-    paths = Paths.discover()
+def image_figures(paths: Paths) -> dict:
+    """Every figure that needs a Docker engine."""
     engine = docker_engine.ensure_engine(paths.engine_state)
     try:
         standin_s = standin_build_s(paths, engine)
@@ -135,21 +133,32 @@ def main() -> None:
     finally:
         engine.stop()
     cold_image, warm_image = invoke_figures(paths, "image")
+    return {
+        "build_cold_s": round(build_cold, 2),
+        "build_warm_s": round(build_warm, 2),
+        "standin_base_build_s": round(standin_s, 1) if standin_s is not None else None,
+        "function_layer_mb_max": round(layer_mb, 3),
+        "image_mb_max": round(image_mb, 1),
+        "container_cold_start_ms": round(cold_image, 1),
+        "sandbox_start_overhead_pct": round(sandbox_pct, 1),
+        "invoke_warm_image_p50_ms": round(warm_image, 2),
+        "e2e_image_wall_s": round(timed_e2e(paths, "image"), 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ci-total-s", type=float, help="wall time of the last `bash .ci/run`")
+    args = parser.parse_args()
+    paths = Paths.discover()
+    skipped = image_mode_skipped(paths, "everything but invoke_warm_process_p50_ms")
+    figures = {} if skipped else image_figures(paths)
     _, warm_process = invoke_figures(paths, "process")
-    e2e_wall = timed_e2e(paths, "image")
     write(
         "images",
         {
-            "build_cold_s": round(build_cold, 2),
-            "build_warm_s": round(build_warm, 2),
-            "standin_base_build_s": round(standin_s, 1) if standin_s is not None else None,
-            "function_layer_mb_max": round(layer_mb, 3),
-            "image_mb_max": round(image_mb, 1),
-            "container_cold_start_ms": round(cold_image, 1),
-            "sandbox_start_overhead_pct": round(sandbox_pct, 1),
-            "invoke_warm_image_p50_ms": round(warm_image, 2),
+            **figures,
             "invoke_warm_process_p50_ms": round(warm_process, 2),
-            "e2e_image_wall_s": round(e2e_wall, 2),
             "ci_total_s": args.ci_total_s if args.ci_total_s is not None else previous_ci_total_s(),
         },
         notes=(
@@ -158,7 +167,8 @@ def main() -> None:
             "with the base present and the build cache pruned; cold start median of "
             f"{COLD_STARTS} first Invokes; warm p50 of {WARM_INVOKES} sequential Invokes per mode; "
             "sandbox_start_overhead_pct: container create-to-exit (python imports awslambdaric) with "
-            "Lambda's sandbox options against without, medians of 10 interleaved runs each; e2e image mode "
+            "Lambda's sandbox options against without, medians of "
+            f"{SANDBOX_RUNS} interleaved runs each; e2e image mode "
             "with a warm build cache; ci_total_s from `bash .ci/run` on this machine (shared with other "
             "test runs: load varies)."
         ),

@@ -14,7 +14,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.common import RESULTS, percentile, write
+from bench.common import RESULTS, percentile, sized, write
 from harness import aws
 from harness.paths import Paths
 from harness.stack import users
@@ -22,8 +22,8 @@ from harness.stack.lifecycle import running_stack
 from testkit.faults import START_EXECUTION, EmulatorFaults
 from testkit.orders import Catalog, OrdersApi
 
-ORDERS = 100
-CLIENTS = 10
+ORDERS = sized(100, 4)
+CLIENTS = sized(10, 2)
 TIMEOUT_S = 120
 NOTES_MARK = " Pending recovery:"
 

@@ -18,18 +18,18 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.common import CpuMeter, load_average_5m, percentile, write
+from bench.common import CpuMeter, load_average_5m, percentile, sized, write
 from harness import aws
 from harness.paths import Paths
 from harness.stack import users
 from harness.stack.lifecycle import running_stack
 from testkit.orders import FINAL_STATUSES, Catalog, OrdersApi
 
-CLIENTS = 10
-SATURATED_POSTS_PER_CLIENT = 50
-COMPLETIONS_PER_CLIENT = 20
+CLIENTS = sized(10, 2)
+SATURATED_POSTS_PER_CLIENT = sized(50, 2)
+COMPLETIONS_PER_CLIENT = sized(20, 2)
 CLIENT_INTERVAL_S = 0.2  # each client's pace: 10 clients x 5 orders/s = 50 orders/s
-SUSTAINED_S = 60
+SUSTAINED_S = sized(60, 2)
 DRAIN_TIMEOUT_S = 120
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 
-from bench.common import median, write
+from bench.common import median, sized, write
 from harness.images.project import template_functions
 from harness.paths import Paths
 from harness.release.promote import plan_tag, promote
@@ -21,7 +21,7 @@ from harness.release.stages import Stage
 from harness.stack.lifecycle import running_stack
 from testkit.registry import register_revision
 
-PROMOTIONS = 3
+PROMOTIONS = sized(3, 1)
 
 
 def main() -> None:

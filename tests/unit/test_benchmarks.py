@@ -1,0 +1,59 @@
+"""`make bench` runs every benchmark under bench/, and `make bench-smoke` (CI's proof that they still run)
+runs the same ones, each in short mode, which leaves bench/results alone."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+
+from bench import common
+from harness.paths import Paths
+
+ROOT = Paths.discover().root
+BENCHMARK_MODULES = {path.stem for path in (ROOT / "bench").glob("*_bench.py")}
+# One recipe line per benchmark: optional VAR=value settings, the venv's python, -m bench.<module>.
+BENCHMARK_COMMAND = re.compile(r"^(?P<settings>(?:\w+=\S+ )*)\S+ -m bench\.(?P<module>\w+)$")
+
+
+def benchmark_commands(target: str) -> list[tuple[str, str]]:
+    """(settings, module) of each benchmark `make TARGET` would run, in order (make -n prints, runs
+    nothing; the venv's own recipe, printed when it is out of date, is no benchmark)."""
+    printed = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-C", str(ROOT), target],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    commands = [line for line in printed if " -m bench." in line]
+    matches = [BENCHMARK_COMMAND.match(command) for command in commands]
+    assert all(matches), f"{target}: a benchmark line of an unexpected shape in {commands}"
+    return [(match["settings"].strip(), match["module"]) for match in matches if match]
+
+
+def test_make_bench_runs_every_benchmark_once_in_full():
+    commands = benchmark_commands("bench")
+    modules = [module for _, module in commands]
+    assert sorted(modules) == sorted(BENCHMARK_MODULES)
+    assert all(settings == "" for settings, _ in commands), commands
+
+
+def test_make_bench_smoke_runs_the_same_benchmarks_each_in_short_mode():
+    full = [module for _, module in benchmark_commands("bench")]
+    smoke = benchmark_commands("bench-smoke")
+    assert [module for _, module in smoke] == full
+    assert all(settings == f"{common.SHORT_ENV}=1" for settings, _ in smoke), smoke
+
+
+@pytest.mark.parametrize("short", [False, True])
+def test_only_a_full_run_writes_its_results(monkeypatch, tmp_path, short):
+    monkeypatch.setattr(common, "RESULTS", tmp_path)
+    monkeypatch.setattr(common, "SHORT", short)
+    common.write("area", {"figure_ms": 1.0}, "notes")
+    written = tmp_path / "area.json"
+    assert written.exists() is not short
+    if not short:
+        assert json.loads(written.read_text())["figure_ms"] == 1.0
+    assert common.sized(1000, 10) == (10 if short else 1000)

@@ -32,8 +32,9 @@ def sized(full: int, short: int) -> int:
 
 def image_mode_skipped(paths: Paths, part: str) -> bool:
     """True, said in one line, when a short run has no Docker engine to run ``part`` with (none answers,
-    and the harness may not start one: HARNESS_SYSTEM_CHANGES=never, or nothing to start it with). A full
-    run never skips: image mode starts an engine where the harness may, or fails saying why."""
+    and the harness may not start one: HARNESS_SYSTEM_CHANGES is not allow, or nothing to start it
+    with). A full run never skips: image mode starts an engine where the harness may, or fails saying
+    why."""
     if SHORT and not engine.engine_possible(paths.engine_state):
         print(f"short mode: no Docker engine can run here, so {part} was not exercised", flush=True)
         return True

@@ -139,24 +139,24 @@ def install_engine() -> None:
 
 
 def system_changes_allowed() -> bool:
-    """Whether the harness may change this machine (apt-get install, a root dockerd of its own):
-    ``HARNESS_SYSTEM_CHANGES=never`` refuses; anything else allows, announced before each change."""
-    return os.environ.get(SYSTEM_CHANGES_ENV, "").lower() != "never"
+    """Whether the harness may change this machine (apt-get install, a root dockerd of its own): only
+    when asked, ``HARNESS_SYSTEM_CHANGES=allow`` (CI sets it); each change is announced before it."""
+    return os.environ.get(SYSTEM_CHANGES_ENV, "").lower() == "allow"
+
+
+NOT_ASKED = f"the harness changes this machine only when asked ({SYSTEM_CHANGES_ENV}=allow)"
 
 
 def install_packages(packages: list[str]) -> None:
     """``apt-get install`` (as root on Debian, like CI machines here); otherwise say what is missing."""
     if not system_changes_allowed():
         raise EngineUnavailable(
-            f"missing {', '.join(packages)}, and {SYSTEM_CHANGES_ENV}=never forbids installing it: "
-            "install it yourself, or run with MODE=process"
+            f"missing {', '.join(packages)}, and {NOT_ASKED}: install it yourself, "
+            f"set {SYSTEM_CHANGES_ENV}=allow, or run with MODE=process"
         )
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         raise EngineUnavailable(f"missing {', '.join(packages)}: install it, or run as root on Debian")
-    say(
-        f"installing {' '.join(packages)} with apt-get as root, a change to this machine "
-        f"({SYSTEM_CHANGES_ENV}=never refuses it)"
-    )
+    say(f"installing {' '.join(packages)} with apt-get as root, a change to this machine you allowed")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *packages]):
         completed = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -168,13 +168,13 @@ def start_own_engine(state_dir: Path) -> Engine:
     """Start ``dockerd`` without a bridge network, isolated from any other engine on the machine."""
     if not system_changes_allowed():
         raise EngineUnavailable(
-            f"no Docker engine answers, and {SYSTEM_CHANGES_ENV}=never forbids starting one: "
-            "start Docker (or set DOCKER_HOST), or run with MODE=process"
+            f"no Docker engine answers, and {NOT_ASKED}: start Docker (or set DOCKER_HOST), "
+            f"set {SYSTEM_CHANGES_ENV}=allow, or run with MODE=process"
         )
     install_engine()
     say(
         f"starting a Docker engine of the harness's own as {'root' if os.geteuid() == 0 else 'this user'} "
-        f"(bridge-less, state in {state_dir}; {SYSTEM_CHANGES_ENV}=never refuses it)"
+        f"(bridge-less, state in {state_dir}; {SYSTEM_CHANGES_ENV}=allow)"
     )
     layout = OwnEngineLayout(state_dir)
     layout.run_dir.mkdir(parents=True, exist_ok=True)
@@ -214,8 +214,12 @@ def engine_possible(state_dir: Path) -> bool:
     """True when image mode can run: an engine answers, or one can be installed and started here."""
     if find_engine(state_dir) is not None:
         return True
-    if not system_changes_allowed():
-        return False
+    return system_changes_allowed() and engine_startable()
+
+
+def engine_startable() -> bool:
+    """True when the harness could start an engine of its own here (dockerd present, or root with
+    apt-get to install it), were it asked to."""
     can_install = os.geteuid() == 0 and shutil.which("apt-get") is not None
     return shutil.which("dockerd") is not None or can_install
 

@@ -20,11 +20,19 @@ MODES = ("image", "process")
 
 
 def default_mode(paths: Paths) -> str:
-    """``HARNESS_MODE``, else image when a Docker engine is reachable or can be started here."""
+    """``HARNESS_MODE``, else image when a Docker engine answers (or the user allowed the harness to
+    start one: ``HARNESS_SYSTEM_CHANGES=allow``), else process, saying what ``allow`` would change."""
     wanted = os.environ.get("HARNESS_MODE")
     if wanted:
         return wanted
-    return "image" if docker_engine.engine_possible(paths.engine_state) else "process"
+    if docker_engine.engine_possible(paths.engine_state):
+        return "image"
+    if docker_engine.engine_startable():
+        say(
+            f"process mode: no Docker engine answers; {docker_engine.SYSTEM_CHANGES_ENV}=allow would let the "
+            "harness install docker.io and start a dockerd of its own to run the functions as images"
+        )
+    return "process"
 
 
 class ImageMode:

@@ -5,7 +5,7 @@ say) without a switch in production code: the failure comes from the emulator, a
 Nothing changes until a test arms a fault, and the endpoint exists only on the local emulator (behind
 ``loopback_hosts``); it is not an AWS API and no deployed stack has it.
 
-``POST /_harness/faults`` arms one fault per operation (a JSON-protocol ``X-Amz-Target``)::
+``POST /_harness/faults`` arms one fault per operation (a JSON-protocol ``X-Amz-Target``) and match::
 
     {"target": "AWSStepFunctions.StartExecution", "failures": 3, "every": 1,
      "error": "ExecutionLimitExceeded", "status": 400, "delaySeconds": 0, "match": "sku-123"}
@@ -17,8 +17,9 @@ Nothing changes until a test arms a fault, and the endpoint exists only on the l
 - ``error`` / ``status``: the AWS error answered (botocore reads ``__type``); ``delaySeconds``: how long
   the call hangs first (a caller whose own deadline is shorter is cut off, as by a hung connection).
 
-``GET /_harness/faults`` lists them with the calls seen and failed; ``DELETE`` disarms every fault, and
-so does ``/_ministack/reset``.
+``GET /_harness/faults`` lists them with the calls seen and failed; ``DELETE`` with a body
+``{"target": ..., "match": ...}`` disarms that one, without a body every fault, and so does
+``/_ministack/reset``.
 """
 
 from __future__ import annotations
@@ -55,17 +56,24 @@ class Fault:
 
 
 class Faults:
-    """The armed faults, by target (the event loop is their only writer)."""
+    """The armed faults, by target and match (the event loop is their only writer)."""
 
     def __init__(self) -> None:
-        self.armed: dict[str, Fault] = {}
+        self.armed: dict[tuple[str, str], Fault] = {}
 
     def arm(self, spec: dict) -> Fault:
         fault = Fault(**{key: value for key, value in spec.items() if key not in ("calls", "failed")})
         if fault.every < 1 or fault.failures < 0 or fault.delaySeconds < 0:
             raise ValueError("every >= 1, failures >= 0 and delaySeconds >= 0")
-        self.armed[fault.target] = fault
+        self.armed[(fault.target, fault.match)] = fault
         return fault
+
+    def of(self, target: str) -> list[Fault]:
+        """The faults armed on ``target``, those with a match first (the more specific)."""
+        return sorted((f for (t, _), f in self.armed.items() if t == target), key=lambda f: not f.match)
+
+    def disarm(self, target: str, match: str = "") -> None:
+        self.armed.pop((target, match), None)
 
     def clear(self) -> None:
         self.armed.clear()
@@ -82,8 +90,13 @@ async def _control(scope, receive, send) -> None:
     if method == "GET":
         return await reply(send, 200, FAULTS.listing())
     if method == "DELETE":
-        FAULTS.clear()
-        return await reply(send, 200, [])
+        body = await read_body(receive)
+        try:
+            which = json.loads(body) if body else None
+            FAULTS.disarm(which["target"], which.get("match", "")) if which else FAULTS.clear()
+        except (TypeError, ValueError, KeyError) as error:
+            return await reply(send, 400, {"message": f"a JSON object with a target: {error}"})
+        return await reply(send, 200, FAULTS.listing())
     if method == "POST":
         try:
             fault = FAULTS.arm(json.loads(await read_body(receive)))
@@ -101,16 +114,15 @@ def inject(app):
             return await app(scope, receive, send)
         if scope.get("path") == PATH:
             return await _control(scope, receive, send)
-        fault = FAULTS.armed.get(header(scope, b"x-amz-target")) if FAULTS.armed else None
-        if fault is None:
-            return await app(scope, receive, send)
-        if fault.match:
+        candidates = FAULTS.of(header(scope, b"x-amz-target")) if FAULTS.armed else []
+        if candidates and candidates[0].match:
             body = await read_body(receive)
             receive = _replay(body)
-            if fault.match not in body.decode("utf-8", "replace"):
-                return await app(scope, receive, send)
-        if not fault.next_call_fails():
+            text = body.decode("utf-8", "replace")
+            candidates = [fault for fault in candidates if fault.match in text]
+        if not candidates or not candidates[0].next_call_fails():
             return await app(scope, receive, send)
+        fault = candidates[0]
         if fault.delaySeconds:
             await asyncio.sleep(fault.delaySeconds)
         error = {"__type": fault.error, "message": f"injected fault: {fault.error} (test-only)"}

@@ -82,7 +82,7 @@ def faults(local_stack):
         pytest.skip("faults are injected at the local emulator's edge; a deployed stack has none")
     faults = EmulatorFaults(local_stack.endpoint_url)
     yield faults
-    faults.clear()
+    faults.disarm_own()  # cases running beside this one keep theirs
 
 
 @pytest.fixture

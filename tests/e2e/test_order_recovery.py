@@ -48,7 +48,7 @@ def test_orders_whose_start_is_refused_are_started_by_the_sweep_within_the_bound
     assert [(r.status, r.body.get("status")) for r in placed] == [(202, "PENDING")] * 3, (
         "accepted all the same"
     )
-    assert faults.of(START_EXECUTION)["failed"] == 3, "each API start was refused"
+    assert faults.of(START_EXECUTION, sku)["failed"] == 3, "each API start was refused"
     order_ids = [r.body["orderId"] for r in placed]
     finals = wait_for(
         all_final(fresh_api, order_ids), RECOVERY_BOUND_S, what="the sweep to start every refused order"
@@ -115,7 +115,7 @@ def test_200_orders_while_starts_fail_intermittently_all_finish_once_with_exact_
     assert all(first == again for first, again in pairs), "a retry with the same key is the same order"
     order_ids = [first for first, _ in pairs]
     assert len(set(order_ids)) == 200
-    assert faults.of(START_EXECUTION)["failed"] == 100
+    assert faults.of(START_EXECUTION, sku)["failed"] == 100
     finals = wait_for(
         all_final(fresh_api, order_ids),
         240,

@@ -469,6 +469,13 @@ def test_a_fault_with_a_match_fails_only_the_calls_whose_body_holds_it(local_sta
                 codes.append(error.response["Error"]["Code"])
         # Another test's calls reach the service (no such execution); only this test's fail on purpose.
         assert codes == ["ExecutionDoesNotExist", "ExecutionLimitExceeded"] * 2
-        assert {k: faults.of(target)[k] for k in ("calls", "failed")} == {"calls": 2, "failed": 2}
+        assert {k: faults.of(target, "mine-")[k] for k in ("calls", "failed")} == {"calls": 2, "failed": 2}
+        # One test's faults are disarmed without another's.
+        theirs = EmulatorFaults(local_stack.endpoint_url)
+        theirs.arm(target, failures=1, match="theirs-")
+        faults.disarm_own()
+        assert theirs.of(target, "theirs-")["failures"] == 1
+        with pytest.raises(StopIteration):
+            faults.of(target, "mine-")
     finally:
         faults.clear()

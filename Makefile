@@ -1,9 +1,9 @@
 # make e2e   the end-to-end suites on a fresh local stack (creates the venv when missing)
 # make test  everything CI runs, stage by stage (testkit/ci_stages.py): lint, unit, images, the integration
 #            and e2e suites in image mode and in process mode, the rehearsals (alarms, CodeDeploy,
-#            releases) once in process mode, the e2e suite against the emulator as a container, the
-#            leftovers check; then a table of each stage's wall time and tests (MODE=process: no Docker;
-#            STAGES="lint unit": only those)
+#            releases) once in process mode, the e2e suite against the emulator as a container, every
+#            benchmark once in its short mode (bench-smoke), the leftovers check; then a table of each
+#            stage's wall time and tests (MODE=process: no Docker; STAGES="lint unit": only those)
 # make up / make down   leave a local stack running to work against, then stop it
 # make images  build every function image; make push  push them to the running stack's ECR
 #   (e2e, test and up run the functions as images when Docker can run here; MODE=process overrides)

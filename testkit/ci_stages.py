@@ -45,7 +45,7 @@ def _make(*arguments: str) -> tuple[str, ...]:
     return ("make", "--no-print-directory", *arguments)
 
 
-# In this order: the images before the image-mode suites, the leftovers check after all that uses Docker.
+# In this order: the images before the image-mode suites, the leftovers check after all that may use Docker.
 STAGES = (
     Stage("lint", _make("lint")),
     Stage("unit", _make("unit")),
@@ -56,6 +56,9 @@ STAGES = (
     # registry cannot serve by digest.
     Stage("rehearse", _make("rehearse", "MODE=process")),
     Stage("e2e-container", _make("e2e-container"), needs_docker=True),
+    # Every benchmark once in its short mode, so a broken one turns CI red (its image-mode parts are
+    # skipped where no Docker engine can run).
+    Stage("bench-smoke", _make("bench-smoke")),
     Stage("leftovers", _make("leftovers"), needs_docker=True),
 )
 

@@ -157,7 +157,9 @@ def selected(names: list[str], no_docker: bool) -> tuple[Stage, ...]:
     if no_docker:
         with_docker = [stage.name for stage in chosen if stage.needs_docker]
         if names and with_docker:
-            raise SystemExit(f"ci_stages: {', '.join(with_docker)} need Docker, which --no-docker excludes")
+            raise SystemExit(
+                f"ci_stages: --no-docker runs no stage that needs Docker: {', '.join(with_docker)}"
+            )
         chosen = tuple(stage for stage in chosen if not stage.needs_docker)
     return chosen
 

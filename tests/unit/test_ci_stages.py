@@ -95,7 +95,7 @@ def test_named_stages_run_in_the_order_of_the_list():
     ("names", "no_docker", "message"),
     [
         (["lint", "integration"], False, "no stage integration; the stages: lint, unit, images"),
-        (["images", "unit"], True, "images need Docker, which --no-docker excludes"),
+        (["images", "unit"], True, "--no-docker runs no stage that needs Docker: images"),
     ],
 )
 def test_a_wrong_choice_of_stages_is_a_clear_error(names, no_docker, message):

@@ -63,7 +63,7 @@ def test_each_stage_is_timed_and_counted_and_a_failure_stops_the_rest(tests, mon
     }
     assert outcomes["after"]["wall_s"] is None
     assert outcomes["no-tests"]["wall_s"] >= 0 and outcomes["two-sessions"]["wall_s"] > 0
-    assert report["total_s"] >= outcomes["two-sessions"]["wall_s"] + outcomes["broken"]["wall_s"]
+    assert report["total_s"] >= outcomes["two-sessions"]["wall_s"]  # (each rounded: not their sum)
     rows = [line.split() for line in printed.getvalue().splitlines() if line]
     assert rows[0] == ["stage", "result", "wall", "s", "passed", "failed", "skipped"]
     assert rows[1][:2] == ["no-tests", "passed"] and rows[1][3:] == ["-", "-", "-"]

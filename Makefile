@@ -1,8 +1,9 @@
 # make e2e   the end-to-end suites on a fresh local stack (creates the venv when missing)
-# make test  everything CI runs: lint, unit, images, the integration and e2e suites in image mode and
-#            in process mode, the rehearsals (alarms, CodeDeploy, releases) once in process mode (a release
-#            registers its revisions through the ECR API, which MiniStack's registry cannot serve by digest),
-#            the e2e suite against the emulator as a container (MODE=process: no Docker)
+# make test  everything CI runs, stage by stage (testkit/ci_stages.py): lint, unit, images, the integration
+#            and e2e suites in image mode and in process mode, the rehearsals (alarms, CodeDeploy,
+#            releases) once in process mode, the e2e suite against the emulator as a container, every
+#            benchmark once in its short mode (bench-smoke), the leftovers check; then a table of each
+#            stage's wall time and tests (MODE=process: no Docker; STAGES="lint unit": only those)
 # make up / make down   leave a local stack running to work against, then stop it
 # make images  build every function image; make push  push them to the running stack's ECR
 #   (e2e, test and up run the functions as images when Docker can run here; MODE=process overrides)
@@ -13,7 +14,8 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv lock lint unit integration e2e suites test up down status bench bench-smoke clean images push
+.PHONY: venv lock lint unit integration e2e suites rehearse e2e-container leftovers test up down status bench \
+	bench-smoke clean images push
 
 # constraints.txt is the lock of this environment (every package, pinned and hashed; make lock writes it);
 # the project itself goes in editable on top, with nothing more resolved or downloaded.
@@ -75,20 +77,24 @@ push: venv
 suites: venv
 	$(PYTHON) -m harness.cli test $(MODE_FLAG)
 
-# Everything CI runs. MODE=process runs the suites in process mode only (no Docker needed).
-test: lint unit
-ifeq ($(MODE),process)
-	$(PYTHON) -m harness.cli test --mode process
-	$(PYTHON) -m harness.cli rehearse --mode process
-else
-	$(PYTHON) -m harness.cli images
-	$(PYTHON) -m harness.cli test --mode image
-	$(PYTHON) -m harness.cli test --mode process
-	$(PYTHON) -m harness.cli rehearse --mode process
+# The rehearsals (tests/rehearsal) in one mode, as `suites` runs the integration and e2e suites.
+rehearse: venv
+	$(PYTHON) -m harness.cli rehearse $(MODE_FLAG)
+
+# The e2e suite against the emulator as a container (the functions as processes).
+e2e-container: venv
 	$(PYTHON) -m pytest -q --emulator container tests/e2e
+
+# Nothing CI started is left running (the harness's own Docker engine).
+leftovers: venv
 	@left="$$($(PYTHON) -m harness.images.engine --leftovers)"; \
 	  if [ -n "$$left" ]; then echo "left running: $$left" >&2; exit 1; fi
-endif
+
+# Everything CI runs, stage by stage (testkit/ci_stages.py lists them), then a table of each stage's
+# wall time and tests (also in .harness/ci-stages.json). MODE=process: the stages that need no Docker;
+# STAGES="lint unit": only those.
+test: venv
+	$(PYTHON) -m testkit.ci_stages $(if $(filter process,$(MODE)),--no-docker) $(STAGES)
 
 up: venv
 	$(PYTHON) -m harness.cli up $(MODE_FLAG)

@@ -1,15 +1,18 @@
 """Least privilege proven by behaviour: every statement of every function's policy is needed.
 
-For each statement of template.yaml, a copy of the template without it is deployed to a scratch stack
-(a fresh emulator and runtime, IAM enforced) and the flow that uses it is run: the function must be
-denied one of the statement's actions with AccessDeniedException naming the action, and an order that
-cannot be completed ends FAILED or is refused, never lost. The state machine's statements are not
-here: the emulator does not run Step Functions tasks as the state machine's role (README, IAM).
+For each statement of template.yaml, a copy of the template without it is deployed as a scratch stack
+of its own (one emulator and runtime for the module, IAM enforced; the stack deleted after its test)
+and the flow that uses it is run: the function must be denied one of the statement's actions with
+AccessDeniedException naming the action, and an order that cannot be completed ends FAILED or is
+refused, never lost. With the whole template every flow reaches its good outcome undenied. The state
+machine's statements are not here: the emulator does not run Step Functions tasks as the state
+machine's role (README, IAM).
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,7 +23,7 @@ import pytest
 from harness import aws
 from harness.paths import Paths
 from harness.stack import project, users
-from harness.stack.deploy import stack_functions
+from harness.stack.deploy import stack_functions, stack_status
 from harness.stack.lifecycle import RunningStack
 from harness.template import load_template
 from testkit.codedeploy import FINAL, appspec, final_info
@@ -28,7 +31,8 @@ from testkit.codedeploy import deploy as deploy_revision
 from testkit.faults import START_EXECUTION, EmulatorFaults
 from testkit.orders import Catalog, OrdersApi
 from tests.conftest import wait_for
-from tests.e2e.feed_pipeline import csv_feed, unique_token
+from tests.e2e.feed_pipeline import FeedPipeline, csv_feed, unique_token
+from tests.e2e.test_order_recovery import RECOVERY_BOUND_S
 
 pytestmark = pytest.mark.skipif(not aws.iam_enforced(), reason="IAM enforcement is off (HARNESS_IAM=off)")
 
@@ -101,25 +105,26 @@ STATEMENTS = list(function_statements(load_template(Paths.discover().template)))
 
 
 class Scratch:
-    """A scratch stack of its own: the template (or a copy of it) deployed, and its flows."""
+    """A scratch stack of its own in the module's emulator: the template (or a copy of it) deployed as
+    ``stack_name``, and its flows."""
 
-    def __init__(self, paths: Paths):
-        self.paths = paths
-        self.stack = RunningStack(paths, "process").start()
-        self.endpoint_url = self.stack.endpoint_url
+    def __init__(self, emulator: RunningStack, stack_name: str):
+        self.emulator = emulator
+        self.stack_name = stack_name
+        self.endpoint_url = emulator.endpoint_url
         self.deployments: list[str] = []
 
     def deploy(self, template_edit: Callable[[dict], dict] | None = None) -> None:
-        self.stop_deployments()
         result = project.deploy(
-            self.paths,
+            self.emulator.paths,
             self.endpoint_url,
-            self.stack.runtime,
-            image_uris=project.process_image_uris(self.paths),
+            self.emulator.runtime,
+            stack_name=self.stack_name,
+            image_uris=project.process_image_uris(self.emulator.paths),
             build_packages=True,
             template_edit=template_edit,
         )
-        self.stack.runtime.reset()  # no warm instance keeps what it read with the earlier permissions
+        self.emulator.runtime.reset()  # the instances of the earlier stacks' functions (deleted) stopped
         self.outputs = result.outputs
         cloudformation = self.client("cloudformation")
         self.functions = stack_functions(cloudformation, result.stack_name)
@@ -128,6 +133,17 @@ class Scratch:
 
     def resource(self, logical_id: str) -> str:
         return self.resources[logical_id]
+
+    def delete(self) -> None:
+        """Its deployments stopped, the stack deleted with all it holds (its queues, its schedule, its
+        alarms): nothing of it is left running into the next test."""
+        self.stop_deployments()
+        cloudformation = self.client("cloudformation")
+        cloudformation.delete_stack(StackName=self.stack_name)
+        wait_for(
+            lambda: stack_status(cloudformation, self.stack_name) in (None, "DELETE_COMPLETE"),
+            what=f"stack {self.stack_name} deleted",
+        )
 
     def stop_deployments(self) -> None:
         """Stop the hook flows' deployments still waiting for a hook that was denied its answer."""
@@ -151,25 +167,57 @@ class Scratch:
 
     def denials(self, function: str, since_ms: int) -> list[str]:
         """The 'not authorized' lines of the function's log since ``since_ms``."""
+        return self.log_lines(function, since_ms, '"not authorized to perform"')
+
+    def log_lines(self, function: str, since_ms: int, pattern: str) -> list[str]:
         logs = self.client("logs")
         group = f"/aws/lambda/{self.functions[function]}"
         try:
             pages = logs.get_paginator("filter_log_events").paginate(
-                logGroupName=group, startTime=since_ms, filterPattern='"not authorized to perform"'
+                logGroupName=group, startTime=since_ms, filterPattern=pattern
             )
             return [event["message"] for page in pages for event in page["events"]]
         except logs.exceptions.ResourceNotFoundException:
             return []
 
+    def wait_for_the_logs_written(self) -> None:
+        """Wait until every log line the functions have written so far is in CloudWatch Logs. The runtime
+        sends the lines waiting as one batch, one batch after the other (harness/runtime/logs.py,
+        LogShipper.run): once a health check's REPORT line is in, a second check's is in only after the
+        batch holding the first, and all written before it, has been sent."""
+        self._health_check_logged("first")
+        self._health_check_logged("second")
+
+    def _health_check_logged(self, which: str) -> None:
+        since_ms = int(time.time() * 1000)
+        assert OrdersApi(self.outputs["ApiUrl"], None).request("GET", "/health").status == 200
+        wait_for(
+            lambda: self.log_lines("HealthFunction", since_ms, "REPORT"),
+            what=f"the {which} health check's log",
+        )
+
 
 @pytest.fixture(scope="module")
-def scratch() -> Iterator[Scratch]:
-    paths = Paths.discover()
-    stack = Scratch(paths)
+def emulator() -> Iterator[RunningStack]:
+    stack = RunningStack(Paths.discover(), "process").start()
     try:
         yield stack
     finally:
-        stack.stack.stop()
+        stack.stop()
+
+
+_stack_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def scratch(emulator) -> Iterator[Scratch]:
+    """A stack of each test's own: nothing an earlier test's flows left going (a feed being retried, an
+    order waiting for the sweep, a deployment) can act on this test's functions or write to their logs."""
+    stack = Scratch(emulator, f"least-privilege-{next(_stack_numbers)}")
+    try:
+        yield stack
+    finally:
+        stack.delete()
 
 
 # --- the flows, by function -------------------------------------------------------------------------
@@ -209,19 +257,29 @@ def _order_ends_failed(scratch: Scratch, denied: bool) -> None:
 
 
 def _pending_order_for_the_sweep(scratch: Scratch, denied: bool) -> None:
+    """The API's start of the workflow refused: the order waits PENDING for the sweep, which starts it."""
     EmulatorFaults(scratch.endpoint_url).arm(START_EXECUTION, failures=1)
     api = scratch.api()
     placed = api.place([{"sku": scratch.catalog().add(available=5), "quantity": 1}])
-    _order_is_never_lost(scratch, placed)
+    if denied:
+        _order_is_never_lost(scratch, placed)
+        return
+    assert (placed.status, placed.body.get("status")) == (202, "PENDING"), placed.message
+    final = wait_for(
+        lambda: api.final_order(placed.body["orderId"]), RECOVERY_BOUND_S, what="the sweep to start it"
+    )
+    assert final["status"] == "CONFIRMED", final
 
 
 def _feed_upload(scratch: Scratch, denied: bool) -> None:
-    token = unique_token()
-    scratch.client("s3").put_object(
-        Bucket=scratch.outputs["FeedBucketName"],
-        Key=f"incoming/{token}.csv",
-        Body=csv_feed([(f"{token}-A", 2, 100)]),
-    )
+    """A feed read, restocked, entered in the ledger and reported."""
+    feeds, token = FeedPipeline(scratch), unique_token()
+    version = feeds.upload(f"{token}.csv", csv_feed([(f"{token}-A", 2, 100)]))
+    if denied:
+        return
+    report = feeds.report(f"{token}.csv", version)
+    assert (report["status"], report["linesApplied"]) == ("applied", 1), report
+    assert feeds.stock(f"{token}-A") == {"available": 2, "priceCents": 100}
 
 
 def _hooked_deployment(hook: str, target: str) -> Callable[[Scratch, bool], None]:
@@ -246,7 +304,11 @@ def _hooked_deployment(hook: str, target: str) -> Callable[[Scratch, bool], None
             scratch.resource("ServerlessDeploymentApplication"),
             scratch.resource(f"{target}DeploymentGroup"),
         )
-        scratch.deployments.append(deploy_revision(codedeploy, group, revision))
+        deployment = deploy_revision(codedeploy, group, revision)
+        scratch.deployments.append(deployment)
+        if not denied:
+            info = final_info(codedeploy, deployment)
+            assert info is not None and info["status"] == "Succeeded", info
 
     return deploy
 
@@ -261,22 +323,21 @@ FLOWS: dict[str, Callable[[Scratch, bool], None]] = {
     "HealthFunctionTrafficHook": _hooked_deployment("HealthFunctionTrafficHook", "HealthFunction"),
     "OrdersApiFunctionTrafficHook": _hooked_deployment("OrdersApiFunctionTrafficHook", "OrdersApiFunction"),
 }
-# The deployments of the hook flows move aliases: they run last.
-_HOOK_FLOWS = {"HealthFunctionTrafficHook", "OrdersApiFunctionTrafficHook"}
-STATEMENTS.sort(key=lambda statement: statement.function in _HOOK_FLOWS)
 
 
 def test_every_function_with_a_policy_has_a_flow():
     assert {statement.function for statement in STATEMENTS} <= FLOWS.keys()
 
 
-def test_with_the_whole_template_no_flow_is_denied(scratch):
-    """The baseline: every denial below comes from the statement removed, nothing else."""
+def test_with_the_whole_template_every_flow_succeeds_undenied(scratch):
+    """The baseline: each flow reaches its good outcome (every order CONFIRMED, the feed applied, the
+    deployments Succeeded) and no function was denied anything on the way, so every denial below comes
+    from the statement removed, nothing else."""
     scratch.deploy()
     since_ms = int(time.time() * 1000)
     for flow in FLOWS.values():
         flow(scratch, False)
-    scratch.stop_deployments()
+    scratch.wait_for_the_logs_written()
     for function in FLOWS:
         assert scratch.denials(function, since_ms) == [], function
 

@@ -1,0 +1,203 @@
+"""CI's stages: the one list of what ``make test`` runs, run in order, each timed and its tests counted.
+
+    python -m testkit.ci_stages [--no-docker] [STAGE ...]     (make test [MODE=process] [STAGES="..."])
+
+runs every stage (``--no-docker``: those that need no Docker; names: only those), and at the end,
+also when a stage failed or was interrupted, prints a table of the stages (result, wall seconds, tests
+passed, failed, skipped; the stages after a failure show as not run) and writes it as JSON to
+.harness/ci-stages.json. The hosted workflow (.github/workflows/ci.yml) runs the same stages spread over
+parallel jobs; tests/unit/test_ci_workflow.py checks that together they run every one.
+
+The counts come from the stage's own pytest sessions: this module is also the pytest plugin the runner
+loads into them (PYTEST_ADDOPTS=-p testkit.ci_stages), which adds each session's outcomes to the file
+CI_STAGE_COUNTS names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TextIO
+
+import pytest
+
+PLUGIN = "testkit.ci_stages"
+COUNTS_VARIABLE = "CI_STAGE_COUNTS"
+REPORT = Path(".harness") / "ci-stages.json"
+COUNTED = ("passed", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    command: tuple[str, ...]
+    needs_docker: bool = False
+
+
+def _make(*arguments: str) -> tuple[str, ...]:
+    return ("make", "--no-print-directory", *arguments)
+
+
+# In this order: the images before the image-mode suites, the leftovers check after all that may use Docker.
+STAGES = (
+    Stage("lint", _make("lint")),
+    Stage("unit", _make("unit")),
+    Stage("images", _make("images"), needs_docker=True),
+    Stage("suites-image", _make("suites", "MODE=image"), needs_docker=True),
+    Stage("suites-process", _make("suites", "MODE=process")),
+    # Once, in process mode: a release registers its revisions through the ECR API, which MiniStack's
+    # registry cannot serve by digest.
+    Stage("rehearse", _make("rehearse", "MODE=process")),
+    Stage("e2e-container", _make("e2e-container"), needs_docker=True),
+    # Every benchmark once in its short mode, so a broken one turns CI red (its image-mode parts are
+    # skipped where no Docker engine can run).
+    Stage("bench-smoke", _make("bench-smoke")),
+    Stage("leftovers", _make("leftovers"), needs_docker=True),
+)
+
+
+@dataclass
+class Outcome:
+    stage: str
+    result: str  # passed | FAILED | interrupted | not run
+    wall_s: float | None = None
+    # Summed over the stage's pytest sessions; None: it ran none.
+    passed: int | None = None
+    failed: int | None = None
+    skipped: int | None = None
+
+
+def run(stages: tuple[Stage, ...], report: Path = REPORT, out: TextIO = sys.stdout) -> int:
+    """Run ``stages`` in order until one fails; print the table and write ``report`` whatever happens.
+    Returns the exit code of the stage that failed (130: interrupted), else 0."""
+    started = time.monotonic()
+    outcomes: list[Outcome] = []
+    code = 0
+    for stage in stages:
+        if code:
+            outcomes.append(Outcome(stage.name, "not run"))
+            continue
+        outcome, code = _run_stage(stage)
+        outcomes.append(outcome)
+    total_s = time.monotonic() - started
+    out.write(table(outcomes, total_s))
+    out.flush()
+    report.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "total_s": round(total_s, 1),
+        "load_average": [round(load, 2) for load in os.getloadavg()],
+        "stages": [asdict(outcome) for outcome in outcomes],
+    }
+    report.write_text(json.dumps(document, indent=2) + "\n")
+    return code
+
+
+def _run_stage(stage: Stage) -> tuple[Outcome, int]:
+    with tempfile.TemporaryDirectory() as scratch:
+        counts_file = Path(scratch) / "counts.jsonl"
+        addopts = os.environ.get("PYTEST_ADDOPTS", "")
+        env = {
+            **os.environ,
+            COUNTS_VARIABLE: str(counts_file),
+            "PYTEST_ADDOPTS": addopts if f"-p {PLUGIN}" in addopts else f"{addopts} -p {PLUGIN}".strip(),
+        }
+        started = time.monotonic()
+        process = subprocess.Popen(stage.command, env=env)
+        try:
+            code = process.wait()
+            result = "passed" if code == 0 else "FAILED"
+        except KeyboardInterrupt:
+            # Ctrl-C reached the stage too (one process group): let it stop what it started.
+            process.wait()
+            code, result = 130, "interrupted"
+        outcome = Outcome(stage.name, result, round(time.monotonic() - started, 1))
+        if counts_file.exists():
+            sessions = [json.loads(line) for line in counts_file.read_text().splitlines()]
+            for counted in COUNTED:
+                setattr(outcome, counted, sum(session[counted] for session in sessions))
+    return outcome, code
+
+
+def table(outcomes: list[Outcome], total_s: float) -> str:
+    def cell(value: object) -> str:
+        return "-" if value is None else f"{value}"
+
+    rows = [("stage", "result", "wall s", *COUNTED)]
+    rows += [
+        (o.stage, o.result, cell(o.wall_s), *(cell(getattr(o, counted)) for counted in COUNTED))
+        for o in outcomes
+    ]
+    totals = [sum(getattr(o, counted) or 0 for o in outcomes) for counted in COUNTED]
+    rows.append(("total", "", f"{total_s:.1f}", *map(str, totals)))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = [
+        "  ".join(
+            text.ljust(width) if column < 2 else text.rjust(width)
+            for column, (text, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+    return "\n" + "\n".join(lines) + "\n"
+
+
+def selected(names: list[str], no_docker: bool) -> tuple[Stage, ...]:
+    """The stages named (all when none), in the order of STAGES; a clear SystemExit on a wrong name."""
+    known = [stage.name for stage in STAGES]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise SystemExit(f"ci_stages: no stage {', '.join(unknown)}; the stages: {', '.join(known)}")
+    chosen = tuple(stage for stage in STAGES if not names or stage.name in names)
+    if no_docker:
+        with_docker = [stage.name for stage in chosen if stage.needs_docker]
+        if names and with_docker:
+            raise SystemExit(
+                f"ci_stages: --no-docker runs no stage that needs Docker: {', '.join(with_docker)}"
+            )
+        chosen = tuple(stage for stage in chosen if not stage.needs_docker)
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m testkit.ci_stages", description=__doc__.split("\n")[0])
+    parser.add_argument("--no-docker", action="store_true", help="only the stages that need no Docker")
+    parser.add_argument("stages", nargs="*", metavar="STAGE", help="only these (default: every stage)")
+    args = parser.parse_args(argv)
+    return run(selected(args.stages, args.no_docker))
+
+
+# --- the pytest plugin: each session's outcomes, for the stage that started it -------------------------
+
+_COUNTS_FILE = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Taken out of the environment: a session a test starts (the CLI tests run `harness e2e`, a release
+    # runs its smoke tests) is that test's business, not one of the stage's.
+    counts_file = os.environ.pop(COUNTS_VARIABLE, None)
+    if counts_file:
+        config.stash[_COUNTS_FILE] = counts_file
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    counts_file = config.stash.get(_COUNTS_FILE, None)
+    if counts_file is None:
+        return
+
+    def count(*outcomes: str) -> int:
+        reports = [report for outcome in outcomes for report in terminalreporter.stats.get(outcome, [])]
+        return sum(1 for report in reports if getattr(report, "count_towards_summary", True))
+
+    session = {"passed": count("passed"), "failed": count("failed", "error"), "skipped": count("skipped")}
+    with open(counts_file, "a") as counts:
+        counts.write(json.dumps(session) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""CI's stage runner (testkit/ci_stages.py) on stages of a few tiny pytest sessions: each stage timed and
+its tests counted, the table printed and written also when a stage fails, the stages after it not run."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+
+from testkit import ci_stages
+from testkit.ci_stages import Stage
+
+
+def _pytest(folder, *files: str) -> tuple[str, ...]:
+    return (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(str(folder / f) for f in files))
+
+
+@pytest.fixture
+def tests(tmp_path):
+    (tmp_path / "test_mixed.py").write_text(
+        "import pytest\n"
+        "def test_one(): pass\n"
+        "def test_two(): pass\n"
+        "@pytest.mark.skip(reason='on purpose')\n"
+        "def test_skipped(): pass\n"
+    )
+    (tmp_path / "test_broken.py").write_text(
+        "def test_passes(): pass\ndef test_fails(): assert False\ndef test_other_fails(): assert False\n"
+    )
+    # A test that starts a pytest session of its own, as the CLI tests run `harness e2e`.
+    (tmp_path / "test_nested.py").write_text(
+        f"def test_runs_a_session():\n    {_sessions(tmp_path, 'test_mixed.py')}\n"
+    )
+    return tmp_path
+
+
+def test_each_stage_is_timed_and_counted_and_a_failure_stops_the_rest(tests, monkeypatch):
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")  # quicker sessions: the stages load none
+    stages = (
+        Stage("no-tests", (sys.executable, "-c", "pass")),
+        # Two sessions, as `harness test` runs the integration then the e2e suite (and the session the
+        # second's test starts is not the stage's).
+        Stage("two-sessions", (sys.executable, "-c", _sessions(tests, "test_mixed.py", "test_nested.py"))),
+        Stage("broken", _pytest(tests, "test_broken.py")),
+        Stage("after", (sys.executable, "-c", "pass")),
+    )
+    printed = io.StringIO()
+
+    code = ci_stages.run(stages, tests / "report" / "ci-stages.json", printed)
+
+    assert code == 1  # pytest's own code for failed tests
+    report = json.loads((tests / "report" / "ci-stages.json").read_text())
+    outcomes = {stage["stage"]: stage for stage in report["stages"]}
+    assert list(outcomes) == [stage.name for stage in stages]
+    counts = {name: (o["result"], o["passed"], o["failed"], o["skipped"]) for name, o in outcomes.items()}
+    assert counts == {
+        "no-tests": ("passed", None, None, None),
+        "two-sessions": ("passed", 3, 0, 1),
+        "broken": ("FAILED", 1, 2, 0),
+        "after": ("not run", None, None, None),
+    }
+    assert outcomes["after"]["wall_s"] is None
+    assert outcomes["no-tests"]["wall_s"] >= 0 and outcomes["two-sessions"]["wall_s"] > 0
+    assert report["total_s"] >= outcomes["two-sessions"]["wall_s"]  # (each rounded: not their sum)
+    rows = [line.split() for line in printed.getvalue().splitlines() if line]
+    assert rows[0] == ["stage", "result", "wall", "s", "passed", "failed", "skipped"]
+    assert rows[1][:2] == ["no-tests", "passed"] and rows[1][3:] == ["-", "-", "-"]
+    assert rows[2][:2] == ["two-sessions", "passed"] and rows[2][3:] == ["3", "0", "1"]
+    assert rows[3][:2] == ["broken", "FAILED"] and rows[3][3:] == ["1", "2", "0"]
+    assert rows[4] == ["after", "not", "run", "-", "-", "-", "-"]
+    assert rows[5][0] == "total" and rows[5][2:] == ["4", "2", "1"]
+
+
+def _sessions(folder, *files: str) -> str:
+    """A Python one-liner running a pytest session on each of ``files``, one after the other."""
+    runs = "; ".join(f"subprocess.run({list(_pytest(folder, file))!r}, check=True)" for file in files)
+    return f"import subprocess; {runs}"
+
+
+def test_make_test_without_docker_runs_the_stages_that_need_none():
+    names = [stage.name for stage in ci_stages.selected([], no_docker=True)]
+    assert names == ["lint", "unit", "suites-process", "rehearse", "bench-smoke"]
+    assert [stage.name for stage in ci_stages.selected([], no_docker=False)] == [
+        s.name for s in ci_stages.STAGES
+    ]
+
+
+def test_named_stages_run_in_the_order_of_the_list():
+    assert [stage.name for stage in ci_stages.selected(["unit", "lint"], no_docker=False)] == ["lint", "unit"]
+
+
+@pytest.mark.parametrize(
+    ("names", "no_docker", "message"),
+    [
+        (["lint", "integration"], False, "no stage integration; the stages: lint, unit, images"),
+        (["images", "unit"], True, "--no-docker runs no stage that needs Docker: images"),
+    ],
+)
+def test_a_wrong_choice_of_stages_is_a_clear_error(names, no_docker, message):
+    with pytest.raises(SystemExit, match=message):
+        ci_stages.selected(names, no_docker)

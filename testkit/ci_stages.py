@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
@@ -39,6 +40,17 @@ class Stage:
     name: str
     command: tuple[str, ...]
     needs_docker: bool = False
+    # Once the stages without a lane have passed, the lanes run side by side, each its stages one after
+    # another. A stage in a lane keeps its state apart (HARNESS_STATE_DIR) and its output in a log
+    # printed whole when it ends.
+    lane: str | None = None
+
+
+# The lanes: the one that uses the harness's Docker engine (the images, the image-mode suites, the
+# emulator container, the image builds of the benchmarks: one user of the engine at a time) and the one
+# that runs the functions as processes. The suites mostly wait (workflows, queues, the local clock), so
+# two at once on two cores keep both busy; each case is built to pass on a machine that busy.
+DOCKER, PROCESSES = "docker", "processes"
 
 
 def _make(*arguments: str) -> tuple[str, ...]:
@@ -49,17 +61,17 @@ def _make(*arguments: str) -> tuple[str, ...]:
 STAGES = (
     Stage("lint", _make("lint")),
     Stage("unit", _make("unit")),
-    Stage("images", _make("images"), needs_docker=True),
-    Stage("suites-image", _make("suites", "MODE=image"), needs_docker=True),
-    Stage("suites-process", _make("suites", "MODE=process")),
+    Stage("images", _make("images"), needs_docker=True, lane=DOCKER),
+    Stage("suites-image", _make("suites", "MODE=image"), needs_docker=True, lane=DOCKER),
+    Stage("suites-process", _make("suites", "MODE=process"), lane=PROCESSES),
     # Once, in process mode: a release registers its revisions through the ECR API, which MiniStack's
     # registry cannot serve by digest.
-    Stage("rehearse", _make("rehearse", "MODE=process")),
-    Stage("e2e-container", _make("e2e-container"), needs_docker=True),
+    Stage("rehearse", _make("rehearse", "MODE=process"), lane=PROCESSES),
+    Stage("e2e-container", _make("e2e-container"), needs_docker=True, lane=DOCKER),
     # Every benchmark once in its short mode, so a broken one turns CI red (its image-mode parts are
-    # skipped where no Docker engine can run).
-    Stage("bench-smoke", _make("bench-smoke")),
-    Stage("leftovers", _make("leftovers"), needs_docker=True),
+    # skipped where no Docker engine can run; with one, they rebuild the stand-in base and the images).
+    Stage("bench-smoke", _make("bench-smoke"), lane=DOCKER),
+    Stage("leftovers", _make("leftovers"), needs_docker=True, lane=DOCKER),
 )
 
 
@@ -75,31 +87,49 @@ class Outcome:
 
 
 def run(stages: tuple[Stage, ...], report: Path = REPORT, out: TextIO = sys.stdout) -> int:
-    """Run ``stages`` in order until one fails; print the table and write ``report`` whatever happens.
-    Returns the exit code of the stage that failed (130: interrupted), else 0."""
+    """Run the stages without a lane in order, then each lane's in order, the lanes side by side; a
+    failure stops the stages after it (in its lane). Print the table and write ``report`` whatever
+    happens. Returns the exit code of the first stage that failed (130: interrupted), else 0."""
     started = time.monotonic()
-    outcomes: list[Outcome] = []
-    code = 0
-    for stage in stages:
-        if code:
-            outcomes.append(Outcome(stage.name, "not run"))
-            continue
-        outcome, code = _run_stage(stage)
-        outcomes.append(outcome)
+    outcomes: dict[str, Outcome] = {}
+    code = _in_order([stage for stage in stages if stage.lane is None], outcomes, report.parent, out)
+    lanes = {stage.lane: [s for s in stages if s.lane == stage.lane] for stage in stages if stage.lane}
+    if code:
+        outcomes.update({stage.name: Outcome(stage.name, "not run") for stage in stages if stage.lane})
+    elif lanes:
+        with ThreadPoolExecutor(len(lanes)) as pool:
+            running = [pool.submit(_in_order, lane, outcomes, report.parent, out) for lane in lanes.values()]
+            try:
+                codes = [lane.result() for lane in running]
+            except KeyboardInterrupt:  # the stages got it too (one process group): each lane stops
+                codes = [130, *(lane.result() for lane in running)]
+        code = next((lane_code for lane_code in codes if lane_code), 0)
     total_s = time.monotonic() - started
-    out.write(table(outcomes, total_s))
+    in_order = [outcomes[stage.name] for stage in stages]
+    out.write(table(in_order, total_s))
     out.flush()
     report.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "total_s": round(total_s, 1),
         "load_average": [round(load, 2) for load in os.getloadavg()],
-        "stages": [asdict(outcome) for outcome in outcomes],
+        "stages": [asdict(outcome) for outcome in in_order],
     }
     report.write_text(json.dumps(document, indent=2) + "\n")
     return code
 
 
-def _run_stage(stage: Stage) -> tuple[Outcome, int]:
+def _in_order(stages: list[Stage], outcomes: dict[str, Outcome], state: Path, out: TextIO) -> int:
+    code = 0
+    for stage in stages:
+        if code:
+            outcomes[stage.name] = Outcome(stage.name, "not run")
+            continue
+        outcomes[stage.name], code = _run_stage(stage, state / "ci" / stage.name if stage.lane else None, out)
+    return code
+
+
+def _run_stage(stage: Stage, own_state: Path | None, out: TextIO) -> tuple[Outcome, int]:
+    """Run ``stage``; with ``own_state`` (a stage in a lane), its state and its log in that folder."""
     with tempfile.TemporaryDirectory() as scratch:
         counts_file = Path(scratch) / "counts.jsonl"
         addopts = os.environ.get("PYTEST_ADDOPTS", "")
@@ -108,8 +138,15 @@ def _run_stage(stage: Stage) -> tuple[Outcome, int]:
             COUNTS_VARIABLE: str(counts_file),
             "PYTEST_ADDOPTS": addopts if f"-p {PLUGIN}" in addopts else f"{addopts} -p {PLUGIN}".strip(),
         }
+        log = None
+        if own_state is not None:
+            own_state.mkdir(parents=True, exist_ok=True)
+            env["HARNESS_STATE_DIR"] = str(own_state.resolve())
+            log = open(own_state / "stage.log", "w+b")  # noqa: SIM115 (closed below, after it is printed)
+            out.write(f"[ci] {stage.name}: started (lane {stage.lane}; output when it ends)\n")
+            out.flush()
         started = time.monotonic()
-        process = subprocess.Popen(stage.command, env=env)
+        process = subprocess.Popen(stage.command, env=env, stdout=log, stderr=log)
         try:
             code = process.wait()
             result = "passed" if code == 0 else "FAILED"
@@ -118,6 +155,15 @@ def _run_stage(stage: Stage) -> tuple[Outcome, int]:
             process.wait()
             code, result = 130, "interrupted"
         outcome = Outcome(stage.name, result, round(time.monotonic() - started, 1))
+        if log is not None:
+            log.seek(0)
+            out.write(
+                f"\n[ci] ===== {stage.name} {result} ({outcome.wall_s}s) =====\n"
+                + log.read().decode("utf-8", "replace")
+                + f"[ci] ===== end of {stage.name} =====\n"
+            )
+            out.flush()
+            log.close()
         if counts_file.exists():
             sessions = [json.loads(line) for line in counts_file.read_text().splitlines()]
             for counted in COUNTED:

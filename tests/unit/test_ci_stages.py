@@ -101,3 +101,42 @@ def test_named_stages_run_in_the_order_of_the_list():
 def test_a_wrong_choice_of_stages_is_a_clear_error(names, no_docker, message):
     with pytest.raises(SystemExit, match=message):
         ci_stages.selected(names, no_docker)
+
+
+def test_lanes_run_side_by_side_and_a_failure_stops_only_its_own_lane(tmp_path):
+    signal = tmp_path / "signal"
+    # The first stage of lane a waits for a file the first stage of lane b writes: it passes only when
+    # the lanes run at once (one after the other it would wait for a file nobody writes yet).
+    wait = (
+        "import pathlib, sys, time; deadline = time.monotonic() + 60\n"
+        f"while not pathlib.Path({str(signal)!r}).exists():\n"
+        "    time.sleep(0.05)\n"
+        "    if time.monotonic() > deadline: sys.exit(3)\n"
+        "print('signal seen')"
+    )
+    stages = (
+        Stage("first", (sys.executable, "-c", "pass")),
+        Stage("a-waits", (sys.executable, "-c", wait), lane="a"),
+        Stage("a-after", (sys.executable, "-c", "pass"), lane="a"),
+        Stage("b-signals", (sys.executable, "-c", f"open({str(signal)!r}, 'w').close()"), lane="b"),
+        Stage("b-fails", (sys.executable, "-c", "raise SystemExit(5)"), lane="b"),
+        Stage("b-after", (sys.executable, "-c", "pass"), lane="b"),
+    )
+    printed = io.StringIO()
+
+    code = ci_stages.run(stages, tmp_path / "report" / "ci-stages.json", printed)
+
+    assert code == 5
+    report = json.loads((tmp_path / "report" / "ci-stages.json").read_text())
+    results = {stage["stage"]: stage["result"] for stage in report["stages"]}
+    assert results == {
+        "first": "passed",
+        "a-waits": "passed",
+        "a-after": "passed",
+        "b-signals": "passed",
+        "b-fails": "FAILED",
+        "b-after": "not run",
+    }
+    # A lane stage's output is printed whole when it ends, from its own log in its own state folder.
+    assert "===== a-waits passed" in printed.getvalue() and "signal seen" in printed.getvalue()
+    assert (tmp_path / "report" / "ci" / "a-waits" / "stage.log").read_text() == "signal seen\n"

@@ -72,15 +72,17 @@ class RunningStack:
         runtime_port: int = 0,
         emulator_engine=None,  # an images.engine.Engine: run the emulator as a container on it
         disabled_patches: tuple[str, ...] = (),
+        with_fixtures: bool = False,  # functions may also run the test fixtures (their suites' stacks)
     ):
         self.paths = paths
         self.mode = mode
-        self.image_mode = ImageMode(paths) if mode == "image" else None
+        self.image_mode = ImageMode(paths, with_fixtures) if mode == "image" else None
         self._session_options = {
             "emulator_port": emulator_port,
             "runtime_port": runtime_port,
             "emulator_engine": emulator_engine,
             "disabled_patches": disabled_patches,
+            "with_fixtures": with_fixtures,
         }
         self.session: Session | None = None
         self._started: list[ManagedProcess] = []

@@ -117,7 +117,7 @@ def emulator_without():
     def start(patch: str) -> str:
         paths = Paths.discover()
         stack.build_function_packages(paths)  # process mode's packages, also when the suite runs on images
-        started = RunningStack(paths, "process", disabled_patches=(patch,)).start()
+        started = RunningStack(paths, "process", disabled_patches=(patch,), with_fixtures=True).start()
         stacks.append(started)
         return started.endpoint_url
 

@@ -18,8 +18,10 @@ from urllib.parse import urlparse
 
 import pytest
 
+from harness import aws
 from harness.paths import Paths
 from harness.stack.lifecycle import running_stack
+from testkit.fixture_functions import create_fixture_function
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke, release, runs
 from tests.integration.test_listeners import exposed_sockets, listener_pids, listening_ports
@@ -59,6 +61,18 @@ def test_the_state_folder_is_the_owners_alone(own_stack):
     assert any(emulator_state.iterdir()), "the emulator keeps its state (signing keys) here"
     listing = as_nobody("ls", str(emulator_state))
     assert listing.returncode != 0 and "Permission denied" in listing.stderr
+
+
+def test_a_stack_like_harness_ups_does_not_run_the_test_fixtures(own_stack):
+    """A fixture runs whatever its event asks (probe imports any module, returns any variable): only
+    the stacks of the fixtures' own suites take their code (issue 24, item 2)."""
+    stack, _ = own_stack
+    lambda_client = aws.client("lambda", stack.endpoint_url)
+    name = create_fixture_function(lambda_client, "probe", f"probe-{uuid.uuid4().hex[:8]}")
+    response, payload = invoke(lambda_client, name, {"action": "env", "keys": ["AWS_SECRET_ACCESS_KEY"]})
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "Runtime.InvalidEntrypoint"
+    assert "no source folder 'probe'" in payload["errorMessage"]
 
 
 def test_stopping_the_stack_removes_the_emulators_state(tmp_path, monkeypatch):

@@ -138,7 +138,7 @@ def idle_cpu_percent(running) -> float:
 
 
 def main() -> None:
-    with running_stack(Paths.discover(), "process") as running:
+    with running_stack(Paths.discover(), "process", with_fixtures=True) as running:
         function_errors = function_error_trials(running.session)
         put_metric_data = put_metric_data_trials(running.session)
         idle = idle_cpu_percent(running)

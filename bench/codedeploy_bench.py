@@ -111,7 +111,7 @@ def deployment_cpu_ms(codedeploy, lambda_client, emulator_pids: list[int]) -> fl
 
 
 def main() -> None:
-    with running_stack(Paths.discover(), "process") as running:
+    with running_stack(Paths.discover(), "process", with_fixtures=True) as running:
         codedeploy, cloudwatch, lambda_client = (
             aws.client(service, running.endpoint_url) for service in ("codedeploy", "cloudwatch", "lambda")
         )

@@ -291,7 +291,7 @@ def tune_concurrency(
 
 def main() -> None:
     paths = Paths.discover()
-    with running_stack(paths, "process") as running:
+    with running_stack(paths, "process", with_fixtures=True) as running:
         session = running.session
         endpoint = running.endpoint_url
         outputs = running.deploy().outputs

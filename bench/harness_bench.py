@@ -138,7 +138,7 @@ def main() -> None:
         with running_stack(paths, "process") as started:
             starts.append(started.session.timings["harness_start_s"])
 
-    with running_stack(paths, "process") as running:
+    with running_stack(paths, "process", with_fixtures=True) as running:
         session = running.session
         lambda_client = aws.client("lambda", session.endpoint_url)
         with PeakMemory([p.pid for p in session.processes()]) as memory:

@@ -30,7 +30,7 @@ ORDERS = sized(60, 3)
 def one_round(paths: Paths, setting: str) -> tuple[float, float]:
     """(warm invoke p50 ms, CPU ms per order) on a fresh stack with HARNESS_IAM=``setting``."""
     os.environ[aws.IAM_ENV] = setting
-    with running_stack(paths, "process") as running:
+    with running_stack(paths, "process", with_fixtures=True) as running:
         session = running.session
         outputs = running.deploy().outputs
         lambda_client = aws.client("lambda", session.endpoint_url)

@@ -81,7 +81,7 @@ def build_times(paths: Paths, engine: docker_engine.Engine) -> tuple[float, floa
 
 def invoke_figures(paths: Paths, mode: str) -> tuple[float, float]:
     """(cold start median ms, warm p50 ms) of the probe fixture in one mode."""
-    with running_stack(paths, mode) as running:
+    with running_stack(paths, mode, with_fixtures=True) as running:
         # Process mode: the probe is found from its repository name.
         probe = running.image_mode.publish(running.endpoint_url) if running.image_mode else None
         lambda_client = aws.client("lambda", running.endpoint_url)

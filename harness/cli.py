@@ -18,8 +18,8 @@ harness e2e       up on free ports, deploy, run tests/e2e, stop everything
 harness test      the same for the integration and e2e suites, each on freshly reset state
 harness rehearse  the same for tests/rehearsal: every alarm provoked, CodeDeploy canaries and rollbacks
 harness images    build every function image (Docker engine started and stopped when needed)
-harness push      push them to the running stack's ECR (or --aws: the account's ECR, without the test
-                  fixtures; --prebuilt: the images the engine holds, no build)
+harness push      push the template's functions' images to the running stack's ECR (or --aws: the
+                  account's ECR; --prebuilt: the images the engine holds, no build)
 harness emulator-image   build the MiniStack image compose.yaml and `pytest --emulator container` run
 harness release promote --tag REV | --from STAGE   release image digests into a stage (docs/release.md)
 harness release mark-tested --tag REV              record a revision as tested (CI, after the suites)
@@ -49,7 +49,7 @@ from harness.images import engine as docker_engine
 from harness.images import project as images
 from harness.images.mode import MODES, ImageMode, default_mode, describe
 from harness.inspect import commands as inspect
-from harness.paths import Paths
+from harness.paths import FIXTURE_SUITES, Paths
 from harness.release import commands as release
 from harness.runtime.client import RuntimeClient
 from harness.stack import alarms, awscli, seed, sync, users
@@ -340,7 +340,7 @@ def _run_suites(paths: Paths, suites: list[str], pytest_args: list[str], mode: s
     signal.signal(signal.SIGTERM, _interrupt)
     results: dict[str, int] = {}
     describe(mode)
-    stack = RunningStack(paths, mode)
+    stack = RunningStack(paths, mode, with_fixtures=any(suite in FIXTURE_SUITES for suite in suites))
     try:
         stack.start()
         for suite in suites:
@@ -368,7 +368,7 @@ def _run_suites(paths: Paths, suites: list[str], pytest_args: list[str], mode: s
 
 
 def _images(paths: Paths, args) -> int:
-    image_mode = ImageMode(paths)
+    image_mode = ImageMode(paths, with_fixtures=True)
     try:
         image_mode.prepare()
         for image in image_mode.images:
@@ -388,8 +388,8 @@ def _push(paths: Paths, args) -> int:
             "harness: no AWS region for `push --aws`: set AWS_REGION (or AWS_DEFAULT_REGION), or a region "
             "in the profile (`aws configure`)"
         ) from None
-    # The test fixtures exist for the local stack only: an account's ECR gets the template's functions.
-    image_mode = ImageMode(paths, with_fixtures=not args.aws)
+    # The test fixtures go only to the stacks their own suites start: a push is the template's functions.
+    image_mode = ImageMode(paths)
     try:
         image_mode.prepare(build=not args.prebuilt)
         if endpoint_url is None:

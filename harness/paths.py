@@ -6,6 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+# The test suites that create functions from the test fixtures: the stacks they run against accept
+# the fixtures' code (Paths.fixture_code_root), no other stack does.
+FIXTURE_SUITES = ("integration", "rehearsal")
+
 
 @dataclass(frozen=True)
 class Paths:
@@ -70,4 +74,10 @@ class Paths:
     @property
     def code_roots(self) -> list[Path]:
         """Folders whose subfolders are function sources, named like their image repositories."""
-        return [self.root / "functions", self.root / "tests" / "fixtures" / "functions"]
+        return [self.root / "functions"]
+
+    @property
+    def fixture_code_root(self) -> Path:
+        """The test fixtures' function sources: code roots only of stacks their own suites start (a
+        fixture runs whatever its event asks), never of a user's ``harness up``."""
+        return self.root / "tests" / "fixtures" / "functions"

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from harness import aws
 from harness.images import engine as docker_engine
-from harness.paths import Paths
+from harness.paths import FIXTURE_SUITES, Paths
 from harness.runtime.client import RuntimeClient
 from harness.stack import project as stack
 from harness.stack.deploy import stack_functions
@@ -89,12 +89,22 @@ def local_stack(request) -> LocalStack:
     # A plain `pytest` runs the functions as processes unless HARNESS_MODE says image.
     mode = os.environ.get("HARNESS_MODE", "process")
     engine = docker_engine.ensure_engine(paths.engine_state) if emulator == "container" else None
+    fixtures = _runs_a_fixture_suite(request.session, paths)
     try:
-        with running_stack(paths, mode, emulator_engine=engine) as started:
+        with running_stack(paths, mode, emulator_engine=engine, with_fixtures=fixtures) as started:
             yield LocalStack.from_outputs_file(started.deploy().outputs_file)
     finally:
         if engine is not None:
             engine.stop()
+
+
+def _runs_a_fixture_suite(session, paths: Paths) -> bool:
+    """Whether this run collected a test of a suite that creates functions from the test fixtures."""
+    tests = paths.root / "tests"
+    return any(
+        item.path.is_relative_to(tests) and item.path.relative_to(tests).parts[0] in FIXTURE_SUITES
+        for item in session.items
+    )
 
 
 def deployed_stack(emulator: str, endpoint_url: str | None) -> LocalStack:

@@ -36,7 +36,7 @@ def default_mode(paths: Paths) -> str:
 
 
 class ImageMode:
-    def __init__(self, paths: Paths, with_fixtures: bool = True):
+    def __init__(self, paths: Paths, with_fixtures: bool = False):
         self.paths = paths
         self.images = images.project_images(paths, with_fixtures)
         self.tags: dict[str, str] = {}  # repository -> the content tag of its last build

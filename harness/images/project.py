@@ -67,7 +67,7 @@ def project_images(paths: Paths, with_fixtures: bool = True) -> list[FunctionIma
         FunctionImage(name, "functions", f"{REPOSITORY_PREFIX}/{name}")
         for name in template_functions(paths.template)
     ]
-    fixtures_dir = paths.root / "tests" / "fixtures" / "functions"
+    fixtures_dir = paths.fixture_code_root
     if with_fixtures and fixtures_dir.is_dir():
         images += [
             FunctionImage(

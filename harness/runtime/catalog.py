@@ -21,6 +21,8 @@ DEFAULT_MEMORY_MB = 128
 class FunctionCodeNotFound(Exception):
     """The function's code cannot be located for the process launcher."""
 
+    error_type = "Runtime.InvalidEntrypoint"  # what the invocation fails with
+
 
 # An ECR repository's last path segment, as the function folders are named: no "..", no "/".
 _CODE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")

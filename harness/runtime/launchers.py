@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from harness.runtime.catalog import CodeLocator, FunctionCodeNotFound, FunctionSpec
+from harness.runtime.handlers import check_handler
 from harness.runtime.packaging import requirements_dir
 
 
@@ -116,7 +117,10 @@ class ProcessLauncher:
         self.interpreter = getattr(sys, "_base_executable", sys.executable)
 
     def _paths(self, spec: FunctionSpec) -> tuple[Path, list[Path]]:
+        """The function's folder and the instance's import path, once its handler is known to be a
+        function of its own code (runtime/handlers.py)."""
         source = self._code.source_dir(spec)
+        check_handler(spec.handler, [source, *self._code.shared_dirs])
         deps = requirements_dir(source / "requirements.txt", self._build_root, "deps")
         runtime = requirements_dir(self._runtime_requirements, self._build_root, "runtime")
         task_root = [source, *self._code.shared_dirs, deps]

@@ -55,7 +55,9 @@ class Throttled(Exception):
 
 
 def _init_error_type(error: Exception) -> str:
-    return "Runtime.InvalidRole" if isinstance(error, RoleNotAssumable) else "Runtime.InvalidEntrypoint"
+    if isinstance(error, RoleNotAssumable):
+        return "Runtime.InvalidRole"
+    return error.error_type if isinstance(error, FunctionCodeNotFound) else "Runtime.InvalidEntrypoint"
 
 
 class RuntimeApiEndpoints(Protocol):

@@ -167,14 +167,14 @@ class _Handlers:
     def _instance(self, request: web.Request):
         if request.transport is None:  # the client went away
             raise web.HTTPGone()
-        local_port = request.transport.get_extra_info("sockname")[1]
-        instance = self.pool.instances.get(self.ports.instance_by_port.get(local_port, ""))
+        server = request.transport.get_extra_info("sockname")[:2]
+        instance = self.pool.instances.get(self.ports.instance_by_port.get(server[1], ""))
         if instance is None:
             raise web.HTTPNotFound(text=json.dumps({"errorType": "InvalidInstance"}))
         if request.transport not in self._verified:
-            client_port = request.transport.get_extra_info("peername")[1]
+            client = request.transport.get_extra_info("peername")[:2]
             pid = instance.process.pid if instance.process else None
-            if pid is None or not connected_from(pid, client_port, local_port):
+            if pid is None or not connected_from(pid, client, server):
                 raise web.HTTPForbidden(text=json.dumps({"errorType": "NotThisInstancesClient"}))
             self._verified.add(request.transport)  # one check per connection, not per request
         return instance

@@ -74,16 +74,18 @@ class RunningStack:
         emulator_engine=None,  # an images.engine.Engine: run the emulator as a container on it
         disabled_patches: tuple[str, ...] = (),
         time_scale: float = clock.TIME_SCALE,
+        with_fixtures: bool = False,  # functions may also run the test fixtures (their suites' stacks)
     ):
         self.paths = paths
         self.mode = mode
-        self.image_mode = ImageMode(paths) if mode == "image" else None
+        self.image_mode = ImageMode(paths, with_fixtures) if mode == "image" else None
         self._session_options = {
             "emulator_port": emulator_port,
             "runtime_port": runtime_port,
             "emulator_engine": emulator_engine,
             "disabled_patches": disabled_patches,
             "time_scale": time_scale,
+            "with_fixtures": with_fixtures,
         }
         self.session: Session | None = None
         self._started: list[ManagedProcess] = []

@@ -37,6 +37,7 @@ class Session:
     emulator_engine: object | None = None  # a docker_engine.Engine: run the emulator as a container on it
     # Local seconds per AWS second for this stack's emulator and runtime (harness/clock.py).
     time_scale: float = clock.TIME_SCALE
+    with_fixtures: bool = False  # the runtime also runs the test fixtures' code (paths.fixture_code_root)
     timings: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -119,7 +120,8 @@ class Session:
             "--runtime-requirements",
             str(self.paths.runtime_requirements),
         ]
-        for root in self.paths.code_roots:
+        code_roots = [*self.paths.code_roots, *([self.paths.fixture_code_root] if self.with_fixtures else [])]
+        for root in code_roots:
             argv += ["--code-root", str(root)]
         argv += ["--shared-code", str(self.paths.shared_code)]
         if self.docker_host:

@@ -213,3 +213,23 @@ def test_a_transient_failure_retries_only_its_record_then_dead_letters_it(feeds,
         assert feeds.stock(f"{token}-OK{i}") == {"available": 2, "priceCents": 20}
     assert feeds.stock(f"{token}-F") is None
     feeds.delete_dead_letters(dead)
+
+
+def test_a_number_too_long_to_convert_rejects_its_line_with_a_report(feeds, token):
+    """5,000 zeros and a digit passed the digit guard, then int() raised (Python's 4,300-digit limit):
+    the file was retried into the DLQ with no report (issue 24, item 8)."""
+    rows = [
+        (f"{token}-Q", "0" * 5000 + "1", 100),
+        (f"{token}-P", 1, "0" * 5000 + "1"),
+        (f"{token}-OK", 2, 20),
+    ]
+    version = feeds.upload(f"{token}.csv", csv_feed(rows))
+    report = feeds.report(f"{token}.csv", version)
+    assert (report["linesApplied"], report["linesRejected"]) == (1, 2)
+    assert [(r["line"], r["reason"].split()[0]) for r in report["rejected"]] == [
+        (2, "quantity"),
+        (3, "priceCents"),
+    ]
+    assert feeds.stock(f"{token}-OK") == {"available": 2, "priceCents": 20}
+    assert feeds.stock(f"{token}-Q") is None and feeds.stock(f"{token}-P") is None
+    assert feeds.dead_letters_naming(token) == []

@@ -202,3 +202,13 @@ def test_an_expired_token_is_unauthorized(local_stack, sku, valid_token, nothing
     # The same key and claims pass the authorizer while unexpired (the invalid quantity stops it there).
     assert post_with(local_stack, sku, fresh, quantity=0).status == 422
     assert post_with(local_stack, sku, resigned).status == 401
+
+
+def test_a_quantity_too_long_to_convert_is_refused_naming_it(customer, sku, nothing_written):
+    """5,000 nines: past Python's 4,300-digit limit on converting a number's text, it made the
+    function fail and the API answer 502 (issue 24, item 8)."""
+    quantity = "9" * 5000
+    raw = body([line(sku)]).replace(b'"quantity": 1', b'"quantity": ' + quantity.encode())
+    response = customer.request("POST", "/orders", raw)
+    assert_error(response, 422, "quantity")
+    assert response.body["field"] == "body.items.0.quantity", response.message

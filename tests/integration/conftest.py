@@ -119,7 +119,7 @@ def emulator_without(tmp_path):
         # Its own state folder: the suite's stack keeps its emulator state (and signing keys) there.
         paths = dataclasses.replace(Paths.discover(), state_dir=tmp_path / f"without-{patch}")
         stack.build_function_packages(paths)  # process mode's packages, also when the suite runs on images
-        started = RunningStack(paths, "process", disabled_patches=(patch,)).start()
+        started = RunningStack(paths, "process", disabled_patches=(patch,), with_fixtures=True).start()
         stacks.append(started)
         return started.endpoint_url
 

@@ -5,7 +5,9 @@ Checked as another local user (``nobody``) where the finding was made that way.
 
 from __future__ import annotations
 
+import http.client
 import os
+import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -16,8 +18,10 @@ from urllib.parse import urlparse
 
 import pytest
 
+from harness import aws
 from harness.paths import Paths
 from harness.stack.lifecycle import running_stack
+from testkit.fixture_functions import create_fixture_function
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke, release, runs
 from tests.integration.test_listeners import exposed_sockets, listener_pids, listening_ports
@@ -59,6 +63,18 @@ def test_the_state_folder_is_the_owners_alone(own_stack):
     assert listing.returncode != 0 and "Permission denied" in listing.stderr
 
 
+def test_a_stack_like_harness_ups_does_not_run_the_test_fixtures(own_stack):
+    """A fixture runs whatever its event asks (probe imports any module, returns any variable): only
+    the stacks of the fixtures' own suites take their code (issue 24, item 2)."""
+    stack, _ = own_stack
+    lambda_client = aws.client("lambda", stack.endpoint_url)
+    name = create_fixture_function(lambda_client, "probe", f"probe-{uuid.uuid4().hex[:8]}")
+    response, payload = invoke(lambda_client, name, {"action": "env", "keys": ["AWS_SECRET_ACCESS_KEY"]})
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "Runtime.InvalidEntrypoint"
+    assert "no source folder 'probe'" in payload["errorMessage"]
+
+
 def test_stopping_the_stack_removes_the_emulators_state(tmp_path, monkeypatch):
     monkeypatch.setenv("HARNESS_STATE_DIR", str(tmp_path))
     with running_stack(Paths.discover(), "process") as stack:
@@ -73,9 +89,11 @@ def _emulator_environment(stack) -> dict[str, str]:
     return dict(entry.decode().split("=", 1) for entry in raw if b"=" in entry)
 
 
-def curl_as_nobody(method: str, url: str) -> int:
+def curl_as_nobody(method: str, url: str, *options: str) -> int:
     """The HTTP status another local user gets (0: no answer within 3 s)."""
-    done = as_nobody("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "3", "-X", method, url)
+    done = as_nobody(
+        "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "3", "-X", method, *options, url
+    )
     return int(done.stdout or 0)
 
 
@@ -115,3 +133,61 @@ def _instance_port(local_stack) -> int:
     ports = listening_ports(runtime_pid) - {runtime_port}
     assert len(ports) >= 1, ports
     return max(ports)
+
+
+# Addresses per sender, each sender its own: the client of the next instance may well get the same
+# port, which the previous sender's closed connections still hold (TIME_WAIT) on their addresses.
+TRIES = 20
+
+
+@pytest.mark.parametrize(("sender", "first_address"), [("this process", 2), ("nobody", 2 + TRIES)])
+def test_the_runtime_clients_port_on_another_loopback_address_is_not_its_client(
+    local_stack, make_function, sender, first_address
+):
+    """Anyone may bind 127.0.0.N on the port an idle instance's runtime client waits for its next event
+    from; such a connection is not the client's (issue 24, item 4: matched by port alone, as nobody
+    about half the tries passed and could take the next event or answer it).
+
+    Sent as another user, and as this test's own, which is the runtime's: then only the socket's owning
+    process tells them apart. Each address is a new four-tuple, so its place in the kernel's connection
+    table (which the check reads) differs: a port-only match let a quarter to a half of them through,
+    so twenty are not all refused by chance."""
+    if sender == "nobody" and os.geteuid() != 0:
+        pytest.skip("needs root to act as another user")
+    name = make_function()
+    lambda_client = local_stack.client("lambda")
+    assert invoke(lambda_client, name, {"action": "echo", "value": 1})[1]["echo"] == 1
+    port = _instance_port(local_stack)
+    client_port = wait_for(lambda: _waiting_client_port(port), what="the client's wait for its next event")
+    send = _forged_reply_from if sender == "this process" else _forged_reply_as_nobody
+    statuses = [send(f"127.0.0.{n}", client_port, port) for n in range(first_address, first_address + TRIES)]
+    assert statuses == [403] * len(statuses)
+    assert invoke(lambda_client, name, {"action": "echo", "value": 2})[1]["echo"] == 2
+
+
+def _waiting_client_port(server_port: int) -> int | None:
+    """The source port of a connection from 127.0.0.1 to 127.0.0.1:``server_port``, if one is open."""
+    loopback = f"{socket.htonl(0x7F000001):08X}"  # /proc/net/tcp prints an address in host order
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, remote, state = line.split()[1:4]
+        if state == "01" and remote == f"{loopback}:{server_port:04X}" and local.startswith(loopback):
+            return int(local.rsplit(":", 1)[1], 16)
+    return None
+
+
+def _forged_reply_as_nobody(address: str, source_port: int, server_port: int) -> int:
+    url = f"http://127.0.0.1:{server_port}/2018-06-01/runtime/invocation/forged/response"
+    options = ("--interface", address, "--local-port", str(source_port), "--data", '"forged"')
+    return curl_as_nobody("POST", url, *options)
+
+
+def _forged_reply_from(address: str, source_port: int, server_port: int) -> int:
+    """The status of a reply to a made-up request id posted from ``address:source_port``."""
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", server_port, timeout=10, source_address=(address, source_port)
+    )
+    try:
+        connection.request("POST", "/2018-06-01/runtime/invocation/forged/response", body=b'"forged"')
+        return connection.getresponse().status
+    finally:
+        connection.close()

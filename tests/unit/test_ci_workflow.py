@@ -65,8 +65,8 @@ def test_the_push_job_pushes_the_tested_images_to_the_account_without_rebuilding
 
 
 def test_a_push_to_the_account_leaves_the_test_fixtures_out():
-    local = ImageMode(PATHS).images
-    account = ImageMode(PATHS, with_fixtures=False).images
+    local = ImageMode(PATHS, with_fixtures=True).images
+    account = ImageMode(PATHS).images
     assert any(image.is_fixture for image in local)
     assert account and not any(image.is_fixture for image in account)
 

@@ -169,6 +169,7 @@ def _integer(value: object) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.isascii() and value.isdigit():
-        # Past 18 digits it is out of every range here (and past 4,300 int() raises ValueError).
-        return int(value) if len(value) <= 18 or len(value.lstrip("0")) <= 18 else None
+        # Past 18 digits, leading zeros included, it is out of every range here (and past 4,300 digits
+        # int() raises ValueError, which would fail the whole file into the DLQ instead of this line).
+        return int(value) if len(value) <= 18 else None
     return None

@@ -15,6 +15,11 @@ def test_csv_lines_become_restocks_numbered_from_the_header():
     assert lines == [Restock(2, "AB-1", 5, 1999), Restock(4, "AB-2", 3, None), Restock(5, "AB-3", 1, None)]
 
 
+def test_a_number_may_have_leading_zeros_up_to_18_digits():
+    lines = parsed("sku,quantity,priceCents\nAB-1," + "0" * 17 + "5,000001999\n")
+    assert lines == [Restock(2, "AB-1", 5, 1999)]
+
+
 def test_json_lines_with_optional_price():
     lines = parsed(
         '{"sku": "AB-1", "quantity": 2, "priceCents": 10}\n{"sku": "AB-2", "quantity": "4"}\n', "jsonl"
@@ -36,6 +41,10 @@ def test_json_lines_with_optional_price():
         ("AB-1,2,3,4", "fields"),
         # More digits than Python converts to int (4,300): out of range, not a ValueError.
         ("AB-1," + "1" * 5000 + ",1", "quantity"),
+        # ... leading zeros included (issue 24, item 8: they passed the guard, then int() raised).
+        ("AB-1," + "0" * 5000 + "1,1", "quantity"),
+        ("AB-1,1," + "0" * 5000 + "1", "priceCents"),
+        ("AB-1," + "0" * 18 + "1,1", "quantity"),
     ],
 )
 def test_a_bad_value_rejects_only_its_line_and_names_the_field(line, field):

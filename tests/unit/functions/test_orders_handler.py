@@ -133,3 +133,12 @@ def test_a_body_that_is_not_json_is_415(call):
 
 def test_an_unknown_route_is_404(call):
     assert call("GET", "/nothing") == (404, error("no such route"))
+
+
+def test_a_quantity_too_long_for_python_to_convert_is_422_naming_it(call):
+    """5,000 nines: past Python's 4,300-digit limit on converting a number's text (issue 24, item 8)."""
+    body = json.dumps(ORDER).replace('"quantity": 2', '"quantity": ' + "9" * 5000)
+    status, answer = call("POST", "/orders", body)
+    assert (status, answer["field"]) == (422, "body.items.0.quantity")
+    assert answer["message"] == "body.items.0.quantity: Input should be a valid integer"
+    assert call("GET", "/orders")[1]["orders"] == []

@@ -6,6 +6,7 @@ import json
 import urllib.request
 from dataclasses import dataclass
 
+from harness import aws
 from harness.emulator.faults import PATH
 
 START_EXECUTION = "AWSStepFunctions.StartExecution"
@@ -16,8 +17,9 @@ class EmulatorFaults:
     endpoint_url: str
 
     def _call(self, method: str, body: dict | None = None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.endpoint_url + PATH, data=data, method=method)
+        data = json.dumps(body).encode() if body is not None else b""
+        # The emulator's control plane answers the stack's owner only: signed with its root credential.
+        request = aws.signed_request(self.endpoint_url, method, PATH, data)
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 

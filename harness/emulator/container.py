@@ -20,6 +20,7 @@ from harness.emulator.ministack import (
     STARTUP_TIMEOUT_S,
     emulator_settings,
     gateway_settings,
+    new_root_credential,
     reset,
 )
 from harness.images import base as base_image
@@ -62,6 +63,7 @@ class MiniStackContainer:
         self.port = port
         self.disabled_patches = disabled_patches
         self.container: DockerContainer | None = None
+        self.root_credential = new_root_credential(self.endpoint_url)
 
     @property
     def endpoint_url(self) -> str:
@@ -78,7 +80,7 @@ class MiniStackContainer:
         container = DockerContainer(image).with_kwargs(network_mode="host")
         settings = {
             **emulator_settings(self.paths.emulator_settings),
-            **gateway_settings(self.port, runtime_url, self.disabled_patches),
+            **gateway_settings(self.port, runtime_url, self.disabled_patches, self.root_credential),
         }
         for key, value in settings.items():
             container = container.with_env(key, value)

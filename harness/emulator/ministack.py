@@ -41,12 +41,18 @@ def emulator_settings(settings_file: Path) -> dict[str, str]:
     return {**settings, **{key: os.environ[key] for key in overridable if key in os.environ}}
 
 
-def gateway_settings(port: int, runtime_url: str, disabled_patches: tuple[str, ...]) -> dict[str, str]:
+def gateway_settings(
+    port: int, runtime_url: str, disabled_patches: tuple[str, ...], root: aws.Credential
+) -> dict[str, str]:
     """What every MiniStack the harness starts (process or container) is told besides ministack.env."""
+    if aws.root_key_public():  # upstream's root: the key ``test`` (or any account id) with any secret
+        disabled_patches = (*disabled_patches, "root_credential")
     return {
         "GATEWAY_PORT": str(port),
         RUNTIME_URL_ENV: runtime_url,
         DISABLE_ENV: ",".join(disabled_patches),
+        # The account root, its signature checked (patch root_credential): the stack's own credential.
+        **root.environment(),
         # The harness's one clock, so an emulator container runs on the same scale as the runtime.
         clock.SCALE_ENV: repr(clock.TIME_SCALE),
         # IAM enforced (MiniStack evaluates every request's policies) unless HARNESS_IAM=off.
@@ -58,9 +64,16 @@ def gateway_settings(port: int, runtime_url: str, disabled_patches: tuple[str, .
 
 def reset(endpoint_url: str) -> None:
     """Wipe a MiniStack's state (and its registry) without restarting it."""
-    request = urllib.request.Request(endpoint_url + "/_ministack/reset", data=b"", method="POST")
+    request = aws.signed_request(endpoint_url, "POST", "/_ministack/reset")
     with urllib.request.urlopen(request, timeout=30) as response:
         json.loads(response.read() or b"{}")
+
+
+def new_root_credential(endpoint_url: str) -> aws.Credential:
+    """A new emulator's root credential, which this process's clients of ``endpoint_url`` then use."""
+    root = aws.new_root_credential()
+    aws.use_stack_credential(endpoint_url, root)
+    return root
 
 
 class MiniStackProcess:
@@ -74,6 +87,7 @@ class MiniStackProcess:
         self.state_dir = state_dir
         self.disabled_patches = disabled_patches
         self.process: processes.ManagedProcess | None = None
+        self.root_credential = new_root_credential(self.endpoint_url)
 
     @property
     def endpoint_url(self) -> str:
@@ -88,7 +102,7 @@ class MiniStackProcess:
         env = {
             **processes.base_environment(),
             **emulator_settings(self.settings_file),
-            **gateway_settings(self.port, runtime_url, self.disabled_patches),
+            **gateway_settings(self.port, runtime_url, self.disabled_patches, self.root_credential),
             "TMPDIR": str(self.state_dir),
             # Its state (the user pools' signing keys among it) in the stack's private state folder.
             "STATE_DIR": str(self.state_dir / "ministack-state"),

@@ -75,6 +75,12 @@ it could be proposed upstream, and has a test that fails without it
    (harness/emulator/dynamodb_transactions.py).
 22. ``s3_latest_version``: a versioned write clears the latest flag of the previous latest version only,
    not of every version of the key (harness/emulator/s3_versions.py).
+23. ``root_credential``: the account root is the configured key pair and its signature is checked like
+   any other key's (upstream: ``test``, any account id or no key at all is root, with any secret), so
+   only the stack's owner is root (harness/emulator/root_credential.py).
+24. ``control_plane``: the emulator's own endpoints (``/_ministack/*``, ``/_harness/*``) ask for the
+   stack's credential and refuse browsers (upstream: anyone may reset the stack); the last ASGI wrapper,
+   so it guards every endpoint the patches above add (harness/emulator/control_plane.py).
 """
 
 from __future__ import annotations
@@ -120,6 +126,8 @@ PATCHES = (
     "xray",
     "dynamodb_transactions",
     "s3_latest_version",
+    "root_credential",
+    "control_plane",
 )
 
 # Added to the proxy's HTTP timeout: the runtime enforces the function's timeout and init phase itself,
@@ -147,6 +155,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         api_function_errors,
         cloudformation_refs,
         cloudwatch_alarms,
+        control_plane,
         denial_messages,
         dynamodb_expressions,
         dynamodb_transactions,
@@ -154,6 +163,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         faults,
         loopback_hosts,
         loopback_transport,
+        root_credential,
         s3_notifications,
         s3_versions,
         service_metrics,
@@ -188,6 +198,8 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         "xray": xray.install,  # after proxy_errors: it wraps the proxy that patch installs
         "dynamodb_transactions": dynamodb_transactions.apply,
         "s3_latest_version": s3_versions.apply,
+        "root_credential": root_credential.install,
+        "control_plane": lambda: control_plane.install(os.environ.get(RUNTIME_URL_ENV, "")),
     }
     applied = [name for name in PATCHES if name not in disabled]
     for name in applied:  # in PATCHES' order

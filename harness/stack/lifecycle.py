@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness import aws
 from harness.console import say
 from harness.emulator import ministack
 from harness.images.mode import ImageMode
@@ -96,6 +97,10 @@ class RunningStack:
     @property
     def runtime(self) -> RuntimeClient:
         return RuntimeClient(self.runtime_url, self._running().runtime_token)
+
+    @property
+    def root_credential(self) -> aws.Credential:
+        return self._running().emulator.root_credential
 
     def start(self) -> RunningStack:
         try:

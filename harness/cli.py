@@ -56,7 +56,7 @@ from harness.release import commands as release
 from harness.runtime.client import RuntimeClient
 from harness.stack import alarms, awscli, seed, sync, users
 from harness.stack import logs as stack_logs
-from harness.stack.lifecycle import RunningStack, deploy_into, reset_state
+from harness.stack.lifecycle import RunningStack, deploy_into, remove_leftovers, reset_state
 
 DEFAULT_EMULATOR_PORT = 4566
 DEFAULT_RUNTIME_PORT = 9001
@@ -346,6 +346,7 @@ def _down(paths: Paths, args) -> int:
         processes.stop(process)
         say(f"stopped {process.name} (pid {process.pid})")
     paths.session_file.unlink()
+    remove_leftovers(paths)
     return 0
 
 
@@ -372,6 +373,7 @@ def _run_suites(paths: Paths, suites: list[str], pytest_args: list[str], mode: s
         results.setdefault("interrupted", 130)
     finally:
         left = stack.stop()
+        remove_leftovers(paths)
     summary = ", ".join(
         f"{suite} {'passed' if code == 0 else f'FAILED ({code})'}" for suite, code in results.items()
     )

@@ -27,8 +27,11 @@ class EmulatorFaults:
         """Fail ``failures`` calls of ``target`` (options: every, error, status, delaySeconds)."""
         return self._call("POST", {"target": target, "failures": failures, **options})
 
+    def armed(self) -> list[dict]:
+        return self._call("GET")
+
     def of(self, target: str) -> dict:
-        return next(fault for fault in self._call("GET") if fault["target"] == target)
+        return next(fault for fault in self.armed() if fault["target"] == target)
 
     def clear(self) -> None:
         self._call("DELETE")

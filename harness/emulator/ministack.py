@@ -22,6 +22,15 @@ PINNED_SETTINGS = frozenset({"BIND_HOST", "MINISTACK_HOST", "IOT_MTLS_ENABLED", 
 KEEP_STATE_ENV = "HARNESS_KEEP_EMULATOR_STATE"
 
 
+def keep_state() -> bool:
+    return os.environ.get(KEEP_STATE_ENV) == "1"
+
+
+def remove_state(state_dir: Path) -> None:
+    """The emulator's state folder in ``state_dir`` (the user pools' signing keys among it)."""
+    shutil.rmtree(state_dir / "ministack-state", ignore_errors=True)
+
+
 def read_env_file(path: Path) -> dict[str, str]:
     """``KEY=VALUE`` lines of a compose-style env file (comments and blank lines skipped)."""
     settings = {}
@@ -121,8 +130,8 @@ class MiniStackProcess:
         if self.process is not None:
             processes.stop(self.process)
             self.process = None
-        if os.environ.get(KEEP_STATE_ENV) != "1":
-            shutil.rmtree(self.state_dir / "ministack-state", ignore_errors=True)
+        if not keep_state():
+            remove_state(self.state_dir)
 
     def reset(self) -> None:
         reset(self.endpoint_url)

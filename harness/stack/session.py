@@ -120,7 +120,7 @@ class Session:
             "--build-dir",
             str(self.paths.build),
             "--log-dir",
-            str(self.paths.state / "instances"),
+            str(self.paths.instance_logs),
             "--runtime-requirements",
             str(self.paths.runtime_requirements),
         ]

@@ -78,7 +78,10 @@ it could be proposed upstream, and has a test that fails without it
 23. ``root_credential``: the account root is the configured key pair and its signature is checked like
    any other key's (upstream: ``test``, any account id or no key at all is root, with any secret), so
    only the stack's owner is root (harness/emulator/root_credential.py).
-24. ``control_plane``: the emulator's own endpoints (``/_ministack/*``, ``/_harness/*``) ask for the
+24. ``api_payload_limit``: a REST API answers a body over 10 MB with API Gateway's 413 ``Request Too
+   Long`` without running its integration (upstream: no limit; the function ran and the API answered
+   502) (harness/emulator/api_payload_limit.py).
+25. ``control_plane``: the emulator's own endpoints (``/_ministack/*``, ``/_harness/*``) ask for the
    stack's credential and refuse browsers (upstream: anyone may reset the stack); the last ASGI wrapper,
    so it guards every endpoint the patches above add (harness/emulator/control_plane.py).
 """
@@ -113,6 +116,7 @@ PATCHES = (
     "codedeploy",
     "scheduled_rules_clock",
     "api_function_errors",
+    "api_payload_limit",  # before service_metrics: the API's metrics count its 413s
     "fault_injection",
     "execution_roles",
     "loopback_transport",
@@ -153,6 +157,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
 
     from harness.emulator import (
         api_function_errors,
+        api_payload_limit,
         cloudformation_refs,
         cloudwatch_alarms,
         control_plane,
@@ -184,6 +189,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         "codedeploy": seams.install,
         "scheduled_rules_clock": _patch_scheduled_rules_clock,
         "api_function_errors": api_function_errors.install,
+        "api_payload_limit": api_payload_limit.install,
         # The harness's own endpoints come before loopback_hosts, so its guard covers them too.
         "fault_injection": faults.install,
         "execution_roles": lambda: execution_roles.install(os.environ.get(RUNTIME_URL_ENV, "")),

@@ -10,8 +10,11 @@ With the patch the root caller is exactly ``AWS_ACCESS_KEY_ID`` (default ``test`
 is verified like any other (SigV4/SigV2 header or query signature, its time, no session token) against
 ``AWS_SECRET_ACCESS_KEY`` (default ``test``), the secret upstream already resolves for root
 (``resolve_credential``). Any other key is an IAM user's or an STS session's, or unknown
-(``UnrecognizedClientException``), as on AWS. Upstream, this would be a setting (say
-``ROOT_CREDENTIALS=verified``): the same three changes, behind it.
+(``UnrecognizedClientException``), as on AWS. A request with no credentials at all (upstream: the root
+of the empty key) is served where AWS serves one with no caller: the operations AWS's SDKs send unsigned
+(Cognito's ``InitiateAuth``, say) and the invocation of an API Gateway method or a function URL, whose
+own authorization decides; any other, an unsigned S3 request among them, is refused. Upstream, this
+would be a setting (say ``ROOT_CREDENTIALS=verified``): the same changes, behind it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,16 @@ def configured_root_key() -> str:
 def is_root_access_key(access_key_id: str) -> bool:
     """The account root: the configured key only (not ``test``, an account id or no key at all)."""
     return bool(access_key_id) and access_key_id == configured_root_key()
+
+
+def served_with_no_caller(service: str, iam_action: str) -> bool:
+    from ministack.core import iam_evaluator
+
+    return iam_action in _INVOKED_BY_ANYONE or iam_evaluator._served_unsigned(service, iam_action)
+
+
+# What the API's methods or the function URL's auth type decide, not the caller's IAM identity.
+_INVOKED_BY_ANYONE = frozenset({"execute-api:Invoke", "lambda:InvokeFunctionUrl"})
 
 
 def install() -> None:
@@ -64,7 +77,17 @@ def install() -> None:
         checked = iam_evaluator.authenticate(access_key_id, account_id)
         return checked is not None and not isinstance(checked, iam_evaluator.AuthError)
 
+    enforce = iam_evaluator.enforce
+
+    def enforce_with_no_root_for_unsigned(access_key_id, iam_action, service, *args, **kwargs):
+        # No AWS credentials (another scheme's Authorization header, such as a bearer token, is none).
+        unsigned = not access_key_id and iam_evaluator._signed_request.get() is None
+        if unsigned and served_with_no_caller(service, iam_action):
+            return None  # no caller, so no caller's policy applies
+        return enforce(access_key_id, iam_action, service, *args, **kwargs)
+
     iam_evaluator._is_root_key = _is_root_key
+    iam_evaluator.enforce = enforce_with_no_root_for_unsigned
     iam_evaluator.pin_signed_request = pinning_every_key
     iam_evaluator.caller_verified = verified_root_too
     app.pin_signed_request = pinning_every_key  # imported by name there

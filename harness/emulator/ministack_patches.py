@@ -81,7 +81,9 @@ it could be proposed upstream, and has a test that fails without it
 24. ``api_payload_limit``: a REST API answers a body over 10 MB with API Gateway's 413 ``Request Too
    Long`` without running its integration (upstream: no limit; the function ran and the API answered
    502) (harness/emulator/api_payload_limit.py).
-25. ``control_plane``: the emulator's own endpoints (``/_ministack/*``, ``/_harness/*``) ask for the
+25. ``presigned_expiry``: a presigned SigV4 request past its ``X-Amz-Expires`` is refused (upstream: good
+   for the clock-skew window, whatever its expiry) (harness/emulator/presigned_expiry.py).
+26. ``control_plane``: the emulator's own endpoints (``/_ministack/*``, ``/_harness/*``) ask for the
    stack's credential and refuse browsers (upstream: anyone may reset the stack); the last ASGI wrapper,
    so it guards every endpoint the patches above add (harness/emulator/control_plane.py).
 """
@@ -131,6 +133,7 @@ PATCHES = (
     "dynamodb_transactions",
     "s3_latest_version",
     "root_credential",
+    "presigned_expiry",
     "control_plane",
 )
 
@@ -168,6 +171,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         faults,
         loopback_hosts,
         loopback_transport,
+        presigned_expiry,
         root_credential,
         s3_notifications,
         s3_versions,
@@ -205,6 +209,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         "dynamodb_transactions": dynamodb_transactions.apply,
         "s3_latest_version": s3_versions.apply,
         "root_credential": root_credential.install,
+        "presigned_expiry": presigned_expiry.install,
         "control_plane": lambda: control_plane.install(os.environ.get(RUNTIME_URL_ENV, "")),
     }
     applied = [name for name in PATCHES if name not in disabled]

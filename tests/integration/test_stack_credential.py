@@ -17,8 +17,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from unittest import mock
 
+import botocore.auth
 import pytest
+from botocore.auth import SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from harness import aws, processes
 from harness.emulator.ministack import MiniStackProcess
@@ -167,6 +172,45 @@ def test_a_page_cannot_create_a_role_with_query_string_credentials(emulator, key
     assert not role_exists(emulator.endpoint_url, role)
 
 
+def presigned_create_role(endpoint_url: str, role: str, signed_ago_s: int, expires_s: int) -> str:
+    """A CreateRole URL presigned with the stack's root key ``signed_ago_s`` seconds ago, valid for
+    ``expires_s`` (botocore signs it; only its clock is moved back)."""
+    credential = aws.stack_credential(endpoint_url)
+    query = urllib.parse.urlencode(
+        {
+            "Action": "CreateRole",
+            "Version": "2010-05-08",
+            "RoleName": role,
+            "AssumeRolePolicyDocument": TRUST_LAMBDA,
+        }
+    )
+    request = AWSRequest(method="GET", url=f"{endpoint_url}/?{query}")
+    signed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=signed_ago_s)
+    with mock.patch.object(botocore.auth, "get_current_datetime", lambda: signed_at):
+        keys = Credentials(credential.access_key_id, credential.secret_access_key)
+        SigV4QueryAuth(keys, "iam", aws.REGION, expires=expires_s).add_auth(request)
+    return request.url
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@needs_iam
+def test_a_presigned_url_works_until_it_expires(emulator):
+    fresh, stale = (f"presigned-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    assert status_of(presigned_create_role(emulator.endpoint_url, fresh, signed_ago_s=0, expires_s=60)) == 200
+    assert role_exists(emulator.endpoint_url, fresh)
+    # Expired two minutes ago, well inside the 15 minutes of clock skew IAM allows a signed header.
+    url = presigned_create_role(emulator.endpoint_url, stale, signed_ago_s=180, expires_s=60)
+    assert status_of(url) in (400, 403)
+    assert not role_exists(emulator.endpoint_url, stale)
+
+
 CONTROL_WRITES = [
     ("POST", "/_ministack/reset"),
     ("POST", "/_ministack/config"),
@@ -227,6 +271,14 @@ def test_without_root_credential_the_key_test_with_any_secret_is_root(emulator_w
     endpoint_url = emulator_without("root_credential")
     role = f"gap-{uuid.uuid4().hex[:8]}"
     assert create_role_as_nobody(endpoint_url, "test", "wrong", role) == "ok"
+    assert role_exists(endpoint_url, role)
+
+
+@needs_iam
+def test_without_presigned_expiry_an_expired_presigned_url_still_works(emulator_without):
+    endpoint_url = emulator_without("presigned_expiry")
+    role = f"gap-{uuid.uuid4().hex[:8]}"
+    assert status_of(presigned_create_role(endpoint_url, role, signed_ago_s=180, expires_s=60)) == 200
     assert role_exists(endpoint_url, role)
 
 

@@ -19,11 +19,11 @@ condition's signal URL).
 from __future__ import annotations
 
 import hmac
-import os
 from urllib.parse import parse_qs, quote
 
 from harness.emulator.asgi_replies import header, read_body, reply
 from harness.emulator.execution_roles import TOKEN_HEADER, runtime_token
+from harness.emulator.root_credential import configured_root
 
 CONTROL_PREFIXES = ("/_ministack/", "/_localstack/", "/_harness/")
 READ_ONLY_OPEN = frozenset({"/_ministack/health", "/_localstack/health", "/_ministack/ready"})
@@ -77,11 +77,6 @@ def root_signature_failure(scope: dict, body: bytes, access_key_id: str, secret:
     return failure[1] if failure else None
 
 
-def root_credential() -> tuple[str, str]:
-    """The stack's root access key and secret, as MiniStack reads them (``resolve_credential``)."""
-    return os.environ.get("AWS_ACCESS_KEY_ID", "test"), os.environ.get("AWS_SECRET_ACCESS_KEY", "test")
-
-
 def claims_root(scope: dict, access_key_id: str) -> bool:
     """Whether a SigV4 header names the root key (read the body and check it only then)."""
     authorization = header(scope, b"authorization")
@@ -90,7 +85,7 @@ def claims_root(scope: dict, access_key_id: str) -> bool:
 
 def guard(app, session_token: str):
     """``app`` (an ASGI application) with its control endpoints kept to the stack's owner."""
-    access_key_id, secret = root_credential()
+    access_key_id, secret = configured_root()
 
     async def guarded(scope, receive, send):
         if scope["type"] != "http" or not is_control_path(scope["path"]):

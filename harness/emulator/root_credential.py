@@ -29,13 +29,14 @@ _pinning: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
-def configured_root_key() -> str:
-    return os.environ.get("AWS_ACCESS_KEY_ID", "test")
+def configured_root() -> tuple[str, str]:
+    """The root's access key id and secret, where upstream reads them (``resolve_credential``)."""
+    return os.environ.get("AWS_ACCESS_KEY_ID", "test"), os.environ.get("AWS_SECRET_ACCESS_KEY", "test")
 
 
 def is_root_access_key(access_key_id: str) -> bool:
     """The account root: the configured key only (not ``test``, an account id or no key at all)."""
-    return bool(access_key_id) and access_key_id == configured_root_key()
+    return bool(access_key_id) and access_key_id == configured_root()[0]
 
 
 def served_with_no_caller(service: str, iam_action: str) -> bool:

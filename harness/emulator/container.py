@@ -20,7 +20,7 @@ from harness.emulator.ministack import (
     STARTUP_TIMEOUT_S,
     emulator_settings,
     gateway_settings,
-    new_root_credential,
+    issue_root_credential,
     reset,
 )
 from harness.images import base as base_image
@@ -63,7 +63,7 @@ class MiniStackContainer:
         self.port = port
         self.disabled_patches = disabled_patches
         self.container: DockerContainer | None = None
-        self.root_credential = new_root_credential(self.endpoint_url)
+        self.root_credential = issue_root_credential(self.endpoint_url)
 
     @property
     def endpoint_url(self) -> str:

@@ -78,7 +78,7 @@ def reset(endpoint_url: str) -> None:
         json.loads(response.read() or b"{}")
 
 
-def new_root_credential(endpoint_url: str) -> aws.Credential:
+def issue_root_credential(endpoint_url: str) -> aws.Credential:
     """A new emulator's root credential, which this process's clients of ``endpoint_url`` then use."""
     root = aws.new_root_credential()
     aws.use_stack_credential(endpoint_url, root)
@@ -96,7 +96,7 @@ class MiniStackProcess:
         self.state_dir = state_dir
         self.disabled_patches = disabled_patches
         self.process: processes.ManagedProcess | None = None
-        self.root_credential = new_root_credential(self.endpoint_url)
+        self.root_credential = issue_root_credential(self.endpoint_url)
 
     @property
     def endpoint_url(self) -> str:

@@ -19,6 +19,7 @@ import urllib.request
 import uuid
 from unittest import mock
 
+import boto3
 import botocore.auth
 import pytest
 from botocore.auth import SigV4QueryAuth
@@ -173,6 +174,27 @@ def test_a_page_cannot_create_a_role_with_query_string_credentials(emulator, key
     assert not role_exists(emulator.endpoint_url, role)
 
 
+@needs_iam
+def test_a_page_cannot_write_to_a_bucket_unsigned_or_with_a_made_up_presigned_url(emulator):
+    bucket = f"page-{uuid.uuid4().hex[:8]}"
+    s3 = aws.client("s3", emulator.endpoint_url)
+    s3.create_bucket(Bucket=bucket)
+    forged = [
+        boto3.client(
+            "s3",
+            endpoint_url=emulator.endpoint_url,
+            region_name=aws.REGION,
+            aws_access_key_id=key,
+            aws_secret_access_key="a-guessed-secret",
+        ).generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "forged"})
+        for key in (emulator.root_credential.access_key_id, "test")
+    ]
+    for url in (f"{emulator.endpoint_url}/{bucket}/unsigned", *forged):
+        page = urllib.request.Request(url, data=b"from a page", headers=BROWSER_HEADERS, method="PUT")
+        assert status_of_request(page) == 403, url
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+
 def presigned_create_role(endpoint_url: str, role: str, signed_ago_s: int, expires_s: int) -> str:
     """A CreateRole URL presigned with the stack's root key ``signed_ago_s`` seconds ago, valid for
     ``expires_s`` (botocore signs it; only its clock is moved back)."""
@@ -194,8 +216,12 @@ def presigned_create_role(endpoint_url: str, role: str, signed_ago_s: int, expir
 
 
 def status_of(url: str) -> int:
+    return status_of_request(urllib.request.Request(url))
+
+
+def status_of_request(request: urllib.request.Request) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=10) as answer:
+        with urllib.request.urlopen(request, timeout=10) as answer:
             return answer.status
     except urllib.error.HTTPError as error:
         return error.code

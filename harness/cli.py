@@ -6,6 +6,7 @@ harness sync      changed function code into the running stack (--watch: on ever
 harness status    what is running, where, and the stack outputs
 harness logs FN   a function's log lines (logical id or physical name; --follow, --since, --filter)
 harness aws ...   the AWS CLI against the running stack (as awslocal)
+harness env       the AWS_* exports that point your own tools at the running stack, as its root
 harness alarms    every alarm of the stack: state, last transition, reason
 harness execution ORDER [--picture F.svg]   an order's workflow: timeline, retries, catches, picture
 harness executions [--status FAILED]       the latest workflow executions in one table
@@ -34,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -54,7 +56,7 @@ from harness.release import commands as release
 from harness.runtime.client import RuntimeClient
 from harness.stack import alarms, awscli, seed, sync, users
 from harness.stack import logs as stack_logs
-from harness.stack.lifecycle import RunningStack, deploy_into, reset_state
+from harness.stack.lifecycle import RunningStack, deploy_into, remove_leftovers, reset_state
 
 DEFAULT_EMULATOR_PORT = 4566
 DEFAULT_RUNTIME_PORT = 9001
@@ -86,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     aws_command = commands.add_parser("aws", help="the AWS CLI against the running stack (as awslocal)")
     aws_command.add_argument("arguments", nargs=argparse.REMAINDER, help="aws CLI arguments")
+    commands.add_parser("env", help='print the AWS_* exports for your own tools (eval "$(harness env)")')
     commands.add_parser("alarms", help="every alarm of the stack: state, last transition, reason")
     inspect.add_parsers(commands)
     commands.add_parser("reset", help="wipe the emulator's state and redeploy")
@@ -115,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         aws.iam_enforced()
+        aws.root_key_public()
     except ValueError as error:
         print(f"harness: {error}", file=sys.stderr)
         return 2
@@ -127,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         "logs": _logs,
         "alarms": _alarms,
         "aws": lambda p, a: awscli.run(_running_session(p)["endpointUrl"], a.arguments),
+        "env": _env,
         "reset": _reset,
         "token": _token,
         "seed": _seed,
@@ -179,7 +184,17 @@ def _running_session(paths: Paths) -> dict:
             "harness: the stack started by `harness up` is no longer running; "
             "`harness down`, then `harness up`"
         )
+    aws.remember_stack(details)
     return details
+
+
+def _env(paths: Paths, args) -> int:
+    """``export`` lines for a shell: the endpoint, the region and the stack's root credential."""
+    for name, value in aws.client_environment(_running_session(paths)["endpointUrl"]).items():
+        print(f"export {name}={shlex.quote(value)}")
+    # A session token or profile of the shell would be sent along and refused (a root key has no token).
+    print("unset AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_PROFILE")
+    return 0
 
 
 def _up(paths: Paths, args) -> int:
@@ -205,11 +220,13 @@ def _up(paths: Paths, args) -> int:
             "endpointUrl": stack.endpoint_url,
             "runtimeUrl": stack.runtime_url,
             "runtimeToken": stack.runtime.token,
+            "rootCredential": stack.root_credential.document(),
             "mode": mode,
         },
     )
     print(f"\nAPI URL            {deployed.outputs.get('ApiUrl', '(no ApiUrl output)')}")
-    print(f"Emulator endpoint  {stack.endpoint_url}   (region {aws.REGION}, any credentials)")
+    print(f"Emulator endpoint  {stack.endpoint_url}   (region {aws.REGION}, the stack's own root credential)")
+    print('Your own tools     eval "$(harness env)"   (harness aws ... needs nothing)')
     print(f"Stack outputs      {deployed.outputs_file}")
     print(f"Try                curl {deployed.outputs.get('ApiUrl', '')}/health")
     print("Stop               harness down")
@@ -294,6 +311,7 @@ def _logs(paths: Paths, args) -> int:
     if paths.session_file.exists() or not outputs:
         endpoint_url = _running_session(paths)["endpointUrl"]
     else:
+        aws.remember_stack(outputs)
         endpoint_url = outputs["endpointUrl"]
     try:
         group = stack_logs.log_group(
@@ -328,6 +346,7 @@ def _down(paths: Paths, args) -> int:
         processes.stop(process)
         say(f"stopped {process.name} (pid {process.pid})")
     paths.session_file.unlink()
+    remove_leftovers(paths)
     return 0
 
 
@@ -354,6 +373,7 @@ def _run_suites(paths: Paths, suites: list[str], pytest_args: list[str], mode: s
         results.setdefault("interrupted", 130)
     finally:
         left = stack.stop()
+        remove_leftovers(paths)
     summary = ", ".join(
         f"{suite} {'passed' if code == 0 else f'FAILED ({code})'}" for suite, code in results.items()
     )

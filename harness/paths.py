@@ -55,6 +55,11 @@ class Paths:
         return self.state / "outputs.json"
 
     @property
+    def instance_logs(self) -> Path:
+        """Each function instance's output, as the runtime captured it."""
+        return self.state / "instances"
+
+    @property
     def session_file(self) -> Path:
         return self.state / "session.json"
 

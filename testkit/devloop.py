@@ -14,6 +14,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from harness import aws
+
 # What a stack needs of the project; .harness (installed packages, the Docker engine's cache) is shared.
 _PROJECT_PARTS = (
     "template.yaml",
@@ -109,7 +111,10 @@ class DevStack:
 
     @property
     def outputs(self) -> dict:
-        return json.loads((Path(self.env["HARNESS_STATE_DIR"]) / "outputs.json").read_text())
+        """The outputs file `harness up` wrote; this process's clients of the stack then use its root key."""
+        document = json.loads((Path(self.env["HARNESS_STATE_DIR"]) / "outputs.json").read_text())
+        aws.remember_stack(document)
+        return document
 
 
 def wait_for_edit(api_url: str, marker: str, timeout_s: float) -> float:

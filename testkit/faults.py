@@ -6,6 +6,7 @@ import json
 import urllib.request
 from dataclasses import dataclass, field
 
+from harness import aws
 from harness.emulator.faults import PATH
 
 START_EXECUTION = "AWSStepFunctions.StartExecution"
@@ -14,27 +15,32 @@ START_EXECUTION = "AWSStepFunctions.StartExecution"
 @dataclass
 class EmulatorFaults:
     endpoint_url: str
-    armed: list[tuple[str, str]] = field(default_factory=list)  # (target, match) armed through this
+    own: list[tuple[str, str]] = field(default_factory=list)  # (target, match) armed through this
 
     def _call(self, method: str, body: dict | None = None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.endpoint_url + PATH, data=data, method=method)
+        data = json.dumps(body).encode() if body is not None else b""
+        # The emulator's control plane answers the stack's owner only: signed with its root credential.
+        request = aws.signed_request(self.endpoint_url, method, PATH, data)
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
     def arm(self, target: str, failures: int, **options) -> dict:
         """Fail ``failures`` calls of ``target`` (options: every, error, status, delaySeconds, match)."""
-        self.armed.append((target, options.get("match", "")))
+        self.own.append((target, options.get("match", "")))
         return self._call("POST", {"target": target, "failures": failures, **options})
 
+    def armed(self) -> list[dict]:
+        """Every fault armed on the emulator (by any test), with its calls seen and failed."""
+        return self._call("GET")
+
     def of(self, target: str, match: str = "") -> dict:
-        return next(f for f in self._call("GET") if (f["target"], f["match"]) == (target, match))
+        return next(f for f in self.armed() if (f["target"], f["match"]) == (target, match))
 
     def disarm_own(self) -> None:
         """Disarm what was armed through this object, and nothing another test armed."""
-        for target, match in self.armed:
+        for target, match in self.own:
             self._call("DELETE", {"target": target, "match": match})
-        self.armed.clear()
+        self.own.clear()
 
     def clear(self) -> None:
         """Disarm every fault of the emulator."""

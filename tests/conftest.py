@@ -49,6 +49,7 @@ class LocalStack:
     @classmethod
     def from_outputs_file(cls, path: Path) -> LocalStack:
         document = json.loads(path.read_text())
+        aws.remember_stack(document)  # the stack's root credential, for every client of its endpoint
         return cls(
             document["endpointUrl"],
             document["runtimeUrl"],

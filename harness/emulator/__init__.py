@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from harness import aws
+
 
 class Emulator(Protocol):
     """An AWS endpoint the harness deploys into."""
 
     name: str
+    # The account root: a credential of this emulator's own (clients of its endpoint in this process
+    # use it; the harness hands it to the processes it starts and keeps it in the state folder).
+    root_credential: aws.Credential
 
     @property
     def endpoint_url(self) -> str | None:

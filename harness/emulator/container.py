@@ -20,6 +20,7 @@ from harness.emulator.ministack import (
     STARTUP_TIMEOUT_S,
     emulator_settings,
     gateway_settings,
+    issue_root_credential,
     reset,
 )
 from harness.images import base as base_image
@@ -70,6 +71,7 @@ class MiniStackContainer:
         self.disabled_patches = disabled_patches
         self.time_scale = time_scale
         self.container: DockerContainer | None = None
+        self.root_credential = issue_root_credential(self.endpoint_url)
 
     @property
     def endpoint_url(self) -> str:
@@ -86,7 +88,9 @@ class MiniStackContainer:
         container = DockerContainer(image).with_kwargs(network_mode="host")
         settings = {
             **emulator_settings(self.paths.emulator_settings),
-            **gateway_settings(self.port, runtime_url, self.disabled_patches, self.time_scale),
+            **gateway_settings(
+                self.port, runtime_url, self.disabled_patches, self.root_credential, self.time_scale
+            ),
         }
         for key, value in settings.items():
             container = container.with_env(key, value)

@@ -22,6 +22,15 @@ PINNED_SETTINGS = frozenset({"BIND_HOST", "MINISTACK_HOST", "IOT_MTLS_ENABLED", 
 KEEP_STATE_ENV = "HARNESS_KEEP_EMULATOR_STATE"
 
 
+def keep_state() -> bool:
+    return os.environ.get(KEEP_STATE_ENV) == "1"
+
+
+def remove_state(state_dir: Path) -> None:
+    """The emulator's state folder in ``state_dir`` (the user pools' signing keys among it)."""
+    shutil.rmtree(state_dir / "ministack-state", ignore_errors=True)
+
+
 def read_env_file(path: Path) -> dict[str, str]:
     """``KEY=VALUE`` lines of a compose-style env file (comments and blank lines skipped)."""
     settings = {}
@@ -42,13 +51,17 @@ def emulator_settings(settings_file: Path) -> dict[str, str]:
 
 
 def gateway_settings(
-    port: int, runtime_url: str, disabled_patches: tuple[str, ...], time_scale: float
+    port: int, runtime_url: str, disabled_patches: tuple[str, ...], root: aws.Credential, time_scale: float
 ) -> dict[str, str]:
     """What every MiniStack the harness starts (process or container) is told besides ministack.env."""
+    if aws.root_key_public():  # upstream's root: the key ``test`` (or any account id) with any secret
+        disabled_patches = (*disabled_patches, "root_credential")
     return {
         "GATEWAY_PORT": str(port),
         RUNTIME_URL_ENV: runtime_url,
         DISABLE_ENV: ",".join(disabled_patches),
+        # The account root, its signature checked (patch root_credential): the stack's own credential.
+        **root.environment(),
         # The stack's one clock, so the emulator (a container too) runs on the same scale as the runtime.
         clock.SCALE_ENV: repr(time_scale),
         # IAM enforced (MiniStack evaluates every request's policies) unless HARNESS_IAM=off.
@@ -60,9 +73,16 @@ def gateway_settings(
 
 def reset(endpoint_url: str) -> None:
     """Wipe a MiniStack's state (and its registry) without restarting it."""
-    request = urllib.request.Request(endpoint_url + "/_ministack/reset", data=b"", method="POST")
+    request = aws.signed_request(endpoint_url, "POST", "/_ministack/reset")
     with urllib.request.urlopen(request, timeout=30) as response:
         json.loads(response.read() or b"{}")
+
+
+def issue_root_credential(endpoint_url: str) -> aws.Credential:
+    """A new emulator's root credential, which this process's clients of ``endpoint_url`` then use."""
+    root = aws.new_root_credential()
+    aws.use_stack_credential(endpoint_url, root)
+    return root
 
 
 class MiniStackProcess:
@@ -82,6 +102,7 @@ class MiniStackProcess:
         self.disabled_patches = disabled_patches
         self.time_scale = time_scale
         self.process: processes.ManagedProcess | None = None
+        self.root_credential = issue_root_credential(self.endpoint_url)
 
     @property
     def endpoint_url(self) -> str:
@@ -96,7 +117,9 @@ class MiniStackProcess:
         env = {
             **processes.base_environment(),
             **emulator_settings(self.settings_file),
-            **gateway_settings(self.port, runtime_url, self.disabled_patches, self.time_scale),
+            **gateway_settings(
+                self.port, runtime_url, self.disabled_patches, self.root_credential, self.time_scale
+            ),
             "TMPDIR": str(self.state_dir),
             # Its state (the user pools' signing keys among it) in the stack's private state folder.
             "STATE_DIR": str(self.state_dir / "ministack-state"),
@@ -115,8 +138,8 @@ class MiniStackProcess:
         if self.process is not None:
             processes.stop(self.process)
             self.process = None
-        if os.environ.get(KEEP_STATE_ENV) != "1":
-            shutil.rmtree(self.state_dir / "ministack-state", ignore_errors=True)
+        if not keep_state():
+            remove_state(self.state_dir)
 
     def reset(self) -> None:
         reset(self.endpoint_url)

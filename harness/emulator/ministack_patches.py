@@ -75,6 +75,17 @@ it could be proposed upstream, and has a test that fails without it
    (harness/emulator/dynamodb_transactions.py).
 22. ``s3_latest_version``: a versioned write clears the latest flag of the previous latest version only,
    not of every version of the key (harness/emulator/s3_versions.py).
+23. ``root_credential``: the account root is the configured key pair and its signature is checked like
+   any other key's (upstream: ``test``, any account id or no key at all is root, with any secret), so
+   only the stack's owner is root (harness/emulator/root_credential.py).
+24. ``api_payload_limit``: a REST API answers a body over 10 MB with API Gateway's 413 ``Request Too
+   Long`` without running its integration (upstream: no limit; the function ran and the API answered
+   502) (harness/emulator/api_payload_limit.py).
+25. ``presigned_expiry``: a presigned SigV4 request past its ``X-Amz-Expires`` is refused (upstream: good
+   for the clock-skew window, whatever its expiry) (harness/emulator/presigned_expiry.py).
+26. ``control_plane``: the emulator's own endpoints (``/_ministack/*``, ``/_harness/*``) ask for the
+   stack's credential and refuse browsers (upstream: anyone may reset the stack); the last ASGI wrapper,
+   so it guards every endpoint the patches above add (harness/emulator/control_plane.py).
 """
 
 from __future__ import annotations
@@ -107,6 +118,7 @@ PATCHES = (
     "codedeploy",
     "scheduled_rules_clock",
     "api_function_errors",
+    "api_payload_limit",  # before service_metrics: the API's metrics count its 413s
     "fault_injection",
     "execution_roles",
     "loopback_transport",
@@ -120,6 +132,9 @@ PATCHES = (
     "xray",
     "dynamodb_transactions",
     "s3_latest_version",
+    "root_credential",
+    "presigned_expiry",
+    "control_plane",
 )
 
 # Added to the proxy's HTTP timeout: the runtime enforces the function's timeout and init phase itself,
@@ -145,8 +160,10 @@ def apply(disabled: set[str] | None = None) -> list[str]:
 
     from harness.emulator import (
         api_function_errors,
+        api_payload_limit,
         cloudformation_refs,
         cloudwatch_alarms,
+        control_plane,
         denial_messages,
         dynamodb_expressions,
         dynamodb_transactions,
@@ -154,6 +171,8 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         faults,
         loopback_hosts,
         loopback_transport,
+        presigned_expiry,
+        root_credential,
         s3_notifications,
         s3_versions,
         service_metrics,
@@ -174,6 +193,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         "codedeploy": seams.install,
         "scheduled_rules_clock": _patch_scheduled_rules_clock,
         "api_function_errors": api_function_errors.install,
+        "api_payload_limit": api_payload_limit.install,
         # The harness's own endpoints come before loopback_hosts, so its guard covers them too.
         "fault_injection": faults.install,
         "execution_roles": lambda: execution_roles.install(os.environ.get(RUNTIME_URL_ENV, "")),
@@ -188,6 +208,9 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         "xray": xray.install,  # after proxy_errors: it wraps the proxy that patch installs
         "dynamodb_transactions": dynamodb_transactions.apply,
         "s3_latest_version": s3_versions.apply,
+        "root_credential": root_credential.install,
+        "presigned_expiry": presigned_expiry.install,
+        "control_plane": lambda: control_plane.install(os.environ.get(RUNTIME_URL_ENV, "")),
     }
     applied = [name for name in PATCHES if name not in disabled]
     for name in applied:  # in PATCHES' order

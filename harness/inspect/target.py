@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import processes
+from harness import aws, processes
 from harness.paths import Paths
 
 
@@ -34,4 +34,5 @@ def _from_outputs_file(outputs_file: Path) -> InspectedStack:
     if not outputs_file.exists():
         raise SystemExit(f"harness: no stack outputs at {outputs_file}; deploy first (`harness deploy`)")
     document = json.loads(outputs_file.read_text())
+    aws.remember_stack(document)
     return InspectedStack(document["endpointUrl"] or None, document["outputs"])

@@ -11,6 +11,7 @@ import tempfile
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+from harness import aws
 from harness.console import say
 from harness.release.stages import Stage
 
@@ -21,6 +22,7 @@ def run_smoke_tests(root: Path, stage: Stage) -> bool:
     if stage.is_local:
         assert stage.endpoint_url is not None
         target = ["--emulator", "url", "--emulator-url", stage.endpoint_url]
+        env.update(aws.client_environment(stage.endpoint_url))  # the stack's root credential
     else:
         target = ["--emulator", "aws"]
         env.update(

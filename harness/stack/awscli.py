@@ -18,14 +18,19 @@ class AwsCliMissing(Exception):
     """No ``aws`` command on the PATH."""
 
 
+# The shell's own credentials that would otherwise be sent along (a session token, a profile's keys).
+_SHELL_CREDENTIALS = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE")
+
+
 def run(endpoint_url: str, arguments: list[str]) -> int:
-    """Run ``aws <arguments>`` against ``endpoint_url`` with the stack's region and test credentials."""
+    """Run ``aws <arguments>`` against ``endpoint_url`` with the stack's region and root credential."""
     command = shutil.which("aws")
     if command is None:
         raise AwsCliMissing(
             "no `aws` command on the PATH: install the AWS CLI (v1 or v2), or use boto3 with "
             f"AWS_ENDPOINT_URL={endpoint_url}"
         )
-    env = {**os.environ, **aws.client_environment(endpoint_url)}
+    shell = {name: value for name, value in os.environ.items() if name not in _SHELL_CREDENTIALS}
+    env = {**shell, **aws.client_environment(endpoint_url)}
     options = ["--endpoint-url", endpoint_url, "--region", aws.REGION]
     return subprocess.run([command, *options, *arguments], env=env).returncode

@@ -10,11 +10,12 @@ also serve a stack another command started.
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import clock
+from harness import aws, clock
 from harness.console import say
 from harness.emulator import ministack
 from harness.images.mode import ImageMode
@@ -53,6 +54,17 @@ def deploy_into(
     )
     outputs_file = project.write_outputs(paths, result, endpoint_url, runtime, images=references)
     return DeployedStack(result, outputs_file, references or {})
+
+
+def remove_leftovers(paths: Paths) -> None:
+    """What a stopped stack leaves that no one should read any more, unless HARNESS_KEEP_EMULATOR_STATE=1:
+    the emulator's state (the user pools' signing keys), the outputs file (the stack's root credential
+    and runtime secret) and the instances' output."""
+    if ministack.keep_state():
+        return
+    ministack.remove_state(paths.state)
+    paths.outputs.unlink(missing_ok=True)
+    shutil.rmtree(paths.instance_logs, ignore_errors=True)
 
 
 def reset_state(endpoint_url: str, runtime: RuntimeClient) -> None:
@@ -101,6 +113,10 @@ class RunningStack:
     @property
     def runtime(self) -> RuntimeClient:
         return RuntimeClient(self.runtime_url, self._running().runtime_token)
+
+    @property
+    def root_credential(self) -> aws.Credential:
+        return self._running().emulator.root_credential
 
     def start(self) -> RunningStack:
         try:

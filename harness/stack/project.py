@@ -137,6 +137,8 @@ def write_outputs(
         "runtimeUrl": runtime.url,
         # The runtime's session secret, for the suites' runtime checks (the state folder is private).
         "runtimeToken": runtime.token,
+        # The account root of the stack, for the suites' and benchmarks' clients (harness env prints it).
+        "rootCredential": aws.stack_credential(endpoint_url).document(),
         "outputs": result.outputs,
         "functions": stack_functions(aws.client("cloudformation", endpoint_url), result.stack_name),
     }

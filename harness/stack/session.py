@@ -79,7 +79,12 @@ class Session:
             self.runtime = processes.spawn(
                 "function runtime",
                 self._runtime_argv(),
-                {**runtime_environment(self.time_scale), TOKEN_ENV: self.runtime_token},
+                # The stack's root credential reaches the runtime as any SDK's variables name it.
+                {
+                    **runtime_environment(self.time_scale),
+                    **aws.client_environment(self.endpoint_url),
+                    TOKEN_ENV: self.runtime_token,
+                },
                 self.paths.state / "runtime.log",
                 cwd=self.paths.root,
             )
@@ -99,8 +104,15 @@ class Session:
             say("IAM enforced: each function runs as its own execution role (HARNESS_IAM=off turns it off)")
         else:
             say(
-                f"IAM NOT enforced ({aws.IAM_ENV}=off): every request is allowed and every function runs "
-                "as the account's root, so a missing permission shows up only on AWS"
+                f"IAM NOT enforced ({aws.IAM_ENV}=off): every request is allowed, signed or not, so any "
+                "local process can use the stack's AWS APIs (not its control plane), and every function "
+                "runs as the account's root: a missing permission shows up only on AWS"
+            )
+        if aws.root_key_public():
+            say(
+                f"WARNING: PUBLIC ROOT KEY ({aws.ROOT_KEY_ENV}=public): access key `test` with any secret is "
+                "the account root, so any local user, process or web page can read and change everything "
+                "in this stack"
             )
         return self
 
@@ -116,7 +128,7 @@ class Session:
             "--build-dir",
             str(self.paths.build),
             "--log-dir",
-            str(self.paths.state / "instances"),
+            str(self.paths.instance_logs),
             "--runtime-requirements",
             str(self.paths.runtime_requirements),
         ]

@@ -104,6 +104,12 @@ def test_200_kb_of_nested_arrays_is_refused_without_a_function_error(
     assert recent("Errors") == 0
 
 
+def test_a_body_over_10_mb_is_refused_by_api_gateway(customer, sku, nothing_written):
+    """API Gateway's REST API payload quota (10 MB): its own 413, the function never runs."""
+    response = customer.request("POST", "/orders", body([line(sku)], note="x" * (11 * 1024 * 1024)))
+    assert (response.status, response.body) == (413, {"message": "Request Too Long"})
+
+
 def test_a_body_that_is_not_json_is_refused(customer, sku, nothing_written):
     response = customer.request("POST", "/orders", body([line(sku)]), {"Content-Type": "text/plain"})
     assert response.status == 415 and "Content-Type" in response.message

@@ -119,8 +119,24 @@ def test_up_status_logs_down(tmp_path):
         assert "START RequestId" in logs
         again = harness("up", "--port", str(emulator_port), state_dir=tmp_path, check=False)
         assert again.returncode != 0 and "already up" in again.stderr
+        assert_own_tools_reach_the_stack_as_root(harness("env", state_dir=tmp_path).stdout)
+        assert (tmp_path / "ministack-state" / "cognito-rsa-key.pem").exists()
+        assert any((tmp_path / "instances").iterdir())
     finally:
         harness("down", state_dir=tmp_path)
     assert not processes.port_in_use(emulator_port)
     assert not processes.port_in_use(runtime_port)
     assert "nothing running" in harness("status", state_dir=tmp_path).stdout
+    # What no one should read once the stack is down: the user pools' signing key, the dead root
+    # credential and runtime secret, the functions' output.
+    leftovers = {"ministack-state", "outputs.json", "instances", "session.json"}
+    assert leftovers & {path.name for path in tmp_path.iterdir()} == set()
+
+
+def assert_own_tools_reach_the_stack_as_root(exports: str) -> None:
+    """A shell's ``eval "$(harness env)"``, then any SDK (here boto3 in a fresh process) is the root."""
+    probe = "import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])"
+    shell = f'{exports}\n{sys.executable} -c "{probe}"'
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    caller = subprocess.run(["bash", "-c", shell], env=env, capture_output=True, text=True, timeout=60)
+    assert caller.stdout.strip() == "arn:aws:iam::000000000000:root", caller.stderr

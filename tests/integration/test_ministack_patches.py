@@ -375,17 +375,15 @@ def test_with_scheduled_rules_clock_a_minute_rule_fires_every_local_minute(local
 FAILURE_DETAIL = "detail-only-the-logs-may-hold"
 
 
-def failure_through_rest_api(
-    endpoint_url: str, pushed: dict[str, str] | None = None
-) -> tuple[str, int, dict, bytes]:
-    """(function, status, headers, body) of a POST through a REST API's Lambda proxy integration whose
-    function raises an exception carrying FAILURE_DETAIL (``pushed``: the stack's images, in image mode)."""
+def probe_behind_rest_api(endpoint_url: str, pushed: dict[str, str] | None = None) -> tuple[str, str]:
+    """(function, URL of ``POST /probe``): a new probe function behind a new REST API's Lambda proxy
+    integration (``pushed``: the stack's images, in image mode)."""
     lambda_client, apigateway = aws.client("lambda", endpoint_url), aws.client("apigateway", endpoint_url)
     name = create_fixture_function(lambda_client, "probe", f"probe-{uuid.uuid4().hex[:8]}", pushed)
     arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
     api = apigateway.create_rest_api(name=f"gap-{uuid.uuid4().hex[:8]}")["id"]
     root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
-    resource = apigateway.create_resource(restApiId=api, parentId=root, pathPart="fail")["id"]
+    resource = apigateway.create_resource(restApiId=api, parentId=root, pathPart="probe")["id"]
     apigateway.put_method(restApiId=api, resourceId=resource, httpMethod="POST", authorizationType="NONE")
     apigateway.put_integration(
         restApiId=api,
@@ -396,18 +394,28 @@ def failure_through_rest_api(
         uri=f"arn:aws:apigateway:{aws.REGION}:lambda:path/2015-03-31/functions/{arn}/invocations",
     )
     apigateway.create_deployment(restApiId=api, stageName="test")
-    body = json.dumps({"action": "raise", "error": "declined", "message": FAILURE_DETAIL}).encode()
+    return name, f"{endpoint_url}/_aws/execute-api/{api}/test/probe"
+
+
+def post(url: str, body: bytes) -> tuple[int, dict, bytes]:
     request = urllib.request.Request(
-        f"{endpoint_url}/_aws/execute-api/{api}/test/fail",
-        data=body,
-        headers={"Content-Type": "application/json"},
-        method="POST",
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
     )
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return name, response.status, dict(response.headers), response.read()
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
-        return name, error.code, dict(error.headers), error.read()
+        return error.code, dict(error.headers), error.read()
+
+
+def failure_through_rest_api(
+    endpoint_url: str, pushed: dict[str, str] | None = None
+) -> tuple[str, int, dict, bytes]:
+    """(function, status, headers, body) of a POST through a REST API's Lambda proxy integration whose
+    function raises an exception carrying FAILURE_DETAIL."""
+    name, url = probe_behind_rest_api(endpoint_url, pushed)
+    body = json.dumps({"action": "raise", "error": "declined", "message": FAILURE_DETAIL}).encode()
+    return name, *post(url, body)
 
 
 def test_without_api_function_errors_the_client_reads_the_functions_error(emulator_without):
@@ -423,6 +431,26 @@ def test_with_api_function_errors_the_client_gets_what_aws_sends_and_the_log_the
     assert named["content-type"] == "application/json"
     assert named["x-amzn-errortype"] == "InternalServerErrorException"
     assert "PaymentDeclined" in logged_lines(local_stack, name, FAILURE_DETAIL)[0]
+
+
+# --- api_payload_limit -------------------------------------------------------------------------------
+
+# Over API Gateway's 10 MB, a request the probe would answer (an echo) were it ever invoked.
+TOO_LONG = json.dumps({"action": "echo", "padding": "x" * (11 * 1024 * 1024)}).encode()
+
+
+def test_without_api_payload_limit_an_11_mb_request_reaches_the_function_and_fails(emulator_without):
+    _, url = probe_behind_rest_api(emulator_without("api_payload_limit"))
+    assert post(url, TOO_LONG)[0] == 502
+
+
+def test_with_api_payload_limit_an_11_mb_request_is_refused_before_the_function(local_stack):
+    name, url = probe_behind_rest_api(local_stack.endpoint_url, local_stack.images)
+    status, _, body = post(url, TOO_LONG)
+    assert (status, json.loads(body)) == (413, {"message": "Request Too Long"})
+    assert name not in local_stack.runtime_stats()["functions"], "the function never ran"
+    status, _, body = post(url, json.dumps({"action": "echo", "value": "small"}).encode())
+    assert (status, json.loads(body)["echo"]) == (200, "small")
 
 
 # --- fault_injection (test-only) ---------------------------------------------------------------------

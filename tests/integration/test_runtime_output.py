@@ -17,6 +17,7 @@ import uuid
 
 import pytest
 
+from harness import aws
 from testkit.fixture_functions import create_fixture_function
 from tests.conftest import wait_for
 from tests.fixtures.functions.probe.app import OUTPUT_LINE_CHARS, output_text
@@ -120,7 +121,10 @@ def test_harness_logs_prints_every_line(local_stack, printer, runs_table, tmp_pa
     request_id = base64.b64decode(response["LogResult"]).decode().rstrip("\n").rsplit("\n", 1)[-1].split()[2]
     _logged_output(local_stack.client("logs"), f"/aws/lambda/{printer}", request_id)
     outputs = tmp_path / "outputs.json"
-    outputs.write_text(json.dumps({"endpointUrl": local_stack.endpoint_url, "functions": {}}))
+    root = aws.stack_credential(local_stack.endpoint_url).document()
+    outputs.write_text(
+        json.dumps({"endpointUrl": local_stack.endpoint_url, "functions": {}, "rootCredential": root})
+    )
     printed = subprocess.run(
         [sys.executable, "-m", "harness.cli", "logs", printer, "--since", "10"],
         env={**os.environ, "HARNESS_OUTPUTS": str(outputs), "HARNESS_STATE_DIR": str(tmp_path)},

@@ -274,7 +274,7 @@ def test_aws_cli_get_deployment_answers_for_succeeded_and_rolled_back(
     finished(codedeploy, succeeded_id)
 
     def cli(deployment_id: str) -> dict:
-        env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+        env = {**os.environ, **aws.client_environment(local_stack.endpoint_url)}
         answer = subprocess.run(
             ["aws", "deploy", "get-deployment", "--deployment-id", deployment_id, "--region", aws.REGION,
              "--endpoint-url", local_stack.endpoint_url, "--output", "json"],

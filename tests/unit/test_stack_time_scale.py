@@ -12,7 +12,10 @@ from harness.stack.session import Session, runtime_environment
 def test_a_sessions_time_scale_reaches_the_emulator_and_the_runtime(tmp_path):
     session = Session(Paths(tmp_path, state_dir=tmp_path / "state"), time_scale=0.1)
     assert session.emulator.time_scale == 0.1
-    assert gateway_settings(4566, "http://127.0.0.1:1/invoke", (), session.time_scale)[SCALE_ENV] == "0.1"
+    settings = gateway_settings(
+        4566, "http://127.0.0.1:1/invoke", (), session.emulator.root_credential, session.time_scale
+    )
+    assert settings[SCALE_ENV] == "0.1"
     assert runtime_environment(session.time_scale)[SCALE_ENV] == "0.1"
 
 

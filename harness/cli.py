@@ -15,7 +15,7 @@ harness reset     wipe the emulator's state and redeploy
 harness token     print a bearer token (IdToken) of a test user of the running stack
 harness seed FILE load a catalog JSON file (e.g. seed/catalog.json) into the catalog table
 harness down      stop what `harness up` started
-harness e2e       up on free ports, deploy, run tests/e2e, stop everything
+harness e2e       up on free ports, deploy, run tests/e2e (its cases side by side), stop everything
 harness test      the same for the integration and e2e suites, each on freshly reset state
 harness rehearse  the same for tests/rehearsal: every alarm provoked, CodeDeploy canaries and rollbacks
 harness images    build every function image (Docker engine started and stopped when needed)
@@ -27,7 +27,8 @@ harness release mark-tested --tag REV              record a revision as tested (
 harness release status | history | rollback        a stage's live release, its records, undo
 
 up, e2e and test take --mode image|process: image runs every function as its container image
-(default when a Docker engine is reachable or can be started here), process as host processes.
+(default when a Docker engine answers, or HARNESS_SYSTEM_CHANGES=allow lets the harness start one),
+process as host processes.
 """
 
 from __future__ import annotations
@@ -106,7 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument(
             "--mode", choices=MODES, help="image or process (default: image when Docker can run)"
         )
-        command.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+        command.add_argument(
+            "pytest_args",
+            nargs="*",
+            help="extra pytest arguments (after --); without any, the e2e cases run side by side",
+        )
     commands.add_parser("images", help="build every function image")
     push = commands.add_parser("push", help="push the function images to ECR")
     push.add_argument("--aws", action="store_true", help="the account's ECR (default credentials chain)")
@@ -462,7 +467,8 @@ def _interrupt(signum, frame):
 # Suites whose cases run side by side against the one stack (pytest-xdist): their cases use their own
 # users, SKUs and files, and those that share a stack-wide figure or queue carry one xdist_group, whose
 # cases one worker runs one after another. Mostly they wait (workflows, queues, the local clock), so
-# three workers on two cores; `-- -n 0` after the command runs them one at a time.
+# three workers on two cores. Only a run of the whole suite: with pytest arguments of your own (a -k, a
+# file, -s to watch a case) the cases run one at a time, their output live, unless you add -n yourself.
 SIDE_BY_SIDE_WORKERS = {"e2e": 3}
 
 
@@ -470,7 +476,7 @@ def _pytest(paths: Paths, suite: str, pytest_args: list[str], mode: str) -> int:
     # HARNESS_MODE: stacks the suites start themselves (the CLI tests) run in the suite's mode too.
     env = {**os.environ, "HARNESS_OUTPUTS": str(paths.outputs), "HARNESS_MODE": mode}
     workers = SIDE_BY_SIDE_WORKERS.get(suite)
-    side_by_side = ["-n", str(workers), "--dist", "loadgroup"] if workers else []
+    side_by_side = ["-n", str(workers), "--dist", "loadgroup"] if workers and not pytest_args else []
     command = [sys.executable, "-m", "pytest", f"tests/{suite}", *side_by_side, *pytest_args]
     return subprocess.run(command, cwd=paths.root, env=env).returncode
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from testkit.cli import run_cli
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -138,12 +138,7 @@ def write(area: str, figures: dict, notes: str, merge_as: str | None = None) -> 
 def timed_e2e(paths, mode: str) -> float:
     """Wall seconds of ``harness e2e --mode MODE``; exits with its output when it fails."""
     started = time.monotonic()
-    e2e = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "e2e", "--mode", mode],
-        cwd=paths.root,
-        capture_output=True,
-        text=True,
-    )
+    e2e = run_cli("e2e", "--mode", mode, cwd=paths.root, timeout_s=None)
     if e2e.returncode != 0:
         raise SystemExit(f"harness e2e failed:\n{e2e.stdout[-3000:]}\n{e2e.stderr[-3000:]}")
     return time.monotonic() - started

@@ -75,6 +75,9 @@ it could be proposed upstream, and has a test that fails without it
    (harness/emulator/dynamodb_transactions.py).
 22. ``s3_latest_version``: a versioned write clears the latest flag of the previous latest version only,
    not of every version of the key (harness/emulator/s3_versions.py).
+23. ``clock_ticks`` (test-only): ``GET /_harness/clock`` answers how many ticks the emulator's clock has
+   run, so a test watching that nothing happens for N evaluations counts N evaluations that ran
+   (harness/emulator/emulator_clock.py).
 """
 
 from __future__ import annotations
@@ -108,6 +111,7 @@ PATCHES = (
     "scheduled_rules_clock",
     "api_function_errors",
     "fault_injection",
+    "clock_ticks",
     "execution_roles",
     "loopback_transport",
     "cloudformation_refs",
@@ -150,6 +154,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         denial_messages,
         dynamodb_expressions,
         dynamodb_transactions,
+        emulator_clock,
         execution_roles,
         faults,
         loopback_hosts,
@@ -176,6 +181,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         "api_function_errors": api_function_errors.install,
         # The harness's own endpoints come before loopback_hosts, so its guard covers them too.
         "fault_injection": faults.install,
+        "clock_ticks": emulator_clock.install,
         "execution_roles": lambda: execution_roles.install(os.environ.get(RUNTIME_URL_ENV, "")),
         "loopback_transport": loopback_transport.install,
         "cloudformation_refs": cloudformation_refs.install,

@@ -191,21 +191,13 @@ def test_an_alarm_during_the_canary_stops_and_rolls_back(
     )
     wait_for(lambda: alias_of(lambda_client, name) == (first, {second: 0.1}), 10, 0.02, "the canary")
     with breaching(cloudwatch, alarm):
-        alarmed = time.monotonic()
-        wait_for(
-            lambda: alias_of(lambda_client, name) == (first, {}),
-            10,
-            0.01,
-            "the alias back on the old version",
-        )
-        rolled_back_s = time.monotonic() - alarmed
+        # Had the canary run its 30 minutes instead, the alias would be on the new version: never back.
+        wait_for(lambda: alias_of(lambda_client, name) == (first, {}), 60, 0.01, "the old version back")
     info = finished(codedeploy, deployment_id)
     assert info["status"] == "Stopped"
     assert info["errorInformation"]["code"] == "ALARM_ACTIVE"
     assert alarm in info["errorInformation"]["message"]
     assert info["rollbackInfo"]["rollbackDeploymentId"]
-    # 30 minutes of canary are 18 s locally: the rollback came from the alarm, long before.
-    assert rolled_back_s < 5
 
 
 def test_an_alarm_already_in_alarm_stops_the_deployment_before_any_change(

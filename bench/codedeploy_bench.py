@@ -34,9 +34,9 @@ from testkit.codedeploy import (
     deploy,
     final_info,
     two_versions,
-    until,
 )
 from testkit.fixture_functions import create_fixture_function
+from testkit.polling import until
 
 CANARY_AWS_S = 300
 CANARY_CLIENTS = sized(8, 2)  # invoking the alias while the canary holds
@@ -67,7 +67,7 @@ def canary_share(codedeploy, lambda_client) -> tuple[float, int]:
         create_group(codedeploy, "CodeDeployDefault.LambdaCanary10Percent15Minutes"),
         appspec(name, first, second),
     )
-    until(lambda: alias_of(lambda_client, name) == (first, {second: 0.1}), 10)
+    until(lambda: alias_of(lambda_client, name) == (first, {second: 0.1}), 10, interval_s=0.02)
     executed: list[str] = []
 
     def invoke_while_the_canary_holds(_) -> None:
@@ -85,7 +85,7 @@ def rollback_after_alarm_s(codedeploy, cloudwatch, lambda_client) -> float:
     alarm = create_alarm(cloudwatch, f"bench-canary-{time.time_ns()}")
     group = create_group(codedeploy, "CodeDeployDefault.LambdaCanary10Percent30Minutes", alarms=(alarm,))
     deployment = deploy(codedeploy, group, appspec(name, first, second))
-    until(lambda: alias_of(lambda_client, name) == (first, {second: 0.1}), 10)
+    until(lambda: alias_of(lambda_client, name) == (first, {second: 0.1}), 10, interval_s=0.02)
     with breaching(cloudwatch, alarm):
         breached = time.monotonic()
         until(lambda: alias_of(lambda_client, name) == (first, {}), 30, interval_s=0.005)

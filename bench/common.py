@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.images import engine
 from harness.paths import Paths
+from testkit.cli import run_cli
 
 RESULTS = Path(__file__).parent / "results"
 SHORT_ENV = "BENCH_SHORT"
@@ -170,12 +169,7 @@ def timed_e2e(paths, mode: str) -> float:
     output when it fails."""
     selection = ["--", *SHORT_E2E_SELECTION] if SHORT else []
     started = time.monotonic()
-    e2e = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "e2e", "--mode", mode, *selection],
-        cwd=paths.root,
-        capture_output=True,
-        text=True,
-    )
+    e2e = run_cli("e2e", "--mode", mode, *selection, cwd=paths.root, timeout_s=None)
     if e2e.returncode != 0:
         raise SystemExit(f"harness e2e failed:\n{e2e.stdout[-3000:]}\n{e2e.stderr[-3000:]}")
     return time.monotonic() - started

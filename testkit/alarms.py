@@ -1,8 +1,7 @@
-"""Alarms and metric sums, for the alarm tests and the alarm benchmark."""
+"""A test alarm on a metric, for the alarm tests and the alarm benchmark."""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 
@@ -26,17 +25,3 @@ def errors_alarm(cloudwatch, namespace: str, dimensions: dict[str, str], **setti
         }
     )
     return name
-
-
-def metric_sum(cloudwatch, namespace: str, metric: str, dimensions: dict[str, str], since_s: float) -> float:
-    """The Sum of ``metric`` under exactly ``dimensions`` over the last ``since_s`` seconds."""
-    datapoints = cloudwatch.get_metric_statistics(
-        Namespace=namespace,
-        MetricName=metric,
-        Dimensions=[{"Name": key, "Value": value} for key, value in dimensions.items()],
-        StartTime=time.time() - since_s,
-        EndTime=time.time() + 60,
-        Period=60,
-        Statistics=["Sum"],
-    )["Datapoints"]
-    return sum(d["Sum"] for d in datapoints)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 import uuid
 
 import yaml
 
 from harness import aws
 from harness.clock import local_seconds
+from testkit.polling import until
 
 ROLE = f"arn:aws:iam::{aws.ACCOUNT_ID}:role/codedeploy"
 FINAL = ("Succeeded", "Failed", "Stopped")
@@ -76,17 +76,6 @@ def alias_of(lambda_client, name: str) -> tuple[str, dict]:
     """(primary version, additional version weights) of alias ``live``."""
     alias = lambda_client.get_alias(FunctionName=name, Name="live")
     return alias["FunctionVersion"], (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {})
-
-
-def until(condition, timeout_s: float, interval_s: float = 0.02):
-    """Poll ``condition`` until truthy; its value, or None after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval_s)
-    return None
 
 
 def final_info(codedeploy, deployment_id: str, timeout_s: float = 60) -> dict | None:

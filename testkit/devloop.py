@@ -5,16 +5,16 @@ answer says which edit is serving."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 from harness import aws
+from testkit.cli import cli_environment, run_cli, start_cli
+from testkit.polling import until
 
 # What a stack needs of the project; .harness (installed packages, the Docker engine's cache) is shared.
 _PROJECT_PARTS = (
@@ -72,37 +72,17 @@ class DevStack:
 
     def __init__(self, root: Path, workspace: Path):
         self.root = project_copy(root, workspace / "project")
-        self.env = {
-            **os.environ,
-            "HARNESS_ROOT": str(self.root),
-            "HARNESS_STATE_DIR": str(workspace / "state"),
-        }
-        self.env.pop("HARNESS_OUTPUTS", None)
+        self.env = cli_environment(workspace / "state", HARNESS_ROOT=str(self.root))
 
     def harness(self, *args: str) -> subprocess.CompletedProcess:
-        completed = subprocess.run(
-            [sys.executable, "-m", "harness.cli", *args],
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        completed = run_cli(*args, env=self.env, cwd=self.root, timeout_s=600)
         if completed.returncode != 0:
             raise AssertionError(f"harness {' '.join(args)} failed:\n{completed.stdout}{completed.stderr}")
         return completed
 
     def watch(self) -> subprocess.Popen:
         """``harness sync --watch``, once it watches."""
-        watch = subprocess.Popen(
-            [sys.executable, "-m", "harness.cli", "sync", "--watch"],
-            cwd=self.root,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
+        watch = start_cli("sync", "--watch", env=self.env, cwd=self.root, merged=True)
         assert watch.stdout is not None
         for line in watch.stdout:
             if "watching functions/" in line:
@@ -120,7 +100,6 @@ class DevStack:
 def wait_for_edit(api_url: str, marker: str, timeout_s: float) -> float:
     """Seconds until GET /health answers from the edit ``marker``."""
     started = time.monotonic()
-    while served_edit(api_url) != marker:
-        assert time.monotonic() - started < timeout_s, f"edit {marker!r} not served after {timeout_s}s"
-        time.sleep(0.02)
+    served = until(lambda: served_edit(api_url) == marker, timeout_s, interval_s=0.02)
+    assert served, f"edit {marker!r} not served after {timeout_s}s"
     return time.monotonic() - started

@@ -71,6 +71,16 @@ class OrdersApi:
         response = self.order(order_id)
         return response.body if response.status == 200 and response.body["status"] in FINAL_STATUSES else None
 
+    def final_orders(self, order_ids: list[str]) -> list[dict] | None:
+        """The orders, in the order given, once every one is final, else None (for wait_for)."""
+        finals = []
+        for order_id in order_ids:
+            final = self.final_order(order_id)
+            if final is None:
+                return None
+            finals.append(final)
+        return finals
+
 
 @dataclass
 class Catalog:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from harness.runtime.client import RuntimeClient
 from harness.stack import project as stack
 from harness.stack.deploy import stack_functions
 from harness.stack.lifecycle import running_stack
+from testkit.polling import wait_for  # noqa: F401 (the suites' one poll, imported from here)
 
 
 @dataclass(frozen=True)
@@ -128,17 +127,3 @@ def deployed_stack(emulator: str, endpoint_url: str | None) -> LocalStack:
         outputs = {key: stack.local_url(value, endpoint_url) for key, value in outputs.items()}
     functions = stack_functions(cloudformation, stack_name)
     return LocalStack(endpoint_url or "", "", outputs, functions, mode="deployed")
-
-
-def wait_for(
-    condition: Callable[[], object], timeout_s: float = 15, interval_s: float = 0.1, what: str = "condition"
-):
-    """Poll ``condition`` until it returns something truthy; fail with ``what`` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s}s waiting for {what}")
-        time.sleep(interval_s)

@@ -86,6 +86,9 @@ it could be proposed upstream, and has a test that fails without it
 26. ``control_plane``: the emulator's own endpoints (``/_ministack/*``, ``/_harness/*``) ask for the
    stack's credential and refuse browsers (upstream: anyone may reset the stack); the last ASGI wrapper,
    so it guards every endpoint the patches above add (harness/emulator/control_plane.py).
+27. ``clock_ticks`` (test-only): ``GET /_harness/clock`` answers how many ticks the emulator's clock has
+   run, so a test watching that nothing happens for N evaluations counts N evaluations that ran
+   (harness/emulator/emulator_clock.py).
 """
 
 from __future__ import annotations
@@ -120,6 +123,7 @@ PATCHES = (
     "api_function_errors",
     "api_payload_limit",  # before service_metrics: the API's metrics count its 413s
     "fault_injection",
+    "clock_ticks",
     "execution_roles",
     "loopback_transport",
     "cloudformation_refs",
@@ -167,6 +171,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         denial_messages,
         dynamodb_expressions,
         dynamodb_transactions,
+        emulator_clock,
         execution_roles,
         faults,
         loopback_hosts,
@@ -196,6 +201,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         "api_payload_limit": api_payload_limit.install,
         # The harness's own endpoints come before loopback_hosts, so its guard covers them too.
         "fault_injection": faults.install,
+        "clock_ticks": emulator_clock.install,
         "execution_roles": lambda: execution_roles.install(os.environ.get(RUNTIME_URL_ENV, "")),
         "loopback_transport": loopback_transport.install,
         "cloudformation_refs": cloudformation_refs.install,

@@ -180,14 +180,21 @@ class FeedPipeline:
             self.sqs.set_queue_attributes(QueueUrl=self.queue_url, Attributes=original)
 
     @contextlib.contextmanager
-    def faults(self, setting: dict):
-        """The live alias on a new version whose FEED_FAULT_INJECTION is ``setting``."""
+    def faults(self, setting: dict, warm_instances: int = 0):
+        """The live alias on a new version whose FEED_FAULT_INJECTION is ``setting``; locally with
+        ``warm_instances`` of it started first, so deliveries meant to run at once each find an instance
+        (the runtime starts as many instances at once as the machine has cores, and a delivery waiting
+        for its turn may take the instance another delivery has just finished with)."""
         live = self.lambda_client.get_alias(FunctionName=self.function, Name="live")["FunctionVersion"]
         variables = self.lambda_client.get_function_configuration(FunctionName=self.function, Qualifier=live)[
             "Environment"
         ]["Variables"]
         self._configure({**variables, "FEED_FAULT_INJECTION": json.dumps(setting)})
         faulty = self.lambda_client.publish_version(FunctionName=self.function)["Version"]
+        if warm_instances and self.stack.runtime_url:  # AWS starts a deployed stack's instances at once
+            self.stack.runtime.provision(
+                [{"function": self.function, "version": faulty, "count": warm_instances}]
+            )
         self.lambda_client.update_alias(FunctionName=self.function, Name="live", FunctionVersion=faulty)
         try:
             yield

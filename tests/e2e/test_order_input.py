@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import time
 import uuid
 
@@ -11,8 +12,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from harness.clock import LOCAL_MINUTE_S
 from harness.paths import Paths
-from testkit.alarms import metric_sum
+from testkit.metrics import metric_value
 from testkit.orders import OrdersApi
 from tests.conftest import wait_for
 from tests.e2e.conftest import ORDERS_API_ERRORS
@@ -92,16 +94,22 @@ def test_bad_body_is_a_client_error_naming_the_problem(case, customer, sku, noth
 def test_200_kb_of_nested_arrays_is_refused_without_a_function_error(
     customer, sku, nothing_written, local_stack
 ):
+    cloudwatch, function = local_stack.client("cloudwatch"), local_stack.outputs["OrdersApiFunctionName"]
+    # The runtime sends an invocation's metrics folded into its local-clock minute, stamped with the
+    # earliest invocation of that minute: sent from the next whole minute on, this request is the only
+    # invocation any datapoint stamped since then can hold (every earlier request has returned).
+    since = (math.floor(time.time() / LOCAL_MINUTE_S) + 1) * LOCAL_MINUTE_S
+    time.sleep(max(0.0, since - time.time()))
     response = customer.request("POST", "/orders", b"[" * 100_000 + b"]" * 100_000)
     assert_error(response, 422, "nests JSON deeper than 32 levels")
+
     # OrdersApiFunctionErrorsAlarm (Errors > 0) does not move: the invocation counted, no error with it.
-    cloudwatch, function = local_stack.client("cloudwatch"), local_stack.outputs["OrdersApiFunctionName"]
+    def counted(metric: str) -> float:
+        return metric_value(cloudwatch, "AWS/Lambda", metric, {"FunctionName": function}, since=since)
 
-    def recent(metric: str) -> float:
-        return metric_sum(cloudwatch, "AWS/Lambda", metric, {"FunctionName": function}, since_s=30)
-
-    wait_for(lambda: recent("Invocations") >= 1, what="the invocation's metrics")
-    assert recent("Errors") == 0
+    # Errors is sent with Invocations, in the same PutMetricData: once the one counts, so does the other.
+    wait_for(lambda: counted("Invocations") == 1, what="this request's invocation in the function's metrics")
+    assert counted("Errors") == 0
 
 
 def test_a_body_over_10_mb_is_refused_by_api_gateway(customer, sku, nothing_written):

@@ -13,6 +13,7 @@ import pytest
 
 from harness.emulator.xray.store import new_entity_id, new_trace_id
 from harness.inspect import traces
+from testkit.polling import until
 from tests.conftest import wait_for
 from tests.e2e.test_orders import ORDER_TIMEOUT_S, execution_of
 
@@ -33,17 +34,20 @@ def place_sampled_order(api, catalog, local_stack, payment_token: str) -> tuple[
     The rule takes the first request of each second at the API stage: only POSTs reach the stage
     here, so one of the first few orders is sampled."""
     sku = catalog.add(available=50)
-    deadline = time.monotonic() + SAMPLED_ORDER_DEADLINE_S
-    while time.monotonic() < deadline:
+
+    def sampled_order() -> tuple[str, str] | None:
         response = api.place([{"sku": sku, "quantity": 1}], payment_token)
         assert response.status == 202, response.message
         returned = response.headers.get("X-Amzn-Trace-Id", "")
         assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Sampled=[01]", returned), response.headers
-        if returned.endswith("Sampled=1"):
-            order_id = response.body["orderId"]
-            wait_for_workflow(local_stack, order_id)
-            return order_id, returned.split(";")[0].removeprefix("Root=")
-    pytest.fail(f"no order of {SAMPLED_ORDER_DEADLINE_S}s of attempts was sampled")
+        return (response.body["orderId"], returned) if returned.endswith("Sampled=1") else None
+
+    found = until(sampled_order, SAMPLED_ORDER_DEADLINE_S, interval_s=0)
+    if found is None:
+        pytest.fail(f"no order of {SAMPLED_ORDER_DEADLINE_S}s of attempts was sampled")
+    order_id, returned = found
+    wait_for_workflow(local_stack, order_id)
+    return order_id, returned.split(";")[0].removeprefix("Root=")
 
 
 def wait_for_workflow(local_stack, order_id: str) -> None:

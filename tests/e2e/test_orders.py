@@ -161,12 +161,9 @@ def test_fifty_concurrent_orders_for_twenty_in_stock(api, catalog, payments):
         responses = list(pool.map(lambda _: api.place([{"sku": sku, "quantity": 1}], "tok_ok"), range(50)))
     assert [r.status for r in responses] == [202] * 50
     order_ids = [r.body["orderId"] for r in responses]
-
-    def all_final():
-        finals = [api.final_order(order_id) for order_id in order_ids]
-        return finals if all(finals) else None
-
-    finals = wait_for(all_final, 240, interval_s=1, what="50 concurrent orders to finish")
+    finals = wait_for(
+        lambda: api.final_orders(order_ids), 240, interval_s=1, what="50 concurrent orders to finish"
+    )
     statuses = [order["status"] for order in finals]
     assert (statuses.count("CONFIRMED"), statuses.count("OUT_OF_STOCK")) == (20, 30), statuses
     assert catalog.available(sku) == 0
@@ -186,14 +183,8 @@ def test_a_burst_of_200_orders_from_20_clients_is_never_throttled(api, catalog):
         responses = list(pool.map(lambda _: api.place([{"sku": sku, "quantity": 1}], "tok_ok"), range(200)))
     assert [r.status for r in responses if r.status != 202] == [], [r.message for r in responses[:3]]
     order_ids = [r.body["orderId"] for r in responses]
-
-    def all_final():
-        finals = [api.final_order(order_id) for order_id in order_ids]
-        return finals if all(finals) else None
-
-    statuses = [
-        order["status"] for order in wait_for(all_final, 240, interval_s=1, what="200 orders to finish")
-    ]
+    finals = wait_for(lambda: api.final_orders(order_ids), 240, interval_s=1, what="200 orders to finish")
+    statuses = [order["status"] for order in finals]
     assert (statuses.count("CONFIRMED"), statuses.count("OUT_OF_STOCK")) == (150, 50), statuses
     assert catalog.available(sku) == 0
 

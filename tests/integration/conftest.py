@@ -12,6 +12,7 @@ from harness.paths import Paths
 from harness.stack import project as stack
 from harness.stack.lifecycle import RunningStack
 from testkit.fixture_functions import create_fixture_function
+from testkit.logs import log_messages
 from tests.conftest import wait_for
 
 
@@ -81,11 +82,8 @@ def logged_lines(local_stack, function: str, text: str) -> list[str]:
     logs = local_stack.client("logs")
 
     def found():
-        try:
-            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
-        except logs.exceptions.ResourceNotFoundException:
-            return None
-        return [event["message"] for event in events if text in event["message"]]
+        messages = log_messages(logs, f"/aws/lambda/{function}")
+        return [message for message in messages or () if text in message]
 
     return wait_for(found, what=f"{text!r} in the log of {function}")
 

@@ -17,40 +17,21 @@ from pathlib import Path
 import pytest
 
 from harness import processes
-from harness.paths import Paths
+from testkit.cli import ROOT, cli_environment, run_cli, start_cli
 from tests.conftest import wait_for
-
-ROOT = Paths.discover().root
 
 
 def environment(state_dir: Path, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "HARNESS_STATE_DIR": str(state_dir), "HARNESS_MODE": "process", **extra}
-    env.pop("HARNESS_OUTPUTS", None)
-    return env
+    return cli_environment(state_dir, HARNESS_MODE="process", **extra)
 
 
 def harness(*args: str, state_dir: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
-        cwd=ROOT,
-        env=env or environment(state_dir),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli(*args, env=env or environment(state_dir))
 
 
 def started(*args: str, state_dir: Path, merged: bool = False) -> subprocess.Popen:
     """``harness ARGS`` running in a process group of its own (Ctrl-C goes to the group)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", *args],
-        cwd=ROOT,
-        env=environment(state_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT if merged else subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    return start_cli(*args, env=environment(state_dir), merged=merged)
 
 
 @pytest.fixture(scope="module")

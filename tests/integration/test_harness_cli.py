@@ -12,22 +12,11 @@ import urllib.request
 from pathlib import Path
 
 from harness import processes
-from harness.paths import Paths
-
-ROOT = Paths.discover().root
+from testkit.cli import ROOT, cli_environment, run_cli, start_cli
 
 
 def harness(*args: str, state_dir: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HARNESS_STATE_DIR": str(state_dir)}
-    env.pop("HARNESS_OUTPUTS", None)
-    completed = subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    completed = run_cli(*args, env=cli_environment(state_dir))
     if check:
         assert completed.returncode == 0, completed.stdout + completed.stderr
     return completed
@@ -72,26 +61,16 @@ def test_failing_e2e_run_exits_non_zero_and_leaves_nothing_running(tmp_path):
 
 
 def test_interrupted_e2e_run_stops_everything(tmp_path):
-    env = {**os.environ, "HARNESS_STATE_DIR": str(tmp_path)}
-    env.pop("HARNESS_OUTPUTS", None)
-    run = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "harness.cli",
-            "e2e",
-            "--",
-            "-s",
-            str(ROOT / "tests" / "fixtures" / "waiting_check.py"),
-            "-k",
-            "waits_to_be_interrupted",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
+    fixture = str(ROOT / "tests" / "fixtures" / "waiting_check.py")
+    run = start_cli(
+        "e2e",
+        "--",
+        "-s",
+        fixture,
+        "-k",
+        "waits_to_be_interrupted",
+        env=cli_environment(tmp_path),
+        merged=True,
     )
     output = []
     for line in run.stdout:
@@ -100,7 +79,7 @@ def test_interrupted_e2e_run_stops_everything(tmp_path):
             os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C does to the terminal's foreground group
             break
     output.extend(run.stdout)
-    assert run.wait(timeout=60) != 0
+    assert run.wait(timeout=60) == 130  # 128 + SIGINT, as a shell reports a command Ctrl-C ended
     text = "".join(output)
     assert "interrupted" in text and "stack stopped" in text, text
     assert_nothing_left(text)

@@ -127,14 +127,8 @@ def test_a_trust_condition_on_the_source_account_is_honoured(lambda_client, make
     assert response["FunctionError"] == "Unhandled" and "cannot be assumed" in payload["errorMessage"]
 
 
-@pytest.mark.parametrize(
-    ("access_key", "secret", "error"),
-    [
-        ("ASIAUNKNOWNKEY000000", "secret", ("UnrecognizedClientException", "InvalidClientTokenId")),
-        ("AKIAUNKNOWNKEY000000", "secret", ("UnrecognizedClientException", "InvalidClientTokenId")),
-    ],
-)
-def test_unknown_credentials_are_refused(local_stack, table_pair, access_key, secret, error):
+@pytest.mark.parametrize("access_key", ["ASIAUNKNOWNKEY000000", "AKIAUNKNOWNKEY000000"])
+def test_unknown_credentials_are_refused(local_stack, table_pair, access_key):
     import boto3
 
     client = boto3.client(
@@ -142,12 +136,18 @@ def test_unknown_credentials_are_refused(local_stack, table_pair, access_key, se
         endpoint_url=local_stack.endpoint_url,
         region_name=aws.REGION,
         aws_access_key_id=access_key,
-        aws_secret_access_key=secret,
+        aws_secret_access_key="secret",
     )
     with pytest.raises(ClientError) as refused:
         client.get_item(TableName=table_pair[0], Key={"run": {"S": "x"}})
-    assert refused.value.response["Error"]["Code"] in error
-    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 403)
+    # DynamoDB (a JSON protocol service) names an access key it does not know, a long-term or a
+    # temporary one, UnrecognizedClientException with 400 (the Query services: InvalidClientTokenId, 403).
+    error = refused.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+    )
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def test_the_credentials_endpoint_answers_only_the_runtime(local_stack):

@@ -103,7 +103,10 @@ def test_another_user_cannot_control_the_runtime(local_stack):
     assert curl_as_nobody("POST", local_stack.runtime_url + "/reset") == 403
     assert curl_as_nobody("GET", local_stack.runtime_url + "/stats") == 403
     assert curl_as_nobody("POST", local_stack.runtime_url + "/invoke/guessed-token") == 403
-    assert local_stack.runtime_stats()["instances"] >= 0  # the harness, with the session's token, may
+    # The harness, with the session's token, may: it reads the statistics themselves.
+    stats = local_stack.runtime_stats()
+    assert set(stats) == {"functions", "instances", "waiting"}, stats
+    assert stats["instances"] == sum(function["instances"] for function in stats["functions"].values())
 
 
 def test_an_instances_runtime_api_serves_only_its_own_client(local_stack, make_function, runs_table):
@@ -111,11 +114,16 @@ def test_an_instances_runtime_api_serves_only_its_own_client(local_stack, make_f
     event or post a reply on the instance's Runtime API port."""
     name, key = make_function(Timeout=30), uuid.uuid4().hex
     lambda_client = local_stack.client("lambda")
+    # The instance's own Runtime API address, from the instance itself; the held run then reuses it.
+    address = invoke(lambda_client, name, {"action": "env", "keys": ["AWS_LAMBDA_RUNTIME_API"]})[1][
+        "AWS_LAMBDA_RUNTIME_API"
+    ]
     with ThreadPoolExecutor(1) as pool:
         call = pool.submit(invoke, lambda_client, name, {"action": "hold", "table": runs_table, "key": key})
         wait_for(lambda: runs(local_stack, runs_table, key) == 1, timeout_s=30, what="the held run")
-        port = _instance_port(local_stack)
-        api = f"http://127.0.0.1:{port}/2018-06-01/runtime/invocation"
+        assert local_stack.runtime_stats()["functions"][name]["instances"] == 1, "the held run is on it"
+        assert _runtime_listens_on(local_stack, int(address.rsplit(":", 1)[1]))
+        api = f"http://{address}/2018-06-01/runtime/invocation"
         forged = urllib.request.Request(f"{api}/any-request-id/response", data=b'"forged"', method="POST")
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(forged, timeout=3)
@@ -191,3 +199,9 @@ def _forged_reply_from(address: str, source_port: int, server_port: int) -> int:
         return connection.getresponse().status
     finally:
         connection.close()
+
+
+def _runtime_listens_on(local_stack, port: int) -> bool:
+    """Whether the function runtime's own process is what listens on ``port`` (a Runtime API port)."""
+    [runtime_pid] = listener_pids({urlparse(local_stack.runtime_url).port})
+    return port in listening_ports(runtime_pid)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
 
 from harness import aws
+from harness.runtime.catalog import SPEC_REFRESH_S
+from testkit.binomial import binomial_band
 from testkit.fixture_functions import create_image_function
+from testkit.metrics import metric_value
 from tests.conftest import wait_for
 from tests.integration.conftest import invoke, logged_lines, publish_weighted_alias, release, runs
 
@@ -45,13 +47,15 @@ def test_import_error_is_runtime_import_module_error(lambda_client, make_functio
 
 
 def test_timeout_stops_the_instance_and_the_next_call_works(lambda_client, make_function, local_stack):
-    name = make_function(Timeout=1)
+    name, sleep_s = make_function(Timeout=1), 30
     started = time.monotonic()
-    response, payload = invoke(lambda_client, name, {"action": "sleep", "seconds": 30})
+    response, payload = invoke(lambda_client, name, {"action": "sleep", "seconds": sleep_s})
     elapsed = time.monotonic() - started
     assert payload["errorType"] == "Sandbox.Timedout"
     assert "Task timed out after 1.00 seconds" in payload["errorMessage"]
-    assert elapsed < 2.0, f"the timed-out call took {elapsed:.2f}s"
+    # The answer came at the timeout, not when the handler's sleep ended. How long after the 1 s (a cold
+    # start, a busy machine) is not this test's business: the handler would still be asleep.
+    assert elapsed < sleep_s, f"the timed-out call took {elapsed:.2f}s: it waited for the handler"
     wait_for(
         lambda: name not in local_stack.runtime_stats()["functions"], what="the timed-out instance to exit"
     )
@@ -123,19 +127,13 @@ def test_parallel_calls_get_parallel_instances(lambda_client, make_function, loc
         assert local_stack.runtime_stats()["functions"][name]["instances"] == 4
         release(local_stack, runs_table, key)
         assert [call.result()[1] for call in calls] == [{"held": True}] * 4
-    cloudwatch, now = local_stack.client("cloudwatch"), datetime.now(UTC)
+    cloudwatch, since = local_stack.client("cloudwatch"), time.time() - 600
 
     def peak_concurrency() -> float:
-        datapoints = cloudwatch.get_metric_statistics(
-            Namespace="AWS/Lambda",
-            MetricName="ConcurrentExecutions",
-            Dimensions=[{"Name": "FunctionName", "Value": name}],
-            StartTime=now - timedelta(minutes=10),
-            EndTime=now + timedelta(minutes=10),
-            Period=60,
-            Statistics=["Maximum"],
-        )["Datapoints"]
-        return max((point["Maximum"] for point in datapoints), default=0.0)
+        dimensions = {"FunctionName": name}
+        return metric_value(
+            cloudwatch, "AWS/Lambda", "ConcurrentExecutions", dimensions, since=since, statistic="Maximum"
+        )
 
     wait_for(lambda: peak_concurrency() == 4, what="ConcurrentExecutions (Maximum) of 4")
 
@@ -164,6 +162,7 @@ def test_reserved_concurrency_set_after_a_versions_first_call_applies(local_stac
     name, key = make_function(Timeout=30), uuid.uuid4().hex
     version = lambda_client.publish_version(FunctionName=name)["Version"]
     invoke(lambda_client, name, {"action": "echo"}, Qualifier=version)  # the runtime holds its spec now
+    spec_read_by = time.monotonic()
     lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
     with ThreadPoolExecutor(1) as pool:
         held = pool.submit(
@@ -174,15 +173,14 @@ def test_reserved_concurrency_set_after_a_versions_first_call_applies(local_stac
             Qualifier=version,
         )
         wait_for(lambda: runs(local_stack, runs_table, key) == 1, timeout_s=30, what="the held run")
-
-        def second_call_throttled() -> bool:
-            try:
-                invoke(lambda_client, name, {"action": "echo"}, Qualifier=version)
-            except ClientError as error:
-                return error.response["Error"]["Code"] == "TooManyRequestsException"
-            return False
-
-        wait_for(second_call_throttled, timeout_s=10, what="the second call throttled")
+        # AWS gives no delay for a PutFunctionConcurrency to apply; the runtime reads a function's
+        # settings again once the copy it holds is SPEC_REFRESH_S old. Past that, the very next call
+        # meets the limit: a slower machine only makes the copy older.
+        time.sleep(max(0.0, spec_read_by + SPEC_REFRESH_S - time.monotonic()))
+        with pytest.raises(ClientError) as throttled:
+            invoke(lambda_client, name, {"action": "echo"}, Qualifier=version)
+        assert throttled.value.response["Error"]["Code"] == "TooManyRequestsException"
+        assert throttled.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
         release(local_stack, runs_table, key)
         assert held.result()[1] == {"held": True}
 
@@ -222,7 +220,8 @@ def test_weighted_alias_routes_by_weight_and_reports_the_executed_version(lambda
 
     with ThreadPoolExecutor(4) as pool:
         versions = list(pool.map(executed, range(1000)))
-    assert 70 <= versions.count(second) <= 130, versions.count(second)
+    low, high = binomial_band(1000, 0.1)
+    assert low <= versions.count(second) <= high, (versions.count(second), low, high)
     assert versions.count(first) + versions.count(second) == 1000
 
     lambda_client.update_alias(

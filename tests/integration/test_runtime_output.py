@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
 
 from harness import aws
+from testkit.cli import cli_environment, run_cli
 from testkit.fixture_functions import create_fixture_function
+from testkit.logs import stream_messages
 from tests.conftest import wait_for
 from tests.fixtures.functions.probe.app import OUTPUT_LINE_CHARS, output_text
 from tests.integration.conftest import invoke, runs
@@ -47,21 +46,6 @@ def _printed_lines(size: int, lines: str) -> list[str]:
     return [text[start : start + OUTPUT_LINE_CHARS] for start in range(0, len(text), OUTPUT_LINE_CHARS)]
 
 
-def _stream_events(logs, group: str, stream: str) -> list[str]:
-    messages, token = [], None
-    while True:
-        page = logs.get_log_events(
-            logGroupName=group,
-            logStreamName=stream,
-            startFromHead=True,
-            **({"nextToken": token} if token else {}),
-        )
-        messages += [event["message"] for event in page["events"]]
-        if not page["events"] or page["nextForwardToken"] == token:
-            return messages
-        token = page["nextForwardToken"]
-
-
 def _invocation_events(logs, group: str, request_id: str) -> list[str] | None:
     """The messages between the invocation's START and END lines, once END has arrived."""
     try:
@@ -69,7 +53,7 @@ def _invocation_events(logs, group: str, request_id: str) -> list[str] | None:
     except logs.exceptions.ResourceNotFoundException:
         return None
     for stream in streams:
-        messages = _stream_events(logs, group, stream["logStreamName"])
+        messages = stream_messages(logs, group, stream["logStreamName"])
         starts = [i for i, m in enumerate(messages) if m.startswith(f"START RequestId: {request_id}")]
         ends = [i for i, m in enumerate(messages) if m == f"END RequestId: {request_id}"]
         if starts and ends:
@@ -125,13 +109,11 @@ def test_harness_logs_prints_every_line(local_stack, printer, runs_table, tmp_pa
     outputs.write_text(
         json.dumps({"endpointUrl": local_stack.endpoint_url, "functions": {}, "rootCredential": root})
     )
-    printed = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "logs", printer, "--since", "10"],
-        env={**os.environ, "HARNESS_OUTPUTS": str(outputs), "HARNESS_STATE_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
+    logged = run_cli(
+        "logs", printer, "--since", "10", env=cli_environment(tmp_path, HARNESS_OUTPUTS=str(outputs))
+    )
+    assert logged.returncode == 0, logged.stderr
+    printed = logged.stdout.splitlines()
     starts = [i for i, line in enumerate(printed) if f"START RequestId: {request_id}" in line]
     assert len(starts) == 1, "the invocation was logged twice (the emulator logged it too)"
     start = starts[0]

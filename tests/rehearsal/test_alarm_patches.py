@@ -10,9 +10,9 @@ import uuid
 import pytest
 
 from harness import aws
-from harness.clock import local_seconds
 from testkit import alarms
-from testkit.alarms import metric_sum
+from testkit.emulator_clock import EmulatorClock
+from testkit.metrics import metric_value
 from testkit.policies import topic_may_send
 from tests.conftest import wait_for
 from tests.integration import conftest as integration
@@ -59,11 +59,12 @@ def wait_state(cloudwatch, name: str, state: str) -> dict:
 
 
 def stays(cloudwatch, name: str, state: str, periods: int) -> None:
-    """``name`` stays in ``state`` for ``periods`` evaluations (a negative: watched, not awaited)."""
-    deadline = time.monotonic() + local_seconds(60 * periods)
-    while time.monotonic() < deadline:
+    """``name`` stays in ``state`` over ``periods`` evaluations that ran (a negative: watched)."""
+
+    def in_state() -> None:
         assert alarm_of(cloudwatch, name)["StateValue"] == state
-        time.sleep(0.1)
+
+    EmulatorClock(cloudwatch.meta.endpoint_url).holds(in_state, ticks=periods)
 
 
 # --- cloudwatch_alarms ------------------------------------------------------------------------------
@@ -110,7 +111,9 @@ def test_two_of_three_stays_ok_after_one_breaching_period_and_fires_after_two(lo
     put_errors(cloudwatch, namespace, "payment", 0)
     wait_state(cloudwatch, name, "OK")
     put_errors(cloudwatch, namespace, "payment", 1)
-    stays(cloudwatch, name, "OK", periods=2)
+    # One evaluation that saw the breach is the proof; the second breach must then come while the first
+    # is still among the last 3 + 2 periods the evaluation looks at.
+    stays(cloudwatch, name, "OK", periods=1)
     put_errors(cloudwatch, namespace, "payment", 1)
     fired = wait_state(cloudwatch, name, "ALARM")
     assert fired["StateReason"].startswith("Threshold Crossed: 2 out of the last 3 datapoints")
@@ -166,8 +169,9 @@ def send_receive_delete(sqs, queue_url: str, count: int) -> None:
 
 
 def queue_sums(cloudwatch, queue: str) -> dict[str, float]:
+    since = time.time() - 600
     return {
-        metric: metric_sum(cloudwatch, "AWS/SQS", metric, {"QueueName": queue}, since_s=600)
+        metric: metric_value(cloudwatch, "AWS/SQS", metric, {"QueueName": queue}, since=since)
         for metric in ("NumberOfMessagesSent", "NumberOfMessagesReceived", "NumberOfMessagesDeleted")
     }
 
@@ -177,8 +181,11 @@ def test_without_service_metrics_sqs_publishes_nothing(emulator_without):
     sqs, cloudwatch = aws.client("sqs", endpoint_url), aws.client("cloudwatch", endpoint_url)
     queue = f"q-{uuid.uuid4().hex[:8]}"
     send_receive_delete(sqs, sqs.create_queue(QueueName=queue)["QueueUrl"], 3)
-    time.sleep(local_seconds(120))  # two sampling minutes: a gap has no event to await
-    assert cloudwatch.list_metrics(Namespace="AWS/SQS")["Metrics"] == []
+
+    def nothing_published() -> None:
+        assert cloudwatch.list_metrics(Namespace="AWS/SQS")["Metrics"] == []
+
+    EmulatorClock(endpoint_url).holds(nothing_published, ticks=2)  # two sampling minutes that ran
 
 
 def test_with_service_metrics_each_message_is_counted_once(local_stack):

@@ -26,8 +26,11 @@ from harness.clock import AWS_MINUTE_S, local_seconds
 from harness.paths import Paths
 from harness.stack import project, users
 from harness.stack.lifecycle import running_stack
-from testkit.alarms import errors_alarm, metric_sum
+from testkit.alarms import errors_alarm
+from testkit.emulator_clock import EmulatorClock
+from testkit.metrics import metric_value
 from testkit.orders import Catalog, OrdersApi
+from testkit.polling import until
 from tests.conftest import LocalStack, wait_for
 from tests.e2e.feed_pipeline import FeedPipeline, csv_feed, unique_token
 from tests.integration.conftest import invoke
@@ -53,6 +56,7 @@ class TemplateAlarms:
             if r["ResourceType"] == "AWS::CloudWatch::Alarm"
         }
         self.cloudwatch = local_stack.client("cloudwatch")
+        self.clock = EmulatorClock(local_stack.endpoint_url)
 
     def described(self) -> dict[str, dict]:
         alarms = self.cloudwatch.describe_alarms(AlarmNames=list(self.names.values()))["MetricAlarms"]
@@ -73,29 +77,35 @@ class TemplateAlarms:
             seen.update({name: alarms[name]["StateValue"] for name in expected})
             return alarms if all(alarms[name]["StateValue"] == "ALARM" for name in expected) else None
 
-        try:
-            return wait_for(fired, timeout_s, interval_s=0.2, what=f"{sorted(expected)} in ALARM")
-        except pytest.fail.Exception as timeout:
-            raise AssertionError(f"{timeout}; last states: {seen}") from None
+        alarms = until(fired, timeout_s, interval_s=0.2)
+        if alarms is None:
+            pytest.fail(
+                f"timed out after {timeout_s}s waiting for {sorted(expected)} in ALARM; last states: {seen}"
+            )
+        return alarms
 
     def all_ok(self, timeout_s: float = ALARM_TIMEOUT_S) -> dict[str, dict]:
-        deadline = time.monotonic() + timeout_s
-        while True:
+        not_ok: dict[str, str] = {}
+
+        def every_one_ok():
             alarms = self.described()
-            not_ok = {name: a["StateReason"] for name, a in alarms.items() if a["StateValue"] != "OK"}
-            if not not_ok:
-                return alarms
-            if time.monotonic() > deadline:
-                pytest.fail(f"not OK after {timeout_s}s: {not_ok}")
-            time.sleep(0.2)
+            not_ok.clear()
+            not_ok.update({name: a["StateReason"] for name, a in alarms.items() if a["StateValue"] != "OK"})
+            return None if not_ok else alarms
+
+        alarms = until(every_one_ok, timeout_s, interval_s=0.2)
+        if alarms is None:
+            pytest.fail(f"not OK after {timeout_s}s: {not_ok}")
+        return alarms
 
     def stay_ok(self, periods: int) -> None:
-        """Watch for ``periods`` evaluations that no alarm leaves OK (a negative has no event to await)."""
-        deadline = time.monotonic() + local_seconds(60 * periods)
-        while time.monotonic() < deadline:
+        """No alarm leaves OK over ``periods`` evaluations that ran (a negative has no event to await)."""
+
+        def every_one_ok() -> None:
             fired = {n: a["StateReason"] for n, a in self.described().items() if a["StateValue"] != "OK"}
             assert not fired, fired
-            time.sleep(0.2)
+
+        self.clock.holds(every_one_ok, ticks=periods)
 
     def history(self, logical: str) -> list[dict]:
         items = self.cloudwatch.describe_alarm_history(
@@ -187,14 +197,14 @@ def invalid_invocations(lambda_client, function: str, per_second: float):
 
 def test_one_declined_payment_leaves_every_alarm_ok(alarms, after_each, api, order_items, local_stack):
     cloudwatch = local_stack.client("cloudwatch")
-    payment = local_stack.functions["PaymentFunction"]
+    payment, since = local_stack.functions["PaymentFunction"], time.time() - 60
     placed = api.place(order_items, payment_token="tok_decline").body
     wait_for(
         lambda: api.order(placed["orderId"]).body.get("status") == "PAYMENT_DECLINED", what="the decline"
     )
 
     def payment_error_recorded():
-        return metric_sum(cloudwatch, "AWS/Lambda", "Errors", {"FunctionName": payment}, since_s=60) >= 1
+        return metric_value(cloudwatch, "AWS/Lambda", "Errors", {"FunctionName": payment}, since=since) >= 1
 
     wait_for(payment_error_recorded, what="the payment function's Errors datapoint")
     alarms.stay_ok(periods=3)  # upstream MiniStack: health, orders API and feed processor alarms fire

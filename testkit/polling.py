@@ -1,0 +1,35 @@
+"""Waiting for an asynchronous outcome: poll with a deadline, never a fixed sleep (the one loop the
+suites and the benchmarks share)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import pytest
+
+T = TypeVar("T")
+
+
+def until(condition: Callable[[], T], timeout_s: float, interval_s: float = 0.1) -> T | None:
+    """Poll ``condition`` until it returns something truthy and return that; None after ``timeout_s``.
+    ``condition`` runs at least once, and once more at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(interval_s)
+
+
+def wait_for(
+    condition: Callable[[], T], timeout_s: float = 15, interval_s: float = 0.1, what: str = "condition"
+) -> T:
+    """Poll ``condition`` until it returns something truthy; fail with ``what`` after ``timeout_s``."""
+    result = until(condition, timeout_s, interval_s)
+    if not result:
+        pytest.fail(f"timed out after {timeout_s}s waiting for {what}")
+    return result

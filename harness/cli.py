@@ -465,20 +465,27 @@ def _interrupt(signum, frame):
 
 
 # Suites whose cases run side by side against the one stack (pytest-xdist): their cases use their own
-# users, SKUs and files, and those that share a stack-wide figure or queue carry one xdist_group, whose
-# cases one worker runs one after another. Mostly they wait (workflows, queues, the local clock), so
-# three workers on two cores. Only a run of the whole suite: with pytest arguments of your own (a -k, a
-# file, -s to watch a case) the cases run one at a time, their output live, unless you add -n yourself.
+# users, SKUs and files, and those that share a stack-wide queue run on one worker, one after another
+# (the suite's conftest.py schedules them). Mostly they wait (workflows, queues, the local clock), so
+# three workers on two cores; then the cases marked `alone` (they read a stack-wide figure), one at a
+# time. Only a run of the whole suite: with pytest arguments of your own (a -k, a file, -s to watch a
+# case) the cases run one at a time, their output live, unless you add -n yourself.
 SIDE_BY_SIDE_WORKERS = {"e2e": 3}
+PYTEST_NOTHING_SELECTED = 5  # pytest's exit code when no case was selected (none marked alone)
 
 
 def _pytest(paths: Paths, suite: str, pytest_args: list[str], mode: str) -> int:
     # HARNESS_MODE: stacks the suites start themselves (the CLI tests) run in the suite's mode too.
     env = {**os.environ, "HARNESS_OUTPUTS": str(paths.outputs), "HARNESS_MODE": mode}
+    command = [sys.executable, "-m", "pytest", f"tests/{suite}", *pytest_args]
     workers = SIDE_BY_SIDE_WORKERS.get(suite)
-    side_by_side = ["-n", str(workers), "--dist", "loadgroup"] if workers and not pytest_args else []
-    command = [sys.executable, "-m", "pytest", f"tests/{suite}", *side_by_side, *pytest_args]
-    return subprocess.run(command, cwd=paths.root, env=env).returncode
+    if not workers or pytest_args:
+        return subprocess.run(command, cwd=paths.root, env=env).returncode
+    # The cases side by side, then those marked `alone` (a stack-wide figure) one at a time.
+    side_by_side = [*command, "-n", str(workers), "-m", "not alone"]
+    first = subprocess.run(side_by_side, cwd=paths.root, env=env).returncode
+    alone = subprocess.run([*command, "-m", "alone"], cwd=paths.root, env=env).returncode
+    return max(first, 0 if alone == PYTEST_NOTHING_SELECTED else alone)
 
 
 if __name__ == "__main__":

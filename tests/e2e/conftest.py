@@ -7,6 +7,7 @@ import json
 import uuid
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from harness import aws
 from harness.cli import main
@@ -15,11 +16,24 @@ from testkit.faults import EmulatorFaults
 from testkit.orders import Catalog, EventsQueue, OrdersApi, PaymentRecords
 from testkit.policies import topic_may_send
 
-# `harness e2e` runs the cases side by side against one stack (pytest-xdist, --dist loadgroup); cases of
-# one xdist_group run on one worker, one after another: those that read a function-wide figure beside
-# those that move it.
-ORDERS_API_ERRORS = "orders-api-errors"  # reads, or causes, the orders API function's Errors
-ORDER_BURSTS = "order-bursts"  # 20 clients at once each: one burst at a time, as a load test of its own
+# `harness e2e` runs the cases side by side against one stack (pytest-xdist); the cases of a file below
+# share a stack-wide resource (the feed queue: its delivery paused, its visibility timeout changed), so
+# one worker runs them, one after another; a case marked `alone` runs afterwards, with nothing beside it.
+ONE_WORKER_FILES = ("tests/e2e/test_feeds.py",)
+
+
+class SharedResourceScheduling(LoadScopeScheduling):
+    """Each case a unit of work of its own, but the cases of ONE_WORKER_FILES one unit per file.
+    (pytest-xdist's own `xdist_group` marks do nothing under pytest 9.2: xdist renames a case by
+    assigning ``item._nodeid``, which pytest no longer reads.)"""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = nodeid.split("::", 1)[0]
+        return path if path in ONE_WORKER_FILES else nodeid
+
+
+def pytest_xdist_make_scheduler(config, log):
+    return SharedResourceScheduling(config, log)
 
 
 @pytest.fixture(scope="session")

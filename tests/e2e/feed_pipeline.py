@@ -130,11 +130,20 @@ class FeedPipeline:
         )
 
     def dead_letters_naming(self, text: str) -> list[dict]:
-        """Dead-letter messages whose body names ``text`` (peeked: they stay visible)."""
-        messages = self.sqs.receive_message(
-            QueueUrl=self.dead_letter_url, MaxNumberOfMessages=10, VisibilityTimeout=0, AttributeNames=["All"]
-        ).get("Messages", [])
-        return [m for m in messages if text in m["Body"]]
+        """Dead-letter messages whose body names ``text``, looked for among all of them (peeked: each is
+        visible again afterwards, and the receipt handles returned are the latest, so they delete).
+
+        A receive hands out at most 10 messages: the queue is paged through, each page hidden for the
+        moment it takes, since dead letters of other cases may be in front of this one's."""
+        pages: list[dict] = []
+        receive = {"MaxNumberOfMessages": 10, "VisibilityTimeout": 30, "AttributeNames": ["All"]}
+        while page := self.sqs.receive_message(QueueUrl=self.dead_letter_url, **receive).get("Messages", []):
+            pages += page
+        for message in pages:
+            self.sqs.change_message_visibility(
+                QueueUrl=self.dead_letter_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        return [m for m in pages if text in m["Body"]]
 
     def delete_dead_letters(self, messages: list[dict]) -> None:
         for message in messages:

@@ -17,7 +17,6 @@ from harness.paths import Paths
 from testkit.metrics import metric_value
 from testkit.orders import OrdersApi
 from tests.conftest import wait_for
-from tests.e2e.conftest import ORDERS_API_ERRORS
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +88,8 @@ def test_bad_body_is_a_client_error_naming_the_problem(case, customer, sku, noth
     assert_error(response, STATUS_OF.get(case, 422), named)
 
 
-# It reads the orders API function's Errors metric: not beside a case that makes that function fail.
-@pytest.mark.xdist_group(ORDERS_API_ERRORS)
+# It counts the orders API function's invocations in a minute: no other case may invoke it meanwhile.
+@pytest.mark.alone
 def test_200_kb_of_nested_arrays_is_refused_without_a_function_error(
     customer, sku, nothing_written, local_stack
 ):

@@ -18,7 +18,6 @@ from harness.paths import Paths
 from harness.template import load_template
 from testkit.faults import START_EXECUTION
 from tests.conftest import wait_for
-from tests.e2e.conftest import ORDER_BURSTS, ORDERS_API_ERRORS
 from tests.e2e.test_orders import execution_of
 
 RESOURCES = load_template(Paths.discover().template)["Resources"]
@@ -55,7 +54,6 @@ def test_orders_whose_start_is_refused_are_started_by_the_sweep_within_the_bound
         assert waited >= GRACE_S, "started by the sweep, after the grace period"
 
 
-@pytest.mark.xdist_group(ORDERS_API_ERRORS)  # its POST times out: an orders API function error
 def test_a_retry_after_a_post_that_timed_out_gets_the_same_order(fresh_api, catalog, faults):
     """The request dies between storing the order and starting it (StartExecution hangs past the
     function's timeout); the client retries with its key and gets the stored order."""
@@ -91,7 +89,6 @@ def every_order_of(api) -> list[str]:
             return order_ids
 
 
-@pytest.mark.xdist_group(ORDER_BURSTS)
 @pytest.mark.timeout(400)
 def test_200_orders_while_starts_fail_intermittently_all_finish_once_with_exact_stock(
     fresh_api, catalog, faults

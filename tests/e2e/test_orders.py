@@ -10,7 +10,6 @@ import pytest
 
 from harness.paths import Paths
 from tests.conftest import wait_for
-from tests.e2e.conftest import ORDER_BURSTS
 
 WORKFLOW = json.loads((Paths.discover().root / "statemachines" / "order.asl.json").read_text())
 ORDER_TIMEOUT_S = 60
@@ -154,7 +153,6 @@ def test_idempotency_key_replay_returns_the_same_order_and_starts_nothing(fresh_
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xdist_group(ORDER_BURSTS)
 def test_fifty_concurrent_orders_for_twenty_in_stock(api, catalog, payments):
     sku = catalog.add(available=20)
     with ThreadPoolExecutor(50) as pool:
@@ -174,7 +172,6 @@ def test_fifty_concurrent_orders_for_twenty_in_stock(api, catalog, payments):
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xdist_group(ORDER_BURSTS)
 def test_a_burst_of_200_orders_from_20_clients_is_never_throttled(api, catalog):
     """On AWS (1,000 concurrent executions by default) this load is never throttled; locally the
     machine's limits may make it wait, never fail."""

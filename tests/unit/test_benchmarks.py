@@ -9,8 +9,9 @@ import subprocess
 
 import pytest
 
-from bench import common
+from bench import ci_record, common
 from harness.paths import Paths
+from testkit.ci_stages import COUNTED
 
 ROOT = Paths.discover().root
 BENCHMARK_MODULES = {path.stem for path in (ROOT / "bench").glob("*_bench.py")}
@@ -57,3 +58,32 @@ def test_only_a_full_run_writes_its_results(monkeypatch, tmp_path, short):
     if not short:
         assert json.loads(written.read_text())["figure_ms"] == 1.0
     assert common.sized(1000, 10) == (10 if short else 1000)
+
+
+def test_ci_record_takes_a_green_runs_stage_table_and_refuses_a_red_one(tmp_path):
+    def report(result: str) -> dict:
+        def stage(name, result, wall_s, *counts):
+            counted = dict(zip(COUNTED, counts, strict=True))
+            return {"stage": name, "result": result, "wall_s": wall_s, **counted}
+
+        stages = [
+            stage("unit", "passed", 30.0, 400, 0, 0),
+            stage("suites-image", result, 300.5, 190, 0, 1),
+            stage("leftovers", "passed", 0.5, None, None, None),
+        ]
+        return {"total_s": 331.0, "load_average": [1.5, 1.2, 1.0], "stages": stages}
+
+    assert ci_record.figures(report("passed")) == {
+        "ci_total_s": 331.0,
+        "ci_unit_wall_s": 30.0,
+        "ci_suites_image_wall_s": 300.5,
+        "ci_leftovers_wall_s": 0.5,
+        "ci_tests_passed": 590,
+        "ci_tests_failed": 0,
+        "ci_tests_skipped": 1,
+        "machine_load_average_at_end": [1.5, 1.2, 1.0],
+    }
+    red = tmp_path / "red.json"
+    red.write_text(json.dumps(report("FAILED")))
+    with pytest.raises(SystemExit, match=r"a red run is no figure \(stages not passed: suites-image"):
+        ci_record.main([str(red)])

@@ -77,9 +77,10 @@ push: venv
 suites: venv
 	$(PYTHON) -m harness.cli test $(MODE_FLAG)
 
-# The rehearsals (tests/rehearsal) in one mode, as `suites` runs the integration and e2e suites.
+# The rehearsals (tests/rehearsal) in one mode, as `suites` runs the integration and e2e suites;
+# ARGS: pytest's (a file of the suite, --ignore=...), so CI runs the releases' file beside the others.
 rehearse: venv
-	$(PYTHON) -m harness.cli rehearse $(MODE_FLAG)
+	$(PYTHON) -m harness.cli rehearse $(MODE_FLAG) $(if $(ARGS),-- $(ARGS),)
 
 # The e2e suite against the emulator as a container (the functions as processes).
 e2e-container: venv

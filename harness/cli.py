@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument(
             "pytest_args",
             nargs="*",
-            help="extra pytest arguments (after --); without any, the e2e cases run side by side",
+            help="extra pytest arguments (after --; a file of the suite runs it alone); without any, the "
+            "e2e cases run side by side",
         )
     commands.add_parser("images", help="build every function image")
     push = commands.add_parser("push", help="push the function images to ECR")
@@ -477,7 +478,8 @@ PYTEST_NOTHING_SELECTED = 5  # pytest's exit code when no case was selected (non
 def _pytest(paths: Paths, suite: str, pytest_args: list[str], mode: str) -> int:
     # HARNESS_MODE: stacks the suites start themselves (the CLI tests) run in the suite's mode too.
     env = {**os.environ, "HARNESS_OUTPUTS": str(paths.outputs), "HARNESS_MODE": mode}
-    command = [sys.executable, "-m", "pytest", f"tests/{suite}", *pytest_args]
+    chosen = any(_in_suite(paths, suite, arg) for arg in pytest_args)
+    command = [sys.executable, "-m", "pytest", *([] if chosen else [f"tests/{suite}"]), *pytest_args]
     workers = SIDE_BY_SIDE_WORKERS.get(suite)
     if not workers or pytest_args:
         return subprocess.run(command, cwd=paths.root, env=env).returncode
@@ -486,6 +488,16 @@ def _pytest(paths: Paths, suite: str, pytest_args: list[str], mode: str) -> int:
     first = subprocess.run(side_by_side, cwd=paths.root, env=env).returncode
     alone = subprocess.run([*command, "-m", "alone"], cwd=paths.root, env=env).returncode
     return max(first, 0 if alone == PYTEST_NOTHING_SELECTED else alone)
+
+
+def _in_suite(paths: Paths, suite: str, argument: str) -> bool:
+    """Whether a pytest argument names a file or folder of the suite (``tests/e2e/test_x.py::case``):
+    then those run, not the whole suite besides. An option's value goes in the same argument
+    (``--ignore=PATH``, ``--deselect=ID``)."""
+    if argument.startswith("-"):
+        return False
+    path = (paths.root / argument.split("::", 1)[0]).resolve()
+    return path.exists() and path.is_relative_to(paths.root / "tests" / suite)
 
 
 if __name__ == "__main__":

@@ -214,6 +214,7 @@ def test_weighted_alias_routes_by_weight_and_reports_the_executed_version(lambda
 
     def executed(_):
         response, payload = invoke(lambda_client, name, {"action": "echo"}, Qualifier="live")
+        assert "version" in payload, (response.get("FunctionError"), payload)  # an error's payload, if not
         assert response["ExecutedVersion"] == payload["version"]
         assert payload["arn"].endswith(f"{name}:live")
         return payload["version"]

@@ -19,11 +19,11 @@ BENCHMARK_MODULES = {path.stem for path in (ROOT / "bench").glob("*_bench.py")}
 BENCHMARK_COMMAND = re.compile(r"^(?P<settings>(?:\w+=\S+ )*)\S+ -m bench\.(?P<module>\w+)$")
 
 
-def benchmark_commands(target: str) -> list[tuple[str, str]]:
+def benchmark_commands(target: str, *settings: str) -> list[tuple[str, str]]:
     """(settings, module) of each benchmark `make TARGET` would run, in order (make -n prints, runs
     nothing; the venv's own recipe, printed when it is out of date, is no benchmark)."""
     printed = subprocess.run(
-        ["make", "--no-print-directory", "-n", "-C", str(ROOT), target],
+        ["make", "--no-print-directory", "-n", "-C", str(ROOT), target, *settings],
         capture_output=True,
         text=True,
         check=True,
@@ -46,6 +46,13 @@ def test_make_bench_smoke_runs_the_same_benchmarks_each_in_short_mode():
     smoke = benchmark_commands("bench-smoke")
     assert [module for _, module in smoke] == full
     assert all(settings == f"{common.SHORT_ENV}=1" for settings, _ in smoke), smoke
+
+
+def test_the_two_parts_of_bench_smoke_run_every_benchmark_once():
+    images = [module for _, module in benchmark_commands("bench-smoke", "PART=images")]
+    others = [module for _, module in benchmark_commands("bench-smoke", "PART=others")]
+    assert "images_bench" in images and not set(images) & set(others)
+    assert sorted(images + others) == sorted(BENCHMARK_MODULES)
 
 
 @pytest.mark.parametrize("short", [False, True])

@@ -81,7 +81,15 @@ def _sessions(folder, *files: str) -> str:
 
 def test_make_test_without_docker_runs_the_stages_that_need_none():
     names = [stage.name for stage in ci_stages.selected([], no_docker=True)]
-    assert names == ["lint", "unit", "suites-process", "rehearse", "rehearse-releases", "bench-smoke"]
+    assert names == [
+        "lint",
+        "unit",
+        "suites-process",
+        "rehearse",
+        "rehearse-releases",
+        "bench-smoke-images",
+        "bench-smoke",
+    ]
     assert [stage.name for stage in ci_stages.selected([], no_docker=False)] == [
         s.name for s in ci_stages.STAGES
     ]

@@ -10,6 +10,7 @@ import pytest
 
 from harness.paths import Paths
 from harness.stack import project as stack
+from harness.runtime.launchers import MEMORY_MB_PER_VCPU
 from harness.stack.lifecycle import RunningStack
 from testkit.fixture_functions import create_fixture_function
 from testkit.logs import log_messages
@@ -25,7 +26,11 @@ def lambda_client(local_stack):
 def make_function(lambda_client, local_stack):
     """``make_function(code="probe", Timeout=2, ...)`` -> a new function's name; deleted afterwards.
 
-    In image mode the function's ImageUri is the fixture image pushed to the emulator's ECR.
+    In image mode the function's ImageUri is the fixture image pushed to the emulator's ECR, and its
+    container gets the CPU share of its memory (harness/runtime/launchers.py): a fixture has a whole
+    vCPU (1,769 MB) unless the test sets MemorySize, since Lambda's default 128 MB (7% of a core) on a
+    busy machine stretched cold starts past the fixtures' 3 s timeout (CI red in image mode), and the
+    cases measure where calls go, not how fast.
     """
     created = []
 
@@ -35,7 +40,7 @@ def make_function(lambda_client, local_stack):
             code,
             f"{code}-{uuid.uuid4().hex[:8]}",
             local_stack.images,
-            **{"Timeout": 3, **config},
+            **{"Timeout": 3, "MemorySize": MEMORY_MB_PER_VCPU, **config},
         )
         created.append(name)
         return name

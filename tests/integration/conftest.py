@@ -9,8 +9,8 @@ import uuid
 import pytest
 
 from harness.paths import Paths
-from harness.stack import project as stack
 from harness.runtime.launchers import MEMORY_MB_PER_VCPU
+from harness.stack import project as stack
 from harness.stack.lifecycle import RunningStack
 from testkit.fixture_functions import create_fixture_function
 from testkit.logs import log_messages

@@ -88,7 +88,7 @@ def test_ci_record_takes_a_green_runs_stage_table_and_refuses_a_red_one(tmp_path
         "ci_tests_passed": 590,
         "ci_tests_failed": 0,
         "ci_tests_skipped": 1,
-        "machine_load_average_at_end": [1.5, 1.2, 1.0],
+        "machine_load_average_5m": 1.2,
     }
     red = tmp_path / "red.json"
     red.write_text(json.dumps(report("FAILED")))

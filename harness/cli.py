@@ -364,6 +364,7 @@ def _run_suites(paths: Paths, suites: list[str], pytest_args: list[str], mode: s
     started = time.monotonic()
     signal.signal(signal.SIGTERM, _interrupt)
     results: dict[str, int] = {}
+    suites = _named_suites(paths, suites, pytest_args)
     describe(mode)
     stack = RunningStack(paths, mode, with_fixtures=any(suite in FIXTURE_SUITES for suite in suites))
     try:
@@ -488,6 +489,14 @@ def _pytest(paths: Paths, suite: str, pytest_args: list[str], mode: str) -> int:
     first = subprocess.run(side_by_side, cwd=paths.root, env=env).returncode
     alone = subprocess.run([*command, "-m", "alone"], cwd=paths.root, env=env).returncode
     return max(first, 0 if alone == PYTEST_NOTHING_SELECTED else alone)
+
+
+def _named_suites(paths: Paths, suites: list[str], pytest_args: list[str]) -> list[str]:
+    """The suites whose files or folders the pytest arguments name (``harness test
+    tests/integration/test_images.py`` runs that file only, not the e2e suite beside it); all of them
+    when the arguments name none."""
+    named = [suite for suite in suites if any(_in_suite(paths, suite, arg) for arg in pytest_args)]
+    return named or suites
 
 
 def _in_suite(paths: Paths, suite: str, argument: str) -> bool:

@@ -26,9 +26,13 @@ def until(condition: Callable[[], T], timeout_s: float, interval_s: float = 0.1)
 
 
 def wait_for(
-    condition: Callable[[], T], timeout_s: float = 15, interval_s: float = 0.1, what: str = "condition"
+    condition: Callable[[], T], timeout_s: float = 60, interval_s: float = 0.1, what: str = "condition"
 ) -> T:
-    """Poll ``condition`` until it returns something truthy; fail with ``what`` after ``timeout_s``."""
+    """Poll ``condition`` until it returns something truthy; fail with ``what`` after ``timeout_s``.
+
+    The default deadline is for a machine at twice CI's load: a 15 s one failed a clean CI run while
+    the Docker engine, busy with another lane's containers, took longer to remove a container. A
+    deadline costs nothing when the outcome comes; only a failing case waits it out."""
     result = until(condition, timeout_s, interval_s)
     if not result:
         pytest.fail(f"timed out after {timeout_s}s waiting for {what}")

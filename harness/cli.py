@@ -51,6 +51,7 @@ from harness.images import build as docker_build
 from harness.images import engine as docker_engine
 from harness.images import project as images
 from harness.images.mode import MODES, ImageMode, default_mode, describe
+from harness.images.process_mode import ProcessMode
 from harness.inspect import commands as inspect
 from harness.paths import FIXTURE_SUITES, Paths
 from harness.release import commands as release
@@ -406,8 +407,22 @@ def _images(paths: Paths, args) -> int:
 
 
 def _push(paths: Paths, args) -> int:
-    """Build (from cache) and push: to the running stack's emulator ECR, or with --aws to the account's."""
-    endpoint_url = None if args.aws else _running_session(paths)["endpointUrl"]
+    """Push the template's functions: into the running stack's ECR (image mode: their container images,
+    built from cache; process mode: their code images, no engine), or with --aws the container images
+    into the account's ECR."""
+    details = None if args.aws else _running_session(paths)
+    endpoint_url = details["endpointUrl"] if details else None
+    if details and details.get("mode") != "image":
+        if args.prebuilt:
+            print(
+                "harness push: --prebuilt pushes images an engine holds; this stack runs in process mode, "
+                "where push packs each function's code itself",
+                file=sys.stderr,
+            )
+            return 2
+        for reference in ProcessMode(paths).publish(details["endpointUrl"]).values():
+            print(reference)
+        return 0
     try:
         ecr = aws.client("ecr", endpoint_url)  # before any build: a missing region fails at once
     except botocore.exceptions.NoRegionError:
@@ -418,7 +433,14 @@ def _push(paths: Paths, args) -> int:
     # The test fixtures go only to the stacks their own suites start: a push is the template's functions.
     image_mode = ImageMode(paths)
     try:
-        image_mode.prepare(build=not args.prebuilt)
+        try:
+            image_mode.prepare(build=not args.prebuilt)
+        except docker_engine.EngineUnavailable as error:
+            reason = str(error).replace(docker_engine.OR_PROCESS_MODE, "")
+            raise docker_engine.EngineUnavailable(
+                f"push {'--aws ' if args.aws else ''}builds container images (Lambda runs images), which "
+                f"needs a Docker engine: {reason}"
+            ) from None
         if endpoint_url is None:
             registry = images.registry_login(image_mode.prepared_engine, ecr)
             references = images.push_images(

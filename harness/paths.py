@@ -60,6 +60,11 @@ class Paths:
         return self.state / "instances"
 
     @property
+    def code_images(self) -> Path:
+        """Process mode: the code images the runtime fetched from the stack's registry, unpacked."""
+        return self.state / "code-images"
+
+    @property
     def session_file(self) -> Path:
         return self.state / "session.json"
 

@@ -145,6 +145,8 @@ def system_changes_allowed() -> bool:
 
 
 NOT_ASKED = f"the harness changes this machine only when asked ({SYSTEM_CHANGES_ENV}=allow)"
+# The way round a missing engine for a stack; not for `push --aws` (Lambda on AWS runs images).
+OR_PROCESS_MODE = ", or run with MODE=process"
 
 
 def install_packages(packages: list[str]) -> None:
@@ -152,7 +154,7 @@ def install_packages(packages: list[str]) -> None:
     if not system_changes_allowed():
         raise EngineUnavailable(
             f"missing {', '.join(packages)}, and {NOT_ASKED}: install it yourself, "
-            f"set {SYSTEM_CHANGES_ENV}=allow, or run with MODE=process"
+            f"set {SYSTEM_CHANGES_ENV}=allow{OR_PROCESS_MODE}"
         )
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         raise EngineUnavailable(f"missing {', '.join(packages)}: install it, or run as root on Debian")
@@ -169,7 +171,7 @@ def start_own_engine(state_dir: Path) -> Engine:
     if not system_changes_allowed():
         raise EngineUnavailable(
             f"no Docker engine answers, and {NOT_ASKED}: start Docker (or set DOCKER_HOST), "
-            f"set {SYSTEM_CHANGES_ENV}=allow, or run with MODE=process"
+            f"set {SYSTEM_CHANGES_ENV}=allow{OR_PROCESS_MODE}"
         )
     install_engine()
     say(

@@ -98,16 +98,27 @@ def build_context(root: Path, image: FunctionImage) -> list[Path]:
     ]
 
 
+def _files_under(entry: Path) -> list[Path]:
+    """The files of a build context entry (a folder or a file), bytecode left out."""
+    candidates = sorted(entry.rglob("*")) if entry.is_dir() else [entry]
+    return [
+        path
+        for path in candidates
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    ]
+
+
 def _context_files(root: Path, image: FunctionImage) -> list[Path]:
-    files = []
-    for entry in build_context(root, image):
-        candidates = sorted(entry.rglob("*")) if entry.is_dir() else [entry]
-        files += [
-            path
-            for path in candidates
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
-        ]
-    return files
+    return [path for entry in build_context(root, image) for path in _files_under(entry)]
+
+
+def task_files(root: Path, image: FunctionImage) -> list[tuple[str, Path]]:
+    """(path in /var/task, file) of what images/Dockerfile copies there: the shared code, then the
+    function's folder over it (process mode packs the same files into its code image)."""
+    folders = [root / "functions" / "_shared", root / image.functions_dir / image.function]
+    return [
+        (path.relative_to(folder).as_posix(), path) for folder in folders for path in _files_under(folder)
+    ]
 
 
 def context_hash(root: Path, image: FunctionImage) -> str:

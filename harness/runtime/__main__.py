@@ -16,6 +16,7 @@ from aiohttp import web
 from harness import aws
 from harness.runtime.catalog import CodeLocator, FunctionCatalog
 from harness.runtime.client import TOKEN_ENV
+from harness.runtime.code_images import Registry, UnpackedCodeImages, ecr_authorization
 from harness.runtime.credentials import ExecutionRoleCredentials
 from harness.runtime.launchers import ContainerLauncher, Launcher, ProcessLauncher
 from harness.runtime.logs import LogShipper
@@ -33,6 +34,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--build-dir", type=Path, required=True)
     parser.add_argument("--log-dir", type=Path, required=True)
     parser.add_argument("--runtime-requirements", type=Path, required=True)
+    parser.add_argument(
+        "--code-images", type=Path, required=True, help="process mode: where code images are unpacked"
+    )
     limits = parser.add_argument_group(
         "concurrency and local capacity", "defaults: the HARNESS_* variable, else AWS's or the machine's"
     )
@@ -80,9 +84,9 @@ async def serve(args: argparse.Namespace) -> None:
             registry=urllib.parse.urlsplit(args.endpoint_url).netloc,  # the emulator serves its ECR there
         )
     else:
-        launcher = ProcessLauncher(
-            CodeLocator(args.code_root, args.shared_code), args.build_dir, args.runtime_requirements
-        )
+        registry = Registry(args.endpoint_url, ecr_authorization(aws.client("ecr", args.endpoint_url)))
+        code = CodeLocator(args.code_root, args.shared_code, UnpackedCodeImages(args.code_images, registry))
+        launcher = ProcessLauncher(code, args.build_dir, args.runtime_requirements)
     settings = PlatformSettings(
         aws_environment=environment,
         log_dir=args.log_dir,

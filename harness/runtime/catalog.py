@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.runtime.code_images import CodeImageError, UnpackedCodeImages
+
 DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
 
@@ -135,15 +137,35 @@ class FunctionCatalog:
 
 
 class CodeLocator:
-    """Finds a function's source folder for the process launcher (``<code root>/<code name>``).
+    """Finds the folders a function's /var/task is made of, for the process launcher.
 
-    ``shared_dirs`` hold code every function image carries besides its own folder (the Dockerfile
-    copies them into /var/task too), so the functions share one copy of their models.
+    A version whose ImageUri names a code image in the stack's registry runs that image, unpacked
+    (harness/runtime/code_images.py): the template's functions, deployed, synced or pushed. Any other
+    name (the test fixtures, a function created by hand with a tag the registry lacks) runs its folder
+    under a code root (``<code root>/<code name>``) with ``shared_dirs``, the code every function image
+    carries besides its own folder (the Dockerfile copies them into /var/task too).
     """
 
-    def __init__(self, code_roots: Sequence[Path], shared_dirs: Sequence[Path] = ()):
+    def __init__(
+        self,
+        code_roots: Sequence[Path],
+        shared_dirs: Sequence[Path] = (),
+        images: UnpackedCodeImages | None = None,
+    ):
         self.code_roots = [Path(root).resolve() for root in code_roots]
         self.shared_dirs = [Path(folder).resolve() for folder in shared_dirs if Path(folder).is_dir()]
+        self.images = images
+
+    def task_root(self, spec: FunctionSpec) -> list[Path]:
+        """The function's /var/task, first folder first (its requirements.txt is there)."""
+        if self.images is not None and spec.image_uri:
+            try:
+                unpacked = self.images.task_root(spec.image_uri)
+            except CodeImageError as error:
+                raise FunctionCodeNotFound(str(error)) from None
+            if unpacked is not None:
+                return [unpacked]
+        return [self.source_dir(spec), *self.shared_dirs]
 
     def source_dir(self, spec: FunctionSpec) -> Path:
         name = spec.code_name

@@ -106,8 +106,8 @@ class ProcessLauncher:
     """``python -S -m awslambdaric <handler>`` on the host, seeing only what the image would hold.
 
     ``-S`` keeps every site-packages folder (the harness's venv included) off ``sys.path``; the
-    path is the function's folder, the shared code and its packaged dependencies (/var/task), then
-    the runtime folder (/var/runtime), as in the AWS base image.
+    path is the function's code (its code image, unpacked; or its folder and the shared code) and its
+    packaged dependencies (/var/task), then the runtime folder (/var/runtime), as in the AWS base image.
     """
 
     def __init__(self, code: CodeLocator, build_root: Path, runtime_requirements: Path):
@@ -119,12 +119,12 @@ class ProcessLauncher:
     def _paths(self, spec: FunctionSpec) -> tuple[Path, list[Path]]:
         """The function's folder and the instance's import path, once its handler is known to be a
         function of its own code (runtime/handlers.py)."""
-        source = self._code.source_dir(spec)
-        check_handler(spec.handler, [source, *self._code.shared_dirs])
+        task_root = self._code.task_root(spec)
+        source = task_root[0]
+        check_handler(spec.handler, task_root)
         deps = requirements_dir(source / "requirements.txt", self._build_root, "deps")
         runtime = requirements_dir(self._runtime_requirements, self._build_root, "runtime")
-        task_root = [source, *self._code.shared_dirs, deps]
-        return source, [path for path in (*task_root, runtime) if path is not None]
+        return source, [path for path in (*task_root, deps, runtime) if path is not None]
 
     async def launch(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path) -> _Process:
         loading = sorted(name for name in spec.environment if name.startswith(_CODE_LOADING_PREFIXES))

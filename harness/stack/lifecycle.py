@@ -19,6 +19,7 @@ from harness import aws, clock
 from harness.console import say
 from harness.emulator import ministack
 from harness.images.mode import ImageMode
+from harness.images.process_mode import ProcessMode
 from harness.paths import Paths
 from harness.processes import ManagedProcess
 from harness.runtime.client import RuntimeClient
@@ -41,19 +42,21 @@ class DeployedStack:
 def deploy_into(
     paths: Paths, endpoint_url: str, runtime: RuntimeClient, image_mode: ImageMode | None
 ) -> DeployedStack:
-    """Deploy template.yaml (image mode: push the images into the emulator's ECR first); write outputs."""
-    references = image_mode.publish(endpoint_url) if image_mode else None
+    """Deploy template.yaml with each function's code pushed into the emulator's ECR first (image mode:
+    its container image; process mode: its code image); write outputs."""
+    publisher = image_mode or ProcessMode(paths)
+    references = publisher.publish(endpoint_url)
     result = project.deploy(
         paths,
         endpoint_url,
         runtime,
-        image_uris=image_mode.template_references(references)
-        if image_mode and references is not None
-        else project.process_image_uris(paths),
+        image_uris=publisher.template_references(references),
         build_packages=image_mode is None,
     )
-    outputs_file = project.write_outputs(paths, result, endpoint_url, runtime, images=references)
-    return DeployedStack(result, outputs_file, references or {})
+    outputs_file = project.write_outputs(
+        paths, result, endpoint_url, runtime, images=references if image_mode else None
+    )
+    return DeployedStack(result, outputs_file, references if image_mode else {})
 
 
 def remove_leftovers(paths: Paths) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from harness import aws
 from harness.console import say
-from harness.images import project as images
 from harness.paths import Paths
 from harness.runtime.client import RuntimeClient
 from harness.runtime.packaging import requirements_dir
@@ -36,18 +35,6 @@ def build_function_packages(paths: Paths) -> None:
     for requirements in sorted(paths.root.glob("functions/*/requirements.txt")):
         requirements_dir(requirements, paths.build, "deps")
     requirements_dir(paths.runtime_requirements, paths.build, "runtime")
-
-
-def process_image_uris(paths: Paths) -> dict[str, str]:
-    """Process mode: function folder -> ``<ImageRepositoryPrefix>/<folder>:<content tag>``. Nothing is
-    pushed (the runtime runs the folder), but as in image mode a changed function gets a new ImageUri,
-    so a deploy publishes a new version of it and of nothing else."""
-    prefix = load_template(paths.template)["Parameters"]["ImageRepositoryPrefix"]["Default"]
-    function_images = images.project_images(paths, with_fixtures=False)
-    tags = images.content_tags(paths.root, function_images)
-    return {
-        image.function: f"{prefix}/{image.function}:{tags[image.repository]}" for image in function_images
-    }
 
 
 def local_url(value: str, endpoint_url: str) -> str:

@@ -131,6 +131,8 @@ class Session:
             str(self.paths.instance_logs),
             "--runtime-requirements",
             str(self.paths.runtime_requirements),
+            "--code-images",
+            str(self.paths.code_images),
         ]
         code_roots = [*self.paths.code_roots, *([self.paths.fixture_code_root] if self.with_fixtures else [])]
         for root in code_roots:

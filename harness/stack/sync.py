@@ -18,6 +18,7 @@ from pathlib import Path
 from harness import aws
 from harness.console import say
 from harness.images.mode import ImageMode
+from harness.images.process_mode import ProcessMode
 from harness.paths import Paths
 from harness.stack import project
 from harness.template import load_template
@@ -64,9 +65,10 @@ class CodeSync:
         self.functions = stack_functions(paths, names)
 
     def image_uris(self) -> dict[str, str]:
-        """Function folder -> the ImageUri of its current code."""
+        """Function folder -> the ImageUri of its current code, pushed (image mode: built first)."""
         if self.image_mode is None:
-            return project.process_image_uris(self.paths)
+            publisher = ProcessMode(self.paths)
+            return publisher.template_references(publisher.publish(self.endpoint_url))
         self.image_mode.build()
         return self.image_mode.template_references(self.image_mode.publish(self.endpoint_url))
 

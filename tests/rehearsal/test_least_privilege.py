@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pytest
 
 from harness import aws
+from harness.images.process_mode import ProcessMode
 from harness.paths import Paths
 from harness.stack import project, users
 from harness.stack.deploy import stack_functions, stack_status
@@ -115,12 +116,13 @@ class Scratch:
         self.deployments: list[str] = []
 
     def deploy(self, template_edit: Callable[[dict], dict] | None = None) -> None:
+        publisher = ProcessMode(self.emulator.paths)
         result = project.deploy(
             self.emulator.paths,
             self.endpoint_url,
             self.emulator.runtime,
             stack_name=self.stack_name,
-            image_uris=project.process_image_uris(self.emulator.paths),
+            image_uris=publisher.template_references(publisher.publish(self.endpoint_url)),
             build_packages=True,
             template_edit=template_edit,
         )

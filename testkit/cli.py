@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +33,9 @@ def run_cli(
 
 def start_cli(*args: str, env: dict[str, str], cwd: Path = ROOT, merged: bool = False) -> subprocess.Popen:
     """``harness ARGS`` running in a process group of its own (Ctrl-C goes to the group), its output
-    on pipes (``merged``: stderr on stdout's)."""
+    on pipes (``merged``: stderr on stdout's). SIGINT has its default action in it, as in a terminal,
+    however this run was started: a shell without job control starts a background job (`.ci/run &`)
+    with SIGINT ignored, which its children inherit, and Python then never raises KeyboardInterrupt."""
     return subprocess.Popen(
         [*COMMAND, *args],
         cwd=cwd,
@@ -41,4 +44,9 @@ def start_cli(*args: str, env: dict[str, str], cwd: Path = ROOT, merged: bool = 
         stderr=subprocess.STDOUT if merged else subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

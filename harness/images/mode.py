@@ -53,10 +53,10 @@ class ImageMode:
     def docker_host(self) -> str:
         return self.prepared_engine.host
 
-    def prepare(self, build: bool = True) -> ImageMode:
-        """Start the engine and build the images, or (``build=False``) take the ones it already holds,
-        e.g. loaded from the run that tested them."""
-        self.engine = docker_engine.ensure_engine(self.paths.engine_state)
+    def prepare(self, build: bool = True, engine: docker_engine.Engine | None = None) -> ImageMode:
+        """Start the engine (or take ``engine``, one found running) and build the images, or
+        (``build=False``) take the ones it already holds, e.g. loaded from the run that tested them."""
+        self.engine = engine or docker_engine.ensure_engine(self.paths.engine_state)
         if build:
             self.build()
         else:

@@ -25,7 +25,8 @@ from harness.paths import Paths
 from harness.template import load_template
 
 SOURCE_LABEL = "org.opencontainers.image.source"
-REVISION_LABEL = "org.opencontainers.image.revision"
+BUILD_CONTEXT_LABEL = "org.order-platform.build-context"
+BASE_LABEL = "org.opencontainers.image.base.name"
 REPOSITORY_PREFIX = "order-platform"
 FIXTURE_REPOSITORY_PREFIX = "fixtures"
 LOOPBACK_REGISTRIES = ("127.0.0.1:", "localhost:")
@@ -189,7 +190,7 @@ def build_image(paths: Paths, engine: Engine, image: FunctionImage, base: str, t
         "FUNCTION": image.function,
         "FUNCTIONS_DIR": image.functions_dir,
         "SOURCE": SOURCE_URL,
-        "REVISION": tag,
+        "BUILD_CONTEXT": context_hash(paths.root, image),
     }
     docker_build.build(
         engine,
@@ -237,12 +238,24 @@ def pushed_digest(ecr, repository: str, tag: str) -> str | None:
     return details[0]["imageDigest"] if details else None
 
 
+CONTENT_TAG_PREFIX = "content-"
+
+
+def content_tag(labels: dict[str, str]) -> str:
+    """The registry tag naming an image by what it is built from (its base and build context labels,
+    images/Dockerfile): a push finds the image of the same content there and reuses its digest."""
+    built_from = f"{labels.get(BASE_LABEL, '')}\n{labels.get(BUILD_CONTEXT_LABEL, '')}"
+    return CONTENT_TAG_PREFIX + hashlib.sha256(built_from.encode()).hexdigest()[:32]
+
+
 def push_images(
     engine: Engine, ecr, registry: str, images: list[FunctionImage], tags: dict[str, str]
 ) -> dict[str, str]:
-    """Push each image as ``registry/repository:tag`` unless the registry holds that tag already (a
-    tag names one content); returns repository -> digest reference. Test fixtures go to the local
-    stack's registry (loopback) only, never to an account's."""
+    """Put each image in the registry as ``registry/repository:tag``; returns repository -> digest
+    reference. An image whose content the registry holds already (its content tag) is not pushed
+    again: the tag is added to that digest, so a commit that leaves a function alone gives it the
+    same digest, whichever machine built it. Test fixtures go to the local stack's registry
+    (loopback) only, never to an account's."""
     fixtures = [image.repository for image in images if image.is_fixture]
     if fixtures and not registry.startswith(LOOPBACK_REGISTRIES):
         raise ImageBuildError(f"refusing to push the test fixtures {fixtures} outside the local stack")
@@ -256,14 +269,44 @@ def push_images(
         digest = pushed_digest(ecr, image.repository, tag)
         if digest is None:
             ensure_repository(ecr, image.repository)
-            digest = _push(client, image, remote, tag)
-            pushed += 1
+            by_content = content_tag(client.images.get(image.local_reference(tag)).labels)
+            digest = pushed_digest(ecr, image.repository, by_content)
+            if digest is None:
+                digest = _push(client, image, remote, tag)
+                tag_image(ecr, image.repository, digest, by_content)
+                pushed += 1
+            else:
+                tag_image(ecr, image.repository, digest, tag)
         references[image.repository] = f"{remote}@{digest}"
     say(
         f"pushed {pushed} images to {registry} in {time.monotonic() - started:.1f}s"
-        + (f" ({len(images) - pushed} already there)" if pushed < len(images) else "")
+        + (f" ({len(images) - pushed} already there by content)" if pushed < len(images) else "")
     )
     return references
+
+
+MANIFEST_MEDIA_TYPES = [
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+]
+
+
+def tag_image(ecr, repository: str, digest: str, tag: str) -> None:
+    """Add ``tag`` to the image ``digest`` (PutImage of its own manifest: an immutable repository takes
+    a new tag on an existing image but never moves one). Raises ECR's ImageTagAlreadyExistsException
+    when the tag names another image."""
+    found = ecr.batch_get_image(
+        repositoryName=repository, imageIds=[{"imageDigest": digest}], acceptedMediaTypes=MANIFEST_MEDIA_TYPES
+    )["images"][0]
+    ecr.put_image(
+        repositoryName=repository,
+        imageManifest=found["imageManifest"],
+        imageManifestMediaType=found["imageManifestMediaType"],
+        imageTag=tag,
+        imageDigest=digest,
+    )
 
 
 def _push(client, image: FunctionImage, remote: str, tag: str) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.images.project import tag_image
+
 TESTED_PREFIX = "tested-"
 
 
@@ -51,24 +53,8 @@ def mark_tested(ecr, found: Image, revision: str) -> bool:
     """Tag ``found`` as tested for ``revision``; False when it already was (CI may re-run)."""
     if found.tested(revision):
         return False
-    manifest = ecr.batch_get_image(
-        repositoryName=found.repository,
-        imageIds=[{"imageDigest": found.digest}],
-        acceptedMediaTypes=[
-            "application/vnd.docker.distribution.manifest.v2+json",
-            "application/vnd.oci.image.manifest.v1+json",
-            "application/vnd.oci.image.index.v1+json",
-            "application/vnd.docker.distribution.manifest.list.v2+json",
-        ],
-    )["images"][0]
     try:
-        ecr.put_image(
-            repositoryName=found.repository,
-            imageManifest=manifest["imageManifest"],
-            imageManifestMediaType=manifest["imageManifestMediaType"],
-            imageTag=tested_tag(revision),
-            imageDigest=found.digest,
-        )
+        tag_image(ecr, found.repository, found.digest, tested_tag(revision))
     except ecr.exceptions.ImageTagAlreadyExistsException:
         raise RegistryError(
             f"{found.repository}:{tested_tag(revision)} already names another image than {found.digest}"

@@ -9,7 +9,13 @@ import pytest
 
 from harness import aws
 from harness.images import engine as docker_engine
-from harness.images.project import REPOSITORY_PREFIX, REVISION_LABEL, SOURCE_LABEL
+from harness.images.project import (
+    BUILD_CONTEXT_LABEL,
+    REPOSITORY_PREFIX,
+    SOURCE_LABEL,
+    context_hash,
+    project_images,
+)
 from harness.paths import Paths
 from harness.runtime.launchers import FUNCTION_LABEL
 from harness.template import load_template
@@ -43,6 +49,8 @@ def docker(local_stack):
 
 def test_every_function_image_honours_the_lambda_contract(local_stack, docker):
     assert any(repository.startswith("order-platform/") for repository in local_stack.images)
+    paths = Paths.discover()
+    build_contexts = {image.repository: context_hash(paths.root, image) for image in project_images(paths)}
     for repository, reference in local_stack.images.items():
         image = docker.images.get(reference)
         config = image.attrs["Config"]
@@ -52,7 +60,7 @@ def test_every_function_image_honours_the_lambda_contract(local_stack, docker):
         assert "LAMBDA_TASK_ROOT=/var/task" in config["Env"], repository
         assert "LAMBDA_RUNTIME_DIR=/var/runtime" in config["Env"], repository
         assert config["Labels"][SOURCE_LABEL].startswith("http"), repository
-        assert config["Labels"][REVISION_LABEL], repository
+        assert config["Labels"][BUILD_CONTEXT_LABEL] == build_contexts[repository], repository
         assert reference.split("@", 1)[1] in " ".join(image.attrs["RepoDigests"]), repository
 
 

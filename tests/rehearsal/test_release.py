@@ -1,6 +1,8 @@
-"""``harness release`` against the emulator: a revision's images registered through the ECR API (no
-Docker), promoted by digest into the local stack and into a second stage in the same emulator, each
-function's CodeDeploy canary run by the emulator on the local time scale.
+"""``harness release`` against the emulator, in both modes, on real revisions: a scratch repository
+holds a copy of the functions; a test commits a change to the health function and pushes it as `harness
+push` does (testkit/revisions.py), then promotes it by digest into the local stack (and into a second
+stage in the same emulator), each changed function's CodeDeploy canary run by the emulator on the local
+time scale. A faulty revision fails for real, and its own alarm or hook stops it.
 
 What only AWS answers (deployment targets, hook events) is tested against botocore's Stubber in
 tests/unit/test_release_*.py.
@@ -10,50 +12,52 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
-import uuid
 
 import pytest
 
 from harness import aws, cli
-from harness.images.project import template_functions
+from harness.images.project import REPOSITORY_PREFIX, template_functions
 from harness.paths import Paths
 from harness.release import records
 from harness.release.follow import Group, deployment_groups
 from harness.release.promote import plan_tag, promote
+from harness.release.registry import mark_revision_tested
 from harness.release.stages import Stage
 from harness.release.status import open_deployments
 from harness.stack import users
 from harness.stack.deploy import stack_functions
 from testkit.orders import Catalog, OrdersApi
-from testkit.registry import register_revision
+from testkit.revisions import HEALTH_APP, Revisions, health_answer, health_edit, health_requests
 from tests.conftest import wait_for
 
-# A promote updates every function's alias through its canary, one after another (the emulator's
-# CloudFormation updates resources in sequence, AWS's in parallel): about 45 s per promote locally.
 pytestmark = [pytest.mark.emulator, pytest.mark.timeout(600)]
 FOLDERS = template_functions(Paths.discover().template)
 
 
 @pytest.fixture(scope="module")
-def release(local_stack):
-    if local_stack.mode == "image":
-        # MiniStack 1.5.33 keeps a PutImage manifest for the ECR API only: its registry cannot serve it by
-        # digest (MANIFEST_UNKNOWN), so the runtime could not pull these revisions. Needs a patch.
-        pytest.skip("revisions registered with PutImage cannot be pulled by digest from MiniStack's registry")
-    return Releaser(local_stack.endpoint_url)
+def release(local_stack, tmp_path_factory):
+    revisions = Revisions(tmp_path_factory.mktemp("revisions"), local_stack.mode, local_stack.endpoint_url)
+    return Releaser(local_stack, revisions)
 
 
 class Releaser:
-    def __init__(self, endpoint_url: str):
-        self.endpoint_url = endpoint_url
-        self.stage = Stage.local("local", endpoint_url)
+    def __init__(self, local_stack, revisions: Revisions):
+        self.local_stack = local_stack
+        self.endpoint_url = local_stack.endpoint_url
+        self.revisions = revisions
+        self.stage = Stage.local("local", self.endpoint_url)
         self.ecr = self.stage.client("ecr")
+        self._count = 0
 
-    def revision(self, *, tested: bool = True) -> tuple[str, dict[str, str]]:
-        """A new revision's images in the registry; (tag, folder -> digest)."""
-        tag = f"rel-{uuid.uuid4().hex[:10]}"
-        return tag, register_revision(self.ecr, FOLDERS, tag, tested=tested)
+    def revision(self, *, fail_every: int = 0, tested: bool = True) -> tuple[str, str, dict[str, str]]:
+        """A new commit of the health function, pushed; (tag, its answers' marker, folder -> digest)."""
+        self._count += 1
+        marker = f"rehearsal-{self._count}-fails-every-{fail_every}"
+        tag = self.revisions.commit({HEALTH_APP: health_edit(marker, fail_every)}, marker)
+        digests = self.revisions.push()
+        if tested:  # what CI does once the suites passed on the revision
+            mark_revision_tested(self.ecr, [f"{REPOSITORY_PREFIX}/{folder}" for folder in FOLDERS], tag)
+        return tag, marker, digests
 
     def run(self, capsys, *args: str) -> tuple[int, str, str]:
         capsys.readouterr()
@@ -80,58 +84,68 @@ class Releaser:
         stage = stage or self.stage
         return records.history(stage.client("ssm"), stage.record_parameter)
 
+    def health(self) -> tuple[int, dict]:
+        return health_answer(self.local_stack.outputs["ApiUrl"])
+
 
 def digests_of(live: dict[str, tuple[str, str]]) -> set[str]:
     return {uri.split("@", 1)[1] for _, uri in live.values() if "@" in uri}
 
 
-def test_a_good_revision_under_order_traffic(release, local_stack, capsys):
-    tag, digests = release.revision()
+def test_a_good_revision_under_order_traffic_publishes_only_the_changed_function(
+    release, local_stack, capsys
+):
+    tag, marker, digests = release.revision()
+    before = release.live()
     api = orders_api(local_stack)
     sku = catalog(local_stack).add(available=10_000)
-    with orders_placed(api, sku) as accepted:
+    with orders_placed(api, sku) as accepted, health_requests(local_stack.outputs["ApiUrl"]) as answers:
         code, out, err = release.run(capsys, "promote", "--tag", tag)
     assert code == 0, out + err
     assert "smoke tests against" in err and "Succeeded" in out
     live = release.live()
     assert digests_of(live) == set(digests.values())
-    for logical_id, (version, uri) in live.items():
-        line = next(line for line in out.splitlines() if line.strip().startswith(logical_id + " "))
-        assert f"-> {version} " in line and uri.split("@", 1)[1] in line
-    # Every function with a DeploymentPreference went through its canary.
+    # One function's code changed: one version published, one canary; the others unchanged.
+    changed = {logical_id for logical_id in live if live[logical_id] != before[logical_id]}
+    assert changed == {"HealthFunction"}, out
+    assert out.count(" unchanged") == len(live) - 1, out
+    version, uri = live["HealthFunction"]
+    line = next(line for line in out.splitlines() if line.strip().startswith("HealthFunction "))
+    assert f"-> {version} " in line and uri.split("@", 1)[1] in line and "Succeeded" in line
     assert "HealthFunction d-" in err and "Succeeded | 100% on version" in err
+    # The canary sent the new code some of the requests, then all of them.
+    assert {status for status, _ in answers} == {200}
+    assert marker in {body.get("release") for _, body in answers}
+    assert release.health()[1]["release"] == marker
     assert release.releases()[-1].outcome == "Succeeded"
     assert_all_final(api, accepted, status="CONFIRMED")
 
 
-def test_a_faulty_revision_rolls_back_naming_the_alarm(release, local_stack, capsys):
-    """The new health version's canary meets its errors alarm: promote fails naming it, the old versions
-    stay live, and orders placed meanwhile all end."""
-    tag, _ = release.revision()
+def test_new_instances_of_the_live_version_run_its_code_not_the_folders(release, local_stack, capsys):
+    """The checkout's functions/health never held the revision's code: instances started after every
+    one was stopped (the runtime reset) still answer as the released revision does."""
+    tag, marker, _ = release.revision()
+    assert release.run(capsys, "promote", "--tag", tag, "--no-smoke")[0] == 0
+    local_stack.runtime.reset()  # every instance stopped: the next ones start from the version's image
+    assert marker not in (Paths.discover().root / HEALTH_APP).read_text()
+    assert {release.health()[1].get("release") for _ in range(10)} == {marker}
+
+
+def test_a_faulty_revision_is_rolled_back_by_its_alarm_and_no_order_is_lost(release, local_stack, capsys):
+    """The new health version fails one call in three: during its canary the errors trip its alarm,
+    CodeDeploy stops the deployment, the old version stays live, and orders placed meanwhile all end."""
+    tag, marker, _ = release.revision(fail_every=3)
     before = release.live()
-    health = group_of(release.stage, "HealthFunction")
-    alarm = next(name for name in health.alarms if "HealthFunctionErrorsAlarm" in name)
     api = orders_api(local_stack)
     sku = catalog(local_stack).add(available=10_000)
-    cloudwatch, codedeploy = release.stage.client("cloudwatch"), release.stage.client("codedeploy")
-    stop = threading.Event()
-
-    def faulty_canary():
-        # The revision "fails" once its canary takes traffic: its errors alarm goes off (SetAlarmState,
-        # repeated, since the emulator re-evaluates AWS/Lambda alarms on every PutMetricData).
-        while not stop.is_set():
-            if open_deployments(codedeploy, health):
-                cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test: errors")
-            time.sleep(0.02)
-
-    with orders_placed(api, sku) as accepted, running(faulty_canary, stop):
+    with orders_placed(api, sku) as accepted, health_requests(local_stack.outputs["ApiUrl"]):
         code, out, err = release.run(capsys, "promote", "--tag", tag, "--no-smoke")
-    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="test: done")
     assert code == 1, out + err
     health_line = next(line for line in out.splitlines() if line.strip().startswith("HealthFunction "))
-    assert "Stopped" in health_line and alarm in health_line
-    assert out.splitlines()[-1].startswith("RolledBack: rolled back: HealthFunction: alarm") and alarm in out
+    assert "Stopped" in health_line and "ErrorsAlarm" in health_line, out
+    assert out.splitlines()[-1].startswith("RolledBack: rolled back: HealthFunction: alarm"), out
     assert release.live() == before
+    assert release.health()[1].get("release") != marker
     code, out, _ = release.run(capsys, "status")
     assert code == 0
     health_lines = out.split("HealthFunction ", 1)[1]
@@ -141,8 +155,24 @@ def test_a_faulty_revision_rolls_back_naming_the_alarm(release, local_stack, cap
     assert_all_final(api, accepted)
 
 
+def test_a_broken_revision_is_stopped_by_its_hook_before_any_client_meets_it(release, capsys):
+    """Every call of the new version fails: the BeforeAllowTraffic hook's smoke request fails, so
+    CodeDeploy stops the deployment before the alias sends it any traffic."""
+    tag, marker, _ = release.revision(fail_every=1)
+    before = release.live()
+    with health_requests(release.local_stack.outputs["ApiUrl"]) as answers:
+        code, out, err = release.run(capsys, "promote", "--tag", tag, "--no-smoke")
+    assert code == 1, out + err
+    health_line = next(line for line in out.splitlines() if line.strip().startswith("HealthFunction "))
+    assert "Failed" in health_line or "Stopped" in health_line, out
+    assert "BeforeAllowTraffic" in out or "HOOK_EXECUTION_FAILURE" in out, out
+    assert release.live() == before
+    assert answers and {status for status, _ in answers} == {200}
+    assert marker not in {body.get("release") for _, body in answers}
+
+
 def test_rollback_during_a_canary_returns_to_the_last_release(release, capsys):
-    tag, _ = release.revision()
+    tag, _, _ = release.revision()
     before = release.live()
     health = group_of(release.stage, "HealthFunction")
     lambda_client, codedeploy = release.stage.client("lambda"), release.stage.client("codedeploy")
@@ -179,7 +209,7 @@ def test_rollback_during_a_canary_returns_to_the_last_release(release, capsys):
 
 
 def test_the_same_tag_twice_publishes_nothing_the_second_time(release, capsys):
-    tag, _ = release.revision()
+    tag, _, _ = release.revision()
     assert release.run(capsys, "promote", "--tag", tag, "--no-smoke")[0] == 0
     live, recorded = release.live(), len(release.releases())
     code, out, _ = release.run(capsys, "promote", "--tag", tag, "--no-smoke")
@@ -195,10 +225,10 @@ def test_a_release_that_cannot_go_ahead_changes_nothing(release, capsys, case):
     if case == "absent tag":
         tag, expected = "rel-never-pushed", "order-platform/health:rel-never-pushed is not in the registry"
     elif case == "untested revision":
-        tag, _ = release.revision(tested=False)
+        tag, _, _ = release.revision(tested=False)
         expected = f"revision {tag} is not recorded as tested"
     else:
-        tag, _ = release.revision()
+        tag, _, _ = release.revision()
         expected = "has mutable tags"
     with (
         _mutable("order-platform/health", release.ecr)
@@ -213,7 +243,7 @@ def test_a_release_that_cannot_go_ahead_changes_nothing(release, capsys, case):
 
 
 def test_ci_s_tested_mark_lets_a_revision_out(release, capsys):
-    tag, digests = release.revision(tested=False)
+    tag, _, digests = release.revision(tested=False)
     code, out, err = release.run(capsys, "mark-tested", "--tag", tag)
     assert code == 0, out + err
     assert out.count(f":tested-{tag} added") == len(FOLDERS)
@@ -223,7 +253,7 @@ def test_ci_s_tested_mark_lets_a_revision_out(release, capsys):
 
 
 def test_promotion_to_a_second_stage_by_recorded_digests(release, capsys):
-    tag, digests = release.revision()
+    tag, _, digests = release.revision()
     assert release.run(capsys, "promote", "--tag", tag, "--no-smoke")[0] == 0
     rehearsal = Stage.local("rehearsal", release.endpoint_url)
     try:
@@ -242,8 +272,8 @@ def test_promotion_to_a_second_stage_by_recorded_digests(release, capsys):
 
 
 def test_an_untested_revision_told_then_rollback_to_the_previous_release(release, capsys):
-    first, first_digests = release.revision()
-    second, second_digests = release.revision(tested=False)
+    first, _, first_digests = release.revision()
+    second, _, second_digests = release.revision(tested=False)
     assert release.run(capsys, "promote", "--tag", first, "--no-smoke")[0] == 0
     assert release.run(capsys, "promote", "--tag", second, "--untested", "--no-smoke")[0] == 0
     assert digests_of(release.live()) == set(second_digests.values())

@@ -52,7 +52,10 @@ class Stage:
 # the local clock). The suites mostly wait (workflows, queues, the local clock), so three at once on two
 # cores keep both busy; each case is built to pass on a machine that busy.
 DOCKER, PROCESSES, RELEASES = "docker", "processes", "releases"
+# The releases of real revisions (both modes: what a version runs differs between them) and the rest of
+# the release tooling (mode-independent); the other rehearsals once, in process mode.
 RELEASE_REHEARSALS = "tests/rehearsal/test_release.py"
+RELEASE_STAGE_REHEARSALS = "tests/rehearsal/test_release_stages.py"
 
 
 def _make(*arguments: str) -> tuple[str, ...]:
@@ -66,13 +69,25 @@ STAGES = (
     Stage("images", _make("images"), needs_docker=True, lane=DOCKER),
     Stage("suites-image", _make("suites", "MODE=image"), needs_docker=True, lane=DOCKER),
     Stage("suites-process", _make("suites", "MODE=process"), lane=PROCESSES),
-    # Once, in process mode: a release registers its revisions through the ECR API, which MiniStack's
-    # registry cannot serve by digest.
     Stage(
-        "rehearse", _make("rehearse", "MODE=process", f"ARGS=--ignore={RELEASE_REHEARSALS}"), lane=PROCESSES
+        "rehearse",
+        _make(
+            "rehearse",
+            "MODE=process",
+            f"ARGS=--ignore={RELEASE_REHEARSALS} --ignore={RELEASE_STAGE_REHEARSALS}",
+        ),
+        lane=PROCESSES,
     ),
     Stage(
-        "rehearse-releases", _make("rehearse", "MODE=process", f"ARGS={RELEASE_REHEARSALS}"), lane=RELEASES
+        "rehearse-releases",
+        _make("rehearse", "MODE=process", f"ARGS={RELEASE_REHEARSALS} {RELEASE_STAGE_REHEARSALS}"),
+        lane=RELEASES,
+    ),
+    Stage(
+        "rehearse-releases-image",
+        _make("rehearse", "MODE=image", f"ARGS={RELEASE_REHEARSALS}"),
+        needs_docker=True,
+        lane=DOCKER,
     ),
     Stage("e2e-container", _make("e2e-container"), needs_docker=True, lane=DOCKER),
     # Every benchmark once in its short mode, so a broken one turns CI red: those with an image-mode part

@@ -113,6 +113,7 @@ def install() -> None:
     from ministack import app as ministack_app
     from ministack.services import ecr
 
+    # Not forgotten on /_ministack/reset: a token stands for the root's credential, which a reset keeps.
     tokens = IssuedTokens()
     ecr._get_authorization_token = issuing(ecr._get_authorization_token, tokens)
     ministack_app.app = guard(ministack_app.app, ministack_app._is_ecr_registry_path, tokens)

@@ -153,6 +153,14 @@ def signed_request(
     )
 
 
+def registry_authorization(endpoint_url: str) -> str:
+    """The ``Authorization`` header for the container registry of the local stack at ``endpoint_url``
+    (its ECR's registry API, under ``/v2/``): ``Basic`` with a token ECR's GetAuthorizationToken issues
+    to the stack's root (``AWS:<password>``, base64, as `docker login` sends it), valid for 12 hours."""
+    token = client("ecr", endpoint_url).get_authorization_token()["authorizationData"][0]
+    return f"Basic {token['authorizationToken']}"
+
+
 def _local_arguments(endpoint_url: str) -> dict[str, str]:
     credential = stack_credential(endpoint_url)
     return {

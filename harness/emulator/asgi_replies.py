@@ -11,14 +11,17 @@ def header(scope: dict, name: bytes) -> str:
 
 
 async def reply(send, status: int, body: dict | list, content_type: bytes = b"application/json") -> None:
-    payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())],
-        }
-    )
+    await _send_reply(send, status, json.dumps(body).encode(), [(b"content-type", content_type)])
+
+
+async def reply_text(send, status: int, text: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    content_type = (b"content-type", b"text/plain; charset=utf-8")
+    await _send_reply(send, status, text.encode(), [content_type, *(headers or [])])
+
+
+async def _send_reply(send, status: int, payload: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    length = (b"content-length", str(len(payload)).encode())
+    await send({"type": "http.response.start", "status": status, "headers": [*headers, length]})
     await send({"type": "http.response.body", "body": payload})
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from harness import aws, clock, processes
 from harness.emulator.ministack_patches import DISABLE_ENV, RUNTIME_URL_ENV
+from harness.emulator.xray.service import OWNER_UID_ENV
 
 HEALTH_PATH = "/_ministack/health"
 STARTUP_TIMEOUT_S = 30
@@ -66,6 +67,8 @@ def gateway_settings(
         clock.SCALE_ENV: repr(time_scale),
         # IAM enforced (MiniStack evaluates every request's policies) unless HARNESS_IAM=off.
         "AUTH": "true" if aws.iam_enforced() else "false",
+        # Whose processes the function instances are: the X-Ray daemon takes segments from them only.
+        OWNER_UID_ENV: str(os.getuid()),
         # Never let the emulator find (and clean up in) a Docker engine the harness does not own.
         "DOCKER_HOST": "unix:///nonexistent/harness-no-docker.sock",
     }

@@ -89,6 +89,9 @@ it could be proposed upstream, and has a test that fails without it
 27. ``clock_ticks`` (test-only): ``GET /_harness/clock`` answers how many ticks the emulator's clock has
    run, so a test watching that nothing happens for N evaluations counts N evaluations that ran
    (harness/emulator/emulator_clock.py).
+28. ``registry_auth``: the emulator's container registry (its ECR's ``/v2/`` API, upstream open to anyone)
+   asks for a token its GetAuthorizationToken issued (upstream: one constant for everyone), as ECR's
+   registry does, with ECR's 401 challenge, and refuses browsers (harness/emulator/registry_auth.py).
 """
 
 from __future__ import annotations
@@ -128,6 +131,7 @@ PATCHES = (
     "loopback_transport",
     "cloudformation_refs",
     "denial_messages",
+    "registry_auth",  # before loopback_hosts: a registry request with a foreign Host is refused first
     "loopback_hosts",
     "cloudwatch_alarms",
     "service_metrics",
@@ -177,6 +181,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         loopback_hosts,
         loopback_transport,
         presigned_expiry,
+        registry_auth,
         root_credential,
         s3_notifications,
         s3_versions,
@@ -206,6 +211,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         "loopback_transport": loopback_transport.install,
         "cloudformation_refs": cloudformation_refs.install,
         "denial_messages": denial_messages.install,
+        "registry_auth": registry_auth.install,
         "loopback_hosts": loopback_hosts.install,
         "cloudwatch_alarms": cloudwatch_alarms.apply,
         "service_metrics": service_metrics.apply,

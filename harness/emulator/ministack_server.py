@@ -26,7 +26,7 @@ import sys
 
 from harness import clock
 from harness.emulator import emulator_clock, ministack_patches
-from harness.emulator.xray.service import Daemon
+from harness.emulator.xray.service import OWNER_UID_ENV, Daemon
 
 # MiniStack's own settings (ministack/app.py main()), kept.
 KEEP_ALIVE_S = 75
@@ -83,6 +83,13 @@ def serve(app_module) -> None:
             os.remove(pid_file)
 
 
+def trusted_senders() -> frozenset[int]:
+    """The users whose processes may send the X-Ray daemon segments: the stack's owner (the function
+    instances run as the owner's processes; in a container the emulator is told the owner's uid) and
+    root (image mode's containers; root may do anything on the machine anyway)."""
+    return frozenset({int(os.environ.get(OWNER_UID_ENV, os.getuid())), 0})
+
+
 def main() -> None:
     os.environ["SFN_WAIT_SCALE"] = repr(clock.TIME_SCALE)
     disabled = {name for name in os.environ.get(ministack_patches.DISABLE_ENV, "").split(",") if name}
@@ -93,10 +100,10 @@ def main() -> None:
         # The X-Ray daemon's UDP port: the gateway's port number (AWS_XRAY_DAEMON_ADDRESS of the functions).
         port = int(os.environ.get("GATEWAY_PORT", "4566"))
         try:
-            Daemon(port).start()
+            Daemon(port, trusted_senders()).start()
         except OSError as error:
             print(
-                f"[harness] X-Ray daemon port udp/{port} unavailable ({error}): functions' segments are lost",
+                f"[harness] X-Ray daemon on udp/{port} not started ({error}): functions' segments are lost",
                 file=sys.stderr,
                 flush=True,
             )

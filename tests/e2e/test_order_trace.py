@@ -174,18 +174,20 @@ def test_segments_reach_x_ray_through_the_daemon_port_and_put_trace_segments(loc
         "end_time": now + 0.2,
     }
     daemon = urllib.parse.urlsplit(local_stack.endpoint_url)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-        udp.sendto(
-            b'{"format": "json", "version": 1}\n' + json.dumps(subsegment).encode(),
-            (daemon.hostname, daemon.port),
-        )
 
     def assembled():
         found = xray.batch_get_traces(TraceIds=[trace_id])["Traces"]
         document = json.loads(found[0]["Segments"][0]["Document"]) if found else {}
         return document if document.get("subsegments") else None
 
-    document = wait_for(assembled, 5, what="the subsegment sent to the daemon port")
+    # Open until the daemon has read it, as an X-Ray SDK's socket is: the daemon takes a datagram only
+    # from a socket of the stack's owner, which it looks up when it reads the datagram.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.sendto(
+            b'{"format": "json", "version": 1}\n' + json.dumps(subsegment).encode(),
+            (daemon.hostname, daemon.port),
+        )
+        document = wait_for(assembled, 5, what="the subsegment sent to the daemon port")
     assert [child["id"] for child in document["subsegments"]] == [subsegment_id]
     missing = new_trace_id()
     assert xray.batch_get_traces(TraceIds=[missing])["UnprocessedTraceIds"] == [missing]

@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 
+from harness import processes
+from harness.emulator.ministack import MiniStackProcess
 from harness.paths import Paths
 from harness.runtime.launchers import MEMORY_MB_PER_VCPU
 from harness.stack import project as stack
@@ -48,6 +50,18 @@ def make_function(lambda_client, local_stack):
     yield create
     for name in created:
         lambda_client.delete_function(FunctionName=name)
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory) -> MiniStackProcess:
+    """An emulator of the test module's own, with no function runtime behind it (its invoke URL, with
+    the runtime secret ``runtime-secret``, leads nowhere): its resets and writes touch nothing shared."""
+    started = MiniStackProcess(
+        processes.free_port(), tmp_path_factory.mktemp("emulator"), Paths.discover().emulator_settings
+    )
+    started.start("http://127.0.0.1:9/invoke/runtime-secret")
+    yield started
+    started.stop()
 
 
 @pytest.fixture(scope="session")

@@ -26,8 +26,7 @@ from botocore.auth import SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from harness import aws, processes
-from harness.emulator.ministack import MiniStackProcess
+from harness import aws
 from harness.paths import Paths
 from harness.stack.session import Session
 from testkit.faults import START_EXECUTION, EmulatorFaults
@@ -92,17 +91,6 @@ def create_role_as_nobody(endpoint_url: str, key: str, secret: str, role: str) -
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    """An emulator of this module's own: resets here wipe nothing shared."""
-    started = MiniStackProcess(
-        processes.free_port(), tmp_path_factory.mktemp("credential"), Paths.discover().emulator_settings
-    )
-    started.start("http://127.0.0.1:9/invoke/runtime-secret")
-    yield started
-    started.stop()
 
 
 def role_exists(endpoint_url: str, role: str) -> bool:

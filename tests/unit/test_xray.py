@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 
 import pytest
 
 from harness.emulator.xray import service
+from harness.emulator.xray.senders import SenderLookup
 from harness.emulator.xray.store import InvalidSegment, TraceHeader, TraceStore, new_entity_id, new_trace_id
 
 
@@ -100,3 +103,17 @@ def _subsegment(trace: str, identifier: str, parent: str, name: str, start: floa
         "start_time": start,
         "end_time": start + 0.1,
     }
+
+
+def test_the_sender_of_a_datagram_is_the_owner_of_the_socket_bound_where_it_came_from():
+    lookup = SenderLookup()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
+        daemon.bind(("127.0.0.1", 0))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.bind(("127.0.0.1", 0))
+            sender.sendto(b"x", daemon.getsockname())
+            _, source = daemon.recvfrom(16)
+            assert lookup.owner(source, daemon.getsockname()) == os.getuid()
+            # The same port on another loopback address is no socket's (it would be a wildcard bind's).
+            assert lookup.owner(("127.0.0.2", source[1]), daemon.getsockname()) is None
+        assert lookup.owner(source, daemon.getsockname()) is None  # closed before it was asked

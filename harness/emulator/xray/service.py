@@ -15,12 +15,15 @@ import socket
 import threading
 import time
 
+from harness.emulator.xray.senders import SenderLookup
 from harness.emulator.xray.store import STORE, InvalidSegment
 
 # BatchGetTraces takes up to 5 trace ids (API reference, TraceIds: "Array Members: Maximum number of 5").
 _BATCH_LIMIT = 5
 _DAEMON_HEADER = {"format": "json", "version": 1}
 _UDP_MAX_BYTES = 65_535
+# The uid of the stack's owner, as the harness tells the emulator (whose own uid it is in process mode).
+OWNER_UID_ENV = "HARNESS_OWNER_UID"
 
 
 async def handle_request(method: str, path: str, headers: dict, body: bytes, query_params: dict):
@@ -139,12 +142,24 @@ def summary(trace_id: str, segments: list[dict]) -> dict:
 class Daemon:
     """The X-Ray daemon's UDP protocol: each datagram is the header ``{"format": "json", "version": 1}``,
     a newline, and one segment document (X-Ray developer guide, "Sending segment documents to the
-    X-Ray daemon"). Documents go straight into the store (the daemon would batch them to the API)."""
+    X-Ray daemon"). Documents go straight into the store (the daemon would batch them to the API).
 
-    def __init__(self, port: int, host: str = "127.0.0.1"):
+    On Lambda the daemon listens inside the function's own execution environment, so only the
+    function's code reaches it. Here the port is on loopback, open to every local user, so a datagram
+    counts only when the socket it came from belongs to one of ``trusted_uids`` (the stack's owner,
+    whose processes the function instances are, and root): another user's forged segments are dropped
+    (``senders``)."""
+
+    def __init__(self, port: int, trusted_uids: frozenset[int], host: str = "127.0.0.1"):
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._socket.bind((host, port))
-        self.port = self._socket.getsockname()[1]
+        self._address = self._socket.getsockname()
+        self.port = self._address[1]
+        self._trusted_uids = trusted_uids
+        self._senders = SenderLookup()
+        # The daemon's own socket must be found, or the kernel cannot name senders (no UDP sock_diag).
+        if self._senders.owner(self._address, self._address) is None:
+            raise OSError("the kernel does not name a UDP datagram's sender (no sock_diag for UDP)")
         self._thread = threading.Thread(target=self._serve, name="harness-xray-daemon", daemon=True)
 
     def start(self) -> Daemon:
@@ -153,8 +168,9 @@ class Daemon:
 
     def _serve(self) -> None:
         while True:
-            datagram, _ = self._socket.recvfrom(_UDP_MAX_BYTES)
-            take_datagram(datagram)
+            datagram, sender = self._socket.recvfrom(_UDP_MAX_BYTES)
+            if self._senders.owner(sender, self._address) in self._trusted_uids:
+                take_datagram(datagram)
 
 
 def take_datagram(datagram: bytes) -> bool:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import string
+import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -153,12 +155,38 @@ def signed_request(
     )
 
 
+class RegistryToken:
+    """ECR's GetAuthorizationToken as `docker login` uses it, for a registry's ``/v2/`` API: asked once,
+    asked again a minute before it expires (tokens last 12 hours, on AWS as on the local stack)."""
+
+    def __init__(self, ecr):
+        self._ecr = ecr
+        self._data: dict | None = None
+
+    def _current(self) -> dict:
+        expires = self._data and self._data.get("expiresAt")
+        if self._data is None or (expires and expires.timestamp() - time.time() < 60):
+            self._data = self._ecr.get_authorization_token()["authorizationData"][0]
+        return self._data
+
+    def header(self) -> str:
+        """The ``Authorization`` header: ``Basic`` with the token (``AWS:<password>``, base64)."""
+        return f"Basic {self._current()['authorizationToken']}"
+
+    def credentials(self) -> tuple[str, str]:
+        """(username, password) for a Docker engine's login or pull."""
+        username, password = base64.b64decode(self._current()["authorizationToken"]).decode().split(":", 1)
+        return username, password
+
+    @property
+    def proxy_endpoint(self) -> str:
+        """The registry's host (no scheme), as the token names it."""
+        return self._current()["proxyEndpoint"].removeprefix("https://").removeprefix("http://")
+
+
 def registry_authorization(endpoint_url: str) -> str:
-    """The ``Authorization`` header for the container registry of the local stack at ``endpoint_url``
-    (its ECR's registry API, under ``/v2/``): ``Basic`` with a token ECR's GetAuthorizationToken issues
-    to the stack's root (``AWS:<password>``, base64, as `docker login` sends it), valid for 12 hours."""
-    token = client("ecr", endpoint_url).get_authorization_token()["authorizationData"][0]
-    return f"Basic {token['authorizationToken']}"
+    """The ``Authorization`` header for the container registry of the local stack at ``endpoint_url``."""
+    return RegistryToken(client("ecr", endpoint_url)).header()
 
 
 def _local_arguments(endpoint_url: str) -> dict[str, str]:

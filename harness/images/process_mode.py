@@ -14,7 +14,7 @@ from harness import aws
 from harness.console import say
 from harness.images import project as images
 from harness.paths import Paths
-from harness.runtime.code_images import Registry, ecr_authorization, pack
+from harness.runtime.code_images import Registry, pack
 
 
 class ProcessMode:
@@ -30,7 +30,7 @@ class ProcessMode:
         reference. Only a local stack's registry: Lambda on AWS runs container images."""
         started = time.monotonic()
         ecr = aws.client("ecr", endpoint_url)
-        registry = Registry(endpoint_url, ecr_authorization(ecr))
+        registry = Registry(endpoint_url, aws.RegistryToken(ecr).header)
         host = images.emulator_registry(endpoint_url)
         tags = images.content_tags(self.paths.root, self.images)
         references, pushed = {}, 0

@@ -6,7 +6,6 @@ The CLI builds (the SDK cannot pass build secrets); the docker SDK does the rest
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import os
@@ -16,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import aws
 from harness.console import say
 from harness.images import base as base_image
 from harness.images import build as docker_build
@@ -211,9 +211,9 @@ def registry_login(engine: Engine, ecr, registry: str | None = None) -> str:
     ``registry`` overrides the token's proxy endpoint: the emulator answers with the AWS host name but
     serves the registry on its own port.
     """
-    data = ecr.get_authorization_token()["authorizationData"][0]
-    username, password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)
-    registry = registry or data["proxyEndpoint"].removeprefix("https://").removeprefix("http://")
+    token = aws.RegistryToken(ecr)
+    username, password = token.credentials()
+    registry = registry or token.proxy_endpoint
     engine.client().login(username=username, password=password, registry=registry, reauth=True)
     return registry
 

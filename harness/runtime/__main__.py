@@ -16,7 +16,7 @@ from aiohttp import web
 from harness import aws
 from harness.runtime.catalog import CodeLocator, FunctionCatalog
 from harness.runtime.client import TOKEN_ENV
-from harness.runtime.code_images import Registry, UnpackedCodeImages, ecr_authorization
+from harness.runtime.code_images import Registry, UnpackedCodeImages
 from harness.runtime.credentials import ExecutionRoleCredentials
 from harness.runtime.launchers import ContainerLauncher, Launcher, ProcessLauncher
 from harness.runtime.logs import LogShipper
@@ -76,15 +76,17 @@ async def serve(args: argparse.Namespace) -> None:
     environment = aws.client_environment(args.endpoint_url)
     metrics = MetricsRecorder(aws.client("cloudwatch", args.endpoint_url))
     logs = LogShipper(aws.client("logs", args.endpoint_url))
+    registry_token = aws.RegistryToken(aws.client("ecr", args.endpoint_url))
     launcher: Launcher
     if args.docker_host:
         launcher = ContainerLauncher(
             args.docker_host,
             runtime_id=f"{os.getpid()}-{args.port}",
             registry=urllib.parse.urlsplit(args.endpoint_url).netloc,  # the emulator serves its ECR there
+            registry_token=registry_token,
         )
     else:
-        registry = Registry(args.endpoint_url, ecr_authorization(aws.client("ecr", args.endpoint_url)))
+        registry = Registry(args.endpoint_url, registry_token.header)
         code = CodeLocator(args.code_root, args.shared_code, UnpackedCodeImages(args.code_images, registry))
         launcher = ProcessLauncher(code, args.build_dir, args.runtime_requirements)
     settings = PlatformSettings(

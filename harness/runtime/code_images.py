@@ -107,8 +107,8 @@ def split_image_uri(image_uri: str) -> tuple[str, str]:
 
 
 class Registry:
-    """The stack's registry (the emulator's ``/v2`` API), authenticated as `docker login` is: Basic with
-    the token ECR's GetAuthorizationToken gives (``authorization`` returns that header's value)."""
+    """The stack's registry (the emulator's ``/v2`` API), authenticated as `docker login` is
+    (``authorization`` returns the header's value: harness.aws.RegistryToken.header)."""
 
     def __init__(self, endpoint_url: str, authorization: Callable[[], str]):
         self.endpoint_url = endpoint_url.rstrip("/")
@@ -156,19 +156,6 @@ class Registry:
                 return None
             detail = error.read().decode(errors="replace")[:300]
             raise CodeImageError(f"registry {method} {path}: HTTP {error.code} {detail}") from None
-
-
-def ecr_authorization(ecr) -> Callable[[], str]:
-    """The Basic header value for the registry, from GetAuthorizationToken (asked once, as a login)."""
-    held: list[str] = []
-
-    def authorization() -> str:
-        if not held:
-            token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
-            held.append(f"Basic {token}")
-        return held[0]
-
-    return authorization
 
 
 class UnpackedCodeImages:

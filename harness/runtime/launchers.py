@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
+from harness import aws
 from harness.runtime.catalog import CodeLocator, FunctionCodeNotFound, FunctionSpec
 from harness.runtime.handlers import check_handler
 from harness.runtime.packaging import requirements_dir
@@ -269,12 +270,13 @@ class ContainerLauncher:
     labelled with the runtime's id and removed when the instance ends.
     """
 
-    def __init__(self, docker_host: str, runtime_id: str, registry: str):
+    def __init__(self, docker_host: str, runtime_id: str, registry: str, registry_token: aws.RegistryToken):
         import docker
 
         self._client = docker.DockerClient(base_url=docker_host, timeout=60, max_pool_size=128)
         self.runtime_id = runtime_id
         self.registry = registry  # the stack's own (the emulator's ECR): the only images it runs
+        self._registry_token = registry_token
 
     def _entrypoint(self, reference: str) -> list[str]:
         """The image's own entrypoint (pulled first when the engine does not hold the image)."""
@@ -283,7 +285,10 @@ class ContainerLauncher:
         try:
             image = self._client.images.get(reference)
         except docker.errors.ImageNotFound:
-            image = self._client.images.pull(reference)
+            username, password = self._registry_token.credentials()
+            image = self._client.images.pull(
+                reference, auth_config={"username": username, "password": password}
+            )
         return list(image.attrs["Config"].get("Entrypoint") or [])
 
     def _run(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path):

@@ -442,7 +442,7 @@ def _push(paths: Paths, args) -> int:
                 f"needs a Docker engine: {reason}"
             ) from None
         if endpoint_url is None:
-            registry = images.registry_login(image_mode.prepared_engine, ecr)
+            registry = images.registry_host(ecr)
             references = images.push_images(
                 image_mode.prepared_engine, ecr, registry, image_mode.images, image_mode.tags
             )

@@ -79,7 +79,7 @@ class ImageMode:
         """Push every image the emulator's ECR lacks; repository -> ``registry/repository@sha256:...``."""
         ecr = aws.client("ecr", endpoint_url)
         engine = self.prepared_engine
-        registry = images.registry_login(engine, ecr, images.emulator_registry(endpoint_url))
+        registry = images.registry_host(ecr, images.emulator_registry(endpoint_url))
         self._pushed_names |= {f"{registry}/{repository}:{tag}" for repository, tag in self.tags.items()}
         return images.push_images(engine, ecr, registry, self.images, self.tags)
 

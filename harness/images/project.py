@@ -205,17 +205,10 @@ def build_image(paths: Paths, engine: Engine, image: FunctionImage, base: str, t
 # --- pushing -------------------------------------------------------------------------------------------
 
 
-def registry_login(engine: Engine, ecr, registry: str | None = None) -> str:
-    """Log the engine in to ECR with get_authorization_token; returns the registry host (no scheme).
-
-    ``registry`` overrides the token's proxy endpoint: the emulator answers with the AWS host name but
-    serves the registry on its own port.
-    """
-    token = aws.RegistryToken(ecr)
-    username, password = token.credentials()
-    registry = registry or token.proxy_endpoint
-    engine.client().login(username=username, password=password, registry=registry, reauth=True)
-    return registry
+def registry_host(ecr, registry: str | None = None) -> str:
+    """The registry ECR's GetAuthorizationToken names (no scheme), or ``registry``: the emulator answers
+    with the AWS host name but serves the registry on its own port."""
+    return registry or aws.RegistryToken(ecr).proxy_endpoint
 
 
 def ensure_repository(ecr, name: str) -> None:
@@ -260,6 +253,9 @@ def push_images(
     if fixtures and not registry.startswith(LOOPBACK_REGISTRIES):
         raise ImageBuildError(f"refusing to push the test fixtures {fixtures} outside the local stack")
     client = engine.client()
+    # Each push carries the token, as `docker login` would have stored it (the engine keeps none).
+    username, password = aws.RegistryToken(ecr).credentials()
+    credentials = {"username": username, "password": password}
     references = {}
     pushed = 0
     started = time.monotonic()
@@ -272,7 +268,7 @@ def push_images(
             by_content = content_tag(client.images.get(image.local_reference(tag)).labels)
             digest = pushed_digest(ecr, image.repository, by_content)
             if digest is None:
-                digest = _push(client, image, remote, tag)
+                digest = _push(client, image, remote, tag, credentials)
                 tag_image(ecr, image.repository, digest, by_content)
                 pushed += 1
             else:
@@ -309,10 +305,10 @@ def tag_image(ecr, repository: str, digest: str, tag: str) -> None:
     )
 
 
-def _push(client, image: FunctionImage, remote: str, tag: str) -> str:
+def _push(client, image: FunctionImage, remote: str, tag: str, credentials: dict[str, str]) -> str:
     client.images.get(image.local_reference(tag)).tag(remote, tag)
     digest = None
-    for line in client.images.push(remote, tag, stream=True, decode=True):
+    for line in client.images.push(remote, tag, stream=True, decode=True, auth_config=credentials):
         if "error" in line:
             raise ImageBuildError(f"pushing {remote}:{tag} failed: {line['error']}")
         digest = (line.get("aux") or {}).get("Digest", digest)

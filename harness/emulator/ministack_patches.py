@@ -89,6 +89,10 @@ it could be proposed upstream, and has a test that fails without it
 27. ``clock_ticks`` (test-only): ``GET /_harness/clock`` answers how many ticks the emulator's clock has
    run, so a test watching that nothing happens for N evaluations counts N evaluations that ran
    (harness/emulator/emulator_clock.py).
+28. ``ecr_manifest_digests``: a manifest stored through the ECR API (PutImage) is served by digest by the
+   registry (``GET /v2/<repository>/manifests/sha256:...``), as one pushed through the registry is
+   (upstream: ``MANIFEST_UNKNOWN``); a PutImage naming another digest than its manifest's is refused with
+   ``ImageDigestDoesNotMatchException`` (harness/emulator/ecr_manifests.py).
 """
 
 from __future__ import annotations
@@ -138,6 +142,7 @@ PATCHES = (
     "s3_latest_version",
     "root_credential",
     "presigned_expiry",
+    "ecr_manifest_digests",
     "control_plane",
 )
 
@@ -171,6 +176,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         denial_messages,
         dynamodb_expressions,
         dynamodb_transactions,
+        ecr_manifests,
         emulator_clock,
         execution_roles,
         faults,
@@ -216,6 +222,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         "s3_latest_version": s3_versions.apply,
         "root_credential": root_credential.install,
         "presigned_expiry": presigned_expiry.install,
+        "ecr_manifest_digests": ecr_manifests.install,
         "control_plane": lambda: control_plane.install(os.environ.get(RUNTIME_URL_ENV, "")),
     }
     applied = [name for name in PATCHES if name not in disabled]

@@ -44,8 +44,8 @@ def main() -> None:
         notes=(
             f"promote_*: median of {PROMOTIONS} promotions of new revisions into the local stack, process "
             "mode, images registered through the ECR API; every function with a DeploymentPreference "
-            "through its CodeDeploy canary on the local clock (harness/clock.py), one after another as "
-            "the emulator's stack update runs them"
+            "through its CodeDeploy canary on the local clock (harness/clock.py), side by side where no "
+            "dependency orders them, as the emulator's stack update runs them"
         ),
         merge_as="promote_",
     )

@@ -92,6 +92,10 @@ it could be proposed upstream, and has a test that fails without it
 28. ``registry_auth``: the emulator's container registry (its ECR's ``/v2/`` API, upstream open to anyone)
    asks for a token its GetAuthorizationToken issued (upstream: one constant for everyone), as ECR's
    registry does, with ECR's 401 challenge, and refuses browsers (harness/emulator/registry_auth.py).
+29. ``ecr_manifest_digests``: a manifest stored through the ECR API (PutImage) is served by digest by the
+   registry (``GET /v2/<repository>/manifests/sha256:...``), as one pushed through the registry is
+   (upstream: ``MANIFEST_UNKNOWN``); a PutImage naming another digest than its manifest's is refused with
+   ``ImageDigestDoesNotMatchException`` (harness/emulator/ecr_manifests.py).
 """
 
 from __future__ import annotations
@@ -142,6 +146,7 @@ PATCHES = (
     "s3_latest_version",
     "root_credential",
     "presigned_expiry",
+    "ecr_manifest_digests",
     "control_plane",
 )
 
@@ -175,6 +180,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         denial_messages,
         dynamodb_expressions,
         dynamodb_transactions,
+        ecr_manifests,
         emulator_clock,
         execution_roles,
         faults,
@@ -222,6 +228,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         "s3_latest_version": s3_versions.apply,
         "root_credential": root_credential.install,
         "presigned_expiry": presigned_expiry.install,
+        "ecr_manifest_digests": ecr_manifests.install,
         "control_plane": lambda: control_plane.install(os.environ.get(RUNTIME_URL_ENV, "")),
     }
     applied = [name for name in PATCHES if name not in disabled]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import time
 import urllib.error
@@ -15,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness import aws
+from testkit import registry
 from testkit.binomial import binomial_band
 from testkit.emulator_clock import EmulatorClock
 from testkit.faults import START_EXECUTION, EmulatorFaults
@@ -526,3 +528,53 @@ def test_with_clock_ticks_each_tick_of_the_clock_is_counted(local_stack):
     clock = EmulatorClock(local_stack.endpoint_url)
     first = clock.ticks()
     wait_for(lambda: clock.ticks() >= first + 2, timeout_s=30, what="two more ticks of the emulator's clock")
+
+
+# --- ecr_manifest_digests ------------------------------------------------------------------------------
+
+
+def _put_image_then_pull_by_digest(endpoint_url: str) -> tuple[str, tuple[int, Message, bytes]]:
+    """A manifest stored with ECR's PutImage, then GET by its digest from the registry, as an engine pulls
+    ``repository@sha256:...`` (logged in with the ECR token); the digest and (status, headers, body)."""
+    ecr = aws.client("ecr", endpoint_url)
+    repository = f"patches/{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=repository)
+    body = registry.manifest(repository, "r1")
+    digest = ecr.put_image(repositoryName=repository, imageManifest=body, imageTag="r1")["image"]["imageId"][
+        "imageDigest"
+    ]
+    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    request = urllib.request.Request(
+        f"{endpoint_url}/v2/{repository}/manifests/{digest}",
+        headers={"Authorization": f"Basic {token}", "Accept": registry.MEDIA_TYPE},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return digest, (response.status, response.headers, response.read())
+    except urllib.error.HTTPError as error:
+        return digest, (error.code, error.headers, error.read())
+
+
+def test_without_ecr_manifest_digests_a_put_image_manifest_is_unknown_by_digest(emulator_without):
+    _, (status, _, body) = _put_image_then_pull_by_digest(emulator_without("ecr_manifest_digests"))
+    assert status == 404 and json.loads(body)["errors"][0]["code"] == "MANIFEST_UNKNOWN"
+
+
+def test_with_ecr_manifest_digests_a_put_image_manifest_is_served_by_digest(local_stack):
+    digest, (status, headers, body) = _put_image_then_pull_by_digest(local_stack.endpoint_url)
+    assert status == 200
+    assert headers["Docker-Content-Digest"] == digest == f"sha256:{hashlib.sha256(body).hexdigest()}"
+    assert headers["Content-Type"] == registry.MEDIA_TYPE
+
+
+def test_with_ecr_manifest_digests_a_put_image_naming_another_digest_is_refused(local_stack):
+    ecr = local_stack.client("ecr")
+    repository = f"patches/{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=repository)
+    with pytest.raises(ecr.exceptions.ImageDigestDoesNotMatchException):
+        ecr.put_image(
+            repositoryName=repository,
+            imageManifest=registry.manifest(repository, "r1"),
+            imageDigest=f"sha256:{'0' * 64}",
+        )
+    assert ecr.list_images(repositoryName=repository)["imageIds"] == []

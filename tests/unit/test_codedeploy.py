@@ -1,5 +1,6 @@
 """CodeDeploy's pure parts: how each configuration shifts traffic on the local clock, the AppSpec, the
-deployment record's hook and stop rules, the API's errors for bad input."""
+deployment record's hook and stop rules, the API's errors for bad input, the order in which a stack
+update reaches the aliases it deploys."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 import pytest
 
 from harness.clock import DEFAULT_TIME_SCALE, SCALE_ENV
-from harness.emulator.codedeploy import appspec, clock, configs, lifecycle
+from harness.emulator.codedeploy import alias_batch, appspec, clock, configs, lifecycle
 from harness.emulator.codedeploy.deployment import Deployment, is_deployment_id, new_deployment_id
 from harness.emulator.codedeploy.errors import CodeDeployError
 from harness.emulator.codedeploy.service import CodeDeployService
@@ -260,3 +261,32 @@ def test_custom_configs_are_listed_after_the_predefined_ones():
             {"deploymentConfigName": "Bad", "computePlatform": "Lambda", "trafficRoutingConfig": bad}
         )
     ) == ("InvalidTrafficRoutingConfigurationException")
+
+
+def test_a_stack_update_reaches_the_aliases_it_deploys_wave_by_wave():
+    from ministack.services.cloudformation.engine import _topological_sort
+
+    def resource(kind: str, **properties) -> dict:
+        return {"Type": f"AWS::{kind}", "Properties": properties}
+
+    resources = {
+        "V1": resource("Lambda::Version"),
+        "V2": resource("Lambda::Version"),
+        "A1": resource("Lambda::Alias", FunctionVersion={"Fn::GetAtt": ["V1", "Version"]}),
+        "A2": resource("Lambda::Alias", FunctionVersion={"Fn::GetAtt": ["V2", "Version"]}),
+        # A function naming a state machine that names A1 waits for A1's deployment, and so its alias.
+        "Machine": resource("StepFunctions::StateMachine", DefinitionSubstitutions={"P": {"Ref": "A1"}}),
+        "F3": resource("Lambda::Function", Environment={"Variables": {"M": {"Ref": "Machine"}}}),
+        "V3": resource("Lambda::Version", FunctionName={"Ref": "F3"}),
+        "A3": resource("Lambda::Alias", FunctionVersion={"Fn::GetAtt": ["V3", "Version"]}),
+        "Permission": resource("Lambda::Permission", FunctionName={"Ref": "A2"}),
+    }
+    deploying = {"A1", "A2", "A3"}
+    walk = _topological_sort(resources, {})
+    assert walk == ["V1", "A1", "Machine", "F3", "V2", "A2", "Permission", "V3", "A3"]  # A2 after A1's wait
+    waves = alias_batch.waves(walk, resources, deploying)
+    assert [waves["A1"], waves["A2"], waves["A3"]] == [0, 0, 1]
+    assert alias_batch.together(walk, resources, deploying) == [
+        "V1", "V2", "A1", "A2", "Machine", "F3", "Permission", "V3", "A3",
+    ]  # fmt: skip
+    assert alias_batch.together(walk, resources, set()) == walk

@@ -7,16 +7,19 @@ CodeDeploy deployment from the alias's version to the new one, with the policy's
 update completes when the deployment succeeded; otherwise it fails, and the stack rolls back
 ("UpdatePolicy attribute", CloudFormation User Guide). The engine resolves intrinsics only in
 Properties, so the policy is carried in a property of the alias (``UPDATE_POLICY_PROPERTY``): its Refs
-resolve, and the alias waits for the group and the hook functions it names.
+resolve, and the alias waits for the group and the hook functions it names. The deployments of one
+stack update run side by side where no dependency orders their aliases (alias_batch.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable
 
-from harness.emulator.codedeploy import appspec, clock, lifecycle
-from harness.emulator.codedeploy.deployment import SUCCEEDED
+from harness.emulator.codedeploy import alias_batch, appspec, clock, lifecycle
+from harness.emulator.codedeploy.deployment import SUCCEEDED, Deployment
+from harness.emulator.codedeploy.errors import CodeDeployError
 from harness.emulator.codedeploy.service import service
 
 UPDATE_POLICY_PROPERTY = "HarnessCodeDeployLambdaAliasUpdate"
@@ -139,25 +142,62 @@ def alias_handlers(original: dict) -> dict:
         return create(logical_id, _without_policy(props), stack_name)
 
     def alias_update(physical_id, old_props, new_props, stack_name, logical_id=None):
-        policy = new_props.get(UPDATE_POLICY_PROPERTY)
+        if new_props.get(UPDATE_POLICY_PROPERTY):
+            deploy_alias(new_props, stack_name, logical_id)
         old_props, new_props = _without_policy(old_props), _without_policy(new_props)
-        if policy:
-            deploy_alias(policy, new_props)
         return update(physical_id, old_props, new_props, stack_name, logical_id)
 
     return {**original, "create": alias_create, "update": alias_update}
 
 
-def deploy_alias(policy: dict, props: dict) -> None:
-    """Run the deployment moving the alias to ``props``' FunctionVersion; raise unless it succeeded."""
+def deploying_aliases(resources: dict) -> set[str]:
+    """The aliases of a template (its policies carried) whose update runs a CodeDeploy deployment."""
+    return {
+        name
+        for name, resource in resources.items()
+        if resource.get("Type") == "AWS::Lambda::Alias"
+        and UPDATE_POLICY_PROPERTY in (resource.get("Properties") or {})
+    }
+
+
+def alias_batch_of(operation: alias_batch.Operation) -> alias_batch.Batch[Deployment]:
+    """The batch of ``operation``: its aliases that deploy, their deployments run side by side."""
+    resources = operation.template.get("Resources") or {}
+    return alias_batch.Batch(operation, deploying_aliases(resources), start_deployment, cancel_deployments)
+
+
+def deploy_alias(props: dict, stack_name: str, logical_id: str | None) -> None:
+    """Run the deployment moving the alias to ``props``' FunctionVersion (or take over the one its stack
+    update started with the others'); raise unless it succeeded."""
+    batch = alias_batch.current(stack_name)
+    deployment = batch.take(logical_id, props) if batch and logical_id else None
+    if deployment is None:
+        deployment = start_deployment(props)
+    if deployment is None:  # nothing to shift (a rollback sending the alias back where it already is)
+        return
+    if not deployment.done.wait(_LONGEST_DEPLOYMENT_S * clock.time_scale()):
+        raise ValueError(f"CodeDeploy deployment {deployment.id} did not finish")
+    info = deployment.snapshot()
+    if info["status"] != SUCCEEDED:
+        error = info.get("errorInformation") or {}
+        raise ValueError(
+            f"CodeDeploy deployment {deployment.id} {info['status']} ({error.get('code')}): "
+            f"{error.get('message')}"
+        )
+
+
+def start_deployment(props: dict) -> Deployment | None:
+    """Start the deployment moving the alias of ``props`` (policy carried) to their FunctionVersion; None
+    when the alias is there already."""
     from ministack.core.responses import get_region
 
+    policy = props[UPDATE_POLICY_PROPERTY]
     function = str(props["FunctionName"]).rsplit(":function:", 1)[-1].split(":", 1)[0]
     alias, target = str(props["Name"]), str(props["FunctionVersion"])
     region = get_region()
     current = service().ports_for(region).alias_version(function, alias)
-    if current == target:  # nothing to shift (a rollback sending the alias back where it already is)
-        return
+    if current == target:
+        return None
     hooks = {
         event: str(policy[key])
         for event, key in (
@@ -172,18 +212,25 @@ def deploy_alias(policy: dict, props: dict) -> None:
         "deploymentGroupName": policy["DeploymentGroupName"],
         "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"content": content}},
     }
-    deployment = service().deployment(
+    return service().deployment(
         service().create_deployment(request, region, creator="CloudFormation")["deploymentId"]
     )
-    if not deployment.done.wait(_LONGEST_DEPLOYMENT_S * clock.time_scale()):
-        raise ValueError(f"CodeDeploy deployment {deployment.id} did not finish")
-    info = deployment.snapshot()
-    if info["status"] != SUCCEEDED:
-        error = info.get("errorInformation") or {}
-        raise ValueError(
-            f"CodeDeploy deployment {deployment.id} {info['status']} ({error.get('code')}): "
-            f"{error.get('message')}"
-        )
+
+
+def cancel_deployments(deployments: list[Deployment]) -> None:
+    """Cancel deployments no alias update took over: each stopped with its rollback, and its alias back
+    on the version it left (also when the deployment had succeeded before the stop)."""
+    from ministack.core.responses import get_region
+
+    for deployment in deployments:
+        with contextlib.suppress(CodeDeployError):  # DeploymentAlreadyCompleted: it finished meanwhile
+            deployment.request_stop(auto_rollback=True)
+    ports = service().ports_for(get_region())
+    for deployment in deployments:
+        # A stop is acted on at the lifecycle's next wake-up; the alias is routed back whatever came of it.
+        deployment.done.wait(_LONGEST_DEPLOYMENT_S * clock.time_scale())
+        spec = deployment.spec
+        ports.route(spec.function, spec.alias, spec.current_version, {})
 
 
 def _without_policy(props: dict) -> dict:

@@ -16,7 +16,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness import aws
-from testkit import registry
 from testkit.binomial import binomial_band
 from testkit.emulator_clock import EmulatorClock
 from testkit.faults import START_EXECUTION, EmulatorFaults
@@ -532,6 +531,25 @@ def test_with_clock_ticks_each_tick_of_the_clock_is_counted(local_stack):
 
 # --- ecr_manifest_digests ------------------------------------------------------------------------------
 
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def _manifest(repository: str) -> str:
+    """A small image manifest of its own (no layers: only the registry's bookkeeping is under test)."""
+    config = hashlib.sha256(repository.encode()).hexdigest()
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": DOCKER_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 2,
+                "digest": f"sha256:{config}",
+            },
+            "layers": [],
+        }
+    )
+
 
 def _put_image_then_pull_by_digest(endpoint_url: str) -> tuple[str, tuple[int, Message, bytes]]:
     """A manifest stored with ECR's PutImage, then GET by its digest from the registry, as an engine pulls
@@ -539,14 +557,14 @@ def _put_image_then_pull_by_digest(endpoint_url: str) -> tuple[str, tuple[int, M
     ecr = aws.client("ecr", endpoint_url)
     repository = f"patches/{uuid.uuid4().hex[:8]}"
     ecr.create_repository(repositoryName=repository)
-    body = registry.manifest(repository, "r1")
+    body = _manifest(repository)
     digest = ecr.put_image(repositoryName=repository, imageManifest=body, imageTag="r1")["image"]["imageId"][
         "imageDigest"
     ]
     token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
     request = urllib.request.Request(
         f"{endpoint_url}/v2/{repository}/manifests/{digest}",
-        headers={"Authorization": f"Basic {token}", "Accept": registry.MEDIA_TYPE},
+        headers={"Authorization": f"Basic {token}", "Accept": DOCKER_MANIFEST},
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -564,7 +582,7 @@ def test_with_ecr_manifest_digests_a_put_image_manifest_is_served_by_digest(loca
     digest, (status, headers, body) = _put_image_then_pull_by_digest(local_stack.endpoint_url)
     assert status == 200
     assert headers["Docker-Content-Digest"] == digest == f"sha256:{hashlib.sha256(body).hexdigest()}"
-    assert headers["Content-Type"] == registry.MEDIA_TYPE
+    assert headers["Content-Type"] == DOCKER_MANIFEST
 
 
 def test_with_ecr_manifest_digests_a_put_image_naming_another_digest_is_refused(local_stack):
@@ -574,7 +592,7 @@ def test_with_ecr_manifest_digests_a_put_image_naming_another_digest_is_refused(
     with pytest.raises(ecr.exceptions.ImageDigestDoesNotMatchException):
         ecr.put_image(
             repositoryName=repository,
-            imageManifest=registry.manifest(repository, "r1"),
+            imageManifest=_manifest(repository),
             imageDigest=f"sha256:{'0' * 64}",
         )
     assert ecr.list_images(repositoryName=repository)["imageIds"] == []

@@ -16,6 +16,7 @@ import pytest
 from harness import aws, processes
 from harness.paths import Paths
 from testkit.devloop import DevStack, edit_health, served_edit, wait_for_edit
+from tests.conftest import wait_for
 
 ROOT = Paths.discover().root
 EDIT_TIMEOUT_S = {"process": 10, "image": 30}
@@ -94,3 +95,46 @@ def test_saved_code_serves_the_next_request_and_the_stack_keeps_its_state(tmp_pa
             watch.wait()
         stack.harness("down")
     assert not processes.port_in_use(port) and not processes.port_in_use(runtime_port)
+
+
+def test_the_instances_of_versions_a_watch_left_behind_are_stopped_once_idle(tmp_path):
+    """Each save publishes a version and moves the alias off the last: the instances of the versions no
+    alias routes to any more stop once idle (harness/runtime/retirement.py); the live one stays warm."""
+    stack = DevStack(ROOT, tmp_path)
+    stack.harness(
+        "up",
+        "--mode",
+        "process",
+        "--port",
+        str(processes.free_port()),
+        "--runtime-port",
+        str(processes.free_port()),
+    )
+    watch = None
+    try:
+        outputs = stack.outputs
+        api_url, health = outputs["outputs"]["ApiUrl"], outputs["functions"]["HealthFunction"]
+        watch = stack.watch()
+        for edit in range(4):
+            edit_health(stack.root, f"edit-{edit}")
+            wait_for_edit(api_url, f"edit-{edit}", EDIT_TIMEOUT_S["process"])
+        live = live_versions(outputs["endpointUrl"], {"HealthFunction": health})["HealthFunction"]
+
+        def health_instances() -> dict[int, str]:
+            return {pid: version for pid, (name, version) in stack.instances().items() if name == health}
+
+        wait_for(lambda: set(health_instances().values()) == {live}, what=f"only version {live} alive")
+        kept, runtime = health_instances(), stack.runtime
+
+        def routing_reads() -> int:
+            return runtime.stats()["routing_reads"].get(health, 0)
+
+        # Watched over readings of the routing that really happened, not over a stretch of time.
+        reads = routing_reads()
+        wait_for(lambda: routing_reads() >= reads + 2, what=f"two more readings of {health}'s routing")
+        assert health_instances() == kept
+    finally:
+        if watch is not None:
+            os.killpg(watch.pid, signal.SIGKILL)
+            watch.wait()
+        stack.harness("down")

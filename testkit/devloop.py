@@ -81,9 +81,9 @@ class DevStack:
             raise AssertionError(f"harness {' '.join(args)} failed:\n{completed.stdout}{completed.stderr}")
         return completed
 
-    def watch(self) -> subprocess.Popen:
-        """``harness sync --watch``, once it watches."""
-        watch = start_cli("sync", "--watch", env=self.env, cwd=self.root, merged=True)
+    def watch(self, *options: str) -> subprocess.Popen:
+        """``harness sync --watch [OPTIONS]``, once it watches."""
+        watch = start_cli("sync", "--watch", *options, env=self.env, cwd=self.root, merged=True)
         assert watch.stdout is not None
         for line in watch.stdout:
             if "watching functions/" in line:

@@ -75,12 +75,14 @@ def test_a_stack_like_harness_ups_does_not_run_the_test_fixtures(own_stack):
     assert "no source folder 'probe'" in payload["errorMessage"]
 
 
-def test_stopping_the_stack_removes_the_emulators_state(tmp_path, monkeypatch):
+def test_stopping_the_stack_removes_the_emulators_state_and_its_outputs_file(tmp_path, monkeypatch):
     monkeypatch.setenv("HARNESS_STATE_DIR", str(tmp_path))
     with running_stack(Paths.discover(), "process") as stack:
         stack.deploy()
         assert any((tmp_path / "ministack-state").iterdir())
+        assert (tmp_path / "outputs.json").exists()
     assert not (tmp_path / "ministack-state").exists()
+    assert not (tmp_path / "outputs.json").exists()  # it would name an endpoint no one serves
 
 
 def _emulator_environment(stack) -> dict[str, str]:

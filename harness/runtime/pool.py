@@ -306,12 +306,14 @@ class InstancePool:
                 if routed is None:
                     continue
                 for instance in instances:
-                    idle = self._idle[instance.spec.key]
+                    idle = self._idle.get(instance.spec.key, [])
                     # Still idle since then: one that served meanwhile is in the list with a new time.
                     still = instance in idle and time.monotonic() - instance.idle_since >= period
                     if still and instance.spec.version not in routed:
                         idle.remove(instance)
                         instance.kill()
+                        if not idle:  # a version gone from the statistics
+                            del self._idle[instance.spec.key]
 
     def _live_idle(self) -> list[Instance]:
         return [instance for idle in self._idle.values() for instance in idle if instance.alive]

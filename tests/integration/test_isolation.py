@@ -107,7 +107,7 @@ def test_another_user_cannot_control_the_runtime(local_stack):
     assert curl_as_nobody("POST", local_stack.runtime_url + "/invoke/guessed-token") == 403
     # The harness, with the session's token, may: it reads the statistics themselves.
     stats = local_stack.runtime_stats()
-    assert set(stats) == {"functions", "instances", "waiting"}, stats
+    assert set(stats) == {"functions", "instances", "waiting", "routing_reads"}, stats
     assert stats["instances"] == sum(function["instances"] for function in stats["functions"].values())
 
 

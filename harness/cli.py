@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("deploy", help="deploy template.yaml into the running stack")
     sync_command = commands.add_parser("sync", help="changed function code into the running stack")
     sync_command.add_argument("--watch", action="store_true", help="sync on every save until Ctrl-C")
+    sync_command.add_argument(
+        "--force", action="store_true", help="also when the stage runs a release (no canary, no record)"
+    )
     commands.add_parser("status", help="show what is running")
     logs = commands.add_parser("logs", help="show a function's log lines")
     logs.add_argument("function", help="logical id (HealthFunction) or physical function name")
@@ -250,13 +253,45 @@ def _deploy(paths: Paths, args) -> int:
 
 def _sync(paths: Paths, args) -> int:
     details = _running_session(paths)
+    release_live = None if args.force else _release_live(details["endpointUrl"])
+    if release_live:
+        print(
+            f"harness sync: the local stage runs {release_live}; sync publishes code around CloudFormation "
+            "and CodeDeploy (no canary) and the stage would no longer match its release record. "
+            "`harness deploy` takes a change through CodeDeploy; `harness sync --force` syncs anyway",
+            file=sys.stderr,
+        )
+        return 2
     image_mode = ImageMode(paths).prepare() if details.get("mode") == "image" else None
     code_sync = sync.CodeSync(paths, details["endpointUrl"], image_mode)
     if args.watch:
-        sync.watch(code_sync, on_error=lambda error: say(f"sync failed: {error}"))
+        stack, _ = processes.load(paths.session_file)
+        sync.watch(
+            code_sync,
+            on_error=lambda error: say(f"sync failed: {error}"),
+            stack_running=lambda: all(process.running() for process in stack),
+        )
     elif not code_sync.sync():
         say("every function already runs the code under functions/")
     return 0
+
+
+def _release_live(endpoint_url: str) -> str | None:
+    """What the local stage's last succeeded release is, while a function still runs its image (as
+    `release promote --from` finds a stage's release, by digest); None when no release is live."""
+    from harness.release import live, records, stages
+
+    stage = stages.Stage.local(stages.LOCAL, endpoint_url)
+    release = records.last_succeeded(records.history(stage.client("ssm"), stage.record_parameter))
+    if release is None:
+        return None
+    running = live.live_functions(
+        stage.client("cloudformation"), stage.client("lambda"), stage.stack_name, list(release.functions)
+    )
+    released = [k for k, f in running.items() if f.digest == release.functions[k].digest]
+    if not released:
+        return None
+    return f"release #{release.number} ({release.source}, {release.time}: {len(released)} functions)"
 
 
 def _runtime_of(details: dict) -> RuntimeClient:

@@ -12,7 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from harness import aws
+from harness import aws, processes
+from harness.runtime.client import RuntimeClient
 from testkit.cli import cli_environment, run_cli, start_cli
 from testkit.polling import until
 
@@ -80,14 +81,47 @@ class DevStack:
             raise AssertionError(f"harness {' '.join(args)} failed:\n{completed.stdout}{completed.stderr}")
         return completed
 
-    def watch(self) -> subprocess.Popen:
-        """``harness sync --watch``, once it watches."""
-        watch = start_cli("sync", "--watch", env=self.env, cwd=self.root, merged=True)
+    def watch(self, *options: str) -> subprocess.Popen:
+        """``harness sync --watch [OPTIONS]``, once it watches."""
+        watch = start_cli("sync", "--watch", *options, env=self.env, cwd=self.root, merged=True)
         assert watch.stdout is not None
         for line in watch.stdout:
             if "watching functions/" in line:
                 return watch
         raise AssertionError(f"harness sync --watch ended: {watch.wait()}")
+
+    @property
+    def runtime_pid(self) -> int:
+        """The function runtime `harness up` started (its instances are its child processes)."""
+        running, _ = processes.load(Path(self.env["HARNESS_STATE_DIR"]) / "session.json")
+        return next(process.pid for process in running if process.name == "function runtime")
+
+    @property
+    def runtime(self) -> RuntimeClient:
+        outputs = self.outputs
+        return RuntimeClient(outputs["runtimeUrl"], outputs["runtimeToken"])
+
+    def instances(self) -> dict[int, tuple[str, str]]:
+        """PID -> (function name, version) of each live instance process of the stack's runtime
+        (process mode: the runtime's children, each with Lambda's variables)."""
+        runtime, found = self.runtime_pid, {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                if parent != runtime:
+                    continue
+                raw = (entry / "environ").read_bytes().split(b"\0")
+            except (OSError, ValueError, IndexError):  # not a process, or it ended meanwhile
+                continue
+            variables = dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+            if "AWS_LAMBDA_FUNCTION_NAME" in variables:
+                found[int(entry.name)] = (
+                    variables["AWS_LAMBDA_FUNCTION_NAME"],
+                    variables["AWS_LAMBDA_FUNCTION_VERSION"],
+                )
+        return found
 
     @property
     def outputs(self) -> dict:

@@ -5,6 +5,9 @@ account's concurrency (1,000 by default). What this one machine can hold (live i
 initialising at once, memory for them) is a local limit: it makes an invocation wait, in order of
 arrival, for an instance of its own to become idle or for room to start one (an idle instance of another
 function is stopped to make room), and the wait counts in the invocation's duration. It never throttles.
+
+An instance of an earlier revision of a version is stopped at the next invocation of the new one; an
+instance left idle by a version no alias routes to any more, after a while (runtime/retirement.py).
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ import collections
 import contextlib
 import functools
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -34,6 +38,7 @@ from harness.runtime.launchers import LaunchedInstance, Launcher
 from harness.runtime.logs import LogShipper, Report, invocation_log, tail
 from harness.runtime.metrics import MetricsRecorder
 from harness.runtime.packaging import PackagingError
+from harness.runtime.retirement import AliasRouting, Routing, idle_retirement_s
 
 # Lambda gives the init phase 10 s; past it the environment is torn down. Locally the time an instance
 # waited for a CPU of this shared machine does not count (on AWS its init has a CPU of its own).
@@ -100,6 +105,8 @@ class PlatformSettings:
     log_dir: Path
     account_concurrency: int = ACCOUNT_CONCURRENCY
     capacity: LocalCapacity = LocalCapacity()
+    # How long an instance of a version no alias routes to may stay idle (runtime/retirement.py).
+    idle_retirement_s: float = field(default_factory=idle_retirement_s)
 
 
 class InstancePool:
@@ -112,9 +119,11 @@ class InstancePool:
         endpoints: RuntimeApiEndpoints,
         available_memory_mb: Callable[[], int] | None = None,
         credentials: CredentialSource | None = None,
+        routing: Routing | None = None,
     ):
         self.launcher = launcher
         self.credentials = credentials or SharedCredentials()
+        self.routing = routing or AliasRouting(settings.aws_environment.get("AWS_ENDPOINT_URL"))
         self.endpoints = endpoints
         self.settings = settings
         self.metrics = metrics
@@ -132,6 +141,8 @@ class InstancePool:
         )
         self._available_memory_mb = available_memory_mb or functools.partial(meminfo_mb, "MemAvailable")
         self._waiting: collections.deque[tuple[FunctionSpec, asyncio.Future]] = collections.deque()
+        self._retiring: asyncio.Task | None = None  # runs while any instance is idle
+        self._routing_reads: collections.Counter[str] = collections.Counter()  # by function name
 
     # --- invoking ------------------------------------------------------------------------------------
 
@@ -268,7 +279,44 @@ class InstancePool:
                 return
         instance.idle_since = time.monotonic()
         self._idle[instance.spec.key].append(instance)
+        if self._retiring is None or self._retiring.done():
+            self._retiring = asyncio.create_task(self._retire_unrouted_idle())
         self._grant_room()
+
+    async def _retire_unrouted_idle(self) -> None:
+        """While instances are idle: stop each one idle for ``idle_retirement_s`` whose version no alias
+        routes to (runtime/retirement.py), as Lambda shuts down the environments it kept idle. A
+        function's routing is read when an instance of it has become due, and again a period later
+        while some stay idle (an alias may have moved away from them meanwhile)."""
+        period = self.settings.idle_retirement_s
+        read_at: dict[str, float] = {}  # function name -> when its routing was read last
+        while self._live_idle():
+            await asyncio.sleep(period / 4)  # each goes within 1.25 periods of its last invocation
+            due: dict[str, list[Instance]] = collections.defaultdict(list)
+            for instance in self._live_idle():
+                if time.monotonic() - instance.idle_since >= period:
+                    due[instance.spec.name].append(instance)
+            for name, instances in due.items():
+                last = read_at.get(name, -math.inf)
+                if time.monotonic() - last < period and all(i.idle_since + period <= last for i in instances):
+                    continue  # each was due when the routing was read, less than a period ago
+                read_at[name] = time.monotonic()
+                routed = await asyncio.to_thread(self.routing.routed_versions, name)
+                self._routing_reads[name] += 1
+                if routed is None:
+                    continue
+                for instance in instances:
+                    idle = self._idle.get(instance.spec.key, [])
+                    # Still idle since then: one that served meanwhile is in the list with a new time.
+                    still = instance in idle and time.monotonic() - instance.idle_since >= period
+                    if still and instance.spec.version not in routed:
+                        idle.remove(instance)
+                        instance.kill()
+                        if not idle:  # a version gone from the statistics
+                            del self._idle[instance.spec.key]
+
+    def _live_idle(self) -> list[Instance]:
+        return [instance for idle in self._idle.values() for instance in idle if instance.alive]
 
     # --- local capacity: room for one more instance ----------------------------------------------------
 
@@ -478,10 +526,15 @@ class InstancePool:
             "functions": dict(per_function),
             "instances": len(self.instances),
             "waiting": len(self._waiting),
+            # How often each function's routing was read for its idle instances (a test watches a
+            # negative over readings that really happened).
+            "routing_reads": dict(self._routing_reads),
         }
 
     async def shutdown(self) -> None:
         """Kill every instance and wait until each has exited."""
+        if self._retiring is not None:
+            self._retiring.cancel()
         for instance in list(self.instances.values()):
             instance.kill()
         if self._watchers:

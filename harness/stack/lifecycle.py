@@ -10,6 +10,7 @@ also serve a stack another command started.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -60,14 +61,24 @@ def deploy_into(
 
 
 def remove_leftovers(paths: Paths) -> None:
-    """What a stopped stack leaves that no one should read any more, unless HARNESS_KEEP_EMULATOR_STATE=1:
-    the emulator's state (the user pools' signing keys), the outputs file (the stack's root credential
-    and runtime secret) and the instances' output."""
+    """What a stopped stack leaves that no one should read any more: the outputs file (a dead endpoint,
+    the stack's root credential and runtime secret) and, unless HARNESS_KEEP_EMULATOR_STATE=1 keeps them
+    to inspect, the emulator's state (the user pools' signing keys) and the instances' output."""
+    paths.outputs.unlink(missing_ok=True)
     if ministack.keep_state():
         return
     ministack.remove_state(paths.state)
-    paths.outputs.unlink(missing_ok=True)
     shutil.rmtree(paths.instance_logs, ignore_errors=True)
+
+
+def remove_outputs_of(paths: Paths, endpoint_url: str) -> None:
+    """The outputs file, when it describes the stack at ``endpoint_url`` (not another one's since)."""
+    try:
+        written_for = json.loads(paths.outputs.read_text()).get("endpointUrl")
+    except (OSError, ValueError):
+        return
+    if written_for == endpoint_url:
+        paths.outputs.unlink(missing_ok=True)
 
 
 def reset_state(endpoint_url: str, runtime: RuntimeClient) -> None:
@@ -148,8 +159,10 @@ class RunningStack:
         ]
 
     def stop(self) -> list[str]:
-        """Stop everything this stack started; returns the names of any process still running after."""
+        """Stop everything this stack started, and its outputs file (nothing may name a stack that is
+        gone); returns the names of any process still running after."""
         if self.session is not None:
+            remove_outputs_of(self.paths, self.session.endpoint_url)
             self.session.stop()
             self.session = None
         if self.image_mode:

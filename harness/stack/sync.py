@@ -5,18 +5,21 @@ whose image (by content tag, harness/images/project.py) differs from the one it 
 UpdateFunctionCode, then, for a function with an ``AutoPublishAlias``, PublishVersion and UpdateAlias
 to that version (aws-sam-cli's ``AliasVersionSyncFlow``; no CodeDeploy canary, as with ``sam sync``).
 Data, users, tokens, the API and its URL stay as they are. The runtime sees the new revision and
-retires the old instances; the next request runs the new code. ``watch`` does it on every save.
+retires the old instances; the next request runs the new code. ``watch`` does it on every save, for
+the functions whose code changed since it started (not those that merely differ from what the stack
+runs: a release's digests, say), and ends when its stack stops.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness import aws
 from harness.console import say
+from harness.images import project as images
 from harness.images.mode import ImageMode
 from harness.images.process_mode import ProcessMode
 from harness.paths import Paths
@@ -72,13 +75,16 @@ class CodeSync:
         self.image_mode.build()
         return self.image_mode.template_references(self.image_mode.publish(self.endpoint_url))
 
-    def sync(self) -> list[StackFunction]:
-        """Update every function whose code changed; returns them (none: nothing was called)."""
+    def sync(self, folders: Collection[str] | None = None) -> list[StackFunction]:
+        """Update every function (of ``folders`` when given) whose code differs from the code it runs;
+        returns them (none: nothing was called)."""
         uris = self.image_uris()
         changed = [
             function
             for function in self.functions
-            if function.folder in uris and self._running_uri(function) != uris[function.folder]
+            if function.folder in uris
+            and (folders is None or function.folder in folders)
+            and self._running_uri(function) != uris[function.folder]
         ]
         for function in changed:
             self._update(function, uris[function.folder])
@@ -116,25 +122,43 @@ def source_fingerprint(folders: list[Path]) -> tuple:
     return tuple(entries)
 
 
-def changes(paths: Paths, interval_s: float = WATCH_INTERVAL_S) -> Iterator[None]:
-    """Yields once now, then each time a file under functions/ or images/Dockerfile changes."""
-    watched = [paths.root / "functions", paths.root / "images" / "Dockerfile"]
-    seen = source_fingerprint(watched)
-    yield
-    while True:
-        time.sleep(interval_s)  # polling: a stat of each file, no watcher dependency
-        current = source_fingerprint(watched)
-        if current != seen:
-            seen = current
-            yield
+def code_contents(paths: Paths) -> dict[str, str]:
+    """Function folder -> a hash of what its image is built from (its folder, functions/_shared,
+    images/Dockerfile): changes exactly when the function's code does."""
+    return {
+        image.function: images.context_hash(paths.root, image)
+        for image in images.project_images(paths, with_fixtures=False)
+    }
 
 
-def watch(code_sync: CodeSync, on_error: Callable[[Exception], None]) -> None:
-    """Sync on every change until interrupted; a failed sync (a syntax error in a build, ...) is
-    reported and the watch goes on."""
+def watch(
+    code_sync: CodeSync,
+    on_error: Callable[[Exception], None],
+    stack_running: Callable[[], bool],
+    interval_s: float = WATCH_INTERVAL_S,
+) -> None:
+    """On every save under functions/ (or to images/Dockerfile), sync the functions whose code changed
+    since the watch started; a failed sync (a syntax error in a build, ...) is reported and tried again
+    at the next save. Ends when the stack stops (``harness down``), so that it never reaches the stack
+    a later ``harness up`` starts."""
+    watched = [code_sync.paths.root / "functions", code_sync.paths.root / "images" / "Dockerfile"]
+    # Both taken before the watch says it watches: a save after that line is a change.
+    synced, seen = code_contents(code_sync.paths), source_fingerprint(watched)
     say("watching functions/ for changes (Ctrl-C to stop)")
-    for _ in changes(code_sync.paths):
+    while stack_running():
+        time.sleep(interval_s)  # polling: a stat of each file, no watcher dependency
+        current_files = source_fingerprint(watched)
+        if current_files == seen:
+            continue
+        seen, current = current_files, code_contents(code_sync.paths)
+        edited = {folder for folder, content in current.items() if synced.get(folder) != content}
+        if not edited:
+            continue
         try:
-            code_sync.sync()
+            code_sync.sync(edited)
         except Exception as error:  # reported; the next save tries again
-            on_error(error)
+            if stack_running():
+                on_error(error)
+            continue
+        synced.update({folder: current[folder] for folder in edited})
+    say("the stack stopped (`harness down`): no longer watching")

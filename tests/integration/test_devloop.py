@@ -10,12 +10,17 @@ from __future__ import annotations
 import os
 import signal
 import urllib.request
+import uuid
 
 import pytest
 
-from harness import aws, processes
+from harness import aws, clock, processes
+from harness.images.project import template_functions
 from harness.paths import Paths
+from testkit.cli import run_cli
 from testkit.devloop import DevStack, edit_health, served_edit, wait_for_edit
+from testkit.registry import register_revision
+from tests.conftest import wait_for
 
 ROOT = Paths.discover().root
 EDIT_TIMEOUT_S = {"process": 10, "image": 30}
@@ -40,6 +45,12 @@ def live_versions(endpoint_url: str, functions: dict[str, str]) -> dict[str, str
         for logical, name in functions.items()
         if not logical.endswith("TrafficHook")
     }
+
+
+def up(stack: DevStack) -> None:
+    """``harness up`` in process mode on free ports."""
+    ports = [str(processes.free_port()), str(processes.free_port())]
+    stack.harness("up", "--mode", "process", "--port", ports[0], "--runtime-port", ports[1])
 
 
 @pytest.mark.timeout(600)  # image mode: `up` builds and pushes every image of the copy
@@ -94,3 +105,104 @@ def test_saved_code_serves_the_next_request_and_the_stack_keeps_its_state(tmp_pa
             watch.wait()
         stack.harness("down")
     assert not processes.port_in_use(port) and not processes.port_in_use(runtime_port)
+
+
+def test_the_instances_of_versions_a_watch_left_behind_are_stopped_once_idle(tmp_path):
+    """Each save publishes a version and moves the alias off the last: the instances of the versions no
+    alias routes to any more stop once idle (harness/runtime/retirement.py); the live one stays warm."""
+    stack = DevStack(ROOT, tmp_path)
+    stack.harness(
+        "up",
+        "--mode",
+        "process",
+        "--port",
+        str(processes.free_port()),
+        "--runtime-port",
+        str(processes.free_port()),
+    )
+    watch = None
+    try:
+        outputs = stack.outputs
+        api_url, health = outputs["outputs"]["ApiUrl"], outputs["functions"]["HealthFunction"]
+        watch = stack.watch()
+        for edit in range(4):
+            edit_health(stack.root, f"edit-{edit}")
+            wait_for_edit(api_url, f"edit-{edit}", EDIT_TIMEOUT_S["process"])
+        live = live_versions(outputs["endpointUrl"], {"HealthFunction": health})["HealthFunction"]
+
+        def health_instances() -> dict[int, str]:
+            return {pid: version for pid, (name, version) in stack.instances().items() if name == health}
+
+        wait_for(lambda: set(health_instances().values()) == {live}, what=f"only version {live} alive")
+        kept, runtime = health_instances(), stack.runtime
+
+        def routing_reads() -> int:
+            return runtime.stats()["routing_reads"].get(health, 0)
+
+        # Watched over readings of the routing that really happened, not over a stretch of time.
+        reads = routing_reads()
+        wait_for(lambda: routing_reads() >= reads + 2, what=f"two more readings of {health}'s routing")
+        assert health_instances() == kept
+    finally:
+        if watch is not None:
+            os.killpg(watch.pid, signal.SIGKILL)
+            print(watch.communicate()[0])  # what the watch said, shown when the case failed
+        stack.harness("down")
+
+
+def test_a_watch_ends_when_its_stack_goes_down(tmp_path):
+    """`harness down` while `sync --watch` runs: the watch says so and ends, instead of failing on every
+    save and reaching the stack of the next `harness up`; the outputs file goes with the stack."""
+    stack = DevStack(ROOT, tmp_path)
+    up(stack)
+    watch = stack.watch()
+    try:
+        stack.harness("down")
+        edit_health(stack.root, "after-down")  # a save the watch must not try to sync
+        rest = watch.communicate(timeout=60)[0]
+    finally:
+        if watch.poll() is None:
+            os.killpg(watch.pid, signal.SIGKILL)
+            watch.wait()
+    assert watch.returncode == 0 and "the stack stopped" in rest, rest
+    assert "sync failed" not in rest and "Traceback" not in rest, rest
+    assert not (tmp_path / "state" / "outputs.json").exists()
+
+
+@pytest.mark.timeout(600)
+def test_sync_on_a_stage_running_a_release_asks_for_force_then_syncs_only_what_is_saved(tmp_path):
+    """After `release promote`, `sync` would publish every function around its canary (process mode's
+    content tags differ from the release's digests): it refuses, changing nothing, unless --force; a
+    forced watch then syncs only the function saved while it watches."""
+    stack = DevStack(ROOT, tmp_path)
+    stack.env[clock.SCALE_ENV] = repr(1 / 300)  # each function's canary in about a second
+    up(stack)
+    watch = None
+    try:
+        outputs = stack.outputs
+        api_url, endpoint_url = outputs["outputs"]["ApiUrl"], outputs["endpointUrl"]
+        tag = f"rel-{uuid.uuid4().hex[:10]}"
+        register_revision(
+            aws.client("ecr", endpoint_url), template_functions(stack.root / "template.yaml"), tag
+        )
+        stack.harness("release", "promote", "--tag", tag, "--no-smoke")
+        released = live_versions(endpoint_url, outputs["functions"])
+
+        for command in (["sync"], ["sync", "--watch"]):
+            refused = run_cli(*command, env=stack.env, cwd=stack.root)
+            assert refused.returncode == 2, refused.stdout + refused.stderr
+            assert f"runs release #1 (tag {tag}" in refused.stderr and "--force" in refused.stderr
+            assert "Traceback" not in refused.stderr
+        assert live_versions(endpoint_url, outputs["functions"]) == released
+
+        watch = stack.watch("--force")
+        edit_health(stack.root, "forced")
+        wait_for_edit(api_url, "forced", EDIT_TIMEOUT_S["process"])
+        synced = live_versions(endpoint_url, outputs["functions"])
+        assert int(synced.pop("HealthFunction")) > int(released.pop("HealthFunction"))
+        assert synced == released
+    finally:
+        if watch is not None:
+            os.killpg(watch.pid, signal.SIGKILL)
+            print(watch.communicate()[0])  # what the watch said, shown when the case failed
+        stack.harness("down")

@@ -75,12 +75,14 @@ def test_a_stack_like_harness_ups_does_not_run_the_test_fixtures(own_stack):
     assert "no source folder 'probe'" in payload["errorMessage"]
 
 
-def test_stopping_the_stack_removes_the_emulators_state(tmp_path, monkeypatch):
+def test_stopping_the_stack_removes_the_emulators_state_and_its_outputs_file(tmp_path, monkeypatch):
     monkeypatch.setenv("HARNESS_STATE_DIR", str(tmp_path))
     with running_stack(Paths.discover(), "process") as stack:
         stack.deploy()
         assert any((tmp_path / "ministack-state").iterdir())
+        assert (tmp_path / "outputs.json").exists()
     assert not (tmp_path / "ministack-state").exists()
+    assert not (tmp_path / "outputs.json").exists()  # it would name an endpoint no one serves
 
 
 def _emulator_environment(stack) -> dict[str, str]:
@@ -105,7 +107,7 @@ def test_another_user_cannot_control_the_runtime(local_stack):
     assert curl_as_nobody("POST", local_stack.runtime_url + "/invoke/guessed-token") == 403
     # The harness, with the session's token, may: it reads the statistics themselves.
     stats = local_stack.runtime_stats()
-    assert set(stats) == {"functions", "instances", "waiting"}, stats
+    assert set(stats) == {"functions", "instances", "waiting", "routing_reads"}, stats
     assert stats["instances"] == sum(function["instances"] for function in stats["functions"].values())
 
 

@@ -21,10 +21,10 @@ from harness.runtime.instance import InstanceGone, Invocation
 from harness.runtime.pool import InstancePool, LocalCapacity, PlatformSettings, Throttled
 
 
-def spec(name: str = "f", **fields) -> FunctionSpec:
+def spec(name: str = "f", version: str = "1", **fields) -> FunctionSpec:
     return FunctionSpec(
         name=name,
-        version="1",
+        version=version,
         revision="r",
         handler="app.handler",
         image_uri=f"x/{name}:1",
@@ -121,14 +121,44 @@ class FakeLogs:
 _pools: list[InstancePool] = []  # shut down when the test ends
 
 
+class FakeRouting:
+    """Every version is routed unless a test says which are (``versions``: function -> routed ones)."""
+
+    def __init__(self, versions: dict[str, set[str]] | None = None):
+        self.versions = versions
+        self.read: list[str] = []  # function names, as their routing was read
+
+    def routed_versions(self, function_name: str) -> set[str] | None:
+        self.read.append(function_name)
+        return None if self.versions is None else self.versions.get(function_name, set())
+
+
 def make_pool(
-    tmp_path: Path, available_memory_mb=lambda: 10_000, credentials=None, **limits
+    tmp_path: Path,
+    available_memory_mb=lambda: 10_000,
+    credentials=None,
+    routing=None,
+    idle_retirement_s=3600.0,
+    **limits,
 ) -> tuple[InstancePool, FakeLauncher]:
     launcher = FakeLauncher()
     account = limits.pop("account_concurrency", 1000)
-    settings = PlatformSettings({}, tmp_path, account_concurrency=account, capacity=LocalCapacity(**limits))
+    settings = PlatformSettings(
+        {},
+        tmp_path,
+        account_concurrency=account,
+        capacity=LocalCapacity(**limits),
+        idle_retirement_s=idle_retirement_s,
+    )
     pool = InstancePool(
-        launcher, settings, FakeMetrics(), FakeLogs(), FakeEndpoints(), available_memory_mb, credentials
+        launcher,
+        settings,
+        FakeMetrics(),
+        FakeLogs(),
+        FakeEndpoints(),
+        available_memory_mb,
+        credentials,
+        routing or FakeRouting(),
     )
     launcher.pool = pool
     _pools.append(pool)
@@ -358,3 +388,46 @@ async def test_an_idle_instance_whose_session_could_expire_during_a_call_is_reti
         await call
     assert len(launcher.started) == 2, "the instance with the expiring session served again"
     assert launcher.environments[1]["AWS_ACCESS_KEY_ID"] == "ASIA1"
+
+
+async def eventually(condition, what: str, timeout_s: float = 10) -> None:
+    """Let the pool's own tasks run until ``condition()`` holds (a deadline, not a pause)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.01)
+
+
+@run
+async def test_an_idle_instance_of_a_version_no_alias_routes_to_is_stopped(tmp_path):
+    routing = FakeRouting({"f": {"$LATEST", "2"}})
+    pool, launcher = make_pool(tmp_path, routing=routing, idle_retirement_s=0.05)
+    old, live = spec(version="1"), spec(version="2")
+    for n, version in enumerate((old, live)):
+        call = asyncio.create_task(pool.invoke(version, invocation(n)))
+        (await started(launcher))[1].set()
+        await call
+    # Read twice: the first reading's decisions are taken by the time of the second.
+    await eventually(lambda: routing.read.count("f") >= 2, "the routing of f read twice")
+    assert [i.spec.version for i in pool.instances.values()] == ["2"]
+    assert pool.statistics()["functions"]["f"] == {"instances": 1, "idle": 1}
+
+
+@run
+async def test_the_idle_instances_of_a_deleted_function_are_stopped(tmp_path):
+    pool, launcher = make_pool(tmp_path, routing=FakeRouting({}), idle_retirement_s=0.05)
+    call = asyncio.create_task(pool.invoke(spec(), invocation()))
+    (await started(launcher))[1].set()
+    await call
+    await eventually(lambda: not pool.instances, "the instance to stop")
+
+
+@run
+async def test_idle_instances_stay_while_the_routing_cannot_be_read(tmp_path):
+    routing = FakeRouting()  # answers None: the emulator could not say
+    pool, launcher = make_pool(tmp_path, routing=routing, idle_retirement_s=0.05)
+    call = asyncio.create_task(pool.invoke(spec(version="1"), invocation()))
+    (await started(launcher))[1].set()
+    await call
+    await eventually(lambda: len(routing.read) >= 2, "the routing read twice")
+    assert len(pool.instances) == 1

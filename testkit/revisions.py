@@ -96,6 +96,7 @@ class Revisions:
         self.mode = mode
         self.endpoint_url = endpoint_url
         checkout = Paths.discover().root
+        root.mkdir(parents=True, exist_ok=True)
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
         for name in _COPIED:
             source = checkout / name

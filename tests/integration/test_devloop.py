@@ -10,16 +10,14 @@ from __future__ import annotations
 import os
 import signal
 import urllib.request
-import uuid
 
 import pytest
 
 from harness import aws, clock, processes
-from harness.images.project import template_functions
 from harness.paths import Paths
 from testkit.cli import run_cli
 from testkit.devloop import DevStack, edit_health, served_edit, wait_for_edit
-from testkit.registry import register_revision
+from testkit.revisions import HEALTH_APP, Revisions, health_edit
 from tests.conftest import wait_for
 
 ROOT = Paths.discover().root
@@ -171,9 +169,9 @@ def test_a_watch_ends_when_its_stack_goes_down(tmp_path):
 
 @pytest.mark.timeout(600)
 def test_sync_on_a_stage_running_a_release_asks_for_force_then_syncs_only_what_is_saved(tmp_path):
-    """After `release promote`, `sync` would publish every function around its canary (process mode's
-    content tags differ from the release's digests): it refuses, changing nothing, unless --force; a
-    forced watch then syncs only the function saved while it watches."""
+    """After `release promote` of a revision, `sync` would put the folder's code back around the canary:
+    it refuses, changing nothing, unless --force; a forced watch then syncs only the function saved
+    while it watches."""
     stack = DevStack(ROOT, tmp_path)
     stack.env[clock.SCALE_ENV] = repr(1 / 300)  # each function's canary in about a second
     up(stack)
@@ -181,10 +179,10 @@ def test_sync_on_a_stage_running_a_release_asks_for_force_then_syncs_only_what_i
     try:
         outputs = stack.outputs
         api_url, endpoint_url = outputs["outputs"]["ApiUrl"], outputs["endpointUrl"]
-        tag = f"rel-{uuid.uuid4().hex[:10]}"
-        register_revision(
-            aws.client("ecr", endpoint_url), template_functions(stack.root / "template.yaml"), tag
-        )
+        revisions = Revisions(tmp_path / "revisions", "process", endpoint_url)
+        tag = revisions.commit({HEALTH_APP: health_edit("released")})
+        revisions.push()
+        stack.harness("release", "mark-tested", "--tag", tag)
         stack.harness("release", "promote", "--tag", tag, "--no-smoke")
         released = live_versions(endpoint_url, outputs["functions"])
 

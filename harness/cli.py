@@ -19,8 +19,9 @@ harness e2e       up on free ports, deploy, run tests/e2e (its cases side by sid
 harness test      the same for the integration and e2e suites, each on freshly reset state
 harness rehearse  the same for tests/rehearsal: every alarm provoked, CodeDeploy canaries and rollbacks
 harness images    build every function image (Docker engine started and stopped when needed)
-harness push      push the template's functions' images to the running stack's ECR (or --aws: the
-                  account's ECR; --prebuilt: the images the engine holds, no build)
+harness push      push the template's functions to the running stack's ECR (image mode: images;
+                  process mode: code images, no Docker), or --aws their images to the account's ECR
+                  (--prebuilt: the images the engine holds, no build)
 harness emulator-image   build the MiniStack image compose.yaml and `pytest --emulator container` run
 harness release promote --tag REV | --from STAGE   release image digests into a stage (docs/release.md)
 harness release mark-tested --tag REV              record a revision as tested (CI, after the suites)

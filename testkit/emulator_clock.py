@@ -20,7 +20,7 @@ class EmulatorClock:
     def ticks(self) -> int:
         # The emulator's control plane answers the stack's owner only: signed with its root credential.
         request = aws.signed_request(self.endpoint_url, "GET", PATH)
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:  # a fresh emulator on a busy machine
             return json.loads(response.read())["ticks"]
 
     def holds(self, check: Callable[[], None], ticks: int, timeout_s: float = 60) -> None:

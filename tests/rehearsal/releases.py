@@ -117,7 +117,7 @@ def orders_placed(api: OrdersApi, sku: str):
         while not stop.is_set():
             try:
                 response = api.place([{"sku": sku, "quantity": 1}])
-            except OSError as error:  # no answer within the client's 30 s
+            except OSError as error:  # no answer within the client's timeout
                 refused.append(f"no answer: {error!r}")
                 continue
             if response.status == 202:

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -160,32 +161,31 @@ class ProcessLauncher:
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         argv = [self.interpreter, "-S", "-m", "awslambdaric", spec.handler]
-        with open(log_path, "ab") as log:
-            if self.sandbox is None:
-                process = await _start(argv, env=env, cwd=source, log=log)
-            else:
-                with self.sandbox.command(argv, environment=env, read_only=python_path, cwd=source) as (
-                    sandboxed,
-                    fds,
-                ):
-                    process = await _start(sandboxed, env={}, cwd=Path("/"), log=log, pass_fds=fds)
+        # the interpreter's own folder (its standard library) besides the import path
+        seen = [Path(sys.base_prefix), *python_path]
+        with open(log_path, "ab") as log, self._command(argv, env, source, seen) as (command, fds):
+            process = await asyncio.create_subprocess_exec(
+                *command,
+                cwd=source if self.sandbox is None else "/",  # bwrap holds no folder of the host
+                env=env if self.sandbox is None else {},  # bwrap hands ``env`` to the runtime client only
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                pass_fds=fds,
+                start_new_session=True,  # a group of its own, killed as one
+            )
         return _Process(process, sandboxed=self.sandbox is not None)
 
-
-async def _start(
-    argv: list[str], *, env: dict[str, str], cwd: Path, log, pass_fds=()
-) -> asyncio.subprocess.Process:
-    """A process of its own group (killed as one), its output appended to ``log``."""
-    return await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        pass_fds=pass_fds,
-        start_new_session=True,
-    )
+    @contextlib.contextmanager
+    def _command(
+        self, argv: list[str], env: dict[str, str], cwd: Path, seen: list[Path]
+    ) -> Iterator[tuple[list[str], tuple[int, ...]]]:
+        """``argv`` in the sandbox (with the descriptors it must inherit), or as it is without one."""
+        if self.sandbox is None:
+            yield argv, ()
+            return
+        with self.sandbox.command(argv, environment=env, read_only=seen, cwd=cwd) as sandboxed:
+            yield sandboxed
 
 
 # Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB. Every container gets that

@@ -29,7 +29,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -185,8 +184,7 @@ def _file_system(read_only: Sequence[Path]) -> list[str]:
             options += ["--ro-bind", folder, folder]
     mounted = [PurePosixPath(folder) for folder in _SYSTEM_FOLDERS]
     made: set[PurePosixPath] = set()
-    interpreter_home = Path(sys.base_prefix)
-    for path in sorted({PurePosixPath(os.path.abspath(p)) for p in (interpreter_home, *read_only)}):
+    for path in sorted({PurePosixPath(os.path.abspath(p)) for p in read_only}):
         if any(path.is_relative_to(folder) for folder in mounted):
             continue  # seen already through a folder mounted before it
         for parent in reversed(path.parents[:-1]):  # outermost first, never "/" itself

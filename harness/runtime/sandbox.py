@@ -33,7 +33,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-LAMBDA_UID = 993  # sbx_user1051, the user function code runs as on Lambda
+# The user function code runs as on Lambda: sbx_user1051, uid 993, gid 990, as `id` reports inside a
+# Lambda Python runtime (AWS does not document the numbers).
+LAMBDA_UID = 993
 LAMBDA_GID = 990
 EPHEMERAL_STORAGE_BYTES = 512 * 1024 * 1024  # Lambda's default /tmp (EphemeralStorage.Size: 512 MB)
 # What the interpreter, its C extensions and TLS need of the machine (merged-/usr systems have symlinks
@@ -137,7 +139,7 @@ class Sandbox:
         ]
 
     def describe(self) -> str:
-        who = f"uid {LAMBDA_UID}" if self.setpriv else "your uid as Lambda's uid 993 in a user namespace"
+        who = f"uid {LAMBDA_UID}" if self.setpriv else f"your uid, seen as {LAMBDA_UID} in a user namespace"
         return (
             f"process mode: each instance in a bubblewrap sandbox as {who}: its own /tmp (512 MB), its "
             "code and dependencies read-only, nothing else of the machine's files but its system folders"

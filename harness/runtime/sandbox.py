@@ -213,7 +213,7 @@ def _read_only(folder: str) -> list[str]:
 
 @contextlib.contextmanager
 def _memory_file(name: str, text: str) -> Iterator[int]:
-    fd = os.memfd_create(name, 0)  # close-on-exec unset: bwrap inherits it
+    fd = os.memfd_create(name)  # close-on-exec: only the process given it in pass_fds inherits it
     try:
         os.write(fd, text.encode())
         os.lseek(fd, 0, os.SEEK_SET)

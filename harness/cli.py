@@ -57,6 +57,7 @@ from harness.inspect import commands as inspect
 from harness.paths import FIXTURE_SUITES, Paths
 from harness.release import commands as release
 from harness.runtime.client import RuntimeClient
+from harness.runtime.sandbox import find_sandbox
 from harness.stack import alarms, awscli, seed, sync, users
 from harness.stack import logs as stack_logs
 from harness.stack.lifecycle import RunningStack, deploy_into, remove_leftovers, reset_state
@@ -218,6 +219,8 @@ def _up(paths: Paths, args) -> int:
         )
     mode = args.mode or default_mode(paths)
     describe(mode)
+    if mode == "process":
+        say(find_sandbox()[1])  # what the function runtime finds too, and logs
     stack = RunningStack(paths, mode, emulator_port=args.port, runtime_port=args.runtime_port).start()
     try:
         deployed = stack.deploy()

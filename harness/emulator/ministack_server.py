@@ -27,6 +27,7 @@ import sys
 from harness import clock
 from harness.emulator import emulator_clock, ministack_patches
 from harness.emulator.xray.service import OWNER_UID_ENV, Daemon
+from harness.runtime.sandbox import LAMBDA_UID
 
 # MiniStack's own settings (ministack/app.py main()), kept.
 KEEP_ALIVE_S = 75
@@ -84,10 +85,12 @@ def serve(app_module) -> None:
 
 
 def trusted_senders() -> frozenset[int]:
-    """The users whose processes may send the X-Ray daemon segments: the stack's owner (the function
-    instances run as the owner's processes; in a container the emulator is told the owner's uid) and
-    root (image mode's containers; root may do anything on the machine anyway)."""
-    return frozenset({int(os.environ.get(OWNER_UID_ENV, os.getuid())), 0})
+    """The users whose processes may send the X-Ray daemon segments: the stack's owner (in a container
+    the emulator is told the owner's uid), whose uid process mode's instances have unless the owner is
+    root; then Lambda's user (process mode's sandbox runs them as its uid); and root (image mode's
+    containers; root may do anything on the machine anyway)."""
+    owner = int(os.environ.get(OWNER_UID_ENV, os.getuid()))
+    return frozenset({owner, 0, *([LAMBDA_UID] if owner == 0 else [])})
 
 
 def main() -> None:

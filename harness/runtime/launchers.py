@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -19,6 +21,7 @@ from harness import aws
 from harness.runtime.catalog import CodeLocator, FunctionCodeNotFound, FunctionSpec
 from harness.runtime.handlers import check_handler
 from harness.runtime.packaging import requirements_dir
+from harness.runtime.sandbox import find_sandbox, sandboxed_pid
 
 
 class LaunchedInstance(Protocol):
@@ -74,18 +77,23 @@ def runqueue_wait_s(pid: int | None) -> float:
 
 
 class _Process:
-    def __init__(self, process: asyncio.subprocess.Process):
+    def __init__(self, process: asyncio.subprocess.Process, sandboxed: bool):
         self._process = process
+        self._sandboxed = sandboxed
+        self._runtime_client_pid: int | None = None if sandboxed else process.pid
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid
+        """The runtime client's: in a sandbox, a grandchild of bwrap, known once it has started."""
+        if self._runtime_client_pid is None:
+            self._runtime_client_pid = sandboxed_pid(self._process.pid)
+        return self._runtime_client_pid
 
     def peak_memory_mb(self) -> int:
-        return peak_rss_mb(self._process.pid)
+        return peak_rss_mb(self.pid)
 
     def starved_s(self) -> float:
-        return runqueue_wait_s(self._process.pid)
+        return runqueue_wait_s(self.pid)
 
     async def wait(self) -> int:
         return await self._process.wait()
@@ -94,27 +102,33 @@ class _Process:
         pass  # a host process runs without CPU limits
 
     def kill(self) -> None:
+        """The whole process group: bwrap, the sandbox's init and the runtime client."""
         if self._process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signal.SIGKILL)
 
 
-# The dynamic loader's and the interpreter's variables (LD_PRELOAD, PYTHONSTARTUP, ...).
-_CODE_LOADING_PREFIXES = ("LD_", "PYTHON")
+# Without a sandbox: the dynamic loader's, the interpreter's and OpenSSL's variables (LD_PRELOAD,
+# PYTHONSTARTUP, OPENSSL_CONF naming a provider library, ...), which load code from outside the package.
+_CODE_LOADING_PREFIXES = ("LD_", "PYTHON", "OPENSSL_")
 
 
 class ProcessLauncher:
-    """``python -S -m awslambdaric <handler>`` on the host, seeing only what the image would hold.
+    """``python -S -m awslambdaric <handler>`` in a sandbox of the machine (runtime/sandbox.py), seeing
+    only what the image would hold.
 
     ``-S`` keeps every site-packages folder (the harness's venv included) off ``sys.path``; the
     path is the function's code (its code image, unpacked; or its folder and the shared code) and its
     packaged dependencies (/var/task), then the runtime folder (/var/runtime), as in the AWS base image.
+    Where no sandbox is available (``sandbox`` None), instances run as host processes of the owner.
     """
 
     def __init__(self, code: CodeLocator, build_root: Path, runtime_requirements: Path):
         self._code = code
         self._build_root = build_root
         self._runtime_requirements = runtime_requirements
+        self.sandbox, line = find_sandbox()
+        logging.getLogger("harness.runtime").log(logging.INFO if self.sandbox else logging.WARNING, line)
         self.interpreter = getattr(sys, "_base_executable", sys.executable)
 
     def _paths(self, spec: FunctionSpec) -> tuple[Path, list[Path]]:
@@ -129,11 +143,10 @@ class ProcessLauncher:
 
     async def launch(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path) -> _Process:
         loading = sorted(name for name in spec.environment if name.startswith(_CODE_LOADING_PREFIXES))
-        if loading:
-            # A host process has no sandbox around it: these would load code from outside its package.
+        if loading and self.sandbox is None:
             raise FunctionCodeNotFound(
-                f"process mode refuses environment variables that load code into the instance: "
-                f"{', '.join(loading)} (image mode runs them inside the container, as Lambda does)"
+                f"process mode without a sandbox refuses environment variables that load code into the "
+                f"instance: {', '.join(loading)} (image mode runs them inside the container, as Lambda does)"
             )
         source, python_path = await asyncio.to_thread(self._paths, spec)
         env = {
@@ -147,21 +160,32 @@ class ProcessLauncher:
             # a .pyc by the source's mtime in whole seconds and its size): an edit would not run.
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        with open(log_path, "ab") as log:
+        argv = [self.interpreter, "-S", "-m", "awslambdaric", spec.handler]
+        # the interpreter's own folder (its standard library) besides the import path
+        seen = [Path(sys.base_prefix), *python_path]
+        with open(log_path, "ab") as log, self._command(argv, env, source, seen) as (command, fds):
             process = await asyncio.create_subprocess_exec(
-                self.interpreter,
-                "-S",
-                "-m",
-                "awslambdaric",
-                spec.handler,
-                cwd=source,
-                env=env,
+                *command,
+                cwd=source if self.sandbox is None else "/",  # bwrap holds no folder of the host
+                env=env if self.sandbox is None else {},  # bwrap hands ``env`` to the runtime client only
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
-                start_new_session=True,
+                pass_fds=fds,
+                start_new_session=True,  # a group of its own, killed as one
             )
-        return _Process(process)
+        return _Process(process, sandboxed=self.sandbox is not None)
+
+    @contextlib.contextmanager
+    def _command(
+        self, argv: list[str], env: dict[str, str], cwd: Path, seen: list[Path]
+    ) -> Iterator[tuple[list[str], tuple[int, ...]]]:
+        """``argv`` in the sandbox (with the descriptors it must inherit), or as it is without one."""
+        if self.sandbox is None:
+            yield argv, ()
+            return
+        with self.sandbox.command(argv, environment=env, read_only=seen, cwd=cwd) as sandboxed:
+            yield sandboxed
 
 
 # Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB. Every container gets that

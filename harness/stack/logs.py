@@ -2,7 +2,10 @@
 
 Like ``aws logs tail`` (``--since``, ``--follow``, ``--filter-pattern``): FilterLogEvents on the
 function's log group (its ``LoggingConfig.LogGroup``, else ``/aws/lambda/<name>``), every stream in
-time order; following polls from the newest timestamp seen, skipping the events already printed.
+time order; following polls from the newest timestamp seen, skipping the events already printed. A
+filter pattern is checked first with the evaluator the emulator matches it with
+(harness/filter_patterns.py), so a bad one gets CloudWatch's own message before any call. Each
+line is printed as ``sam logs`` prints it: the stream, the event's time, the message.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+
+from harness.filter_patterns import FilterPatternError, matcher
 
 FOLLOW_INTERVAL_S = 0.5
 # Following asks again from this long before the newest event seen: events of several instances are
@@ -19,6 +24,19 @@ FOLLOW_LOOKBACK_MS = 5_000
 
 class UnknownFunction(Exception):
     """The name is no function of the stack; the message lists those that are."""
+
+
+class BadFilterPattern(ValueError):
+    """A filter pattern CloudWatch Logs refuses; the message is its InvalidParameterException's."""
+
+
+def filter_pattern(text: str) -> str:
+    """``text`` if CloudWatch Logs takes it as a filter pattern, else BadFilterPattern."""
+    try:
+        matcher(text)
+    except FilterPatternError as error:
+        raise BadFilterPattern(f"InvalidParameterException: {error} (filter pattern {text!r})") from None
+    return text
 
 
 _UNITS_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -84,5 +102,7 @@ def events(logs_client, group: str, start_ms: int, pattern: str = "", follow: bo
 
 
 def line(event: dict) -> str:
-    stamp = datetime.fromtimestamp(event["timestamp"] / 1000, UTC).strftime("%H:%M:%S.%f")[:-3]
-    return f"{stamp} {event['message'].rstrip()}"
+    """``<stream> <UTC time, ISO 8601> <message>``, as ``sam logs`` prints an event (aws-sam-cli's
+    CWPrettyPrintFormatter and ``timestamp_to_iso``: microseconds shown only when not zero)."""
+    stamp = datetime.fromtimestamp(event["timestamp"] / 1000, UTC).replace(tzinfo=None).isoformat()
+    return f"{event.get('logStreamName', '')} {stamp} {event['message'].rstrip()}"

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         type=_filter_pattern,
         default="",
         help='a CloudWatch Logs filter pattern: ERROR, "a phrase", -excluded, ?either ?or, '
-        "'{ $.level = \"ERROR\" }', '[ip, user, status = 5*, ...]' (case-sensitive)",
+        "'{ $.level = \"ERROR\" }', '[ip, user, status = 5*, ...]', %regex% (case-sensitive)",
     )
     aws_command = commands.add_parser("aws", help="the AWS CLI against the running stack (as awslocal)")
     aws_command.add_argument("arguments", nargs=argparse.REMAINDER, help="aws CLI arguments")

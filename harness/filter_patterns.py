@@ -4,7 +4,7 @@ emulator's FilterLogEvents and subscription filters (patch ``log_filter_patterns
 ``harness logs --filter`` (harness/stack/logs.py), which checks a pattern before it asks. At the bottom
 of the harness (standard library only), so both may import it and the CLI pays nothing for it.
 
-Three forms, all case-sensitive:
+Four forms, all case-sensitive:
 
 - Terms: ``ERROR Exception`` (every term), ``"a phrase"``, ``-Exiting`` (not this one), ``?ERROR ?WARN``
   (any group: a ``?`` starts a group of terms that must all appear, as the CDK's ``anyTermGroup``
@@ -17,11 +17,13 @@ Three forms, all case-sensitive:
 - Space-delimited: ``[ip, user, ..., status_code = 4* && status_code != 403, bytes > 1000]``: the message
   split at spaces (``"..."`` and ``[...]`` one field each), as many fields as named (``...`` any
   number, once), each condition on the field it names.
+- Regular expressions between ``%`` signs: the whole pattern (``%AUTHORIZED%``), or the value a JSON or
+  space-delimited condition compares with (``{ $.eventName = %Trail$% }``), found anywhere in the text;
+  only the characters AWS lists (letters, digits, ``' # = @ ; , -`` and ``^ $ ? [ ] { } | \\ * + .``).
 
 A pattern CloudWatch refuses raises FilterPatternError carrying CloudWatch's InvalidParameterException
 message: ``Invalid character(s) in term '<characters>'`` for a character a term may not hold, ``Invalid
-filter pattern`` for a pattern that does not parse. Regular expressions (``%...%``) are not evaluated:
-such a pattern is refused, never matched loosely.
+filter pattern`` for a pattern that does not parse.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
 _NAME = re.compile(r"[A-Za-z0-9_-]+")  # a JSON property or a space-delimited field name
 _INDEX = re.compile(r"\[(\d+)\]")  # an array element: [0]
 _VALUE_CHARACTERS = re.compile(r"[\w.*+-]+")  # an unquoted value: 123.123.*, 4*, +1000, 10e-3
+_REGEX_CHARACTERS = frozenset("'#=@;,-^$?[]{}|\\*+.")  # and ASCII letters and digits
 _COMPARISONS = ("!=", "<=", ">=", "=", "<", ">")  # longest first
 _NUMERIC = {"<": operators.lt, "<=": operators.le, ">": operators.gt, ">=": operators.ge}
 
@@ -51,7 +54,7 @@ class FilterPatternError(ValueError):
     """A pattern CloudWatch Logs refuses; the message is its InvalidParameterException's."""
 
 
-def invalid_characters(characters: str) -> FilterPatternError:
+def _invalid_characters(characters: str) -> FilterPatternError:
     return FilterPatternError(f"Invalid character(s) in term '{characters}'")
 
 
@@ -66,8 +69,26 @@ def matcher(pattern: str) -> Matcher:
     if text.startswith("["):
         return _delimited_pattern(text)
     if text.startswith("%"):
-        raise FilterPatternError(INVALID_PATTERN)  # regular expressions: not evaluated here
+        if len(text) < 2 or not text.endswith("%"):
+            raise FilterPatternError(INVALID_PATTERN)
+        expression = _regex(text[1:-1])
+        return lambda message: expression.search(message) is not None
     return _term_pattern(text)
+
+
+def _regex(body: str) -> re.Pattern:
+    """A regular expression of AWS's supported syntax: no parentheses, no multi-byte characters."""
+    allowed = [
+        (character.isascii() and character.isalnum()) or character in _REGEX_CHARACTERS for character in body
+    ]
+    if not body or "%" in body:
+        raise FilterPatternError(INVALID_PATTERN)
+    if not all(allowed):
+        raise _invalid_characters(body[allowed.index(False)])
+    try:
+        return re.compile(body)
+    except re.error:
+        raise FilterPatternError(INVALID_PATTERN) from None
 
 
 # --- terms ------------------------------------------------------------------------------------------
@@ -119,7 +140,7 @@ def _bare_term(term: str) -> str:
     end = bad
     while end < len(term) and not (term[end].isalnum() or term[end] == "_"):
         end += 1
-    raise invalid_characters(term[bad:end])
+    raise _invalid_characters(term[bad:end])
 
 
 def _quoted(text: str, start: int) -> tuple[str, int]:
@@ -144,12 +165,16 @@ def _quoted(text: str, start: int) -> tuple[str, int]:
 
 @dataclass(frozen=True)
 class _Value:
-    """The right side of a comparison: a string (``*`` at either end a wildcard) or a number."""
+    """The right side of a comparison: a string (``*`` at either end a wildcard), a number or a regular
+    expression."""
 
     text: str
     number: float | None
+    expression: re.Pattern | None = None
 
     def equals(self, found: str) -> bool:
+        if self.expression is not None:
+            return self.expression.search(found) is not None
         if self.number is not None and _number(found) is not None:
             return _number(found) == self.number
         return _wildcard_equals(self.text, found)
@@ -231,6 +256,12 @@ class _Lexer:
 
     def value(self, operator: str) -> _Value:
         self.skip_space()
+        if self.peek("%"):
+            end = self.text.find("%", self.position + 1)
+            if end == -1 or operator in _NUMERIC:
+                raise FilterPatternError(INVALID_PATTERN)
+            body, self.position = self.text[self.position + 1 : end], end + 1
+            return _Value(body, None, _regex(body))
         if self.peek('"'):
             text, self.position = _quoted(self.text, self.position)
             quoted = True
@@ -247,7 +278,7 @@ class _Lexer:
     def _bad_character(self) -> FilterPatternError:
         if self.position >= len(self.text) or self.text[self.position] in "})],&|":
             return FilterPatternError(INVALID_PATTERN)  # something missing, not something wrong
-        return invalid_characters(self.text[self.position])
+        return _invalid_characters(self.text[self.position])
 
 
 # --- JSON -------------------------------------------------------------------------------------------
@@ -324,7 +355,7 @@ class _JsonParser:
             if lexer.text[lexer.position] == ".":
                 found = _NAME.match(lexer.text, lexer.position + 1)
                 if not found:  # AWS names the selector up to the bad character: '$."'
-                    raise invalid_characters(lexer.text[start : lexer.position + 2])
+                    raise _invalid_characters(lexer.text[start : lexer.position + 2])
                 path.append(found.group())
             else:
                 found = _INDEX.match(lexer.text, lexer.position)

@@ -197,6 +197,7 @@ def test_harness_logs_filter_shows_matching_lines_as_sam_logs_does(local_stack, 
         ('"{marker} printed" -ERROR', [0]),
         ("?{marker} ?nothing_like_it", [0, 1, 2]),
         ("[w1 = {marker}, w2 = print*, w3]", [0]),
+        ("%^{marker}|ERROR%", [0, 2]),
     ],
 )
 def test_harness_logs_filter_patterns(local_stack, printer, paced, tmp_path, pattern, wanted):

@@ -250,6 +250,24 @@ def test_space_delimited_or_examples():
     assert matching("[w1=ERROR || w1=WARN, w2]", events) == events[1:]
 
 
+# --- regular expressions -----------------------------------------------------------------------------
+
+
+def test_regex_examples():
+    events = ["[ERROR 401] UNAUTHORIZED REQUEST", "[SUCCESS 200] AUTHORIZED REQUEST", "[ERROR 500] INTERNAL"]
+    assert matching("%AUTHORIZED%", events) == events[:2]
+    assert matching("%^\\[ERROR\\s4%", events) == events[:1]
+    assert matching("%[0-9]{3}%", events) == events
+    assert matching("%INTERNAL$|^\\[SUCCESS%", events) == events[1:]
+
+
+def test_regex_values_in_json_and_space_delimited_patterns():
+    assert matcher("{ $.eventType = %Trail$% }")(TRAIL)
+    assert not matcher("{ $.eventType != %^Update% }")(TRAIL)
+    events = ["ERROR42 message", "WARN message"]
+    assert matching("[w1 = %^ERROR[0-9]+$%, w2]", events) == events[:1]
+
+
 # --- refused patterns ---------------------------------------------------------------------------------
 
 
@@ -276,7 +294,13 @@ def test_space_delimited_or_examples():
         ("[..., a, ...]", "Invalid filter pattern"),
         ("[a = ]", "Invalid filter pattern"),
         ("[a > x]", "Invalid filter pattern"),
-        ("%ERR(OR)?%", "Invalid filter pattern"),
+        ("%ERR(OR)?%", "Invalid character(s) in term '('"),  # AWS: no subpatterns
+        ("%something!%", "Invalid character(s) in term '!'"),  # AWS's own example
+        ("%café%", "Invalid character(s) in term 'é'"),  # no multi-byte characters
+        ("%ERROR 4%", "Invalid character(s) in term ' '"),  # nor a space (\s is one)
+        ("%ERROR", "Invalid filter pattern"),
+        ("%[%", "Invalid filter pattern"),
+        ("{ $.latency > %5% }", "Invalid filter pattern"),
     ],
 )
 def test_refused_patterns_carry_cloudwatchs_message(pattern, message):

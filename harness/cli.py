@@ -189,7 +189,7 @@ def _since(text: str) -> int:
 def _filter_pattern(text: str) -> str:
     try:
         return stack_logs.filter_pattern(text)
-    except stack_logs.BadFilterPattern as error:
+    except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 

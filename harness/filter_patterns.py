@@ -175,8 +175,9 @@ class _Value:
     def equals(self, found: str) -> bool:
         if self.expression is not None:
             return self.expression.search(found) is not None
-        if self.number is not None and _number(found) is not None:
-            return _number(found) == self.number
+        found_number = _number(found) if self.number is not None else None
+        if found_number is not None:
+            return found_number == self.number
         return _wildcard_equals(self.text, found)
 
     def compare(self, operator: str, found: str | None) -> bool:
@@ -195,7 +196,7 @@ def _wildcard_equals(expected: str, found: str) -> bool:
     if expected == "*":
         return True
     core = expected.removeprefix("*").removesuffix("*")
-    if expected.startswith("*") and expected.endswith("*") and len(expected) > 1:
+    if expected.startswith("*") and expected.endswith("*"):
         return core in found
     if expected.startswith("*"):
         return found.endswith(core)
@@ -250,7 +251,7 @@ class _Lexer:
         self.skip_space()
         found = _NAME.match(self.text, self.position)
         if not found:
-            raise self._bad_character()
+            raise self.bad_character()
         self.position = found.end()
         return found.group()
 
@@ -268,14 +269,14 @@ class _Lexer:
         else:
             found = _VALUE_CHARACTERS.match(self.text, self.position)
             if not found:
-                raise self._bad_character()
+                raise self.bad_character()
             text, self.position, quoted = found.group(), found.end(), False
         number = None if quoted else _number(text)
         if operator in _NUMERIC and number is None:
             raise FilterPatternError(INVALID_PATTERN)
         return _Value(text, number)
 
-    def _bad_character(self) -> FilterPatternError:
+    def bad_character(self) -> FilterPatternError:
         if self.position >= len(self.text) or self.text[self.position] in "})],&|":
             return FilterPatternError(INVALID_PATTERN)  # something missing, not something wrong
         return _invalid_characters(self.text[self.position])
@@ -297,7 +298,7 @@ class _JsonParser:
     def pattern(self) -> Matcher:
         condition = self.either()
         if not self.lexer.at_end():
-            raise self.lexer._bad_character()
+            raise self.lexer.bad_character()
 
         def matches(message: str) -> bool:
             try:
@@ -348,7 +349,7 @@ class _JsonParser:
         lexer.skip_space()
         start = lexer.position
         if not lexer.text.startswith("$", start):
-            raise lexer._bad_character()
+            raise lexer.bad_character()
         lexer.position += 1
         path: list[str | int] = []
         while lexer.position < len(lexer.text) and lexer.text[lexer.position] in ".[":

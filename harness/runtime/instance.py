@@ -82,7 +82,7 @@ class Instance:
         self._events: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)
         self._gone = asyncio.Event()
         self._output = OutputReader(log_path)
-        self._following: asyncio.Task | None = None
+        self._following: asyncio.Task | None = None  # held: the loop keeps only a weak reference
 
     @property
     def alive(self) -> bool:

@@ -26,16 +26,12 @@ class UnknownFunction(Exception):
     """The name is no function of the stack; the message lists those that are."""
 
 
-class BadFilterPattern(ValueError):
-    """A filter pattern CloudWatch Logs refuses; the message is its InvalidParameterException's."""
-
-
 def filter_pattern(text: str) -> str:
-    """``text`` if CloudWatch Logs takes it as a filter pattern, else BadFilterPattern."""
+    """``text`` if CloudWatch Logs takes it as a filter pattern, else ValueError with its answer."""
     try:
         matcher(text)
     except FilterPatternError as error:
-        raise BadFilterPattern(f"InvalidParameterException: {error} (filter pattern {text!r})") from None
+        raise ValueError(f"InvalidParameterException: {error} (filter pattern {text!r})") from None
     return text
 
 

@@ -367,15 +367,13 @@ def _logs(paths: Paths, args) -> int:
         aws.remember_stack(outputs)
         endpoint_url = outputs["endpointUrl"]
     try:
-        group = stack_logs.log_group(
+        log = stack_logs.function_log(
             aws.client("lambda", endpoint_url), outputs.get("functions", {}), args.function
         )
     except stack_logs.UnknownFunction as error:
         raise SystemExit(f"harness: {error}") from None
     start_ms = int(time.time() * 1000) - args.since
-    for event in stack_logs.events(
-        aws.client("logs", endpoint_url), group, start_ms, args.filter, args.follow
-    ):
+    for event in stack_logs.events(aws.client("logs", endpoint_url), log, start_ms, args.filter, args.follow):
         print(stack_logs.line(event), flush=args.follow)
     return 0
 

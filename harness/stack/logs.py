@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from harness.filter_patterns import FilterPatternError, matcher
 
 FOLLOW_INTERVAL_S = 0.5
-# Following asks again from this long before the newest event seen: events of several instances are
-# sent by separate PutLogEvents calls and may arrive a little out of time order.
+# Events of several instances are sent by separate PutLogEvents calls and may arrive a little out of
+# time order: following asks again from at least this long before the newest event seen.
 FOLLOW_LOOKBACK_MS = 5_000
 
 
@@ -50,16 +51,30 @@ def duration_ms(text: str) -> int:
     return int(amount * _UNITS_MS[unit])
 
 
-def log_group(lambda_client, functions: dict[str, str], wanted: str) -> str:
-    """The log group of ``wanted``: a logical id of the stack, or the name of any function the emulator
-    has (the stack's, or one created through the Lambda API); anything else is UnknownFunction."""
+@dataclass(frozen=True)
+class FunctionLog:
+    """A function's log group, and how late its events may arrive: the runtime sends an invocation's
+    lines as it ends, each at the time it was written, so up to the function's timeout after it."""
+
+    group: str
+    timeout_ms: int
+
+    @property
+    def lookback_ms(self) -> int:
+        return self.timeout_ms + FOLLOW_LOOKBACK_MS
+
+
+def function_log(lambda_client, functions: dict[str, str], wanted: str) -> FunctionLog:
+    """The log of ``wanted``: a logical id of the stack, or the name of any function the emulator has
+    (the stack's, or one created through the Lambda API); anything else is UnknownFunction."""
     name = functions.get(wanted, wanted)
     try:
         config = lambda_client.get_function_configuration(FunctionName=name)
     except lambda_client.exceptions.ResourceNotFoundException:
         known = ", ".join(sorted(functions)) or "none deployed"
         raise UnknownFunction(f"no function {wanted!r} here (the stack's functions: {known})") from None
-    return (config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}"
+    group = (config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}"
+    return FunctionLog(group, int(config.get("Timeout", 3)) * 1000)
 
 
 def _page_events(logs_client, group: str, start_ms: int, pattern: str) -> list[dict]:
@@ -78,12 +93,14 @@ def _identity(event: dict) -> tuple:
     return (event.get("eventId"), event.get("logStreamName"), event["timestamp"], event["message"])
 
 
-def events(logs_client, group: str, start_ms: int, pattern: str = "", follow: bool = False) -> Iterator[dict]:
-    """The group's events from ``start_ms`` matching ``pattern``; with ``follow``, then every new one
+def events(
+    logs_client, log: FunctionLog, start_ms: int, pattern: str = "", follow: bool = False
+) -> Iterator[dict]:
+    """The log's events from ``start_ms`` matching ``pattern``; with ``follow``, then every new one
     until the caller stops (Ctrl-C)."""
     printed: set[tuple] = set()
     while True:
-        for event in _page_events(logs_client, group, start_ms, pattern):
+        for event in _page_events(logs_client, log.group, start_ms, pattern):
             identity = _identity(event)
             if identity in printed:
                 continue
@@ -92,7 +109,7 @@ def events(logs_client, group: str, start_ms: int, pattern: str = "", follow: bo
         if not follow:
             return
         if printed:
-            start_ms = max(identity[2] for identity in printed) - FOLLOW_LOOKBACK_MS
+            start_ms = max(identity[2] for identity in printed) - log.lookback_ms
             printed = {identity for identity in printed if identity[2] >= start_ms}
         time.sleep(FOLLOW_INTERVAL_S)
 

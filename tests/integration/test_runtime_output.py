@@ -10,14 +10,20 @@ was written, and ``harness logs --filter`` finds lines as CloudWatch Logs' filte
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
+import queue
+import signal
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 
 from harness import aws
-from testkit.cli import cli_environment, run_cli
+from testkit.cli import cli_environment, run_cli, start_cli
 from testkit.fixture_functions import create_fixture_function
 from testkit.logs import stream_messages
 from tests.conftest import wait_for
@@ -105,20 +111,20 @@ def _request_id(response: dict) -> str:
     return base64.b64decode(response["LogResult"]).decode().rstrip("\n").rsplit("\n", 1)[-1].split()[2]
 
 
-def cli_logs(local_stack, printer: str, tmp_path, *arguments: str):
-    """`harness logs PRINTER ARGUMENTS` (the last 10 minutes) on the stack of the tests."""
+def cli_environment_of(local_stack, tmp_path) -> dict[str, str]:
+    """The CLI's environment pointing it at the stack of the tests (an outputs file of its own)."""
     outputs = tmp_path / "outputs.json"
     root = aws.stack_credential(local_stack.endpoint_url).document()
     outputs.write_text(
         json.dumps({"endpointUrl": local_stack.endpoint_url, "functions": {}, "rootCredential": root})
     )
+    return cli_environment(tmp_path, HARNESS_OUTPUTS=str(outputs))
+
+
+def cli_logs(local_stack, printer: str, tmp_path, *arguments: str):
+    """`harness logs PRINTER ARGUMENTS` (the last 10 minutes) on the stack of the tests."""
     return run_cli(
-        "logs",
-        printer,
-        "--since",
-        "10",
-        *arguments,
-        env=cli_environment(tmp_path, HARNESS_OUTPUTS=str(outputs)),
+        "logs", printer, "--since", "10", *arguments, env=cli_environment_of(local_stack, tmp_path)
     )
 
 
@@ -212,6 +218,44 @@ def test_harness_logs_refuses_a_bad_filter_with_cloudwatchs_message(local_stack,
     assert refused.returncode == 2 and refused.stdout == ""
     assert "InvalidParameterException: Invalid character(s) in term ':'" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_following_prints_lines_sent_late_at_their_own_earlier_time(local_stack, printer, tmp_path):
+    """An invocation's lines are sent as it ends, each at the time it was written: up to the function's
+    timeout (60 s here) before lines of other instances already printed. ``--follow`` prints them too."""
+    logs, group = local_stack.client("logs"), f"/aws/lambda/{printer}"
+    stream = f"late-{uuid.uuid4().hex}"
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    now_ms = int(time.time() * 1000)
+    follow = start_cli(
+        "logs", printer, "--follow", "--since", "10", env=cli_environment_of(local_stack, tmp_path)
+    )
+    printed: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [printed.put(line) for line in follow.stdout], daemon=True).start()
+
+    def printed_line(ending: str) -> None:
+        deadline = time.monotonic() + 60
+        try:
+            while not printed.get(timeout=max(0.0, deadline - time.monotonic())).rstrip().endswith(ending):
+                pass
+        except queue.Empty:
+            pytest.fail(f"--follow printed no line ending {ending!r} within 60 s")
+
+    try:
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName=stream,
+            logEvents=[{"timestamp": now_ms, "message": f"{stream} new"}],
+        )
+        printed_line(f"{stream} new")  # following from now on
+        late = [{"timestamp": now_ms - 50_000, "message": f"{stream} written 50 s earlier"}]
+        logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=late)
+        printed_line(f"{stream} written 50 s earlier")
+    finally:
+        os.killpg(follow.pid, signal.SIGINT)
+        follow.communicate(timeout=30)
 
 
 def _iso(timestamp_ms: int) -> str:

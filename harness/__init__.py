@@ -10,6 +10,6 @@ fails on an upward import or a circle):
     emulator/      the AWS emulator behind one interface (MiniStack, its patches, as a container)
     images/        the Docker engine, the base image, building and pushing the function images
     runtime/       the function runtime: Lambda's Runtime API and execution environments
-    console, paths, aws, processes, template, clock, metric_dimensions
+    console, paths, aws, processes, template, clock, metric_dimensions, filter_patterns
                    used by all of the above; import nothing above
 """

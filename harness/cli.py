@@ -91,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         "--follow", "-f", action="store_true", help="then print new lines as they come, until Ctrl-C"
     )
     logs.add_argument(
-        "--filter", default="", help='CloudWatch Logs filter pattern: terms, "a phrase", -excluded'
+        "--filter",
+        type=_filter_pattern,
+        default="",
+        help='a CloudWatch Logs filter pattern: ERROR, "a phrase", -excluded, ?either ?or, '
+        "'{ $.level = \"ERROR\" }', '[ip, user, status = 5*, ...]', %regex% (case-sensitive)",
     )
     aws_command = commands.add_parser("aws", help="the AWS CLI against the running stack (as awslocal)")
     aws_command.add_argument("arguments", nargs=argparse.REMAINDER, help="aws CLI arguments")
@@ -180,6 +184,13 @@ def main(argv: list[str] | None = None) -> int:
 def _since(text: str) -> int:
     try:
         return stack_logs.duration_ms(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _filter_pattern(text: str) -> str:
+    try:
+        return stack_logs.filter_pattern(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -360,15 +371,13 @@ def _logs(paths: Paths, args) -> int:
         aws.remember_stack(outputs)
         endpoint_url = outputs["endpointUrl"]
     try:
-        group = stack_logs.log_group(
+        log = stack_logs.function_log(
             aws.client("lambda", endpoint_url), outputs.get("functions", {}), args.function
         )
     except stack_logs.UnknownFunction as error:
         raise SystemExit(f"harness: {error}") from None
     start_ms = int(time.time() * 1000) - args.since
-    for event in stack_logs.events(
-        aws.client("logs", endpoint_url), group, start_ms, args.filter, args.follow
-    ):
+    for event in stack_logs.events(aws.client("logs", endpoint_url), log, start_ms, args.filter, args.follow):
         print(stack_logs.line(event), flush=args.follow)
     return 0
 

@@ -96,6 +96,10 @@ it could be proposed upstream, and has a test that fails without it
    registry (``GET /v2/<repository>/manifests/sha256:...``), as one pushed through the registry is
    (upstream: ``MANIFEST_UNKNOWN``); a PutImage naming another digest than its manifest's is refused with
    ``ImageDigestDoesNotMatchException`` (harness/emulator/ecr_manifests.py).
+30. ``log_filter_patterns``: filter patterns (FilterLogEvents, subscription and metric filters, Live Tail)
+   evaluated as CloudWatch Logs defines them: case-sensitive terms, JSON and space-delimited patterns, and
+   CloudWatch's InvalidParameterException for a pattern it refuses (upstream: terms in any case, a JSON
+   pattern matches every event, any pattern accepted) (harness/emulator/log_filter_patterns.py).
 """
 
 from __future__ import annotations
@@ -125,6 +129,7 @@ PATCHES = (
     "sfn_sns_attributes",
     "xray_sampling",
     "filter_log_events_pages",
+    "log_filter_patterns",  # after filter_log_events_pages: it wraps the FilterLogEvents that patch installs
     "codedeploy",
     "scheduled_rules_clock",
     "api_function_errors",
@@ -184,6 +189,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         emulator_clock,
         execution_roles,
         faults,
+        log_filter_patterns,
         loopback_hosts,
         loopback_transport,
         presigned_expiry,
@@ -206,6 +212,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         "sfn_sns_attributes": _patch_sfn_sns_attributes,
         "xray_sampling": lambda: _patch_xray_sampling(lambda_svc),
         "filter_log_events_pages": _patch_filter_log_events_pages,
+        "log_filter_patterns": log_filter_patterns.install,
         "codedeploy": seams.install,
         "scheduled_rules_clock": _patch_scheduled_rules_clock,
         "api_function_errors": api_function_errors.install,

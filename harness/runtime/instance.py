@@ -13,6 +13,7 @@ from pathlib import Path
 from harness.runtime.catalog import FunctionSpec
 from harness.runtime.credentials import RoleCredentials
 from harness.runtime.launchers import LaunchedInstance
+from harness.runtime.logs import OUTPUT_POLL_S, OutputReader
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ class Instance:
         self.ready: asyncio.Future = loop.create_future()
         self._events: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)
         self._gone = asyncio.Event()
-        self._log_offset = 0
+        self._output = OutputReader(log_path)
+        self._following: asyncio.Task | None = None  # held: the loop keeps only a weak reference
 
     @property
     def alive(self) -> bool:
@@ -125,6 +127,13 @@ class Instance:
 
     def hand(self, invocation: Invocation) -> None:
         self._events.put_nowait(invocation)
+        self._following = asyncio.create_task(self._follow_output(invocation))
+
+    async def _follow_output(self, invocation: Invocation) -> None:
+        """Read the output as the invocation runs, so each line is stamped about when it was written."""
+        while not invocation.outcome.done() and self.alive:
+            self._output.read()
+            await asyncio.sleep(OUTPUT_POLL_S)
 
     def exited(self, exit_code: int) -> None:
         """The process ended: fail whatever was waiting on it, as Lambda reports a crashed runtime."""
@@ -146,12 +155,6 @@ class Instance:
         return duration
 
     def read_new_log(self) -> str:
-        """Log lines written since the last call (everything before a response was written before it)."""
-        try:
-            with open(self.log_path, "rb") as log:
-                log.seek(self._log_offset)
-                data = log.read()
-        except FileNotFoundError:
-            return ""
-        self._log_offset += len(data)
-        return data.decode("utf-8", "replace")
+        """Log lines written since the last call, each with its time (everything before a response was
+        written before it)."""
+        return self._output.take()

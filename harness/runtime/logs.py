@@ -6,6 +6,12 @@ Each instance writes to its own log stream (``yyyy/mm/dd/[version]id``, the stre
 overhead) is split into as many events as it takes, so every byte printed arrives. Events are sent
 with PutLogEvents in batches within its limits, off the invoke path, in the order they were written.
 
+Each event carries its own time, as Lambda's do: a line of output the time the runtime read it from the
+instance's log file (OutputReader, which the instance polls every ``OUTPUT_POLL_S`` while it runs an
+invocation, so a line is stamped within that long of being written), ``START`` the time the invocation
+began, ``END`` and ``REPORT`` the time it ended. The text travels from the instance through the pool as
+TimedText, a ``str`` that keeps each line's time.
+
 Only the last 4 KB of an invocation's log travel back with the invocation (``LogType: Tail``): the
 whole log in a reply header broke invocations that printed 48 KB or more.
 """
@@ -16,7 +22,10 @@ import asyncio
 import collections
 import contextlib
 import logging
+import os
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from harness.runtime.catalog import FunctionSpec
 
@@ -30,6 +39,8 @@ MAX_BATCH_EVENTS = 10_000
 TAIL_BYTES = 4 * 1024
 # Events waiting this long are sent together (many invocations of a stream in one call).
 FLUSH_DELAY_S = 0.1
+# How often a running invocation's output is read: the precision of its lines' times.
+OUTPUT_POLL_S = 0.02
 
 log = logging.getLogger("harness.runtime.logs")
 
@@ -59,14 +70,92 @@ class Report:
         return "\t".join(fields)
 
 
-def invocation_log(request_id: str, version: str, output: str, report: Report) -> str:
-    """The invocation's log as Lambda writes it: START, the function's output, END, REPORT."""
+class TimedText(str):
+    """Text that keeps the time (ms since the epoch) of each of its ``\\n``-separated segments, None where
+    unknown. Joined with ``+``, the times follow their lines; a line joined from two pieces keeps the
+    first non-empty piece's time."""
+
+    times: tuple[int | None, ...]
+
+    def __new__(cls, text: str, times: tuple[int | None, ...] | None = None) -> TimedText:
+        timed = super().__new__(cls, text)
+        segments = text.count("\n") + 1
+        timed.times = times if times is not None else (None,) * segments
+        if len(timed.times) != segments:
+            raise ValueError(f"{segments} segments, {len(timed.times)} times")
+        return timed
+
+    @classmethod
+    def at(cls, text: str, time_ms: int | None) -> TimedText:
+        return cls(text, (time_ms,) * (text.count("\n") + 1))
+
+    def __add__(self, other: str) -> TimedText:
+        mine, theirs = self.times, _times_of(other)
+        ends_a_line = not self or self.endswith("\n")  # then the meeting line is all the other's
+        joined = theirs[0] if ends_a_line or mine[-1] is None else mine[-1]
+        return TimedText(str.__add__(self, other), (*mine[:-1], joined, *theirs[1:]))
+
+    def __radd__(self, other: str) -> TimedText:
+        return TimedText(other) + self
+
+    def timed_lines(self, unknown_ms: int) -> list[tuple[int, str]]:
+        """(time, segment) pairs, ``unknown_ms`` where the time is not known."""
+        return [
+            (unknown_ms if t is None else t, line)
+            for t, line in zip(self.times, self.split("\n"), strict=True)
+        ]
+
+
+def _times_of(text: str) -> tuple[int | None, ...]:
+    return text.times if isinstance(text, TimedText) else (None,) * (text.count("\n") + 1)
+
+
+class OutputReader:
+    """An instance's log file read as it grows: each complete line stamped with the time it was read."""
+
+    def __init__(self, path: Path):
+        self._path = path
+        self._offset = 0
+        self._chunks: list[tuple[int, str]] = []  # (time read, complete lines)
+        self._partial = b""  # the line being written, read before its newline
+
+    def read(self) -> None:
+        """Read what was written since the last read (called while the instance runs an invocation)."""
+        try:
+            if os.stat(self._path).st_size <= self._offset:
+                return
+            with open(self._path, "rb") as log:
+                log.seek(self._offset)
+                data = log.read()
+        except FileNotFoundError:
+            return
+        self._offset += len(data)
+        complete, newline, self._partial = (self._partial + data).rpartition(b"\n")
+        if newline:
+            self._chunks.append((_now_ms(), (complete + newline).decode("utf-8", "replace")))
+
+    def take(self) -> TimedText:
+        """Everything written since the last take, a line still unfinished included."""
+        self.read()
+        times = [time_ms for time_ms, lines in self._chunks for _ in range(lines.count("\n"))]
+        text = "".join(lines for _, lines in self._chunks) + self._partial.decode("utf-8", "replace")
+        self._chunks, self._partial = [], b""
+        return TimedText(text, (*times, _now_ms()))
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def invocation_log(request_id: str, version: str, output: str, report: Report) -> TimedText:
+    """The invocation's log as Lambda writes it: START (when the invocation began), the function's
+    output (its lines' own times), END and REPORT (now, as it ends)."""
+    now = _now_ms()
     body = output if not output or output.endswith("\n") else output + "\n"
     return (
-        f"START RequestId: {request_id} Version: {version}\n"
-        f"{body}"
-        f"END RequestId: {request_id}\n"
-        f"{report.line(request_id)}\n"
+        TimedText.at(f"START RequestId: {request_id} Version: {version}\n", now - round(report.duration_ms))
+        + body
+        + TimedText.at(f"END RequestId: {request_id}\n{report.line(request_id)}\n", now)
     )
 
 
@@ -75,18 +164,19 @@ def tail(text: str) -> bytes:
     return text.encode("utf-8")[-TAIL_BYTES:]
 
 
-def events(text: str) -> list[str]:
-    """``text`` as log event messages: one per non-empty line, long lines split by size."""
+def events(text: str, unknown_ms: int = 0) -> list[tuple[int, str]]:
+    """``text`` as (timestamp, message) log events: one per non-empty line, long lines split by size;
+    each line's time if ``text`` is TimedText, else (and where unknown) ``unknown_ms``."""
     limit = MAX_EVENT_BYTES - EVENT_OVERHEAD_BYTES
     messages = []
-    for line in text.split("\n"):
+    for timestamp, line in TimedText(text, _times_of(text)).timed_lines(unknown_ms):
         data = line.encode("utf-8")
         start = 0
         while start < len(data):
             end = min(start + limit, len(data))
             while end < len(data) and (data[end] & 0xC0) == 0x80:  # not inside a UTF-8 character
                 end -= 1
-            messages.append(data[start:end].decode("utf-8"))
+            messages.append((timestamp, data[start:end].decode("utf-8")))
             start = end
     return messages
 
@@ -115,10 +205,19 @@ class LogShipper:
         self._logs = logs_client
         self._pending: dict[tuple[str, str], list[tuple[int, str]]] = collections.defaultdict(list)
         self._streams: set[tuple[str, str]] = set()
+        self._latest_ms: dict[tuple[str, str], int] = {}  # per stream, the time of its last event
         self._wake = asyncio.Event()
 
     def ship(self, spec: FunctionSpec, stream: str, timestamp_ms: int, text: str) -> None:
-        self._pending[(spec.log_group, stream)].extend((timestamp_ms, m) for m in events(text))
+        """Send ``text``'s lines, each at its own time (TimedText) or else at ``timestamp_ms``. A stream's
+        events never go back in time: PutLogEvents wants a batch in time order, and an instance runs one
+        invocation after another (an invocation that waited for the previous one starts when it ends)."""
+        key = (spec.log_group, stream)
+        latest = self._latest_ms.get(key, 0)
+        for event_ms, message in events(text, timestamp_ms):
+            latest = max(latest, event_ms)
+            self._pending[key].append((latest, message))
+        self._latest_ms[key] = latest
         self._wake.set()
 
     async def run(self) -> None:

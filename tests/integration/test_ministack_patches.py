@@ -283,6 +283,88 @@ def test_with_filter_log_events_pages_every_line_is_read(local_stack):
     assert _filtered_event_count(local_stack.endpoint_url) == 10_050
 
 
+# --- log_filter_patterns -------------------------------------------------------------------------------
+
+LOGGED = [
+    "START RequestId: 1 Version: 1",
+    '{"level": "ERROR", "latency": 900}',
+    '{"level": "INFO"}',
+    "a report",
+]
+
+
+def _log_group_of(endpoint_url: str) -> tuple[object, str]:
+    """A log group holding LOGGED (one event each, in that order), and its logs client."""
+    logs = aws.client("logs", endpoint_url)
+    group = f"/test/patterns-{uuid.uuid4().hex[:8]}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    now = int(time.time() * 1000)
+    events = [{"timestamp": now + i, "message": message} for i, message in enumerate(LOGGED)]
+    logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=events)
+    return logs, group
+
+
+def _matching(logs, group: str, pattern: str) -> list[str]:
+    found = logs.filter_log_events(logGroupName=group, filterPattern=pattern)["events"]
+    return [event["message"] for event in found]
+
+
+def test_without_log_filter_patterns_terms_ignore_case_json_matches_all_and_any_pattern_goes(
+    emulator_without,
+):
+    logs, group = _log_group_of(emulator_without("log_filter_patterns"))
+    assert _matching(logs, group, "start") == [LOGGED[0]]
+    assert _matching(logs, group, '{ $.level = "ERROR" }') == LOGGED
+    assert _matching(logs, group, "Status: timeout") == []
+    logs.put_subscription_filter(
+        logGroupName=group, filterName="f", filterPattern="a(b", destinationArn="arn:aws:lambda:x"
+    )
+    assert len(logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"]) == 1
+
+
+def test_with_log_filter_patterns_every_form_as_cloudwatch_logs_defines_it(local_stack):
+    logs, group = _log_group_of(local_stack.endpoint_url)
+    assert _matching(logs, group, "start") == []  # terms are case-sensitive
+    assert _matching(logs, group, "START -Version") == []
+    assert _matching(logs, group, '?"RequestId: 1" ?report') == [LOGGED[0], LOGGED[3]]
+    assert _matching(logs, group, '{ $.level = "ERROR" }') == [LOGGED[1]]
+    assert _matching(logs, group, "{ $.latency > 500 || $.level = INFO }") == LOGGED[1:3]
+    assert _matching(logs, group, "{ $.latency NOT EXISTS }") == [LOGGED[2]]  # JSON objects only
+    assert _matching(logs, group, "[word, report = rep*]") == [LOGGED[3]]
+
+
+def test_with_log_filter_patterns_a_bad_pattern_gets_cloudwatchs_error_and_changes_nothing(local_stack):
+    logs, group = _log_group_of(local_stack.endpoint_url)
+    refusals = [
+        lambda: logs.filter_log_events(logGroupName=group, filterPattern="Status: timeout"),
+        lambda: logs.put_subscription_filter(
+            logGroupName=group,
+            filterName="f",
+            filterPattern="Status: timeout",
+            destinationArn="arn:aws:lambda:x",
+        ),
+        lambda: logs.put_metric_filter(
+            logGroupName=group,
+            filterName="m",
+            filterPattern="Status: timeout",
+            metricTransformations=[{"metricName": "M", "metricNamespace": "N", "metricValue": "1"}],
+        ),
+    ]
+    for refused in refusals:
+        with pytest.raises(ClientError) as raised:
+            refused()
+        error = raised.value.response["Error"]
+        assert (error["Code"], error["Message"]) == (
+            "InvalidParameterException",
+            "Invalid character(s) in term ':'",
+        )
+    assert logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"] == []
+    assert logs.describe_metric_filters(logGroupName=group)["metricFilters"] == []
+    with pytest.raises(ClientError, match="Invalid filter pattern"):
+        logs.filter_log_events(logGroupName=group, filterPattern='{ $.level = "ERROR" ')
+
+
 # --- codedeploy --------------------------------------------------------------------------------------
 
 

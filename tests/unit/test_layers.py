@@ -18,6 +18,7 @@ LAYERS = [
         "harness.template",
         "harness.clock",
         "harness.metric_dimensions",
+        "harness.filter_patterns",
     ),
     ("harness.runtime",),
     ("harness.images",),

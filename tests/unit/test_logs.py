@@ -1,11 +1,18 @@
 """How the runtime turns an invocation's output into CloudWatch Logs events and batches."""
 
+import asyncio
+import time
+
+from harness.runtime.catalog import FunctionSpec
 from harness.runtime.logs import (
     EVENT_OVERHEAD_BYTES,
     MAX_BATCH_BYTES,
     MAX_EVENT_BYTES,
     TAIL_BYTES,
+    LogShipper,
+    OutputReader,
     Report,
+    TimedText,
     batches,
     events,
     invocation_log,
@@ -15,20 +22,24 @@ from harness.runtime.logs import (
 LIMIT = MAX_EVENT_BYTES - EVENT_OVERHEAD_BYTES
 
 
+def messages(text: str) -> list[str]:
+    return [message for _, message in events(text)]
+
+
 def test_each_line_is_an_event_and_empty_lines_are_none():
-    assert events("a\n\nb\n") == ["a", "b"]
+    assert events("a\n\nb\n", 7) == [(7, "a"), (7, "b")]
     assert events("") == []
 
 
 def test_a_line_longer_than_an_event_is_split_by_size_into_every_byte():
     line = "x" * (2 * LIMIT + 5)
-    split = events(line)
+    split = messages(line)
     assert [len(m) for m in split] == [LIMIT, LIMIT, 5] and "".join(split) == line
 
 
 def test_a_split_never_cuts_a_character_in_two():
     line = "é" * LIMIT  # two bytes each
-    split = events(line)
+    split = messages(line)
     assert all(len(m.encode()) <= LIMIT for m in split) and "".join(split) == line
 
 
@@ -54,3 +65,66 @@ def test_the_invocation_log_and_its_tail():
     ]
     long = invocation_log("id-2", "3", "x" * 10_000, Report(5.0, 128, 40, status="timeout"))
     assert len(tail(long)) == TAIL_BYTES and tail(long).decode().endswith("\tStatus: timeout\n")
+
+
+def test_timed_text_keeps_each_lines_time_when_joined():
+    joined = TimedText.at("a\nb", 1) + TimedText.at("c\nd\n", 2) + "e"
+    assert joined == "a\nbc\nd\ne"
+    assert events(joined, 9) == [(1, "a"), (1, "bc"), (2, "d"), (9, "e")]  # "bc" was begun at 1
+    assert events("x\n" + TimedText.at("y\n", 3), 9) == [(9, "x"), (3, "y")]
+    assert events(TimedText.at("p\n", 4) + TimedText.at("q\n", 5), 9) == [(4, "p"), (5, "q")]
+
+
+def test_the_output_reader_stamps_each_line_when_it_was_read(tmp_path):
+    log = tmp_path / "instance.log"
+    reader = OutputReader(log)
+    reader.read()  # no file yet: nothing
+    log.write_text("first\nsecond-")
+    before = int(time.time() * 1000)
+    reader.read()
+    time.sleep(0.05)  # what is measured: lines written 50 ms apart carry times 50 ms apart
+    with open(log, "a") as file:
+        file.write("half\nthird\nunfinished")
+    taken = reader.take()
+    assert taken == "first\nsecond-half\nthird\nunfinished"
+    (first, t1), (second, t2), (third, t3), (unfinished, t4) = [(m, t) for t, m in events(taken)]
+    assert (first, second, third, unfinished) == ("first", "second-half", "third", "unfinished")
+    assert before <= t1 and t2 == t3 == t4 and t2 - t1 >= 50  # a line is stamped when complete
+    assert reader.take() == "" and OutputReader(log).take() == taken  # each line once; all from the start
+
+
+def test_the_invocation_log_starts_when_the_invocation_began_and_ends_now():
+    output = TimedText.at("hello\n", 1_000)
+    before = int(time.time() * 1000)
+    logged = invocation_log("id-1", "3", output, Report(2_500.0, 128, 40))
+    after = int(time.time() * 1000)
+    (start, _), (line, _), (end, _), (report, _) = events(logged)
+    assert line == 1_000 and before - 2_500 <= start <= after - 2_500 and before <= end == report <= after
+
+
+def test_a_streams_events_never_go_back_in_time():
+    class Logs:
+        def __init__(self):
+            self.sent = []
+
+        def put_log_events(self, **call):
+            self.sent.extend(call["logEvents"])
+
+    async def ship_two_invocations():
+        logs = Logs()
+        shipper = LogShipper(logs)
+        shipper._streams.add(("/aws/lambda/f", "s"))
+        spec = FunctionSpec("f", "1", "r", "app.handler", "image", {}, log_group="/aws/lambda/f")
+        shipper.ship(spec, "s", 0, TimedText.at("START a\nEND a\n", 500))
+        shipper.ship(spec, "s", 0, TimedText.at("START b\n", 300) + TimedText.at("END b\n", 600))
+        await shipper.flush()
+        return logs.sent
+
+    sent = asyncio.run(ship_two_invocations())
+    # b waited for a: its START is logged when a ended, never before a's END
+    assert [(e["timestamp"], e["message"]) for e in sent] == [
+        (500, "START a"),
+        (500, "END a"),
+        (500, "START b"),
+        (600, "END b"),
+    ]

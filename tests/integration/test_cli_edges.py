@@ -190,14 +190,19 @@ def test_ctrl_c_during_up_stops_what_it_started_without_a_traceback(tmp_path):
     )
     assert up.stdout is not None
     output = []
-    for line in up.stdout:
-        output.append(line)
-        if "deploying template.yaml" in line:
-            os.killpg(up.pid, signal.SIGINT)  # Ctrl-C in the middle of the deploy
-            break
-    output.extend(up.stdout)
+    try:
+        for line in up.stdout:
+            output.append(line)
+            if "deploying template.yaml" in line:
+                os.killpg(up.pid, signal.SIGINT)  # Ctrl-C in the middle of the deploy
+                break
+        output.extend(up.stdout)
+        code = up.wait(timeout=60)
+    finally:
+        if (tmp_path / "session.json").exists():  # the Ctrl-C did not stop it: leave nothing running
+            harness("down", state_dir=tmp_path)
     text = "".join(output)
-    assert up.wait(timeout=60) == 130, text
+    assert code == 130, text
     assert "harness: interrupted" in text and "Traceback" not in text, text
     assert not processes.port_in_use(port) and not processes.port_in_use(runtime_port)
     assert not (tmp_path / "session.json").exists()

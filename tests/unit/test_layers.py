@@ -25,7 +25,7 @@ LAYERS = [
     ("harness.stack",),
     ("harness.release",),
     ("harness.inspect",),
-    ("harness.cli",),
+    ("harness.cli", "harness.commands"),
 ]
 
 

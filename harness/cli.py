@@ -4,6 +4,8 @@ harness up        start the emulator and the function runtime, deploy, leave the
 harness deploy    deploy template.yaml into the running stack again (changed functions only)
 harness sync      changed function code into the running stack (--watch: on every save)
 harness status    what is running, where, and the stack outputs
+harness url [OUTPUT]      the API's URL (or another URL output), the same after every `up`
+harness outputs [NAME]    every stack output as NAME VALUE lines, or one output's value
 harness logs FN   a function's log lines (logical id or physical name; --follow, --since, --filter)
 harness aws ...   the AWS CLI against the running stack (as awslocal)
 harness env       the AWS_* exports that point your own tools at the running stack, as its root
@@ -65,6 +67,10 @@ COMMANDS = {
     "deploy": Command("deploy template.yaml into the running stack", LIFECYCLE, "deploy"),
     "sync": Command("changed function code into the running stack", LIFECYCLE, "sync", "sync_arguments"),
     "status": Command("show what is running", RUNNING, "status"),
+    "url": Command("print a URL of the stack (default: the API's)", RUNNING, "url", "url_arguments"),
+    "outputs": Command(
+        "print the stack's outputs, or one output's value", RUNNING, "outputs", "outputs_arguments"
+    ),
     "logs": Command("show a function's log lines", "harness.commands.logs", "logs", "logs_arguments"),
     "aws": Command("the AWS CLI against the running stack (as awslocal)", CALLS, "aws_cli", "aws_arguments"),
     "env": Command('print the AWS_* exports for your own tools (eval "$(harness env)")', RUNNING, "env"),

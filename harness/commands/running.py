@@ -53,3 +53,38 @@ def status(paths: Paths, args) -> int:
         for key, value in json.loads(paths.outputs.read_text())["outputs"].items():
             print(f"{key:<18} {value}")
     return 0
+
+
+def outputs_arguments(outputs_command) -> None:
+    outputs_command.add_argument("name", nargs="?", help="one output (e.g. FeedBucketName): its value alone")
+
+
+def outputs(paths: Paths, args) -> int:
+    """Every stack output as ``NAME VALUE`` lines, or one output's value alone, for a script."""
+    _, values = deployed_outputs(paths)
+    if args.name is None:
+        for key, value in values.items():
+            print(f"{key} {value}")
+        return 0
+    print(_named(values, args.name, "an output"))
+    return 0
+
+
+def url_arguments(url_command) -> None:
+    url_command.add_argument(
+        "output", nargs="?", default="ApiUrl", help="a URL output of the stack (default ApiUrl)"
+    )
+
+
+def url(paths: Paths, args) -> int:
+    """A URL the stack outputs (the API's by default), as the running stack serves it."""
+    _, values = deployed_outputs(paths)
+    urls = {key: value for key, value in values.items() if value.startswith(("http://", "https://"))}
+    print(_named(urls, args.output, "a URL output"))
+    return 0
+
+
+def _named(values: dict[str, str], name: str, kind: str) -> str:
+    if name not in values:
+        raise SystemExit(f"harness: {name} is not {kind} of the stack; it has {', '.join(sorted(values))}")
+    return values[name]

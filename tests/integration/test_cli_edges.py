@@ -164,6 +164,22 @@ def test_harness_aws_reaches_the_stack_with_either_cli_version(stack):
     assert any("HealthFunction" in name for name in names), names
 
 
+def test_url_and_outputs_print_what_a_script_needs(stack):
+    state_dir, api_url = stack
+    assert harness("url", state_dir=state_dir).stdout == api_url + "\n"
+    queue_url = harness("url", "FeedQueueUrl", state_dir=state_dir).stdout.strip()
+    assert queue_url.startswith("http://127.0.0.1:")
+    listed = dict(line.split(" ", 1) for line in harness("outputs", state_dir=state_dir).stdout.splitlines())
+    assert listed["ApiUrl"] == api_url and listed["FeedQueueUrl"] == queue_url
+    bucket = harness("outputs", "FeedBucketName", state_dir=state_dir).stdout
+    assert bucket == listed["FeedBucketName"] + "\n"
+    not_a_url = harness("url", "FeedBucketName", state_dir=state_dir)
+    assert not_a_url.returncode == 1 and not_a_url.stdout == ""
+    assert "FeedBucketName is not a URL output of the stack; it has ApiUrl, " in not_a_url.stderr
+    unknown = harness("outputs", "Nope", state_dir=state_dir)
+    assert unknown.returncode == 1 and "Nope is not an output of the stack; it has ApiId, " in unknown.stderr
+
+
 def test_one_port_for_both_servers_is_refused_before_anything_starts(tmp_path):
     port = str(processes.free_port())
     completed = harness("up", "--port", port, "--runtime-port", port, state_dir=tmp_path)
@@ -211,10 +227,8 @@ def test_the_feed_guides_try_it_block_runs_as_written(stack, tmp_path):
     guide = (ROOT / "docs" / "feeds.md").read_text()
     block = re.search(r"^## Try it\n.*?```sh\n(.*?)```", guide, re.S | re.M).group(1)
     assert block.startswith(".venv/bin/harness up\n")
-    script = (
-        block.removeprefix(".venv/bin/harness up\n")
-        .replace(".harness/outputs.json", str(state_dir / "outputs.json"))
-        .replace("/tmp/spring.csv", str(tmp_path / "spring.csv"))
+    script = block.removeprefix(".venv/bin/harness up\n").replace(
+        "/tmp/spring.csv", str(tmp_path / "spring.csv")
     )
     completed = subprocess.run(
         ["bash", "-euc", script],

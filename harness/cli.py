@@ -10,7 +10,7 @@ harness logs FN   a function's log lines (logical id or physical name; --follow,
 harness aws ...   the AWS CLI against the running stack (as awslocal)
 harness env       the AWS_* exports that point your own tools at the running stack, as its root
 harness alarms    every alarm of the stack: state, last transition, reason
-harness execution ORDER [--picture F.svg]   an order's workflow: timeline, retries, catches, picture
+harness execution ORDER [--picture F.svg|F.png]   an order's workflow: timeline, retries, catches, picture
 harness executions [--status FAILED]       the latest workflow executions in one table
 harness trace ORDER                         an order's X-Ray trace: API Gateway, functions, workflow
 harness reset     wipe the emulator's state and redeploy

@@ -20,7 +20,9 @@ _ERRORS = (executions.ExecutionNotFound, workflow_graph.GraphvizMissing, traces.
 
 def execution_arguments(execution) -> None:
     execution.add_argument("order", help="order id (the execution's name) or an execution ARN")
-    execution.add_argument("--picture", metavar="FILE.svg", help="also draw the workflow with the path taken")
+    execution.add_argument(
+        "--picture", metavar="FILE.svg|png", help="also draw the workflow with the path taken"
+    )
 
 
 def executions_arguments(listing) -> None:
@@ -60,14 +62,17 @@ def execution(paths: Paths, args) -> int:
     )
     if args.picture:
         picture = Path(args.picture)
-        if picture.suffix != ".svg":
-            raise SystemExit(f"harness: --picture draws SVG; name a .svg file, not {picture.name!r}")
+        picture_format = picture.suffix.removeprefix(".").lower()
+        if picture_format not in workflow_graph.FORMATS:
+            raise SystemExit(
+                f"harness: --picture draws SVG or PNG; name a .svg or .png file, not {picture.name!r}"
+            )
         if not picture.parent.is_dir():
             raise SystemExit(f"harness: --picture: no folder {picture.parent}")
         definition = json.loads(
             stepfunctions.describe_state_machine(stateMachineArn=line.state_machine_arn)["definition"]
         )
-        picture.write_bytes(workflow_graph.svg(definition, line))
+        picture.write_bytes(workflow_graph.picture(definition, line, picture_format))
         say(f"drew the workflow with this execution's path in {picture}")
     print(executions.render(line))
     return 0

@@ -38,6 +38,15 @@ def up(paths: Paths, args) -> int:
             f"harness: --port and --runtime-port are both {args.port}: the emulator and the function "
             "runtime each need a port of their own"
         )
+    for flag, port, server in (
+        ("--port", args.port, "emulator"),
+        ("--runtime-port", args.runtime_port, "function runtime"),
+    ):
+        if processes.port_in_use(port):
+            raise SystemExit(
+                f"harness: port {port} is in use by another process (another checkout's stack, LocalStack?); "
+                f"the {server} can listen on another: {flag} {processes.free_port()}, for one"
+            )
     mode = args.mode or default_mode(paths)
     describe(mode)
     stack = RunningStack(paths, mode, emulator_port=args.port, runtime_port=args.runtime_port).start()

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -186,6 +187,17 @@ def test_one_port_for_both_servers_is_refused_before_anything_starts(tmp_path):
     assert completed.returncode == 1
     assert f"--port and --runtime-port are both {port}" in completed.stderr
     assert not (tmp_path / "session.json").exists() and not processes.port_in_use(int(port))
+
+
+@pytest.mark.parametrize("flag", ["--port", "--runtime-port"])
+def test_a_busy_port_is_refused_naming_the_flag_that_moves_it(tmp_path, flag):
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        ports = {"--port": processes.free_port(), "--runtime-port": processes.free_port()}
+        ports[flag] = busy.getsockname()[1]
+        completed = harness("up", *(f"{k}={v}" for k, v in ports.items()), state_dir=tmp_path)
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr, completed.stderr
+    assert re.search(rf"port {ports[flag]} is in use .*: {flag} \d+, for one$", completed.stderr.strip())
+    assert not (tmp_path / "session.json").exists()
 
 
 def test_push_to_aws_without_a_region_says_so(tmp_path):

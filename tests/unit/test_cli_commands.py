@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import signal
 import subprocess
 import sys
 
@@ -17,6 +18,23 @@ from harness import cli
 # Each of these takes a tenth of a second or more to import; none is needed to parse or to read the
 # state files.
 HEAVY = ("boto3", "botocore", "cfnlint", "samtranslator", "docker", "graphviz", "ministack", "networkx")
+# `harness deploy`, stopped while it imports what the deploy needs (the stack's lifecycle, which the
+# CLI imported at its top before issue 28): the import waits on stdin, which never comes, so the test's
+# Ctrl-C lands in it.
+_INTERRUPTED_WHILE_IMPORTING = """
+import importlib.abc, sys
+
+class WaitInImport(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "harness.stack.lifecycle":
+            print("importing", flush=True)
+            sys.stdin.readline()
+        return None
+
+sys.meta_path.insert(0, WaitInImport())
+from harness.cli import main
+sys.exit(main(["deploy"]))
+"""
 # Runs ``main(argv)`` and writes the modules it imported to the file named last, however it ended.
 _MAIN_THEN_MODULES = """
 import json, sys
@@ -83,3 +101,20 @@ def test_a_word_like_no_command_is_only_said_unknown(capsys):
         cli.main(["xyzzy"])
     error = capsys.readouterr().err
     assert "unknown command 'xyzzy'" in error and "did you mean" not in error
+
+
+def test_ctrl_c_while_a_command_imports_ends_without_a_traceback(tmp_path):
+    importing = subprocess.Popen(
+        [sys.executable, "-c", _INTERRUPTED_WHILE_IMPORTING],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HARNESS_STATE_DIR": str(tmp_path)},
+        # SIGINT's default action, as in a terminal, whatever this run inherited (testkit/cli.py).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert importing.stdout is not None and importing.stdout.readline() == "importing\n"
+    importing.send_signal(signal.SIGINT)
+    _, err = importing.communicate(timeout=60)
+    assert importing.returncode == 130 and err == "harness: interrupted\n", err

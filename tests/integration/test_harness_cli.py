@@ -91,6 +91,8 @@ def test_up_status_logs_down(tmp_path):
     try:
         api_url = re.search(r"API URL\s+(\S+)", up.stdout).group(1)
         assert harness("url", state_dir=tmp_path).stdout.strip() == api_url
+        # Only the stack's own key is its root (not "any credentials", as this line once said).
+        assert f"127.0.0.1:{emulator_port}   (region us-east-1, the stack's own root credential)" in up.stdout
         with urllib.request.urlopen(api_url + "/health", timeout=10) as response:
             assert json.loads(response.read())["status"] == "ok"
         status = harness("status", state_dir=tmp_path).stdout

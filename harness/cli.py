@@ -170,9 +170,15 @@ def _expected_errors() -> tuple[type[Exception], ...]:
     happened, so that no command pays for them at its start."""
     from harness import processes
     from harness.images import build, engine
-    from harness.stack import awscli
+    from harness.stack import awscli, deploy
 
-    return (processes.StartupError, engine.EngineUnavailable, build.ImageBuildError, awscli.AwsCliMissing)
+    return (
+        processes.StartupError,
+        engine.EngineUnavailable,
+        build.ImageBuildError,
+        awscli.AwsCliMissing,
+        deploy.DeployError,  # a stack that failed to deploy: its message names the resources and why
+    )
 
 
 if __name__ == "__main__":

@@ -118,3 +118,19 @@ def test_ctrl_c_while_a_command_imports_ends_without_a_traceback(tmp_path):
     importing.send_signal(signal.SIGINT)
     _, err = importing.communicate(timeout=60)
     assert importing.returncode == 130 and err == "harness: interrupted\n", err
+
+
+def failed_deploy(paths, args) -> int:
+    from harness.stack.deploy import DeployError
+
+    raise DeployError(
+        "stack order-platform is UPDATE_ROLLBACK_COMPLETE:\n  Api (AWS::ApiGateway::RestApi): 'id'"
+    )
+
+
+def test_a_failed_deploy_is_reported_in_its_own_words_not_a_traceback(monkeypatch, capsys):
+    monkeypatch.setitem(cli.COMMANDS, "deploy", cli.Command("deploy", __name__, "failed_deploy"))
+    assert cli.main(["deploy"]) == 1
+    assert capsys.readouterr().err == (
+        "harness: stack order-platform is UPDATE_ROLLBACK_COMPLETE:\n  Api (AWS::ApiGateway::RestApi): 'id'\n"
+    )

@@ -42,6 +42,9 @@ import os
 import sys
 from dataclasses import dataclass
 
+from harness import aws
+from harness.paths import Paths
+
 
 @dataclass(frozen=True)
 class Command:
@@ -120,9 +123,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(argv: list[str]) -> int:
     args = _parser(argv).parse_args(argv)
-    from harness import aws
-    from harness.paths import Paths
-
     try:
         aws.iam_enforced()
         aws.root_key_public()
@@ -158,8 +158,8 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
 
 
 def _unknown_command(named: str) -> str:
-    """argparse lists every choice; with 21 of them, name the likely one (Python 3.14's
-    ``suggest_on_error`` does the same)."""
+    """argparse would list every command; name the likely one instead (as Python 3.14's
+    ``suggest_on_error`` does)."""
     close = difflib.get_close_matches(named, COMMANDS, n=1)
     guess = f"; did you mean {close[0]!r}?" if close else ""
     return f"unknown command {named!r}{guess} (`harness --help` lists them all)"

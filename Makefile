@@ -108,7 +108,7 @@ status: venv
 
 # Every benchmark (bench/<name>_bench.py), one after another, each on a recipe line of its own (so the
 # log shows which one runs; make stops at the first that fails). Each writes bench/results/<area>.json.
-BENCHMARKS := harness emulator_cpu feeds orders order_recovery images alarms release codedeploy iam security devloop
+BENCHMARKS := cli harness emulator_cpu feeds orders order_recovery images alarms release codedeploy iam security devloop
 define newline
 
 

@@ -3,7 +3,8 @@
 One folder per responsibility; imports flow one way, from the CLI down (tests/unit/test_layers.py
 fails on an upward import or a circle):
 
-    cli            argument parsing and printing
+    cli            argument parsing: the table of commands, each command's module imported when it runs
+    commands/      each command's code and its printing (the CLI's layer)
     inspect/       looking into a running stack: an order's workflow execution and picture, its trace
     release/       release tooling: promote image digests into a stage, follow CodeDeploy, records
     stack/         a local stack's life: start (session), deploy, outputs, reset, stop; data into it

@@ -11,12 +11,6 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-import boto3
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.config import Config
-from botocore.credentials import Credentials
-
 REGION = "us-east-1"
 ACCOUNT_ID = "000000000000"
 # ``off``: the local emulator does not evaluate IAM (every caller may do everything) and every function
@@ -126,6 +120,9 @@ def client_environment(endpoint_url: str | None) -> dict[str, str]:
 
 def client(service: str, endpoint_url: str | None, **config):
     """A boto3 client for ``service`` at ``endpoint_url`` (None: the default AWS credential chain)."""
+    import boto3  # here, not at the top: a CLI command that makes no AWS call starts without it
+    from botocore.config import Config
+
     botocore_config = Config(**{"retries": {"max_attempts": 2, "mode": "standard"}, **config})
     if endpoint_url is None:
         return boto3.client(service, config=botocore_config)
@@ -134,6 +131,8 @@ def client(service: str, endpoint_url: str | None, **config):
 
 def resource(service: str, endpoint_url: str | None):
     """A boto3 resource for ``service`` at ``endpoint_url`` (None: the default AWS credential chain)."""
+    import boto3
+
     if endpoint_url is None:
         return boto3.resource(service)
     return boto3.resource(service, **_local_arguments(endpoint_url))
@@ -144,6 +143,10 @@ def signed_request(
 ) -> urllib.request.Request:
     """A request to the local stack's own (non-AWS) endpoints, SigV4-signed with its root credential, as
     its control plane asks (harness/emulator/control_plane.py)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
     credential = stack_credential(endpoint_url)
     url = endpoint_url.rstrip("/") + path
     unsigned = AWSRequest(method=method, url=url, data=body, headers=headers or {})

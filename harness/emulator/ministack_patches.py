@@ -100,6 +100,9 @@ it could be proposed upstream, and has a test that fails without it
    evaluated as CloudWatch Logs defines them: case-sensitive terms, JSON and space-delimited patterns, and
    CloudWatch's InvalidParameterException for a pattern it refuses (upstream: terms in any case, a JSON
    pattern matches every event, any pattern accepted) (harness/emulator/log_filter_patterns.py).
+31. ``rest_api_overwrite``: a stack update that changes a REST API's OpenAPI ``Body`` puts it into the
+   same API, as CloudFormation does (upstream: a new API with a new id, so a new URL, and a failed
+   update when the id is pinned by ``ms-custom-id``) (harness/emulator/rest_api_overwrite.py).
 """
 
 from __future__ import annotations
@@ -152,6 +155,7 @@ PATCHES = (
     "root_credential",
     "presigned_expiry",
     "ecr_manifest_digests",
+    "rest_api_overwrite",
     "control_plane",
 )
 
@@ -194,6 +198,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         loopback_transport,
         presigned_expiry,
         registry_auth,
+        rest_api_overwrite,
         root_credential,
         s3_notifications,
         s3_versions,
@@ -236,6 +241,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         "root_credential": root_credential.install,
         "presigned_expiry": presigned_expiry.install,
         "ecr_manifest_digests": ecr_manifests.install,
+        "rest_api_overwrite": rest_api_overwrite.install,
         "control_plane": lambda: control_plane.install(os.environ.get(RUNTIME_URL_ENV, "")),
     }
     applied = [name for name in PATCHES if name not in disabled]

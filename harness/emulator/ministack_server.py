@@ -66,6 +66,9 @@ def serve(app_module) -> None:
         # No access log (nor had Hypercorn), no server-name header, the client's address as it connected.
         access_log=False,
         server_header=False,
+        # MiniStack dates each response itself (a proxied target's Date, else its own: one, as AWS sends);
+        # uvicorn's would be a second.
+        date_header=False,
         proxy_headers=False,
         log_config=None,  # MiniStack configures logging itself
         log_level=app_module.LOG_LEVEL.lower(),

@@ -18,14 +18,19 @@ STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_R
 _ERRORS = (executions.ExecutionNotFound, workflow_graph.GraphvizMissing, traces.TraceNotFound)
 
 
-def add_parsers(commands) -> None:
-    execution = commands.add_parser("execution", help="an order's workflow execution as a timeline")
+def execution_arguments(execution) -> None:
     execution.add_argument("order", help="order id (the execution's name) or an execution ARN")
-    execution.add_argument("--picture", metavar="FILE.svg", help="also draw the workflow with the path taken")
-    listing = commands.add_parser("executions", help="the latest workflow executions in one table")
+    execution.add_argument(
+        "--picture", metavar="FILE.svg|png", help="also draw the workflow with the path taken"
+    )
+
+
+def executions_arguments(listing) -> None:
     listing.add_argument("--status", choices=STATUSES, help="only executions in this status")
     listing.add_argument("--limit", type=_positive, default=20, help="how many (default 20)")
-    trace = commands.add_parser("trace", help="an order's X-Ray trace as a tree with durations")
+
+
+def trace_arguments(trace) -> None:
     trace.add_argument("order", help="order id (the execution's name) or an execution ARN")
 
 
@@ -57,14 +62,17 @@ def execution(paths: Paths, args) -> int:
     )
     if args.picture:
         picture = Path(args.picture)
-        if picture.suffix != ".svg":
-            raise SystemExit(f"harness: --picture draws SVG; name a .svg file, not {picture.name!r}")
+        picture_format = picture.suffix.removeprefix(".").lower()
+        if picture_format not in workflow_graph.FORMATS:
+            raise SystemExit(
+                f"harness: --picture draws SVG or PNG; name a .svg or .png file, not {picture.name!r}"
+            )
         if not picture.parent.is_dir():
             raise SystemExit(f"harness: --picture: no folder {picture.parent}")
         definition = json.loads(
             stepfunctions.describe_state_machine(stateMachineArn=line.state_machine_arn)["definition"]
         )
-        picture.write_bytes(workflow_graph.svg(definition, line))
+        picture.write_bytes(workflow_graph.picture(definition, line, picture_format))
         say(f"drew the workflow with this execution's path in {picture}")
     print(executions.render(line))
     return 0
@@ -85,9 +93,6 @@ def trace(paths: Paths, args) -> int:
     trace_id = traces.order_trace_id(stepfunctions, arn)
     print(traces.render(trace_id, traces.spans(aws.client("xray", stack.endpoint_url), trace_id)))
     return 0
-
-
-HANDLERS = {"execution": execution, "executions": executions_table, "trace": trace}
 
 
 def _positive(text: str) -> int:

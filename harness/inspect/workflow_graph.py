@@ -92,13 +92,19 @@ def draw(definition: dict, line: Timeline) -> graphviz.Digraph:
     return graph
 
 
-def svg(definition: dict, line: Timeline) -> bytes:
+# What --picture may be: SVG (its classes let a reader find the path) or PNG (for an image viewer or a
+# chat); Graphviz renders both from the same graph.
+FORMATS = ("svg", "png")
+
+
+def picture(definition: dict, line: Timeline, picture_format: str) -> bytes:
+    """The graph with the execution's path, rendered by Graphviz in ``picture_format`` (one of FORMATS)."""
     if shutil.which("dot") is None:
         raise GraphvizMissing(
             "drawing the workflow needs Graphviz's `dot` program: apt-get install graphviz "
             "(.ci/run installs it on CI machines)"
         )
-    return draw(definition, line).pipe(format="svg")
+    return draw(definition, line).pipe(format=picture_format)
 
 
 def _state_look(name: str, state: dict, visits: dict, line: Timeline) -> tuple[list[str], str]:

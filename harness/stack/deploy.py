@@ -74,15 +74,22 @@ def ensure_bucket(s3, bucket: str) -> None:
 
 
 def deploy_stack(
-    cloudformation, stack_name: str, template: dict, parameters: dict[str, str]
+    cloudformation,
+    stack_name: str,
+    template: dict,
+    parameters: dict[str, str],
+    tags: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """Create or update ``stack_name`` and wait for it; returns its outputs."""
+    """Create or update ``stack_name`` and wait for it; returns its outputs. ``tags``: the stack's
+    tags, which CloudFormation applies to each resource that takes tags."""
     arguments = {
         "StackName": stack_name,
         "TemplateBody": json.dumps(template),
         "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
     }
+    if tags:  # none given: an update leaves the stack's tags as they are
+        arguments["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
     status = stack_status(cloudformation, stack_name)
     if status in (None, "ROLLBACK_COMPLETE"):
         if status == "ROLLBACK_COMPLETE":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import string
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +27,12 @@ from harness.template import load_template
 
 STACK_NAME = "order-platform"
 ARTIFACTS_BUCKET = "harness-deploy-artifacts"
+# API Gateway chooses a REST API's id itself, so its URL changes whenever the API is created again.
+# MiniStack (1.5.33) lets the creator choose it with the tag `ms-custom-id` (its issue #400; it refuses
+# LocalStack's `ls-custom-id`): a local deploy tags its stack with an id derived from the stack's
+# name, CloudFormation passes stack tags on to the REST API it creates, and the API's URL is the same
+# after every `harness up` or `reset` (the template, what goes to AWS, is not changed).
+API_ID_TAG = "ms-custom-id"
 _EXECUTE_API_URL = re.compile(
     r"^https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com/(?P<rest>.*)$"
 )
@@ -43,6 +51,14 @@ def local_url(value: str, endpoint_url: str) -> str:
     if not match:
         return value
     return f"{endpoint_url}/_aws/execute-api/{match['api']}/{match['rest']}"
+
+
+def api_id(stack_name: str) -> str:
+    """The REST API id of the local stack named ``stack_name``: 10 characters of [a-z0-9], as AWS's."""
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(
+        alphabet[byte % len(alphabet)] for byte in hashlib.sha256(stack_name.encode()).digest()[:10]
+    )
 
 
 def deploy(
@@ -75,7 +91,9 @@ def deploy(
     packaged = with_image_uris(packaged, image_uris)
     say(f"deploying {template_path.name} as stack {stack_name}")
     cloudformation = aws.client("cloudformation", endpoint_url)
-    outputs = deploy_stack(cloudformation, stack_name, packaged, parameters or {})
+    outputs = deploy_stack(
+        cloudformation, stack_name, packaged, parameters or {}, tags={API_ID_TAG: api_id(stack_name)}
+    )
     provision(aws.client("lambda", endpoint_url), stack_functions(cloudformation, stack_name), runtime)
     result = DeployResult(
         stack_name=stack_name,

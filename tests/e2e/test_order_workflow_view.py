@@ -1,4 +1,4 @@
-"""`harness execution ORDER [--picture F.svg]` and `harness executions`: an order's workflow read back
+"""`harness execution ORDER [--picture F.svg|F.png]` and `harness executions`: an order's workflow read back
 from the real stack's Step Functions, as a timeline and as a Graphviz picture of the path taken."""
 
 from __future__ import annotations
@@ -152,9 +152,12 @@ def test_an_unknown_order_is_one_clear_error(harness, order):
     assert err.startswith("harness: ") and order in err and "Traceback" not in err
 
 
-def test_a_picture_that_is_not_svg_is_refused_before_anything_is_written(api, catalog, harness, tmp_path):
+def test_a_picture_is_drawn_as_png_too_and_another_kind_refused(api, catalog, harness, tmp_path):
     sku = catalog.add(available=5)
     order = place_and_wait(api, [{"sku": sku, "quantity": 1}], "tok_ok")
-    with pytest.raises(SystemExit, match=r"\.svg"):
-        harness("execution", order["orderId"], "--picture", str(tmp_path / "workflow.png"))
-    assert not (tmp_path / "workflow.png").exists()
+    code, _, err = harness("execution", order["orderId"], "--picture", str(tmp_path / "workflow.png"))
+    assert code == 0, err
+    assert (tmp_path / "workflow.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")  # PNG's signature
+    with pytest.raises(SystemExit, match=r"name a \.svg or \.png file, not 'workflow\.jpg'"):
+        harness("execution", order["orderId"], "--picture", str(tmp_path / "workflow.jpg"))
+    assert not (tmp_path / "workflow.jpg").exists()

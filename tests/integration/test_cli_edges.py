@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -164,12 +165,39 @@ def test_harness_aws_reaches_the_stack_with_either_cli_version(stack):
     assert any("HealthFunction" in name for name in names), names
 
 
+def test_url_and_outputs_print_what_a_script_needs(stack):
+    state_dir, api_url = stack
+    assert harness("url", state_dir=state_dir).stdout == api_url + "\n"
+    queue_url = harness("url", "FeedQueueUrl", state_dir=state_dir).stdout.strip()
+    assert queue_url.startswith("http://127.0.0.1:")
+    listed = dict(line.split(" ", 1) for line in harness("outputs", state_dir=state_dir).stdout.splitlines())
+    assert listed["ApiUrl"] == api_url and listed["FeedQueueUrl"] == queue_url
+    bucket = harness("outputs", "FeedBucketName", state_dir=state_dir).stdout
+    assert bucket == listed["FeedBucketName"] + "\n"
+    not_a_url = harness("url", "FeedBucketName", state_dir=state_dir)
+    assert not_a_url.returncode == 1 and not_a_url.stdout == ""
+    assert "FeedBucketName is not a URL output of the stack; it has ApiUrl, " in not_a_url.stderr
+    unknown = harness("outputs", "Nope", state_dir=state_dir)
+    assert unknown.returncode == 1 and "Nope is not an output of the stack; it has ApiId, " in unknown.stderr
+
+
 def test_one_port_for_both_servers_is_refused_before_anything_starts(tmp_path):
     port = str(processes.free_port())
     completed = harness("up", "--port", port, "--runtime-port", port, state_dir=tmp_path)
     assert completed.returncode == 1
     assert f"--port and --runtime-port are both {port}" in completed.stderr
     assert not (tmp_path / "session.json").exists() and not processes.port_in_use(int(port))
+
+
+@pytest.mark.parametrize("flag", ["--port", "--runtime-port"])
+def test_a_busy_port_is_refused_naming_the_flag_that_moves_it(tmp_path, flag):
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        ports = {"--port": processes.free_port(), "--runtime-port": processes.free_port()}
+        ports[flag] = busy.getsockname()[1]
+        completed = harness("up", *(f"{k}={v}" for k, v in ports.items()), state_dir=tmp_path)
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr, completed.stderr
+    assert re.search(rf"port {ports[flag]} is in use .*: {flag} \d+, for one$", completed.stderr.strip())
+    assert not (tmp_path / "session.json").exists()
 
 
 def test_push_to_aws_without_a_region_says_so(tmp_path):
@@ -216,10 +244,8 @@ def test_the_feed_guides_try_it_block_runs_as_written(stack, tmp_path):
     guide = (ROOT / "docs" / "feeds.md").read_text()
     block = re.search(r"^## Try it\n.*?```sh\n(.*?)```", guide, re.S | re.M).group(1)
     assert block.startswith(".venv/bin/harness up\n")
-    script = (
-        block.removeprefix(".venv/bin/harness up\n")
-        .replace(".harness/outputs.json", str(state_dir / "outputs.json"))
-        .replace("/tmp/spring.csv", str(tmp_path / "spring.csv"))
+    script = block.removeprefix(".venv/bin/harness up\n").replace(
+        "/tmp/spring.csv", str(tmp_path / "spring.csv")
     )
     completed = subprocess.run(
         ["bash", "-euc", script],

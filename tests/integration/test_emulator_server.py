@@ -102,6 +102,16 @@ def test_requests_share_one_connection(emulator):
     conn.close()
 
 
+def test_a_response_has_one_date_header(emulator, bucket):
+    conn = connection(emulator)
+    for path in ("/_ministack/health", f"/{bucket}?list-type=2"):
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200 and len(response.msg.get_all("date")) == 1, path
+    conn.close()
+
+
 def test_a_chunked_body_arrives_whole(emulator, bucket):
     body = os.urandom(3 * MB + 17)
     conn = connection(emulator)

@@ -90,6 +90,9 @@ def test_up_status_logs_down(tmp_path):
     up = harness("up", "--port", str(emulator_port), "--runtime-port", str(runtime_port), state_dir=tmp_path)
     try:
         api_url = re.search(r"API URL\s+(\S+)", up.stdout).group(1)
+        assert harness("url", state_dir=tmp_path).stdout.strip() == api_url
+        # Only the stack's own key is its root (not "any credentials", as this line once said).
+        assert f"127.0.0.1:{emulator_port}   (region us-east-1, the stack's own root credential)" in up.stdout
         with urllib.request.urlopen(api_url + "/health", timeout=10) as response:
             assert json.loads(response.read())["status"] == "ok"
         status = harness("status", state_dir=tmp_path).stdout
@@ -110,6 +113,12 @@ def test_up_status_logs_down(tmp_path):
     # credential and runtime secret, the functions' output.
     leftovers = {"ministack-state", "outputs.json", "instances", "session.json"}
     assert leftovers & {path.name for path in tmp_path.iterdir()} == set()
+    # The same project up again: the API at the same URL (a script or bookmark keeps working).
+    harness("up", "--port", str(emulator_port), "--runtime-port", str(runtime_port), state_dir=tmp_path)
+    try:
+        assert harness("url", state_dir=tmp_path).stdout.strip() == api_url
+    finally:
+        harness("down", state_dir=tmp_path)
 
 
 def assert_own_tools_reach_the_stack_as_root(exports: str) -> None:

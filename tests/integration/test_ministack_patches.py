@@ -16,6 +16,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness import aws
+from harness.stack.deploy import DeployError, deploy_stack
+from harness.stack.project import API_ID_TAG
 from testkit.binomial import binomial_band
 from testkit.emulator_clock import EmulatorClock
 from testkit.faults import START_EXECUTION, EmulatorFaults
@@ -678,3 +680,51 @@ def test_with_ecr_manifest_digests_a_put_image_naming_another_digest_is_refused(
             imageDigest=f"sha256:{'0' * 64}",
         )
     assert ecr.list_images(repositoryName=repository)["imageIds"] == []
+
+
+# --- rest_api_overwrite ------------------------------------------------------------------------------
+
+
+def api_template(paths: list[str]) -> dict:
+    """A stack of one REST API whose OpenAPI body has a GET (a mock integration) on each of ``paths``."""
+    mock = {"x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {}}}
+    body = {"swagger": "2.0", "info": {"title": "routes"}, "paths": {path: {"get": mock} for path in paths}}
+    return {
+        "Resources": {
+            "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "routes", "Body": body}}
+        }
+    }
+
+
+def api_ids_and_routes(endpoint_url: str, tags: dict[str, str] | None = None) -> tuple[str, str, set[str]]:
+    """(the API's id, its id after an update that changes its routes, the routes it has then)."""
+    cloudformation = aws.client("cloudformation", endpoint_url)
+    name = f"routes-{uuid.uuid4().hex[:8]}"
+
+    def api_id() -> str:
+        found = cloudformation.describe_stack_resource(StackName=name, LogicalResourceId="Api")
+        return found["StackResourceDetail"]["PhysicalResourceId"]
+
+    deploy_stack(cloudformation, name, api_template(["/a"]), {}, tags=tags)
+    created = api_id()
+    deploy_stack(cloudformation, name, api_template(["/b", "/b/c"]), {}, tags=tags)
+    updated = api_id()
+    resources = aws.client("apigateway", endpoint_url).get_resources(restApiId=updated)["items"]
+    return created, updated, {resource["path"] for resource in resources}
+
+
+def test_without_rest_api_overwrite_a_change_of_routes_is_a_new_api(emulator_without):
+    created, updated, routes = api_ids_and_routes(emulator_without("rest_api_overwrite"))
+    assert created != updated and routes == {"/", "/b", "/b/c"}
+
+
+def test_without_rest_api_overwrite_a_pinned_api_id_fails_a_change_of_routes(emulator_without):
+    with pytest.raises(DeployError, match="Api"):
+        api_ids_and_routes(emulator_without("rest_api_overwrite"), {API_ID_TAG: "pinned1234"})
+
+
+def test_with_rest_api_overwrite_a_change_of_routes_changes_the_same_api(local_stack):
+    pinned = f"pin{uuid.uuid4().hex[:7]}"
+    created, updated, routes = api_ids_and_routes(local_stack.endpoint_url, {API_ID_TAG: pinned})
+    assert created == updated == pinned
+    assert routes == {"/", "/b", "/b/c"}  # /a is gone: the new definition overwrites the old

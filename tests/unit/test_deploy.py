@@ -1,5 +1,7 @@
+import re
+
 from harness.paths import Paths
-from harness.stack.project import local_url
+from harness.stack.project import api_id, local_url
 from harness.template import load_template
 
 ROOT = Paths.discover().root
@@ -23,3 +25,9 @@ def test_every_function_is_an_image_built_from_its_own_folder():
         assert (ROOT / "functions" / folder).is_dir(), logical_id
         assert f"/{folder}:" in properties["ImageUri"]["Fn::Sub"], logical_id
         assert (ROOT / metadata["Dockerfile"]).is_file(), logical_id
+
+
+def test_a_local_stacks_api_id_depends_on_its_name_alone():
+    assert api_id("order-platform") == api_id("order-platform")
+    assert re.fullmatch(r"[a-z0-9]{10}", api_id("order-platform"))
+    assert api_id("order-platform") != api_id("rehearsal")

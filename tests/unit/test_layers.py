@@ -26,7 +26,7 @@ LAYERS = [
     ("harness.stack",),
     ("harness.release",),
     ("harness.inspect",),
-    ("harness.cli",),
+    ("harness.cli", "harness.commands"),
 ]
 
 

@@ -103,24 +103,29 @@ class DevStack:
 
     def instances(self) -> dict[int, tuple[str, str]]:
         """PID -> (function name, version) of each live instance process of the stack's runtime
-        (process mode: the runtime's children, each with Lambda's variables)."""
-        runtime, found = self.runtime_pid, {}
+        (process mode: the runtime's descendants with Lambda's variables; a sandboxed instance's
+        interpreter is bwrap's grandchild, bwrap itself has none)."""
+        parents: dict[int, int] = {}
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
             try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                if parent != runtime:
-                    continue
-                raw = (entry / "environ").read_bytes().split(b"\0")
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, ValueError, IndexError):  # not a process, or it ended meanwhile
+                continue
+        descendants, frontier = set(), {self.runtime_pid}
+        while frontier:
+            frontier = {pid for pid, parent in parents.items() if parent in frontier} - descendants
+            descendants |= frontier
+        found = {}
+        for pid in descendants:
+            try:
+                raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            except OSError:  # it ended meanwhile
                 continue
             variables = dict(item.decode().split("=", 1) for item in raw if b"=" in item)
             if "AWS_LAMBDA_FUNCTION_NAME" in variables:
-                found[int(entry.name)] = (
-                    variables["AWS_LAMBDA_FUNCTION_NAME"],
-                    variables["AWS_LAMBDA_FUNCTION_VERSION"],
-                )
+                found[pid] = (variables["AWS_LAMBDA_FUNCTION_NAME"], variables["AWS_LAMBDA_FUNCTION_VERSION"])
         return found
 
     @property

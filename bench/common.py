@@ -56,6 +56,8 @@ def machine() -> dict:
         "cores": os.cpu_count(),
         "memory_gib": round(total_kb / 1024 / 1024, 1),
         "date": datetime.now(UTC).isoformat(),
+        # As the results were written: a figure taken under another job's load is not a result.
+        "load_average_5m": round(os.getloadavg()[1], 2),
     }
 
 

@@ -10,26 +10,15 @@ and not (off), so drift in the machine's load falls on both alike:
 
 from __future__ import annotations
 
-import statistics
-
 from bench.common import write
-from bench.stack_costs import ORDERS, ROUNDS, WARM_INVOKES, alternating_rounds
+from bench.stack_costs import ORDERS, ROUNDS, WARM_INVOKES, alternating_rounds, cost_figures
 from harness import aws
 from harness.paths import Paths
 
 
 def main() -> int:
     rounds = alternating_rounds(Paths.discover(), {"on": {aws.IAM_ENV: "on"}, "off": {aws.IAM_ENV: "off"}})
-    invoke = {s: statistics.median(r[0] for r in rounds[s]) for s in rounds}
-    cpu = {s: statistics.median(r[1] for r in rounds[s]) for s in rounds}
-    figures = {
-        "invoke_warm_p50_ms_on": round(invoke["on"], 2),
-        "invoke_warm_p50_ms_off": round(invoke["off"], 2),
-        "cpu_ms_per_order_on": round(cpu["on"], 1),
-        "cpu_ms_per_order_off": round(cpu["off"], 1),
-        "invoke_ratio_on_off": round(invoke["on"] / invoke["off"], 3),
-        "cpu_per_order_ratio_on_off": round(cpu["on"] / cpu["off"], 3),
-    }
+    figures = cost_figures(rounds, "on", "off", ratio_suffix="_on_off")
     write(
         "iam",
         figures,

@@ -11,10 +11,8 @@ invoke_ratio and cpu_per_order_ratio, secured / open (issue 24's target: each <=
 
 from __future__ import annotations
 
-import statistics
-
 from bench.common import write
-from bench.stack_costs import ORDERS, ROUNDS, WARM_INVOKES, alternating_rounds
+from bench.stack_costs import ORDERS, ROUNDS, WARM_INVOKES, alternating_rounds, cost_figures
 from harness import aws
 from harness.paths import Paths
 from harness.runtime.sandbox import SANDBOX_ENV
@@ -27,18 +25,9 @@ SETTINGS = {
 
 def main() -> int:
     rounds = alternating_rounds(Paths.discover(), SETTINGS)
-    invoke = {s: statistics.median(r[0] for r in rounds[s]) for s in rounds}
-    cpu = {s: statistics.median(r[1] for r in rounds[s]) for s in rounds}
     write(
         "security",
-        {
-            "invoke_warm_p50_ms_secured": round(invoke["secured"], 2),
-            "invoke_warm_p50_ms_open": round(invoke["open"], 2),
-            "cpu_ms_per_order_secured": round(cpu["secured"], 1),
-            "cpu_ms_per_order_open": round(cpu["open"], 1),
-            "invoke_ratio": round(invoke["secured"] / invoke["open"], 3),
-            "cpu_per_order_ratio": round(cpu["secured"] / cpu["open"], 3),
-        },
+        cost_figures(rounds, "secured", "open"),
         f"Local stack in process mode, {ROUNDS} rounds of each setting alternating (secured, open, ...), "
         f"each on a fresh stack; medians of the rounds. secured: the stack's own root credential with every "
         f"signature checked, instances sandboxed (bubblewrap); open: HARNESS_ROOT_KEY=public and "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import statistics
 from collections.abc import Iterator
 
 from bench.common import CpuMeter, median, sized, timed_invoke
@@ -39,6 +40,20 @@ def alternating_rounds(
                 rounds[name].append(one_round(paths))
             print(f"{name}: {rounds[name][-1]}", flush=True)
     return rounds
+
+
+def cost_figures(
+    rounds: dict[str, list[tuple[float, float]]], measured: str, baseline: str, ratio_suffix: str = ""
+) -> dict[str, float]:
+    """The medians of each setting's rounds and the ratios ``measured`` / ``baseline``, as results."""
+    invoke = {name: statistics.median(r[0] for r in rounds[name]) for name in (measured, baseline)}
+    cpu = {name: statistics.median(r[1] for r in rounds[name]) for name in (measured, baseline)}
+    return {
+        **{f"invoke_warm_p50_ms_{name}": round(invoke[name], 2) for name in (measured, baseline)},
+        **{f"cpu_ms_per_order_{name}": round(cpu[name], 1) for name in (measured, baseline)},
+        f"invoke_ratio{ratio_suffix}": round(invoke[measured] / invoke[baseline], 3),
+        f"cpu_per_order_ratio{ratio_suffix}": round(cpu[measured] / cpu[baseline], 3),
+    }
 
 
 def one_round(paths: Paths) -> tuple[float, float]:

@@ -171,6 +171,7 @@ def _expected_errors() -> tuple[type[Exception], ...]:
     happened, so that no command pays for them at its start."""
     from harness import processes
     from harness.images import build, engine
+    from harness.runtime.client import RuntimeRefused
     from harness.stack import awscli, deploy
 
     return (
@@ -179,6 +180,7 @@ def _expected_errors() -> tuple[type[Exception], ...]:
         build.ImageBuildError,
         awscli.AwsCliMissing,
         deploy.DeployError,  # a stack that failed to deploy: its message names the resources and why
+        RuntimeRefused,  # e.g. a provisioned instance that could not start: the runtime's answer says why
     )
 
 

@@ -4,11 +4,17 @@ and the tests: one small client instead of hand-written HTTP calls."""
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 
 # The session's secret: the runtime, the emulator and the harness get it in this variable.
 TOKEN_ENV = "HARNESS_RUNTIME_TOKEN"
 TOKEN_HEADER = "X-Harness-Runtime-Token"
+
+
+class RuntimeRefused(Exception):
+    """The function runtime refused a request (an instance that could not start, ...); the message
+    carries its answer."""
 
 
 class RuntimeClient:
@@ -38,5 +44,11 @@ class RuntimeClient:
             headers={"Content-Type": "application/json", TOKEN_HEADER: self.token},
             method=method,
         )
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            return json.loads(response.read() or b"{}")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            answer = error.read().decode(errors="replace")[:2000]
+            raise RuntimeRefused(
+                f"the function runtime refused {method} {path} ({error.code}): {answer}"
+            ) from None

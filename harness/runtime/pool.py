@@ -419,7 +419,6 @@ class InstancePool:
     # --- instance lifecycle --------------------------------------------------------------------------
 
     async def _start(self, spec: FunctionSpec, initialization_type: str, reserved_room: bool = False):
-        started = time.monotonic()
         instance = Instance(spec, self._log_path(spec), initialization_type)
         self.instances[instance.id] = instance
         if reserved_room:  # the room granted is the instance's now
@@ -434,6 +433,10 @@ class InstancePool:
             del self.instances[instance.id]
             await self.endpoints.close(instance.id)
             raise InitFailed(error_outcome(_init_error_type(error), str(error))) from error
+        # The init phase (its 10 s limit, its Init Duration) begins when the runtime process does, as on
+        # Lambda: not while the platform makes its environment (a container the engine creates, the
+        # credentials, the packages), which a busy machine stretched past the limit.
+        started = time.monotonic()
         watcher = asyncio.create_task(self._watch(instance, instance.process))
         self._watchers.add(watcher)
         watcher.add_done_callback(self._watchers.discard)

@@ -56,8 +56,6 @@ def machine() -> dict:
         "cores": os.cpu_count(),
         "memory_gib": round(total_kb / 1024 / 1024, 1),
         "date": datetime.now(UTC).isoformat(),
-        # As the results were written: a figure taken under another job's load is not a result.
-        "load_average_5m": round(os.getloadavg()[1], 2),
     }
 
 
@@ -162,6 +160,9 @@ def write(area: str, figures: dict, notes: str, merge_as: str | None = None) -> 
             part for part in document.get("notes", "").split(" | ") if part and not part.startswith(merge_as)
         ]
         notes = " | ".join([*kept, notes])
+    # The load the figures were taken at (a figure taken under another job's load is not a result): the
+    # benchmark's own mean over its run where it measured one, else the 5-minute load as it ends.
+    figures.setdefault("machine_load_average_5m", round(os.getloadavg()[1], 2))
     document.update({**figures, "machine": machine(), "notes": notes})
     path.write_text(json.dumps(document, indent=2) + "\n")
 

@@ -11,6 +11,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
+from harness.errors import USAGE, HarnessError
+
 REGION = "us-east-1"
 ACCOUNT_ID = "000000000000"
 # ``off``: the local emulator does not evaluate IAM (every caller may do everything) and every function
@@ -54,14 +56,14 @@ _stack_credentials: dict[str, Credential] = {}
 def iam_enforced() -> bool:
     setting = os.environ.get(IAM_ENV, "on")
     if setting not in ("on", "off"):
-        raise ValueError(f"{IAM_ENV} must be on or off, not {setting!r}")
+        raise HarnessError(f"{IAM_ENV} must be on or off, not {setting!r}", USAGE)
     return setting == "on"
 
 
 def root_key_public() -> bool:
     setting = os.environ.get(ROOT_KEY_ENV, "stack")
     if setting not in ("stack", "public"):
-        raise ValueError(f"{ROOT_KEY_ENV} must be stack or public, not {setting!r}")
+        raise HarnessError(f"{ROOT_KEY_ENV} must be stack or public, not {setting!r}", USAGE)
     return setting == "public"
 
 

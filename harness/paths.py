@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.errors import HarnessError
+
 # The test suites that create functions from the test fixtures: the stacks they run against accept
 # the fixtures' code (Paths.fixture_code_root), no other stack does.
 FIXTURE_SUITES = ("integration", "rehearsal")
@@ -25,7 +27,7 @@ class Paths:
         for folder in (here, *here.parents):
             if (folder / "template.yaml").is_file():
                 return cls(folder)
-        raise SystemExit("harness: no template.yaml here or above; run it from the project folder")
+        raise HarnessError("no template.yaml here or above; run it from the project folder")
 
     @property
     def state(self) -> Path:

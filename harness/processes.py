@@ -14,8 +14,10 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from harness.errors import HarnessError
 
-class StartupError(Exception):
+
+class StartupError(HarnessError):
     """A service did not become healthy; the message carries the end of its log."""
 
 

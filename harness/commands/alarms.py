@@ -4,14 +4,18 @@ template tooling, which the other calls do without)."""
 from __future__ import annotations
 
 from harness import aws
-from harness.commands.running import running_session
+from harness.commands import Registry
 from harness.paths import Paths
 from harness.stack import alarms as stack_alarms
+from harness.stack.current import current_stack
+
+
+def register(commands: Registry) -> None:
+    commands.add("alarms", alarms)
 
 
 def alarms(paths: Paths, args) -> int:
-    details = running_session(paths)
-    endpoint_url = details["endpointUrl"]
+    endpoint_url = current_stack(paths).endpoint_url
     rows = stack_alarms.stack_alarms(
         aws.client("cloudformation", endpoint_url), aws.client("cloudwatch", endpoint_url)
     )

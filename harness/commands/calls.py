@@ -6,42 +6,38 @@ import argparse
 from pathlib import Path
 
 from harness import aws
-from harness.commands.running import deployed_outputs, running_session
+from harness.commands import Registry
 from harness.console import say
 from harness.paths import Paths
 from harness.stack import awscli, users
 from harness.stack import seed as stack_seed
+from harness.stack.current import current_stack
 
 
-def aws_arguments(aws_command) -> None:
-    aws_command.add_argument("arguments", nargs=argparse.REMAINDER, help="aws CLI arguments")
+def register(commands: Registry) -> None:
+    commands.add("aws", aws_cli).add_argument("arguments", nargs=argparse.REMAINDER, help="aws CLI arguments")
+    commands.add("token", token).add_argument(
+        "--user", default=users.DEFAULT_USER, help=f"user name (default {users.DEFAULT_USER})"
+    )
+    commands.add("seed", seed).add_argument(
+        "file", help="JSON list of {sku, priceCents, currency, available, name?}"
+    )
 
 
 def aws_cli(paths: Paths, args) -> int:
-    return awscli.run(running_session(paths)["endpointUrl"], args.arguments)
-
-
-def token_arguments(token) -> None:
-    token.add_argument("--user", default=users.DEFAULT_USER, help=f"user name (default {users.DEFAULT_USER})")
+    return awscli.run(current_stack(paths).emulator_url, args.arguments)
 
 
 def token(paths: Paths, args) -> int:
-    endpoint_url, outputs = deployed_outputs(paths)
-    print(users.id_token(aws.client("cognito-idp", endpoint_url), outputs, args.user))
+    stack = current_stack(paths)
+    print(users.id_token(aws.client("cognito-idp", stack.endpoint_url), stack.outputs, args.user))
     return 0
 
 
-def seed_arguments(seed_command) -> None:
-    seed_command.add_argument("file", help="JSON list of {sku, priceCents, currency, available, name?}")
-
-
 def seed(paths: Paths, args) -> int:
-    endpoint_url, outputs = deployed_outputs(paths)
-    try:
-        products = stack_seed.read_catalog(Path(args.file))
-    except stack_seed.CatalogFileError as error:
-        raise SystemExit(f"harness: {error}") from None
-    dynamodb = aws.resource("dynamodb", endpoint_url)
-    count = stack_seed.load(dynamodb, outputs["CatalogTableName"], products)
-    say(f"loaded {count} products into {outputs['CatalogTableName']}")
+    stack = current_stack(paths)
+    products = stack_seed.read_catalog(Path(args.file))
+    table = stack.outputs["CatalogTableName"]
+    count = stack_seed.load(aws.resource("dynamodb", stack.endpoint_url), table, products)
+    say(f"loaded {count} products into {table}")
     return 0

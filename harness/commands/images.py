@@ -3,20 +3,23 @@
 
 from __future__ import annotations
 
-import sys
-
 import botocore.exceptions
 
 from harness import aws
-from harness.commands.running import running_session
+from harness.commands import Registry
+from harness.errors import USAGE, HarnessError
 from harness.images import engine as docker_engine
 from harness.images import project as images
 from harness.images.mode import ImageMode
 from harness.images.process_mode import ProcessMode
 from harness.paths import Paths
+from harness.stack.current import current_stack
 
 
-def push_arguments(push) -> None:
+def register(commands: Registry) -> None:
+    commands.add("images", build_images)
+    commands.add("emulator-image", build_emulator_image)
+    push = commands.add("push", push_images)
     push.add_argument("--aws", action="store_true", help="the account's ECR (default credentials chain)")
     push.add_argument(
         "--prebuilt", action="store_true", help="push the images the engine holds (no build): the tested ones"
@@ -34,28 +37,27 @@ def build_images(paths: Paths, args) -> int:
     return 0
 
 
-def push(paths: Paths, args) -> int:
+def push_images(paths: Paths, args) -> int:
     """Push the template's functions: into the running stack's ECR (image mode: their container images,
     built from cache; process mode: their code images, no engine), or with --aws the container images
     into the account's ECR."""
-    details = None if args.aws else running_session(paths)
-    endpoint_url = details["endpointUrl"] if details else None
-    if details and details.get("mode") != "image":
+    stack = None if args.aws else current_stack(paths)
+    endpoint_url = stack.emulator_url if stack else None
+    if stack and stack.mode != "image":
         if args.prebuilt:
-            print(
-                "harness push: --prebuilt pushes images an engine holds; this stack runs in process mode, "
+            raise HarnessError(
+                "push --prebuilt pushes images an engine holds; this stack runs in process mode, "
                 "where push packs each function's code itself",
-                file=sys.stderr,
+                USAGE,
             )
-            return 2
-        for reference in ProcessMode(paths).publish(details["endpointUrl"]).values():
+        for reference in ProcessMode(paths).publish(stack.emulator_url).values():
             print(reference)
         return 0
     try:
         ecr = aws.client("ecr", endpoint_url)  # before any build: a missing region fails at once
     except botocore.exceptions.NoRegionError:
-        raise SystemExit(
-            "harness: no AWS region for `push --aws`: set AWS_REGION (or AWS_DEFAULT_REGION), or a region "
+        raise HarnessError(
+            "no AWS region for `push --aws`: set AWS_REGION (or AWS_DEFAULT_REGION), or a region "
             "in the profile (`aws configure`)"
         ) from None
     # The test fixtures go only to the stacks their own suites start: a push is the template's functions.

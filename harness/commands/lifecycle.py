@@ -2,41 +2,42 @@
 
 from __future__ import annotations
 
-import sys
-
 from harness import aws, processes
-from harness.commands.running import running_session
+from harness.commands import Registry
 from harness.console import say
+from harness.errors import USAGE, HarnessError
 from harness.images.mode import MODES, ImageMode, default_mode, describe
 from harness.paths import Paths
-from harness.runtime.client import RuntimeClient
 from harness.runtime.sandbox import find_sandbox
 from harness.stack import sync as stack_sync
+from harness.stack.current import current_stack
 from harness.stack.lifecycle import RunningStack, deploy_into, remove_leftovers, reset_state
 
 DEFAULT_EMULATOR_PORT = 4566
 DEFAULT_RUNTIME_PORT = 9001
 
 
-def up_arguments(up) -> None:
+def register(commands: Registry) -> None:
+    up = commands.add("up", start_up)
     up.add_argument("--port", type=int, default=DEFAULT_EMULATOR_PORT, help="emulator port (default 4566)")
     up.add_argument("--runtime-port", type=int, default=DEFAULT_RUNTIME_PORT, help="function runtime port")
     up.add_argument("--mode", choices=MODES, help="image or process (default: image when Docker can run)")
-
-
-def sync_arguments(sync_command) -> None:
+    commands.add("deploy", deploy)
+    sync_command = commands.add("sync", sync)
     sync_command.add_argument("--watch", action="store_true", help="sync on every save until Ctrl-C")
     sync_command.add_argument(
         "--force", action="store_true", help="also when the stage runs a release (no canary, no record)"
     )
+    commands.add("reset", reset)
+    commands.add("down", down)
 
 
-def up(paths: Paths, args) -> int:
+def start_up(paths: Paths, args) -> int:
     if paths.session_file.exists():
-        raise SystemExit("harness: a stack is already up (see `harness status`); `harness down` first")
+        raise HarnessError("a stack is already up (see `harness status`); `harness down` first")
     if args.port == args.runtime_port:
-        raise SystemExit(
-            f"harness: --port and --runtime-port are both {args.port}: the emulator and the function "
+        raise HarnessError(
+            f"--port and --runtime-port are both {args.port}: the emulator and the function "
             "runtime each need a port of their own"
         )
     for flag, port, server in (
@@ -44,8 +45,8 @@ def up(paths: Paths, args) -> int:
         ("--runtime-port", args.runtime_port, "function runtime"),
     ):
         if processes.port_in_use(port):
-            raise SystemExit(
-                f"harness: port {port} is in use by another process (another checkout's stack, LocalStack?); "
+            raise HarnessError(
+                f"port {port} is in use by another process (another checkout's stack, LocalStack?); "
                 f"the {server} can listen on another: {flag} {processes.free_port()}, for one"
             )
     mode = args.mode or default_mode(paths)
@@ -79,32 +80,28 @@ def up(paths: Paths, args) -> int:
 
 
 def deploy(paths: Paths, args) -> int:
-    details = running_session(paths)
+    stack = current_stack(paths)
     # The engine `harness up` started is still running: prepare() finds it and rebuilds from cache.
-    image_mode = ImageMode(paths).prepare() if details.get("mode") == "image" else None
-    deploy_into(paths, details["endpointUrl"], _runtime_of(details), image_mode)
+    image_mode = ImageMode(paths).prepare() if stack.mode == "image" else None
+    deploy_into(paths, stack.emulator_url, stack.runtime, image_mode)
     return 0
 
 
 def sync(paths: Paths, args) -> int:
-    details = running_session(paths)
-    release_live = None if args.force else _release_live(details["endpointUrl"])
+    stack = current_stack(paths)
+    release_live = None if args.force else _release_live(stack.emulator_url)
     if release_live:
-        print(
-            f"harness sync: the local stage runs {release_live}; sync publishes code around CloudFormation "
+        raise HarnessError(
+            f"the local stage runs {release_live}; sync publishes code around CloudFormation "
             "and CodeDeploy (no canary) and the stage would no longer match its release record. "
             "`harness deploy` takes a change through CodeDeploy; `harness sync --force` syncs anyway",
-            file=sys.stderr,
+            USAGE,
         )
-        return 2
-    image_mode = ImageMode(paths).prepare() if details.get("mode") == "image" else None
-    code_sync = stack_sync.CodeSync(paths, details["endpointUrl"], image_mode)
+    image_mode = ImageMode(paths).prepare() if stack.mode == "image" else None
+    code_sync = stack_sync.CodeSync(paths, stack.emulator_url, image_mode)
     if args.watch:
-        stack, _ = processes.load(paths.session_file)
         stack_sync.watch(
-            code_sync,
-            on_error=lambda error: say(f"sync failed: {error}"),
-            stack_running=lambda: all(process.running() for process in stack),
+            code_sync, on_error=lambda error: say(f"sync failed: {error}"), stack_running=stack.running
         )
     elif not code_sync.sync():
         say("every function already runs the code under functions/")
@@ -129,14 +126,9 @@ def _release_live(endpoint_url: str) -> str | None:
     return f"release #{release.number} ({release.source}, {release.time}: {len(released)} functions)"
 
 
-def _runtime_of(details: dict) -> RuntimeClient:
-    """The function runtime of the stack `harness up` started (its session file holds the secret)."""
-    return RuntimeClient(details["runtimeUrl"], details.get("runtimeToken", ""))
-
-
 def reset(paths: Paths, args) -> int:
-    details = running_session(paths)
-    reset_state(details["endpointUrl"], _runtime_of(details))
+    stack = current_stack(paths)
+    reset_state(stack.emulator_url, stack.runtime)
     return deploy(paths, args)
 
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import time
-from pathlib import Path
 
 from harness import aws
-from harness.commands.running import running_session
+from harness.commands import Registry
 from harness.paths import Paths
 from harness.stack import logs as stack_logs
+from harness.stack.current import current_stack
 
 
-def logs_arguments(logs) -> None:
+def register(commands: Registry) -> None:
+    logs = commands.add("logs", show_logs)
     logs.add_argument("function", help="logical id (HealthFunction) or physical function name")
     logs.add_argument(
         "--since", type=_since, default="60m", help="how far back: 30s, 10m, 2h or minutes (default 60m)"
@@ -26,8 +25,9 @@ def logs_arguments(logs) -> None:
         "--filter",
         type=_filter_pattern,
         default="",
+        # %% is a % in the help: argparse formats it with the argument's fields.
         help='a CloudWatch Logs filter pattern: ERROR, "a phrase", -excluded, ?either ?or, '
-        "'{ $.level = \"ERROR\" }', '[ip, user, status = 5*, ...]', %regex% (case-sensitive)",
+        "'{ $.level = \"ERROR\" }', '[ip, user, status = 5*, ...]', %%regex%% (case-sensitive)",
     )
 
 
@@ -45,22 +45,11 @@ def _filter_pattern(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def logs(paths: Paths, args) -> int:
-    outputs_file = Path(os.environ.get("HARNESS_OUTPUTS") or paths.outputs)
-    outputs = json.loads(outputs_file.read_text()) if outputs_file.exists() else {}
-    # The stack `harness up` runs here, else the one the outputs file describes (a test run's).
-    if paths.session_file.exists() or not outputs:
-        endpoint_url = running_session(paths)["endpointUrl"]
-    else:
-        aws.remember_stack(outputs)
-        endpoint_url = outputs["endpointUrl"]
-    try:
-        log = stack_logs.function_log(
-            aws.client("lambda", endpoint_url), outputs.get("functions", {}), args.function
-        )
-    except stack_logs.UnknownFunction as error:
-        raise SystemExit(f"harness: {error}") from None
+def show_logs(paths: Paths, args) -> int:
+    stack = current_stack(paths)
+    log = stack_logs.function_log(aws.client("lambda", stack.endpoint_url), stack.functions, args.function)
     start_ms = int(time.time() * 1000) - args.since
-    for event in stack_logs.events(aws.client("logs", endpoint_url), log, start_ms, args.filter, args.follow):
+    logs = aws.client("logs", stack.endpoint_url)
+    for event in stack_logs.events(logs, log, start_ms, args.filter, args.follow):
         print(stack_logs.line(event), flush=args.follow)
     return 0

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+from harness.commands import Registry
 from harness.console import say
 from harness.images.mode import MODES, default_mode, describe
 from harness.paths import FIXTURE_SUITES, Paths
@@ -18,16 +19,18 @@ from harness.stack.lifecycle import RunningStack, remove_leftovers
 SUITES = {"e2e": ["e2e"], "test": ["integration", "e2e"], "rehearse": ["rehearsal"]}
 
 
-def suite_arguments(command) -> None:
-    command.add_argument(
-        "--mode", choices=MODES, help="image or process (default: image when Docker can run)"
-    )
-    command.add_argument(
-        "pytest_args",
-        nargs="*",
-        help="extra pytest arguments (after --; a file of the suite runs it alone); without any, the "
-        "e2e cases run side by side",
-    )
+def register(commands: Registry) -> None:
+    for name in SUITES:
+        command = commands.add(name, run)
+        command.add_argument(
+            "--mode", choices=MODES, help="image or process (default: image when Docker can run)"
+        )
+        command.add_argument(
+            "pytest_args",
+            nargs="*",
+            help="extra pytest arguments (after --; a file of the suite runs it alone); without any, the "
+            "e2e cases run side by side",
+        )
 
 
 def run(paths: Paths, args) -> int:

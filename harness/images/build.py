@@ -11,12 +11,13 @@ import os
 import subprocess
 from pathlib import Path
 
+from harness.errors import HarnessError
 from harness.images.engine import Engine, docker_cli
 
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
-class ImageBuildError(Exception):
+class ImageBuildError(HarnessError):
     """An image did not build, import or push; the message carries the tool's output."""
 
 

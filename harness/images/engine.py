@@ -20,6 +20,7 @@ from pathlib import Path
 
 from harness import processes
 from harness.console import say
+from harness.errors import HarnessError
 
 ENGINE_STARTUP_TIMEOUT_S = 30
 # `never`: no apt-get install, no Docker engine of our own; image mode then needs an engine that answers.
@@ -28,7 +29,7 @@ SYSTEM_CHANGES_ENV = "HARNESS_SYSTEM_CHANGES"
 DOCKER_CLI = "/usr/bin/docker"
 
 
-class EngineUnavailable(Exception):
+class EngineUnavailable(HarnessError):
     """No Docker engine can be used or started here."""
 
 

@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from harness.errors import HarnessError
+
 # Execution names are the order ids (functions/_shared/orders_domain/workflow.py).
 _STARTED = ("TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled")
 _SUCCEEDED = ("TaskSucceeded", "LambdaFunctionSucceeded", "ActivitySucceeded")
@@ -34,7 +36,7 @@ _FINAL = {
 }
 
 
-class ExecutionNotFound(Exception):
+class ExecutionNotFound(HarnessError):
     """No execution of that name or ARN."""
 
 

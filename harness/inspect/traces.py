@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from harness.errors import HarnessError
 from harness.inspect.executions import describe
 
 
-class TraceNotFound(Exception):
+class TraceNotFound(HarnessError):
     """The order has no trace (not sampled, or its segments have not arrived)."""
 
 

@@ -13,6 +13,7 @@ import shutil
 
 import graphviz
 
+from harness.errors import HarnessError
 from harness.inspect.executions import Timeline
 
 START, END = "__start__", "__end__"
@@ -25,7 +26,7 @@ _COLOURS = {
 }
 
 
-class GraphvizMissing(Exception):
+class GraphvizMissing(HarnessError):
     """The ``dot`` program is not installed."""
 
 

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from harness.errors import USAGE, HarnessError
 from harness.stack.deploy import failure_reasons, stack_status
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -18,8 +19,10 @@ _NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 CHANGE_SET_TIMEOUT_S = 300
 
 
-class StackUpdateError(Exception):
+class StackUpdateError(HarnessError):
     """The change set could not be made or executed; the message says why."""
+
+    exit_code = USAGE
 
 
 @dataclass

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from harness.errors import USAGE, HarnessError
 from harness.release import changeset, records, registry
 from harness.release.follow import Deployment, Follower, deployment_groups
 from harness.release.live import LiveFunction, live_functions
@@ -23,8 +24,10 @@ POLL_S = 0.5
 FOLLOW_TIMEOUT_S = 3 * 3600  # a Canary/Linear config runs at most about 2.5 h on AWS
 
 
-class ReleaseError(Exception):
+class ReleaseError(HarnessError):
     """The release cannot go ahead; nothing has been changed."""
+
+    exit_code = USAGE
 
 
 @dataclass(frozen=True)

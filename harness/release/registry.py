@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.errors import USAGE, HarnessError
 from harness.images.project import tag_image
 
 TESTED_PREFIX = "tested-"
 
 
-class RegistryError(Exception):
+class RegistryError(HarnessError):
     """A release cannot go ahead because of the registry; nothing has been changed."""
+
+    exit_code = USAGE
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 import urllib.parse
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def serve(args: argparse.Namespace) -> None:
+async def serve(args: argparse.Namespace, token: str) -> None:
     environment = aws.client_environment(args.endpoint_url)
     metrics = MetricsRecorder(aws.client("cloudwatch", args.endpoint_url))
     logs = LogShipper(aws.client("logs", args.endpoint_url))
@@ -96,9 +97,6 @@ async def serve(args: argparse.Namespace) -> None:
         capacity=LocalCapacity(args.max_instances, args.max_parallel_inits, args.min_available_memory_mb),
     )
     ports = RuntimeApiPorts()
-    token = os.environ.get(TOKEN_ENV, "")
-    if not token:
-        raise SystemExit(f"the function runtime needs its session token in {TOKEN_ENV}")
     credentials = ExecutionRoleCredentials(args.endpoint_url, token) if aws.iam_enforced() else None
     pool = InstancePool(launcher, settings, metrics, logs, ports, credentials=credentials)
     catalog = FunctionCatalog(aws.client("lambda", args.endpoint_url))
@@ -127,7 +125,11 @@ async def serve(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(serve(parse_args(argv)))
+    args = parse_args(argv)
+    token = os.environ.get(TOKEN_ENV, "")
+    if not token:
+        sys.exit(f"the function runtime needs its session token in {TOKEN_ENV}")
+    asyncio.run(serve(args, token))
 
 
 if __name__ == "__main__":

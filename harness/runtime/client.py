@@ -7,12 +7,14 @@ import json
 import urllib.error
 import urllib.request
 
+from harness.errors import HarnessError
+
 # The session's secret: the runtime, the emulator and the harness get it in this variable.
 TOKEN_ENV = "HARNESS_RUNTIME_TOKEN"
 TOKEN_HEADER = "X-Harness-Runtime-Token"
 
 
-class RuntimeRefused(Exception):
+class RuntimeRefused(HarnessError):
     """The function runtime refused a request (an instance that could not start, ...); the message
     carries its answer."""
 

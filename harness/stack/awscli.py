@@ -12,9 +12,10 @@ import shutil
 import subprocess
 
 from harness import aws
+from harness.errors import HarnessError
 
 
-class AwsCliMissing(Exception):
+class AwsCliMissing(HarnessError):
     """No ``aws`` command on the PATH."""
 
 

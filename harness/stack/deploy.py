@@ -16,6 +16,8 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
+from harness.errors import HarnessError
+
 STACK_TIMEOUT_S = 300
 _DONE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
 _FAILED_SUFFIXES = ("_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_IN_PROGRESS")
@@ -24,7 +26,7 @@ _SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 _PACKAGED_PROPERTIES = {"AWS::Serverless::StateMachine": "DefinitionUri"}
 
 
-class DeployError(Exception):
+class DeployError(HarnessError):
     """The stack could not be created or updated; the message names the failing resources."""
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from harness.errors import HarnessError
 from harness.filter_patterns import FilterPatternError, matcher
 
 FOLLOW_INTERVAL_S = 0.5
@@ -23,7 +24,7 @@ FOLLOW_INTERVAL_S = 0.5
 FOLLOW_LOOKBACK_MS = 5_000
 
 
-class UnknownFunction(Exception):
+class UnknownFunction(HarnessError):
     """The name is no function of the stack; the message lists those that are."""
 
 

@@ -10,10 +10,12 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from harness.errors import HarnessError
+
 REQUIRED = {"sku": str, "priceCents": int, "currency": str, "available": int}
 
 
-class CatalogFileError(ValueError):
+class CatalogFileError(HarnessError):
     """The catalog file is not a list of valid products; the message names the entry and field."""
 
 

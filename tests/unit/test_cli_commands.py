@@ -5,6 +5,7 @@ its own arguments, and a mistyped command is answered with the one meant."""
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import signal
@@ -14,6 +15,8 @@ import sys
 import pytest
 
 from harness import cli
+from harness.commands import COMMANDS, Registry
+from harness.commands import lifecycle as lifecycle_commands
 
 # Each of these takes a tenth of a second or more to import; none is needed to parse or to read the
 # state files.
@@ -72,12 +75,22 @@ def test_a_command_starts_without_heavy_modules(tmp_path, argv):
     assert heavy_modules(json.loads(modules_file.read_text())) == []
 
 
-@pytest.mark.parametrize("name", sorted(cli.COMMANDS))
-def test_every_command_names_functions_its_module_has(name):
-    command = cli.COMMANDS[name]
-    module = importlib.import_module(command.module)
-    assert callable(getattr(module, command.run))
-    assert command.arguments is None or callable(getattr(module, command.arguments))
+@pytest.mark.parametrize("group", sorted({command.group for command in COMMANDS.values()}))
+def test_every_group_registers_a_handler_for_each_of_its_commands(group):
+    names = [name for name, command in COMMANDS.items() if command.group == group]
+    parsers = {name: argparse.ArgumentParser() for name in names}
+    importlib.import_module(f"harness.commands.{group}").register(Registry(parsers))
+    assert {
+        name: callable(parser.get_default("handler")) for name, parser in parsers.items()
+    } == dict.fromkeys(names, True)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_commands_help_is_printed(name, capsys):
+    with pytest.raises(SystemExit) as exit_status:
+        cli.main([name, "--help"])
+    assert exit_status.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: harness {name} ")
 
 
 def test_a_command_is_parsed_with_its_own_arguments(capsys):
@@ -129,7 +142,7 @@ def failed_deploy(paths, args) -> int:
 
 
 def test_a_failed_deploy_is_reported_in_its_own_words_not_a_traceback(monkeypatch, capsys):
-    monkeypatch.setitem(cli.COMMANDS, "deploy", cli.Command("deploy", __name__, "failed_deploy"))
+    monkeypatch.setattr(lifecycle_commands, "deploy", failed_deploy)
     assert cli.main(["deploy"]) == 1
     assert capsys.readouterr().err == (
         "harness: stack order-platform is UPDATE_ROLLBACK_COMPLETE:\n  Api (AWS::ApiGateway::RestApi): 'id'\n"

@@ -12,6 +12,7 @@ HARNESS = Path(__file__).resolve().parents[2] / "harness"
 LAYERS = [
     (
         "harness.console",
+        "harness.errors",
         "harness.paths",
         "harness.aws",
         "harness.processes",

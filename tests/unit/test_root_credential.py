@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness import aws
+from harness.errors import HarnessError
 
 ENDPOINT = "http://127.0.0.1:1"
 
@@ -22,7 +23,7 @@ def test_the_public_root_key_is_an_explicit_opt_in(monkeypatch):
     monkeypatch.setenv(aws.ROOT_KEY_ENV, "public")
     assert aws.new_root_credential() == aws.PUBLIC_ROOT
     monkeypatch.setenv(aws.ROOT_KEY_ENV, "yes")
-    with pytest.raises(ValueError, match="HARNESS_ROOT_KEY must be stack or public"):
+    with pytest.raises(HarnessError, match="HARNESS_ROOT_KEY must be stack or public"):
         aws.root_key_public()
 
 

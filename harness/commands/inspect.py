@@ -1,61 +1,44 @@
-"""The CLI's look-into commands: ``harness execution``, ``harness executions`` and ``harness trace``."""
+"""Looking into a stack: ``harness execution``, ``harness executions`` and ``harness trace``
+(harness/inspect reads them)."""
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
-import sys
 from pathlib import Path
 
 from harness import aws
+from harness.commands import Registry
 from harness.console import say
+from harness.errors import HarnessError
 from harness.inspect import executions, traces, workflow_graph
-from harness.inspect.target import inspected_stack
 from harness.paths import Paths
+from harness.stack.current import current_stack
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
-_ERRORS = (executions.ExecutionNotFound, workflow_graph.GraphvizMissing, traces.TraceNotFound)
 
 
-def execution_arguments(execution) -> None:
+def register(commands: Registry) -> None:
+    execution = commands.add("execution", show_execution)
     execution.add_argument("order", help="order id (the execution's name) or an execution ARN")
     execution.add_argument(
         "--picture", metavar="FILE.svg|png", help="also draw the workflow with the path taken"
     )
-
-
-def executions_arguments(listing) -> None:
+    listing = commands.add("executions", show_executions)
     listing.add_argument("--status", choices=STATUSES, help="only executions in this status")
     listing.add_argument("--limit", type=_positive, default=20, help="how many (default 20)")
-
-
-def trace_arguments(trace) -> None:
-    trace.add_argument("order", help="order id (the execution's name) or an execution ARN")
-
-
-def _reporting_errors(command):
-    """``command``, answering its known errors with one line on stderr and exit status 1."""
-
-    @functools.wraps(command)
-    def run(paths: Paths, args) -> int:
-        try:
-            return command(paths, args)
-        except _ERRORS as error:
-            print(f"harness: {error}", file=sys.stderr)
-            return 1
-
-    return run
+    commands.add("trace", show_trace).add_argument(
+        "order", help="order id (the execution's name) or an execution ARN"
+    )
 
 
 def _workflow(paths: Paths):
-    """(the inspected stack, a Step Functions client of it)."""
-    stack = inspected_stack(paths)
+    """(the current stack, a Step Functions client of it)."""
+    stack = current_stack(paths)
     return stack, aws.client("stepfunctions", stack.endpoint_url)
 
 
-@_reporting_errors
-def execution(paths: Paths, args) -> int:
+def show_execution(paths: Paths, args) -> int:
     stack, stepfunctions = _workflow(paths)
     line = executions.timeline(
         stepfunctions, executions.execution_arn(stack.outputs["OrderStateMachineArn"], args.order)
@@ -64,11 +47,9 @@ def execution(paths: Paths, args) -> int:
         picture = Path(args.picture)
         picture_format = picture.suffix.removeprefix(".").lower()
         if picture_format not in workflow_graph.FORMATS:
-            raise SystemExit(
-                f"harness: --picture draws SVG or PNG; name a .svg or .png file, not {picture.name!r}"
-            )
+            raise HarnessError(f"--picture draws SVG or PNG; name a .svg or .png file, not {picture.name!r}")
         if not picture.parent.is_dir():
-            raise SystemExit(f"harness: --picture: no folder {picture.parent}")
+            raise HarnessError(f"--picture: no folder {picture.parent}")
         definition = json.loads(
             stepfunctions.describe_state_machine(stateMachineArn=line.state_machine_arn)["definition"]
         )
@@ -78,16 +59,14 @@ def execution(paths: Paths, args) -> int:
     return 0
 
 
-@_reporting_errors
-def executions_table(paths: Paths, args) -> int:
+def show_executions(paths: Paths, args) -> int:
     stack, stepfunctions = _workflow(paths)
     found = executions.latest(stepfunctions, stack.outputs["OrderStateMachineArn"], args.status, args.limit)
     print(executions.render_table(found))
     return 0
 
 
-@_reporting_errors
-def trace(paths: Paths, args) -> int:
+def show_trace(paths: Paths, args) -> int:
     stack, stepfunctions = _workflow(paths)
     arn = executions.execution_arn(stack.outputs["OrderStateMachineArn"], args.order)
     trace_id = traces.order_trace_id(stepfunctions, arn)

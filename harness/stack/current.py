@@ -1,0 +1,100 @@
+"""Which stack a command acts on: the one a run's outputs file describes when ``HARNESS_OUTPUTS`` names it
+(`harness e2e` and `harness test` name theirs to the suites), else the one `harness up` runs here (its
+session file, and the outputs file its deploy wrote). Every command that needs a stack finds it here.
+
+Light on purpose (no AWS SDK, no template tooling): `harness status`, `url` and `token` answer at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import aws, processes
+from harness.errors import HarnessError
+from harness.paths import Paths
+from harness.runtime.client import RuntimeClient
+
+OUTPUTS_ENV = "HARNESS_OUTPUTS"
+
+
+@dataclass(frozen=True)
+class CurrentStack:
+    """A deployed stack as its state files describe it: endpoint, function runtime, outputs."""
+
+    details: dict  # endpointUrl, runtimeUrl, runtimeToken, mode: the session's (or the outputs file's)
+    outputs_file: Path
+    deployed: dict | None  # the outputs file's document; None before anything was deployed
+    processes: tuple[processes.ManagedProcess, ...] = ()  # what `harness up` started (none for a run's)
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """The emulator's endpoint; None: a stack deployed in the AWS account of the default credentials."""
+        return self.details.get("endpointUrl") or None
+
+    @property
+    def emulator_url(self) -> str:
+        """The emulator's endpoint, for a command that acts on a local stack only."""
+        if self.endpoint_url is None:
+            raise HarnessError(
+                f"the stack {self.outputs_file} describes is in AWS; this command needs a local one"
+            )
+        return self.endpoint_url
+
+    @property
+    def mode(self) -> str | None:
+        """How its functions run: image or process."""
+        return self.details.get("mode")
+
+    @property
+    def runtime(self) -> RuntimeClient:
+        """The function runtime (its session secret comes with the state file)."""
+        if not self.details.get("runtimeUrl"):
+            raise HarnessError(f"the stack {self.outputs_file} describes has no function runtime of ours")
+        return RuntimeClient(self.details["runtimeUrl"], self.details.get("runtimeToken", ""))
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        return self._deployed()["outputs"]
+
+    @property
+    def functions(self) -> dict[str, str]:
+        """Each function's logical id -> physical name (as the deploy found them)."""
+        return self._deployed().get("functions", {})
+
+    def running(self) -> bool:
+        return all(process.running() for process in self.processes)
+
+    def _deployed(self) -> dict:
+        if self.deployed is None:
+            raise HarnessError(f"no stack outputs at {self.outputs_file}; deploy first (`harness deploy`)")
+        return self.deployed
+
+
+def current_stack(paths: Paths) -> CurrentStack:
+    """The stack a command acts on (see the module's docstring); its root credential signs this
+    process's requests to it from now on."""
+    named = os.environ.get(OUTPUTS_ENV)
+    if named:
+        outputs_file = Path(named)
+        document = _read(outputs_file)
+        if document is None:
+            raise HarnessError(f"no stack outputs at {outputs_file} ({OUTPUTS_ENV} names it)")
+        stack = CurrentStack(document, outputs_file, document)
+    else:
+        if not paths.session_file.exists():
+            raise HarnessError("nothing is running here; start it with `harness up`")
+        started, details = processes.load(paths.session_file)
+        stack = CurrentStack(details, paths.outputs, _read(paths.outputs), tuple(started))
+        if not stack.running():
+            raise HarnessError(
+                "the stack started by `harness up` is no longer running; `harness down`, then `harness up`"
+            )
+    aws.remember_stack(stack.details)
+    return stack
+
+
+def _read(outputs_file: Path) -> dict | None:
+    return json.loads(outputs_file.read_text()) if outputs_file.exists() else None

@@ -73,9 +73,10 @@ images: venv
 push: venv
 	$(PYTHON) -m harness.cli push $(if $(AWS),--aws,)
 
-# The integration and e2e suites in one mode (MODE=image|process; default: image when Docker can run).
+# The integration and e2e suites in one mode (MODE=image|process; default: image when Docker can run);
+# MODES_DIFFER_ONLY=1: without the cases marked same_in_both_modes (CI's image-mode stage).
 suites: venv
-	$(PYTHON) -m harness.cli test $(MODE_FLAG)
+	$(PYTHON) -m harness.cli test $(MODE_FLAG) $(if $(MODES_DIFFER_ONLY),--modes-differ-only,)
 
 # The rehearsals (tests/rehearsal) in one mode, as `suites` runs the integration and e2e suites;
 # ARGS: pytest's (a file of the suite, --ignore=...), so CI runs the releases' file beside the others.

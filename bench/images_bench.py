@@ -20,7 +20,7 @@ import json
 import time
 import uuid
 
-from bench.common import RESULTS, image_mode_skipped, median, sized, timed_e2e, timed_invoke, write
+from bench.common import RESULTS, measured_modes, median, sized, timed_e2e, timed_invoke, write
 from harness import aws
 from harness.images import base as base_image
 from harness.images import engine as docker_engine
@@ -151,14 +151,14 @@ def main() -> None:
     parser.add_argument("--ci-total-s", type=float, help="wall time of the last `bash .ci/run`")
     args = parser.parse_args()
     paths = Paths.discover()
-    skipped = image_mode_skipped(paths, "everything but invoke_warm_process_p50_ms")
-    figures = {} if skipped else image_figures(paths)
-    _, warm_process = invoke_figures(paths, "process")
+    modes = measured_modes(paths, "everything but invoke_warm_process_p50_ms")
+    figures = image_figures(paths) if "image" in modes else {}
+    if "process" in modes:
+        figures["invoke_warm_process_p50_ms"] = round(invoke_figures(paths, "process")[1], 2)
     write(
         "images",
         {
             **figures,
-            "invoke_warm_process_p50_ms": round(warm_process, 2),
             "ci_total_s": args.ci_total_s if args.ci_total_s is not None else previous_ci_total_s(),
         },
         notes=(

@@ -3,7 +3,6 @@ template tooling, which the other calls do without)."""
 
 from __future__ import annotations
 
-from harness import aws
 from harness.commands import Registry
 from harness.paths import Paths
 from harness.stack import alarms as stack_alarms
@@ -15,9 +14,7 @@ def register(commands: Registry) -> None:
 
 
 def alarms(paths: Paths, args) -> int:
-    endpoint_url = current_stack(paths).endpoint_url
-    rows = stack_alarms.stack_alarms(
-        aws.client("cloudformation", endpoint_url), aws.client("cloudwatch", endpoint_url)
-    )
+    stack = current_stack(paths)
+    rows = stack_alarms.stack_alarms(stack.client("cloudformation"), stack.client("cloudwatch"))
     print(stack_alarms.render(rows))
     return 0

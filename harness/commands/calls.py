@@ -30,7 +30,7 @@ def aws_cli(paths: Paths, args) -> int:
 
 def token(paths: Paths, args) -> int:
     stack = current_stack(paths)
-    print(users.id_token(aws.client("cognito-idp", stack.endpoint_url), stack.outputs, args.user))
+    print(users.id_token(stack.client("cognito-idp"), stack.outputs, args.user))
     return 0
 
 

@@ -7,7 +7,6 @@ import argparse
 import json
 from pathlib import Path
 
-from harness import aws
 from harness.commands import Registry
 from harness.console import say
 from harness.errors import HarnessError
@@ -35,7 +34,7 @@ def register(commands: Registry) -> None:
 def _workflow(paths: Paths):
     """(the current stack, a Step Functions client of it)."""
     stack = current_stack(paths)
-    return stack, aws.client("stepfunctions", stack.endpoint_url)
+    return stack, stack.client("stepfunctions")
 
 
 def show_execution(paths: Paths, args) -> int:
@@ -70,7 +69,7 @@ def show_trace(paths: Paths, args) -> int:
     stack, stepfunctions = _workflow(paths)
     arn = executions.execution_arn(stack.outputs["OrderStateMachineArn"], args.order)
     trace_id = traces.order_trace_id(stepfunctions, arn)
-    print(traces.render(trace_id, traces.spans(aws.client("xray", stack.endpoint_url), trace_id)))
+    print(traces.render(trace_id, traces.spans(stack.client("xray"), trace_id)))
     return 0
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import time
 
-from harness import aws
 from harness.commands import Registry
 from harness.paths import Paths
 from harness.stack import logs as stack_logs
@@ -47,9 +46,8 @@ def _filter_pattern(text: str) -> str:
 
 def show_logs(paths: Paths, args) -> int:
     stack = current_stack(paths)
-    log = stack_logs.function_log(aws.client("lambda", stack.endpoint_url), stack.functions, args.function)
+    log = stack_logs.function_log(stack.client("lambda"), stack.functions, args.function)
     start_ms = int(time.time() * 1000) - args.since
-    logs = aws.client("logs", stack.endpoint_url)
-    for event in stack_logs.events(logs, log, start_ms, args.filter, args.follow):
+    for event in stack_logs.events(stack.client("logs"), log, start_ms, args.filter, args.follow):
         print(stack_logs.line(event), flush=args.follow)
     return 0

@@ -1,6 +1,9 @@
-"""Which stack a command acts on: the one a run's outputs file describes when ``HARNESS_OUTPUTS`` names it
-(`harness e2e` and `harness test` name theirs to the suites), else the one `harness up` runs here (its
-session file, and the outputs file its deploy wrote). Every command that needs a stack finds it here.
+"""A deployed stack as its state files describe it, and which one a command acts on.
+
+``current_stack`` is the one place every command finds its stack: the one a run's outputs file describes
+when ``HARNESS_OUTPUTS`` names it (`harness e2e` and `harness test` name theirs to the suites), else the
+one `harness up` runs here (its session file, and the outputs file its deploy wrote). Every deploy
+(lifecycle.deploy_into) answers with the same ``DeployedStack``, read back from the outputs file it wrote.
 
 Light on purpose (no AWS SDK, no template tooling): `harness status`, `url` and `token` answer at once.
 """
@@ -21,13 +24,20 @@ OUTPUTS_ENV = "HARNESS_OUTPUTS"
 
 
 @dataclass(frozen=True)
-class CurrentStack:
-    """A deployed stack as its state files describe it: endpoint, function runtime, outputs."""
+class DeployedStack:
+    """Where a deployed stack answers, its outputs and functions, the function runtime it runs on."""
 
-    details: dict  # endpointUrl, runtimeUrl, runtimeToken, mode: the session's (or the outputs file's)
+    details: dict  # endpointUrl, runtimeUrl, runtimeToken, mode: the outputs file's (or the session's)
     outputs_file: Path
     deployed: dict | None  # the outputs file's document; None before anything was deployed
     processes: tuple[processes.ManagedProcess, ...] = ()  # what `harness up` started (none for a run's)
+
+    @classmethod
+    def from_outputs_file(cls, outputs_file: Path) -> DeployedStack:
+        document = _read(outputs_file)
+        if document is None:
+            raise HarnessError(f"no stack outputs at {outputs_file}; deploy first (`harness deploy`)")
+        return cls(document, outputs_file, document)
 
     @property
     def endpoint_url(self) -> str | None:
@@ -42,6 +52,10 @@ class CurrentStack:
                 f"the stack {self.outputs_file} describes is in AWS; this command needs a local one"
             )
         return self.endpoint_url
+
+    def client(self, service: str, **config):
+        """A boto3 client of the stack's ``service``, signed with its root credential."""
+        return aws.client(service, self.endpoint_url, **config)
 
     @property
     def mode(self) -> str | None:
@@ -64,6 +78,11 @@ class CurrentStack:
         """Each function's logical id -> physical name (as the deploy found them)."""
         return self._deployed().get("functions", {})
 
+    @property
+    def images(self) -> dict[str, str]:
+        """Image mode: each repository -> the digest reference deployed."""
+        return self._deployed().get("images", {})
+
     def running(self) -> bool:
         return all(process.running() for process in self.processes)
 
@@ -73,21 +92,17 @@ class CurrentStack:
         return self.deployed
 
 
-def current_stack(paths: Paths) -> CurrentStack:
+def current_stack(paths: Paths) -> DeployedStack:
     """The stack a command acts on (see the module's docstring); its root credential signs this
     process's requests to it from now on."""
     named = os.environ.get(OUTPUTS_ENV)
     if named:
-        outputs_file = Path(named)
-        document = _read(outputs_file)
-        if document is None:
-            raise HarnessError(f"no stack outputs at {outputs_file} ({OUTPUTS_ENV} names it)")
-        stack = CurrentStack(document, outputs_file, document)
+        stack = DeployedStack.from_outputs_file(Path(named))
     else:
         if not paths.session_file.exists():
             raise HarnessError("nothing is running here; start it with `harness up`")
         started, details = processes.load(paths.session_file)
-        stack = CurrentStack(details, paths.outputs, _read(paths.outputs), tuple(started))
+        stack = DeployedStack(details, paths.outputs, _read(paths.outputs), tuple(started))
         if not stack.running():
             raise HarnessError(
                 "the stack started by `harness up` is no longer running; `harness down`, then `harness up`"

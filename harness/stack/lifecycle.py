@@ -13,8 +13,6 @@ import contextlib
 import json
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from harness import aws, clock
 from harness.console import say
@@ -25,26 +23,15 @@ from harness.paths import Paths
 from harness.processes import ManagedProcess
 from harness.runtime.client import RuntimeClient
 from harness.stack import project
-from harness.stack.deploy import DeployResult
+from harness.stack.current import DeployedStack
 from harness.stack.session import Session
-
-
-@dataclass(frozen=True)
-class DeployedStack:
-    result: DeployResult
-    outputs_file: Path
-    images: dict[str, str] = field(default_factory=dict)  # image mode: repository -> digest reference
-
-    @property
-    def outputs(self) -> dict[str, str]:
-        return self.result.outputs
 
 
 def deploy_into(
     paths: Paths, endpoint_url: str, runtime: RuntimeClient, image_mode: ImageMode | None
 ) -> DeployedStack:
     """Deploy template.yaml with each function's code pushed into the emulator's ECR first (image mode:
-    its container image; process mode: its code image); write outputs."""
+    its container image; process mode: its code image); write outputs, and answer with what they say."""
     publisher = image_mode or ProcessMode(paths)
     references = publisher.publish(endpoint_url)
     result = project.deploy(
@@ -57,7 +44,7 @@ def deploy_into(
     outputs_file = project.write_outputs(
         paths, result, endpoint_url, runtime, images=references if image_mode else None
     )
-    return DeployedStack(result, outputs_file, references if image_mode else {})
+    return DeployedStack.from_outputs_file(outputs_file)
 
 
 def remove_leftovers(paths: Paths) -> None:

@@ -129,7 +129,7 @@ def evaluator_cpu_ms_per_alarm_eval() -> float:
 
 def idle_cpu_percent(running) -> float:
     running.deploy()
-    session = running.session
+    session = running.servers
     emulator = [process.pid for process in session.emulator.processes()]
     time.sleep(clock.LOCAL_MINUTE_S * 3)  # the first evaluations and samples after the deploy
     before = cpu_seconds(emulator)
@@ -139,8 +139,8 @@ def idle_cpu_percent(running) -> float:
 
 def main() -> None:
     with running_stack(Paths.discover(), "process", with_fixtures=True) as running:
-        function_errors = function_error_trials(running.session)
-        put_metric_data = put_metric_data_trials(running.session)
+        function_errors = function_error_trials(running.servers)
+        put_metric_data = put_metric_data_trials(running.servers)
         idle = idle_cpu_percent(running)
     period_s = clock.local_seconds(60)
     write(

@@ -115,7 +115,7 @@ def main() -> None:
         codedeploy, cloudwatch, lambda_client = (
             aws.client(service, running.endpoint_url) for service in ("codedeploy", "cloudwatch", "lambda")
         )
-        emulator_pids = [process.pid for process in running.session.emulator.processes()]
+        emulator_pids = [process.pid for process in running.servers.emulator.processes()]
         wall = canary_wall_s(codedeploy, lambda_client)
         share_error, share_invocations = canary_share(codedeploy, lambda_client)
         rollback = rollback_after_alarm_s(codedeploy, cloudwatch, lambda_client)

@@ -131,9 +131,9 @@ class CpuMeter:
     """CPU seconds spent between ``start`` and ``stop`` by the emulator process, the function runtime
     itself, its function instances, and this benchmark process (its client threads)."""
 
-    def __init__(self, session):
-        self._runtime = [session.runtime.pid]
-        self._emulator = [process.pid for process in session.emulator.processes()]
+    def __init__(self, servers):
+        self._runtime = [servers.runtime.pid]
+        self._emulator = [process.pid for process in servers.emulator.processes()]
         self._begin: dict[str, float] = {}
         self.spent: dict[str, float] = {}
 

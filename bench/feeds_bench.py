@@ -32,7 +32,7 @@ from bench.common import CpuMeter, sized, write
 from harness import aws
 from harness.paths import Paths
 from harness.stack.lifecycle import running_stack
-from harness.stack.session import Session
+from harness.stack.servers import EmulatorAndRuntime
 from testkit.fixture_functions import create_fixture_function
 from testkit.policies import bucket_may_send
 
@@ -232,7 +232,7 @@ def cpu_figures(prefix: str, cpu: CpuMeter) -> dict[str, float]:
     }
 
 
-def emulator_call_costs(session: Session, s3, dynamodb, outputs: dict) -> dict[str, float]:
+def emulator_call_costs(servers: EmulatorAndRuntime, s3, dynamodb, outputs: dict) -> dict[str, float]:
     """The emulator's CPU ms for each call the processor makes per small object, and for the
     transaction of a batch's 10 objects in one (10 ledger items + 90 updates: the most that fits)."""
     bucket, catalog, ledger = (
@@ -262,7 +262,7 @@ def emulator_call_costs(session: Session, s3, dynamodb, outputs: dict) -> dict[s
     costs = {}
     for name, call in calls.items():
         call()
-        cpu = CpuMeter(session)
+        cpu = CpuMeter(servers)
         cpu.start()
         for _ in range(CALL_COST_SAMPLES):
             call()
@@ -292,7 +292,7 @@ def tune_concurrency(
 def main() -> None:
     paths = Paths.discover()
     with running_stack(paths, "process", with_fixtures=True) as running:
-        session = running.session
+        session = running.servers
         endpoint = running.endpoint_url
         outputs = running.deploy().outputs
         s3, sqs, lambda_client = (

@@ -136,10 +136,10 @@ def process_figures(paths: Paths) -> dict:
     starts = []
     for _ in range(HARNESS_STARTS):
         with running_stack(paths, "process") as started:
-            starts.append(started.session.timings["harness_start_s"])
+            starts.append(started.servers.timings["harness_start_s"])
 
     with running_stack(paths, "process", with_fixtures=True) as running:
-        session = running.session
+        session = running.servers
         lambda_client = aws.client("lambda", session.endpoint_url)
         with PeakMemory([p.pid for p in session.processes()]) as memory:
             cold = [timed_invoke(lambda_client, create_probe(lambda_client)) for _ in range(COLD_STARTS)]

@@ -49,7 +49,7 @@ def recovery_s(api: OrdersApi, placed: list[tuple[str, float]]) -> dict[str, flo
 def main() -> int:
     paths = Paths.discover()
     with running_stack(paths, "process") as running:
-        endpoint_url = running.session.endpoint_url
+        endpoint_url = running.servers.endpoint_url
         outputs = running.deploy().outputs
         sku = Catalog(aws.resource("dynamodb", endpoint_url).Table(outputs["CatalogTableName"])).add(100_000)
         api = OrdersApi(

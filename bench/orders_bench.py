@@ -105,7 +105,7 @@ def main() -> int:
     paths = Paths.discover()
     load_at_start = os.getloadavg()[1]
     with running_stack(paths, "process") as running:
-        session = running.session
+        session = running.servers
         outputs = running.deploy().outputs
         dynamodb = aws.resource("dynamodb", session.endpoint_url)
         sku = Catalog(dynamodb.Table(outputs["CatalogTableName"])).add(available=10_000_000)

@@ -59,7 +59,7 @@ def cost_figures(
 def one_round(paths: Paths) -> tuple[float, float]:
     """(warm invoke p50 ms, CPU ms per order) on a fresh stack."""
     with running_stack(paths, "process", with_fixtures=True) as running:
-        session = running.session
+        session = running.servers
         outputs = running.deploy().outputs
         lambda_client = aws.client("lambda", session.endpoint_url)
         probe = create_fixture_function(lambda_client, "probe", "bench-probe")

@@ -24,7 +24,7 @@ from harness.processes import ManagedProcess
 from harness.runtime.client import RuntimeClient
 from harness.stack import project
 from harness.stack.current import DeployedStack
-from harness.stack.session import Session
+from harness.stack.servers import EmulatorAndRuntime
 
 
 def deploy_into(
@@ -92,7 +92,7 @@ class RunningStack:
         self.paths = paths
         self.mode = mode
         self.image_mode = ImageMode(paths, with_fixtures) if mode == "image" else None
-        self._session_options = {
+        self._server_options = {
             "emulator_port": emulator_port,
             "runtime_port": runtime_port,
             "emulator_engine": emulator_engine,
@@ -100,7 +100,7 @@ class RunningStack:
             "time_scale": time_scale,
             "with_fixtures": with_fixtures,
         }
-        self.session: Session | None = None
+        self.servers: EmulatorAndRuntime | None = None
         self._started: list[ManagedProcess] = []
 
     @property
@@ -124,7 +124,9 @@ class RunningStack:
             if self.image_mode:
                 self.image_mode.prepare()
             docker_host = self.image_mode.docker_host if self.image_mode else None
-            self.session = Session(self.paths, docker_host=docker_host, **self._session_options).start()
+            self.servers = EmulatorAndRuntime(
+                self.paths, docker_host=docker_host, **self._server_options
+            ).start()
         except BaseException:
             self.stop()
             raise
@@ -141,25 +143,25 @@ class RunningStack:
         """What this stack runs on this machine; the engine last (the runtime stops its containers first)."""
         engine = self.image_mode.engine if self.image_mode else None
         return [
-            *(self.session.processes() if self.session else []),
+            *(self.servers.processes() if self.servers else []),
             *([engine.process] if engine and engine.process else []),
         ]
 
     def stop(self) -> list[str]:
         """Stop everything this stack started, and its outputs file (nothing may name a stack that is
         gone); returns the names of any process still running after."""
-        if self.session is not None:
-            remove_outputs_of(self.paths, self.session.endpoint_url)
-            self.session.stop()
-            self.session = None
+        if self.servers is not None:
+            remove_outputs_of(self.paths, self.servers.endpoint_url)
+            self.servers.stop()
+            self.servers = None
         if self.image_mode:
             self.image_mode.stop()
         return [process.name for process in self._started if process.running()]
 
-    def _running(self) -> Session:
-        if self.session is None:
+    def _running(self) -> EmulatorAndRuntime:
+        if self.servers is None:
             raise RuntimeError("the stack is not running: start() it first")
-        return self.session
+        return self.servers
 
 
 @contextlib.contextmanager

@@ -86,7 +86,7 @@ def test_stopping_the_stack_removes_the_emulators_state_and_its_outputs_file(tmp
 
 
 def _emulator_environment(stack) -> dict[str, str]:
-    [emulator] = stack.session.emulator.processes()
+    [emulator] = stack.servers.emulator.processes()
     raw = Path(f"/proc/{emulator.pid}/environ").read_bytes().split(b"\0")
     return dict(entry.decode().split("=", 1) for entry in raw if b"=" in entry)
 

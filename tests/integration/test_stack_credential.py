@@ -28,7 +28,7 @@ from botocore.credentials import Credentials
 
 from harness import aws
 from harness.paths import Paths
-from harness.stack.session import Session
+from harness.stack.servers import EmulatorAndRuntime
 from testkit.faults import START_EXECUTION, EmulatorFaults
 
 # What a page on another origin sends along with a simple request (Fetch standard; Chrome, Firefox).
@@ -285,10 +285,10 @@ def test_the_owner_controls_the_stack_with_its_credential(emulator):
 def test_the_public_root_key_is_an_opt_in_said_loudly_at_start(tmp_path, monkeypatch, capfd):
     monkeypatch.setenv(aws.ROOT_KEY_ENV, "public")
     monkeypatch.setenv("HARNESS_STATE_DIR", str(tmp_path))
-    with Session(Paths.discover()) as session:
+    with EmulatorAndRuntime(Paths.discover()) as servers:
         assert "PUBLIC ROOT KEY (HARNESS_ROOT_KEY=public)" in capfd.readouterr().err
         role = f"public-{uuid.uuid4().hex[:8]}"
-        assert create_role_as_nobody(session.endpoint_url, "test", "any-secret", role) == "ok"
+        assert create_role_as_nobody(servers.endpoint_url, "test", "any-secret", role) == "ok"
 
 
 # --- each patch's gap -----------------------------------------------------------------------------------

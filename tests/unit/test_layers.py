@@ -93,7 +93,7 @@ def test_no_import_circle():
 
 @pytest.mark.parametrize(
     ("source", "imported"),
-    [("harness.images.engine", "harness.stack.session"), ("harness.runtime.pool", "harness.cli")],
+    [("harness.images.engine", "harness.stack.servers"), ("harness.runtime.pool", "harness.cli")],
 )
 def test_an_upward_import_is_caught(source, imported):
     assert layer(imported) > layer(source)

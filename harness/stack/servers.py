@@ -1,4 +1,4 @@
-"""A running local stack: the emulator plus the function runtime it hands invocations to."""
+"""The two servers of a local stack: the emulator plus the function runtime it hands invocations to."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def runtime_environment(time_scale: float) -> dict[str, str]:
 
 
 @dataclass
-class Session:
+class EmulatorAndRuntime:
     """Start with ``start()`` (or as a context manager); ``stop()`` ends exactly what was started."""
 
     paths: Paths
@@ -65,7 +65,7 @@ class Session:
     @property
     def endpoint_url(self) -> str:
         endpoint_url = self.emulator.endpoint_url
-        if endpoint_url is None:  # only real AWS has none, and a session is local
+        if endpoint_url is None:  # only real AWS has none, and these servers are local
             raise RuntimeError(f"the {self.emulator.name} emulator has no endpoint")
         return endpoint_url
 
@@ -73,7 +73,7 @@ class Session:
     def runtime_url(self) -> str:
         return f"http://127.0.0.1:{self.runtime_port}"
 
-    def start(self) -> Session:
+    def start(self) -> EmulatorAndRuntime:
         started = time.monotonic()
         try:
             self.runtime = processes.spawn(
@@ -152,7 +152,7 @@ class Session:
             self.runtime = None
         self.emulator.stop()
 
-    def __enter__(self) -> Session:
+    def __enter__(self) -> EmulatorAndRuntime:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -87,7 +87,9 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
         parser.error(_unknown_command(named))
     group = COMMANDS[named].group
     module = importlib.import_module(f"harness.commands.{group}")
-    module.register(Registry({name: parsers[name] for name, c in COMMANDS.items() if c.group == group}))
+    module.register(
+        Registry({name: parsers[name] for name, command in COMMANDS.items() if command.group == group})
+    )
     return parser
 
 

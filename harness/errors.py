@@ -9,7 +9,6 @@ At the bottom of the harness: it imports nothing of it, so any module may use it
 
 from __future__ import annotations
 
-OK = 0
 FAILED = 1  # the command could not do its work (nothing running, a deploy that failed, an unknown name)
 USAGE = 2  # a wrong argument or setting, or a refusal; nothing was changed
 INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as a shell reports it): what the command started is stopped

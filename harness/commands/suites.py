@@ -11,6 +11,7 @@ import time
 
 from harness.commands import Registry
 from harness.console import say
+from harness.errors import INTERRUPTED
 from harness.images.mode import MODES, default_mode, describe
 from harness.paths import FIXTURE_SUITES, Paths
 from harness.stack.lifecycle import RunningStack, remove_leftovers
@@ -67,7 +68,7 @@ def run_suites(
             results[suite] = _pytest(paths, suite, pytest_args, mode, modes_differ_only)
     except KeyboardInterrupt:
         say("interrupted")
-        results.setdefault("interrupted", 130)
+        results.setdefault("interrupted", INTERRUPTED)
     finally:
         left = stack.stop()
         remove_leftovers(paths)

@@ -1,9 +1,15 @@
 """A deployed stack as its state files describe it, and which one a command acts on.
 
-``current_stack`` is the one place every command finds its stack: the one a run's outputs file describes
-when ``HARNESS_OUTPUTS`` names it (`harness e2e` and `harness test` name theirs to the suites), else the
-one `harness up` runs here (its session file, and the outputs file its deploy wrote). Every deploy
-(lifecycle.deploy_into) answers with the same ``DeployedStack``, read back from the outputs file it wrote.
+``current_stack`` is the one place every command finds its stack:
+
+1. the one the outputs file ``HARNESS_OUTPUTS`` names describes (`harness e2e` and `harness test` name
+   theirs to the suites);
+2. else the one `harness up` runs here (its session file, and the outputs file its deploy wrote);
+3. else the one whose outputs file is in the state folder with no session beside it: a stack `harness
+   e2e` or `test` runs here now (it removes the file when it stops), so `harness logs` can follow it.
+
+Every deploy (lifecycle.deploy_into) answers with the same ``DeployedStack``, read back from the outputs
+file it wrote.
 
 Light on purpose (no AWS SDK, no template tooling): `harness status`, `url` and `token` answer at once.
 """
@@ -98,9 +104,11 @@ def current_stack(paths: Paths) -> DeployedStack:
     named = os.environ.get(OUTPUTS_ENV)
     if named:
         stack = DeployedStack.from_outputs_file(Path(named))
-    else:
-        if not paths.session_file.exists():
+    elif not paths.session_file.exists():
+        if not paths.outputs.exists():
             raise HarnessError("nothing is running here; start it with `harness up`")
+        stack = DeployedStack.from_outputs_file(paths.outputs)
+    else:
         started, details = processes.load(paths.session_file)
         stack = DeployedStack(details, paths.outputs, _read(paths.outputs), tuple(started))
         if not stack.running():

@@ -57,6 +57,13 @@ def test_the_outputs_file_harness_outputs_names_comes_first(paths, tmp_path, mon
         stack.runtime  # noqa: B018
 
 
+def test_a_stack_a_suite_run_deployed_here_is_found_by_its_outputs_file(paths):
+    """`harness e2e` writes the outputs file of its stack in the state folder, and no session."""
+    deployed_here(paths, {"ApiUrl": "http://api"})
+    stack = current_stack(paths)
+    assert (stack.emulator_url, stack.outputs, stack.processes) == (ENDPOINT, {"ApiUrl": "http://api"}, ())
+
+
 def test_nothing_running_is_said_so(paths):
     with pytest.raises(HarnessError, match=r"nothing is running here; start it with `harness up`"):
         current_stack(paths)

@@ -14,6 +14,7 @@ from harness.console import say
 from harness.errors import INTERRUPTED
 from harness.images.mode import MODES, default_mode, describe
 from harness.paths import FIXTURE_SUITES, Paths
+from harness.stack.current import OUTPUTS_ENV
 from harness.stack.lifecycle import RunningStack, remove_leftovers
 
 # The suites each command runs, in this order.
@@ -98,7 +99,7 @@ PYTEST_NOTHING_SELECTED = 5  # pytest's exit code when no case was selected
 
 def _pytest(paths: Paths, suite: str, pytest_args: list[str], mode: str, modes_differ_only: bool) -> int:
     # HARNESS_MODE: stacks the suites start themselves (the CLI tests) run in the suite's mode too.
-    env = {**os.environ, "HARNESS_OUTPUTS": str(paths.outputs), "HARNESS_MODE": mode}
+    env = {**os.environ, OUTPUTS_ENV: str(paths.outputs), "HARNESS_MODE": mode}
     chosen = any(_in_suite(paths, suite, arg) for arg in pytest_args)
     skipped = [f"not {SAME_IN_BOTH_MODES}"] if modes_differ_only else []
 

@@ -1,6 +1,7 @@
 """The CLI against a stack `harness up` started: `harness logs` (follow, since, filter, unknown names,
 real REPORT figures, no Powertools or X-Ray noise), `harness aws`, and the sharp edges of issue 14
-(Ctrl-C in `up`, a closed pipe, one port for two servers, `push --aws` without a region)."""
+(Ctrl-C in `up`, a closed pipe, one port for two servers, `push --aws` without a region, `push --prebuilt`
+in process mode)."""
 
 from __future__ import annotations
 
@@ -262,3 +263,12 @@ def test_the_feed_guides_try_it_block_runs_as_written(stack, tmp_path):
     assert '"available": {\n            "N": "105"' in completed.stdout  # the seed's 100, plus 5
     assert '"priceCents": {\n            "N": "1999"' in completed.stdout
     assert "REPORT RequestId" in completed.stdout
+
+
+def test_push_prebuilt_on_a_process_mode_stack_is_a_usage_error_in_one_line(stack):
+    completed = harness("push", "--prebuilt", state_dir=stack[0])
+    assert (completed.returncode, completed.stdout) == (2, ""), completed.stderr
+    assert completed.stderr == (
+        "harness: push --prebuilt pushes images an engine holds; this stack runs in process mode, "
+        "where push packs each function's code itself\n"
+    )

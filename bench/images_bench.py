@@ -10,17 +10,14 @@
   awslambdaric, import, answer), median of 5; invoke_warm_image_p50_ms against invoke_warm_process_p50_ms:
   sequential boto3 Invokes of a warm function through the emulator and runtime, each mode.
 - e2e_image_wall_s: `harness e2e --mode image` with a warm build cache, wall clock.
-- ci_total_s: the last `bash .ci/run` (pass ``--ci-total-s N``; otherwise the previous figure is kept).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 import uuid
 
-from bench.common import RESULTS, image_mode_skipped, median, sized, timed_e2e, timed_invoke, write
+from bench.common import image_mode_skipped, median, sized, timed_e2e, timed_invoke, write
 from harness import aws
 from harness.images import base as base_image
 from harness.images import engine as docker_engine
@@ -112,11 +109,6 @@ def sandbox_start_overhead_pct(engine: docker_engine.Engine, image: str) -> floa
     return (median(seconds[True]) / median(seconds[False]) - 1) * 100
 
 
-def previous_ci_total_s() -> float | None:
-    path = RESULTS / "images.json"
-    return json.loads(path.read_text()).get("ci_total_s") if path.exists() else None
-
-
 def image_figures(paths: Paths) -> dict:
     """Every figure that needs a Docker engine."""
     engine = docker_engine.ensure_engine(paths.engine_state)
@@ -147,9 +139,6 @@ def image_figures(paths: Paths) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--ci-total-s", type=float, help="wall time of the last `bash .ci/run`")
-    args = parser.parse_args()
     paths = Paths.discover()
     skipped = image_mode_skipped(paths, "everything but invoke_warm_process_p50_ms")
     figures = {} if skipped else image_figures(paths)
@@ -159,7 +148,6 @@ def main() -> None:
         {
             **figures,
             "invoke_warm_process_p50_ms": round(warm_process, 2),
-            "ci_total_s": args.ci_total_s if args.ci_total_s is not None else previous_ci_total_s(),
         },
         notes=(
             f"{len(images.project_images(paths))} images on {base_image.requested_base_image()} or, "
@@ -169,8 +157,7 @@ def main() -> None:
             "sandbox_start_overhead_pct: container create-to-exit (python imports awslambdaric) with "
             "Lambda's sandbox options against without, medians of "
             f"{SANDBOX_RUNS} interleaved runs each; e2e image mode "
-            "with a warm build cache; ci_total_s from `bash .ci/run` on this machine (shared with other "
-            "test runs: load varies)."
+            "with a warm build cache."
         ),
     )
 

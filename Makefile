@@ -55,7 +55,7 @@ lint: venv
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/mypy
 
-# The unit suite with its line and branch coverage of harness/ and functions/ (the README's figure).
+# The unit suite with its line and branch coverage of harness/ and functions/.
 unit: venv
 	$(PYTHON) -m pytest --cov --cov-report=term tests/unit
 

@@ -6,7 +6,7 @@ and the flow that uses it is run: the function must be denied one of the stateme
 AccessDeniedException naming the action, and an order that cannot be completed ends FAILED or is
 refused, never lost. With the whole template every flow reaches its good outcome undenied. The state
 machine's statements are not here: the emulator does not run Step Functions tasks as the state
-machine's role (README, IAM).
+machine's role (docs/harness.md, IAM).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def _policy_holder(logical_id: str, resource: dict) -> str:
 
 # Actions a function's role grants for what AWS does on its behalf, not its code: the event source
 # mapping's queue reads, the log and trace delivery. The emulator and the runtime do those as the
-# account (README, IAM), so removing them denies nothing locally; the template test checks them.
+# account (docs/harness.md, IAM), so removing them denies nothing locally; the template test checks them.
 ON_BEHALF_OF_THE_FUNCTION = (
     "sqs:ReceiveMessage",
     "sqs:DeleteMessage",

@@ -73,9 +73,10 @@ images: venv
 push: venv
 	$(PYTHON) -m harness.cli push $(if $(AWS),--aws,)
 
-# The integration and e2e suites in one mode (MODE=image|process; default: image when Docker can run).
+# The integration and e2e suites in one mode (MODE=image|process; default: image when Docker can run);
+# MODES_DIFFER_ONLY=1: without the cases marked same_in_both_modes (CI's image-mode stage).
 suites: venv
-	$(PYTHON) -m harness.cli test $(MODE_FLAG)
+	$(PYTHON) -m harness.cli test $(MODE_FLAG) $(if $(MODES_DIFFER_ONLY),--modes-differ-only,)
 
 # The rehearsals (tests/rehearsal) in one mode, as `suites` runs the integration and e2e suites;
 # ARGS: pytest's (a file of the suite, --ignore=...), so CI runs the releases' file beside the others.
@@ -119,13 +120,12 @@ bench: venv
 
 # Each benchmark once in short mode (bench/common.py: small sizes, no results written): proves they run.
 # Where no Docker engine can run, the image-mode parts are skipped, each said in one line. PART=images:
-# only the benchmarks with an image-mode part (they use the Docker engine), PART=others: the rest (CI
-# runs the two in different lanes).
+# the image-mode parts alone (of the benchmarks that have one: they use the Docker engine), PART=others:
+# everything else (CI runs the two in different lanes).
 IMAGE_BENCHMARKS := harness images devloop release
-SMOKED = $(if $(filter images,$(PART)),$(IMAGE_BENCHMARKS),$(if $(filter others,$(PART)),$(filter-out \
-	$(IMAGE_BENCHMARKS),$(BENCHMARKS)),$(BENCHMARKS)))
+SMOKED = $(if $(filter images,$(PART)),$(IMAGE_BENCHMARKS),$(BENCHMARKS))
 bench-smoke: venv
-	$(foreach benchmark,$(SMOKED),BENCH_SHORT=1 $(PYTHON) -m bench.$(benchmark)_bench$(newline))
+	$(foreach benchmark,$(SMOKED),BENCH_SHORT=1 $(if $(PART),BENCH_PART=$(PART) ,)$(PYTHON) -m bench.$(benchmark)_bench$(newline))
 
 clean:
 	rm -rf .harness $(VENV)

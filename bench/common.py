@@ -2,6 +2,8 @@
 
 Short mode (``BENCH_SHORT=1``, what ``make bench-smoke`` sets): every benchmark runs its whole path at
 small sizes, to prove it still works, and writes no results (figures of a short run mean nothing).
+A short run may take one part (``BENCH_PART``, what ``make bench-smoke PART=...`` sets): ``images`` the
+image-mode parts alone (they use the Docker engine), ``others`` the rest; CI runs the two in two lanes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from testkit.cli import run_cli
 RESULTS = Path(__file__).parent / "results"
 SHORT_ENV = "BENCH_SHORT"
 SHORT = os.environ.get(SHORT_ENV) == "1"
+PART_ENV = "BENCH_PART"
+PART = os.environ.get(PART_ENV) if SHORT else None
+IMAGES_PART, OTHERS_PART = "images", "others"
 # What a short run of `harness e2e` runs: enough to exercise the timing, not the whole suite.
 SHORT_E2E_SELECTION = ("-k", "test_health")
 
@@ -29,15 +34,20 @@ def sized(full: int, short: int) -> int:
     return short if SHORT else full
 
 
-def image_mode_skipped(paths: Paths, part: str) -> bool:
-    """True, said in one line, when a short run has no Docker engine to run ``part`` with (none answers,
-    and the harness may not start one: HARNESS_SYSTEM_CHANGES is not allow, or nothing to start it
-    with). A full run never skips: image mode starts an engine where the harness may, or fails saying
-    why."""
-    if SHORT and not engine.engine_possible(paths.engine_state):
-        print(f"short mode: no Docker engine can run here, so {part} was not exercised", flush=True)
-        return True
-    return False
+def measured_modes(paths: Paths, image_part: str) -> list[str]:
+    """The modes a benchmark measures in: both in a full run; in a short run those of its part
+    (BENCH_PART), and image mode only where a Docker engine can run ``image_part`` (none answers, and the
+    harness may not start one: HARNESS_SYSTEM_CHANGES is not allow, or nothing to start it with), each
+    skip said in one line. A full run never skips: image mode starts an engine where the harness may, or
+    fails saying why."""
+    modes = [] if PART == IMAGES_PART else ["process"]
+    if PART == OTHERS_PART:
+        print(f"short mode, part {OTHERS_PART}: {image_part} runs in part {IMAGES_PART}", flush=True)
+    elif SHORT and not engine.engine_possible(paths.engine_state):
+        print(f"short mode: no Docker engine can run here, so {image_part} was not exercised", flush=True)
+    else:
+        modes.append("image")
+    return modes
 
 
 def timed_invoke(lambda_client, name: str) -> float:

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import image_mode_skipped, median, rss_mb, sized, write
+from bench.common import measured_modes, median, rss_mb, sized, write
 from harness import processes
 from harness.paths import Paths
 from testkit.devloop import DevStack, edit_health, served_edit, wait_for_edit
@@ -89,9 +89,9 @@ def watch_session_memory() -> dict[str, float]:
 
 def main() -> None:
     paths = Paths.discover()
-    modes = ["process"] if image_mode_skipped(paths, "the image-mode loop") else ["process", "image"]
+    modes = measured_modes(paths, "the image-mode loop")
     served = {mode: edit_to_served(mode) for mode in modes}
-    memory = watch_session_memory()
+    memory = watch_session_memory() if "process" in modes else {}  # a process-mode watch session
     write(
         "devloop",
         {

@@ -25,8 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.common import (
-    image_mode_skipped,
     load_average_5m,
+    measured_modes,
     median,
     percentile,
     rss_mb,
@@ -131,9 +131,8 @@ def in_process_p50_ms(root: Path) -> float:
     return median(samples)
 
 
-def main() -> None:
-    paths = Paths.discover()
-    load_at_start = os.getloadavg()[1]
+def process_figures(paths: Paths) -> dict:
+    """The figures measured in process mode alone: start-up, cold and warm Invokes, their peak memory."""
     starts = []
     for _ in range(HARNESS_STARTS):
         with running_stack(paths, "process") as started:
@@ -147,8 +146,21 @@ def main() -> None:
             warm_name = create_probe(lambda_client)
             timed_invoke(lambda_client, warm_name)
             warm = [timed_invoke(lambda_client, warm_name) for _ in range(WARM_INVOKES)]
+    return {
+        "invoke_warm_p50_ms": round(median(warm), 2),
+        "invoke_warm_p99_ms": round(percentile(warm, 0.99), 2),
+        "invoke_inprocess_p50_ms": round(in_process_p50_ms(paths.root), 4),
+        "instance_cold_start_ms": round(median(cold), 1),
+        "harness_start_s": round(median(starts), 2),
+        "peak_rss_mb": round(memory.peak, 1),
+    }
 
-    modes = ["process"] if image_mode_skipped(paths, "image mode") else ["process", "image"]
+
+def main() -> None:
+    paths = Paths.discover()
+    load_at_start = os.getloadavg()[1]
+    modes = measured_modes(paths, "image mode")
+    figures = process_figures(paths) if "process" in modes else {}
     e2e_walls = {mode: timed_e2e(paths, mode) for mode in modes}
     bursts = {mode: burst(paths, mode) for mode in modes}
 
@@ -159,12 +171,7 @@ def main() -> None:
                 f"e2e{'' if mode == 'process' else '_image'}_wall_s": round(wall, 2)
                 for mode, wall in e2e_walls.items()
             },
-            "invoke_warm_p50_ms": round(median(warm), 2),
-            "invoke_warm_p99_ms": round(percentile(warm, 0.99), 2),
-            "invoke_inprocess_p50_ms": round(in_process_p50_ms(paths.root), 4),
-            "instance_cold_start_ms": round(median(cold), 1),
-            "harness_start_s": round(median(starts), 2),
-            "peak_rss_mb": round(memory.peak, 1),
+            **figures,
             **{
                 f"burst_200_orders_{figure}{'' if mode == 'process' else '_image'}": round(value, 1)
                 for mode, (throttled, wall, peak) in bursts.items()

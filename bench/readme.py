@@ -368,8 +368,9 @@ are in `bench/readme.py`, its value in its results file; edit those, never this 
 `make bench` runs every benchmark, one after another, each writing `bench/results/<area>.json`; run it
 alone on the machine, then `python -m bench.readme`. `make bench-smoke` runs each once in short mode
 (`BENCH_SHORT=1`, read in `bench/common.py`: small sizes, no results written) to prove they still run;
-one alone: `BENCH_SHORT=1 .venv/bin/python -m bench.feeds_bench`. Where no Docker engine can run, the
-short mode skips the image-mode parts, saying so in one line each. CI's own time: `.ci/run` on a clean
+one alone: `BENCH_SHORT=1 .venv/bin/python -m bench.feeds_bench`. `PART=images` runs only the
+image-mode parts, `PART=others` the rest (CI's two lanes); where no Docker engine can run, the short
+mode skips the image-mode parts, saying so in one line each. CI's own time: `.ci/run` on a clean
 clone writes its stage table to `.harness/ci-stages.json`, and `python -m bench.ci_record --ci-total-s S
 --note "..."` records a green run as `bench/results/ci.json`. How each figure was measured: its results
 file's `notes` and its benchmark's docstring. Each area gives the 5-minute load average its run

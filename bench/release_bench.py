@@ -22,7 +22,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from bench.common import image_mode_skipped, median, sized, write
+from bench.common import measured_modes, median, sized, write
 from harness import aws
 from harness.images.project import REPOSITORY_PREFIX, template_functions
 from harness.paths import Paths
@@ -138,7 +138,7 @@ def measure(paths: Paths, mode: str) -> dict[str, float]:
 
 def main() -> None:
     paths = Paths.discover()
-    modes = ["process"] if image_mode_skipped(paths, "the image-mode releases") else ["process", "image"]
+    modes = measured_modes(paths, "the image-mode releases")
     figures = {name: value for mode in modes for name, value in measure(paths, mode).items()}
     write(
         "release",

@@ -16,6 +16,9 @@ from harness.stack.lifecycle import RunningStack, remove_leftovers
 
 # The suites each command runs, in this order.
 SUITES = {"e2e": ["e2e"], "test": ["integration", "e2e"], "rehearse": ["rehearsal"]}
+# The marker of the cases whose outcome cannot depend on the mode: they test the emulator, or start a
+# process-mode stack of their own, so neither the launcher, the images nor the sandbox is in their path.
+SAME_IN_BOTH_MODES = "same_in_both_modes"
 
 
 def suite_arguments(command) -> None:
@@ -28,13 +31,22 @@ def suite_arguments(command) -> None:
         help="extra pytest arguments (after --; a file of the suite runs it alone); without any, the "
         "e2e cases run side by side",
     )
+    command.add_argument(
+        "--modes-differ-only",
+        action="store_true",
+        help=f"skip the cases marked {SAME_IN_BOTH_MODES} (the emulator's, the CLI's in process mode): "
+        "CI runs everything in process mode, then in image mode only what the modes can change",
+    )
 
 
 def run(paths: Paths, args) -> int:
-    return run_suites(paths, SUITES[args.command], args.pytest_args, args.mode or default_mode(paths))
+    mode = args.mode or default_mode(paths)
+    return run_suites(paths, SUITES[args.command], args.pytest_args, mode, args.modes_differ_only)
 
 
-def run_suites(paths: Paths, suites: list[str], pytest_args: list[str], mode: str) -> int:
+def run_suites(
+    paths: Paths, suites: list[str], pytest_args: list[str], mode: str, modes_differ_only: bool = False
+) -> int:
     """Each suite on freshly reset state against one stack; everything stops, whatever happens."""
     started = time.monotonic()
     signal.signal(signal.SIGTERM, _interrupt)
@@ -49,7 +61,7 @@ def run_suites(paths: Paths, suites: list[str], pytest_args: list[str], mode: st
                 stack.reset()
             stack.deploy()
             say(f"running tests/{suite} ({mode} mode)")
-            results[suite] = _pytest(paths, suite, pytest_args, mode)
+            results[suite] = _pytest(paths, suite, pytest_args, mode, modes_differ_only)
     except KeyboardInterrupt:
         say("interrupted")
         results.setdefault("interrupted", 130)
@@ -77,22 +89,34 @@ def _interrupt(signum, frame):
 # time. Only a run of the whole suite: with pytest arguments of your own (a -k, a file, -s to watch a
 # case) the cases run one at a time, their output live, unless you add -n yourself.
 SIDE_BY_SIDE_WORKERS = {"e2e": 3}
-PYTEST_NOTHING_SELECTED = 5  # pytest's exit code when no case was selected (none marked alone)
+PYTEST_NOTHING_SELECTED = 5  # pytest's exit code when no case was selected
 
 
-def _pytest(paths: Paths, suite: str, pytest_args: list[str], mode: str) -> int:
+def _pytest(paths: Paths, suite: str, pytest_args: list[str], mode: str, modes_differ_only: bool) -> int:
     # HARNESS_MODE: stacks the suites start themselves (the CLI tests) run in the suite's mode too.
     env = {**os.environ, "HARNESS_OUTPUTS": str(paths.outputs), "HARNESS_MODE": mode}
     chosen = any(_in_suite(paths, suite, arg) for arg in pytest_args)
-    command = [sys.executable, "-m", "pytest", *([] if chosen else [f"tests/{suite}"]), *pytest_args]
+    skipped = [f"not {SAME_IN_BOTH_MODES}"] if modes_differ_only else []
+
+    def pytest(*markers: str, workers: int = 0) -> int:
+        """pytest on the suite (or the files named), the cases the markers select; a selection that
+        leaves no case (none marked alone; a file whose cases are all the same in both modes) passes."""
+        expression = " and ".join([*markers, *skipped])
+        command = [
+            *(sys.executable, "-m", "pytest"),
+            *([] if chosen else [f"tests/{suite}"]),
+            *(["-m", expression] if expression else []),
+            *(["-n", str(workers)] if workers else []),
+            *pytest_args,  # after ours: pytest takes the last -m, so a user's own wins
+        ]
+        code = subprocess.run(command, cwd=paths.root, env=env).returncode
+        return 0 if code == PYTEST_NOTHING_SELECTED and expression else code
+
     workers = SIDE_BY_SIDE_WORKERS.get(suite)
     if not workers or pytest_args:
-        return subprocess.run(command, cwd=paths.root, env=env).returncode
+        return pytest()
     # The cases side by side, then those marked `alone` (a stack-wide figure) one at a time.
-    side_by_side = [*command, "-n", str(workers), "-m", "not alone"]
-    first = subprocess.run(side_by_side, cwd=paths.root, env=env).returncode
-    alone = subprocess.run([*command, "-m", "alone"], cwd=paths.root, env=env).returncode
-    return max(first, 0 if alone == PYTEST_NOTHING_SELECTED else alone)
+    return max(pytest("not alone", workers=workers), pytest("alone"))
 
 
 def named_suites(paths: Paths, suites: list[str], pytest_args: list[str]) -> list[str]:

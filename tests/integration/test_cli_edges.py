@@ -21,6 +21,8 @@ from harness import processes
 from testkit.cli import ROOT, cli_environment, run_cli, start_cli
 from tests.conftest import wait_for
 
+pytestmark = pytest.mark.same_in_both_modes
+
 
 def environment(state_dir: Path, **extra: str) -> dict[str, str]:
     return cli_environment(state_dir, HARNESS_MODE="process", **extra)

@@ -14,6 +14,8 @@ from testkit.policies import bucket_may_send
 from tests.conftest import wait_for
 from tests.integration.test_emulator_server import start_emulator
 
+pytestmark = pytest.mark.same_in_both_modes
+
 CPU_PATCHES = ("dynamodb_expressions", "dynamodb_transactions", "s3_notification_filter", "s3_latest_version")
 
 SEED = {

@@ -25,6 +25,8 @@ from harness.emulator.ministack import MiniStackProcess
 from harness.paths import Paths
 from tests.conftest import wait_for
 
+pytestmark = pytest.mark.same_in_both_modes
+
 MB = 1024 * 1024
 # Where the emulator hands invocations when no test here needs them: nothing listens on port 9.
 _NO_RUNTIME = "http://127.0.0.1:9/invoke/none"

@@ -13,6 +13,8 @@ from feed_processing.events import ObjectVersion
 from feed_processing.parsing import Restock
 from feed_processing.stock import StockWriter
 
+pytestmark = pytest.mark.same_in_both_modes
+
 
 @pytest.fixture
 def dynamodb(local_stack):

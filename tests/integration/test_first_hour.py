@@ -12,6 +12,8 @@ import pytest
 from harness import processes
 from testkit.cli import ROOT, cli_environment
 
+pytestmark = pytest.mark.same_in_both_modes
+
 
 @pytest.mark.timeout(400)  # a dozen CLI starts and a stack's life, slow on a loaded machine
 def test_the_readmes_first_hour_runs_as_written(tmp_path):

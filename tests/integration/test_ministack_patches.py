@@ -29,6 +29,8 @@ from tests.conftest import wait_for
 from tests.integration.conftest import invoke, logged_lines, publish_weighted_alias
 from tests.integration.test_step_functions import create_state_machine, run_to_completion
 
+pytestmark = pytest.mark.same_in_both_modes
+
 
 @pytest.fixture
 def lambda_without(emulator_without):

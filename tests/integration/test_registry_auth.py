@@ -21,7 +21,10 @@ import pytest
 from harness import aws
 from tests.integration.test_stack_credential import BROWSER_HEADERS, as_nobody
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user"),
+    pytest.mark.same_in_both_modes,
+]
 
 REPOSITORY = "registry-auth/probe"
 MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"

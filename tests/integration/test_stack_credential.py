@@ -63,7 +63,10 @@ except botocore.exceptions.ClientError as error:
 """
 
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user"),
+    pytest.mark.same_in_both_modes,
+]
 # The root key's signature matters where MiniStack authenticates requests: with IAM enforced (the default).
 needs_iam = pytest.mark.skipif(
     not aws.iam_enforced(), reason="HARNESS_IAM=off: requests are not authenticated"

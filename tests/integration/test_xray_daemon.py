@@ -20,7 +20,10 @@ from harness import aws
 from harness.emulator.xray.store import new_entity_id, new_trace_id
 from tests.conftest import wait_for
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user"),
+    pytest.mark.same_in_both_modes,
+]
 
 # Run as ``nobody`` by the system's Python: bind, send one datagram, then keep the socket open (so the
 # daemon finds its sender) until the test closes standard input.

@@ -48,11 +48,25 @@ def test_make_bench_smoke_runs_the_same_benchmarks_each_in_short_mode():
     assert all(settings == f"{common.SHORT_ENV}=1" for settings, _ in smoke), smoke
 
 
-def test_the_two_parts_of_bench_smoke_run_every_benchmark_once():
-    images = [module for _, module in benchmark_commands("bench-smoke", "PART=images")]
-    others = [module for _, module in benchmark_commands("bench-smoke", "PART=others")]
-    assert "images_bench" in images and not set(images) & set(others)
-    assert sorted(images + others) == sorted(BENCHMARK_MODULES)
+def test_the_two_parts_of_bench_smoke_run_every_benchmark_each_part_once():
+    """PART=images: the benchmarks with an image-mode part, that part alone; PART=others: every benchmark,
+    less its image-mode part (bench/common.measured_modes)."""
+    images = benchmark_commands("bench-smoke", "PART=images")
+    others = benchmark_commands("bench-smoke", "PART=others")
+    assert "images_bench" in [module for _, module in images]
+    assert sorted(module for _, module in others) == sorted(BENCHMARK_MODULES)
+    assert {settings for settings, _ in images} == {f"{common.SHORT_ENV}=1 {common.PART_ENV}=images"}
+    assert {settings for settings, _ in others} == {f"{common.SHORT_ENV}=1 {common.PART_ENV}=others"}
+
+
+@pytest.mark.parametrize(
+    ("part", "modes"), [(None, ["process", "image"]), ("images", ["image"]), ("others", ["process"])]
+)
+def test_a_short_run_measures_in_the_modes_of_its_part(monkeypatch, part, modes):
+    monkeypatch.setattr(common, "SHORT", True)
+    monkeypatch.setattr(common, "PART", part)
+    monkeypatch.setattr(common.engine, "engine_possible", lambda state: True)
+    assert common.measured_modes(Paths.discover(), "image mode") == modes
 
 
 @pytest.mark.parametrize("short", [False, True])

@@ -13,9 +13,8 @@ import pytest
 
 from harness.emulator.xray.store import new_entity_id, new_trace_id
 from harness.inspect import traces
-from testkit.polling import until
-from tests.conftest import wait_for
-from tests.e2e.test_orders import ORDER_TIMEOUT_S, execution_of
+from testkit.orders import ORDER_TIMEOUT_S, execution_of
+from testkit.polling import until, wait_for
 
 # The default rule samples the stage's first request of each second and 5% of the rest; cases running
 # beside this one (bursts of orders, fuzzed bodies) take most first requests, so an attempt may be

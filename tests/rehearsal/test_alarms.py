@@ -28,12 +28,12 @@ from harness.stack import project, users
 from harness.stack.lifecycle import running_stack
 from testkit.alarms import errors_alarm
 from testkit.emulator_clock import EmulatorClock
+from testkit.feed_pipeline import FeedPipeline, csv_feed, unique_token
+from testkit.fixture_functions import invoke
+from testkit.local_stack import LocalStack
 from testkit.metrics import metric_value
 from testkit.orders import Catalog, OrdersApi
-from testkit.polling import until
-from tests.conftest import LocalStack, wait_for
-from tests.e2e.feed_pipeline import FeedPipeline, csv_feed, unique_token
-from tests.integration.conftest import invoke
+from testkit.polling import until, wait_for
 
 ALARM_TIMEOUT_S = 30
 BACKLOG_TIMEOUT_S = local_seconds(15 * 60 + 6 * 60) + 15

@@ -19,7 +19,7 @@ import pytest
 from harness.release.promote import plan_tag, promote
 from harness.release.stages import Stage
 from harness.release.status import open_deployments
-from tests.conftest import wait_for
+from testkit.polling import wait_for
 from tests.rehearsal.releases import (  # the module's fixture, and helpers
     FOLDERS,
     _mutable,

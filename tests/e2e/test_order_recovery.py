@@ -15,7 +15,7 @@ from datetime import datetime
 import pytest
 
 from testkit.faults import START_EXECUTION
-from testkit.orders import GRACE_S, RECOVERY_BOUND_S, execution_of
+from testkit.order_flow import GRACE_S, RECOVERY_BOUND_S, execution_of
 from testkit.polling import wait_for
 
 API_TIMEOUT_S = 10  # Globals.Function.Timeout, the orders API's

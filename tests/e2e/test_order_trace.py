@@ -13,7 +13,7 @@ import pytest
 
 from harness.emulator.xray.store import new_entity_id, new_trace_id
 from harness.inspect import traces
-from testkit.orders import ORDER_TIMEOUT_S, execution_of
+from testkit.order_flow import ORDER_TIMEOUT_S, execution_of
 from testkit.polling import wait_for
 
 # The default rule samples the stage's first request of each second and 5% of the rest; cases running

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from testkit.orders import ORDER_TIMEOUT_S, configured_payment_attempts, execution_of, place_and_wait
+from testkit.order_flow import ORDER_TIMEOUT_S, configured_payment_attempts, execution_of, place_and_wait
 from testkit.polling import wait_for
 
 # What Step Functions' $$.State.EnteredTime gives: UTC, milliseconds, Z.

@@ -32,7 +32,8 @@ from testkit.codedeploy import deploy as deploy_revision
 from testkit.faults import START_EXECUTION, EmulatorFaults
 from testkit.feed_pipeline import FeedPipeline, csv_feed, unique_token
 from testkit.logs import log_messages
-from testkit.orders import RECOVERY_BOUND_S, Catalog, OrdersApi
+from testkit.order_flow import RECOVERY_BOUND_S
+from testkit.orders import Catalog, OrdersApi
 from testkit.polling import wait_for
 
 pytestmark = pytest.mark.skipif(not aws.iam_enforced(), reason="IAM enforcement is off (HARNESS_IAM=off)")

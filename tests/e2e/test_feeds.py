@@ -9,8 +9,8 @@ from datetime import datetime
 
 import pytest
 
-from tests.conftest import wait_for
-from tests.e2e.feed_pipeline import FeedPipeline, csv_feed, unique_token
+from testkit.feed_pipeline import FeedPipeline, csv_feed, unique_token
+from testkit.polling import wait_for
 
 
 @pytest.fixture(scope="module")

@@ -14,20 +14,11 @@ from datetime import datetime
 
 import pytest
 
-from harness.paths import Paths
-from harness.template import load_template
 from testkit.faults import START_EXECUTION
-from tests.conftest import wait_for
-from tests.e2e.test_orders import execution_of
+from testkit.order_flow import GRACE_S, RECOVERY_BOUND_S, execution_of
+from testkit.polling import wait_for
 
-RESOURCES = load_template(Paths.discover().template)["Resources"]
-GRACE_S = int(
-    RESOURCES["OrderRecoveryFunction"]["Properties"]["Environment"]["Variables"]["PENDING_GRACE_SECONDS"]
-)
 API_TIMEOUT_S = 10  # Globals.Function.Timeout, the orders API's
-# The documented bound (docs/orders.md): the grace, one sweep period (a local second at most), the
-# workflow itself; 30 s leaves the workflow room on a loaded 2-core machine.
-RECOVERY_BOUND_S = GRACE_S + 30
 
 
 def test_orders_whose_start_is_refused_are_started_by_the_sweep_within_the_bound(

@@ -19,9 +19,8 @@ from harness.images.project import (
 from harness.paths import Paths
 from harness.runtime.launchers import FUNCTION_LABEL
 from harness.template import load_template
-from testkit.fixture_functions import create_image_function
-from tests.conftest import wait_for
-from tests.integration.conftest import invoke
+from testkit.fixture_functions import create_image_function, invoke
+from testkit.polling import wait_for
 
 DEV_PACKAGES = ("pytest", "_pytest", "ruff", "hypothesis", "pip", "setuptools", "tests", "conftest.py")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from tests.conftest import wait_for
+from testkit.polling import wait_for
 
 
 def unique_token() -> str:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from bench.common import cpu_seconds, load_average_5m, median, sized, write
 from harness import aws, processes
-from harness.emulator.ministack import MiniStackProcess
-from harness.emulator.ministack_server import SERVER_ENV
+from harness.emulator.run.process import MiniStackProcess
+from harness.emulator.run.server import SERVER_ENV
 from harness.paths import Paths
 from testkit.policies import bucket_may_send
 

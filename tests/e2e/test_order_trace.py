@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 
-from harness.emulator.xray.store import new_entity_id, new_trace_id
+from harness.emulator.services.xray.store import new_entity_id, new_trace_id
 from harness.inspect import traces
 from testkit.polling import until
 from tests.conftest import wait_for

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from harness import processes
-from harness.emulator.ministack import MiniStackProcess
+from harness.emulator.run.process import MiniStackProcess
 from harness.paths import Paths
 from harness.runtime.launchers import MEMORY_MB_PER_VCPU
 from harness.stack import project as stack

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bench.common import cpu_seconds, load_average_5m, median, sized, write
 from harness import aws, processes
+from harness.emulator import MINISTACK_VERSION
 from harness.emulator.run.process import MiniStackProcess
 from harness.emulator.run.server import SERVER_ENV
 from harness.paths import Paths
@@ -222,8 +223,8 @@ def main() -> None:
     write(
         "emulator_cpu",
         figures,
-        f"Bare emulators in one run, {ROUNDS} alternating rounds: before = MiniStack 1.5.33 on its own "
-        "main() (Hypercorn, h11, asyncio) without the dynamodb_expressions, dynamodb_transactions, "
+        f"Bare emulators in one run, {ROUNDS} alternating rounds: before = MiniStack {MINISTACK_VERSION} "
+        "on its own main() (Hypercorn, h11, asyncio) without the dynamodb_expressions, dynamodb_transactions, "
         "s3_notification_filter and s3_latest_version patches; after = the harness's emulator (uvicorn, "
         f"httptools, uvloop; every patch); {NO_TXN_PATCH} (transactions only) = after without "
         "dynamodb_transactions, and "

@@ -362,25 +362,42 @@ def apply(disabled: set[str] | None = None) -> list[str]:
     return [patch.name for patch in applied]
 
 
-def seam_missing(seam: str) -> str | None:
-    """Why the installed MiniStack lacks ``seam`` ("ministack.<module>:<name>[<key>]..."), or None."""
-    module_name, _, path = seam.partition(":")
-    name, *keys = path.rstrip("]").split("[")
-    try:
-        found: object = importlib.import_module(module_name)
-    except ImportError as error:
-        return f"no module {module_name} ({error})"
-    if not hasattr(found, name):
-        return f"{module_name} has no {name}"
-    found = getattr(found, name)
-    for key in (key.rstrip("]") for key in keys):
-        if not isinstance(found, dict) or key not in found:
-            return f"{module_name}.{name} has no key {key!r}"
-        found = found[key]
-    return None
+_PAGE = """# MiniStack patches
+
+Every change the harness makes to MiniStack {version}, in the order the emulator applies them.
+Generated from the registry, harness/emulator/patches/__init__.py, by
+`python -m harness.emulator.patches > docs/patches.md`; tests/unit/test_patch_registry.py fails when
+this page and the registry differ. Each patch is the module of its name in harness/emulator/patches/;
+`HARNESS_DISABLE_PATCHES=name,...` leaves patches out (each one's test starts an emulator without it to
+show the gap).
+
+Kinds: **fidelity**, MiniStack answers otherwise than AWS; **security**, someone other than the stack's
+owner could drive or read the stack; **CPU**, the same answers as upstream for less work;
+**test-only**, an endpoint for tests that AWS does not have.
+
+Upgrading MiniStack: install the new version and run `python -m harness.emulator.patches --seams`. It
+names each patch whose upstream names the new version lacks: those of the last column, and every name
+the patch's code reads (harness/emulator/seams.py). A patch whose names all remain can still need work:
+its test says.
+
+| patch | kind | what MiniStack does; what the patch does | runs after | upstream names it replaces or wraps |
+|---|---|---|---|---|
+{rows}
+"""
 
 
-def missing_seams() -> dict[str, list[str]]:
-    """{patch name: what the installed MiniStack lacks of its seams}, for each patch that needs work."""
-    missing = {patch.name: [why for s in patch.replaces if (why := seam_missing(s))] for patch in PATCHES}
-    return {name: reasons for name, reasons in missing.items() if reasons}
+def markdown() -> str:
+    """docs/patches.md: the registry as a table."""
+    rows = [
+        f"| `{patch.name}` | {patch.kind.value} | {patch.summary} | "
+        f"{', '.join(f'`{name}`' for name in patch.after)} | "
+        f"{', '.join(f'`{_short(seam)}`' for seam in patch.replaces)} |"
+        for patch in PATCHES
+    ]
+    return _PAGE.format(version=MINISTACK_VERSION, rows="\n".join(rows))
+
+
+def _short(seam: str) -> str:
+    """``ministack.services.lambda_svc:_invoke`` as ``lambda_svc._invoke``."""
+    module, _, name = seam.partition(":")
+    return f"{module.removeprefix('ministack.').removeprefix('services.')}.{name}"

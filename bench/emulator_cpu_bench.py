@@ -224,10 +224,10 @@ def main() -> None:
         "emulator_cpu",
         figures,
         f"Bare emulators in one run, {ROUNDS} alternating rounds: before = MiniStack {MINISTACK_VERSION} "
-        "on its own main() (Hypercorn, h11, asyncio) without the dynamodb_expressions, dynamodb_transactions, "
-        "s3_notification_filter and s3_latest_version patches; after = the harness's emulator (uvicorn, "
-        f"httptools, uvloop; every patch); {NO_TXN_PATCH} (transactions only) = after without "
-        "dynamodb_transactions, and "
+        "on its own main() (Hypercorn, h11, asyncio) without the dynamodb_expressions, "
+        "dynamodb_transactions, s3_notification_filter and s3_latest_version patches; after = the "
+        f"harness's emulator (uvicorn, httptools, uvloop; every patch); {NO_TXN_PATCH} (transactions "
+        "only) = after without dynamodb_transactions, and "
         "*_saved_percent_by_txn_patch the share of its CPU that patch saves. Each request "
         f"sent {CALLS} times a round (transactions of 1 object: {CALLS // 4}, of 10 objects: {CALLS // 20}) "
         "sequentially by one boto3 client on a keep-alive connection; figures: the emulator process's CPU "

@@ -83,19 +83,22 @@ def seam_missing(seam: str) -> str | None:
     name, *keys = path.split("[")
     try:
         found: object = importlib.import_module(module_name)
-    except ImportError as error:
-        return f"no module {module_name} ({error})"
+    except ImportError:
+        return f"no module {module_name}"
     if not hasattr(found, name):
         return f"{module_name} has no {name}"
-    found = getattr(found, name)
+    found, where = getattr(found, name), f"{module_name}.{name}"
     for key in (key.rstrip("]") for key in keys):
         if not isinstance(found, dict) or key not in found:
-            return f"{module_name}.{name} has no key {key!r}"
-        found = found[key]
+            return f"{where} has no key {key!r}"
+        found, where = found[key], f"{where}[{key}]"
     return None
 
 
 def missing_seams() -> dict[str, list[str]]:
     """{patch name: what the installed MiniStack lacks of what it needs}, for each patch that needs work."""
-    missing = {patch.name: [why for s in seams_of(patch) if (why := seam_missing(s))] for patch in PATCHES}
+    missing = {
+        patch.name: list(dict.fromkeys(why for seam in seams_of(patch) if (why := seam_missing(seam))))
+        for patch in PATCHES
+    }
     return {name: reasons for name, reasons in missing.items() if reasons}

@@ -52,9 +52,16 @@ def test_a_missing_seam_is_named():
     assert seams.seam_missing("ministack.services.lambda_svc:_no_such_name") == (
         "ministack.services.lambda_svc has no _no_such_name"
     )
-    assert seams.seam_missing("ministack.services.no_such_service:handle_request").startswith("no module")
+    assert seams.seam_missing("ministack.services.no_such_service:handle_request") == (
+        "no module ministack.services.no_such_service"
+    )
     assert seams.seam_missing("ministack.services.stepfunctions:_SERVICE_DISPATCH[no:such:key]") == (
         "ministack.services.stepfunctions._SERVICE_DISPATCH has no key 'no:such:key'"
+    )
+    handlers = "ministack.services.cloudformation.provisioners:_RESOURCE_HANDLERS"
+    assert seams.seam_missing(f"{handlers}[AWS::ApiGateway::RestApi][no_such_step]") == (
+        "ministack.services.cloudformation.provisioners._RESOURCE_HANDLERS[AWS::ApiGateway::RestApi] "
+        "has no key 'no_such_step'"
     )
 
 

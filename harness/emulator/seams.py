@@ -6,7 +6,10 @@ package's of the same name (harness/emulator/services/<name>/), and the modules 
 patches (harness/emulator/*.py). Those are found in the source: names
 imported from ``ministack`` and attributes of the MiniStack modules it imports (a module passed on keeps
 its import's name, ``ddb`` or ``lambda_svc``). Reading the source, not importing it, works on a MiniStack
-the patches no longer import with (``python -m harness.emulator.patches --seams``).
+the patches no longer import with.
+
+``python -m harness.emulator.seams``: which patches the installed MiniStack breaks, and what each lacks;
+exit status 1 if any. Run it with a new MiniStack installed before moving the pin.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from harness.emulator.patches import PATCHES, Patch
@@ -102,3 +107,15 @@ def missing_seams() -> dict[str, list[str]]:
         for patch in PATCHES
     }
     return {name: reasons for name, reasons in missing.items() if reasons}
+
+
+def main() -> int:
+    missing = missing_seams()
+    for name, reasons in missing.items():
+        print(f"{name}: {'; '.join(reasons)}")
+    print(f"ministack {version('ministack')}: {len(missing)} of {len(PATCHES)} patches need work")
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -350,7 +350,7 @@ def apply(disabled: set[str] | None = None) -> list[str]:
         raise RuntimeError(
             f"harness patches are written for ministack=={MINISTACK_VERSION}, found {installed}: "
             "re-check each patch against the new version before moving the pin "
-            "(python -m harness.emulator.patches --seams lists the seams it lacks)"
+            "(python -m harness.emulator.seams names the patches it breaks)"
         )
     disabled = disabled or set()
     unknown = disabled - BY_NAME.keys()
@@ -375,10 +375,9 @@ Kinds: **fidelity**, MiniStack answers otherwise than AWS; **security**, someone
 owner could drive or read the stack; **CPU**, the same answers as upstream for less work;
 **test-only**, an endpoint for tests that AWS does not have.
 
-Upgrading MiniStack: install the new version and run `python -m harness.emulator.patches --seams`. It
-names each patch whose upstream names the new version lacks: those of the last column, and every name
-the patch's code reads (harness/emulator/seams.py). A patch whose names all remain can still need work:
-its test says.
+Upgrading MiniStack: install the new version and run `python -m harness.emulator.seams`. It names
+each patch whose upstream names the new version lacks: those of the last column, and every name the
+patch's code reads. A patch whose names all remain can still need work: its test says.
 
 | patch | kind | what MiniStack does; what the patch does | runs after | upstream names it replaces or wraps |
 |---|---|---|---|---|

@@ -3,9 +3,10 @@ here (``PATCHES``), applied in the records' order by ``apply`` in the emulator's
 serves (harness/emulator/run/server.py).
 
 A record names the patch (and so its module: ``harness.emulator.patches.<name>``, whose ``install()``
-applies it), its kind, what it changes, the upstream MiniStack names it replaces or wraps (its seams,
-checked against the installed MiniStack by tests/unit/test_patch_registry.py, which names the patches a
-MiniStack upgrade breaks) and the patches it must run after (it wraps what they installed). Each patch
+applies it), its kind, what it changes, the upstream MiniStack names it replaces or wraps (its seams;
+harness/emulator/seams.py checks them, and the names the patch's code reads, against the installed
+MiniStack, naming the patches an upgrade breaks) and the patches it must run after (it wraps what they
+installed). Each patch
 closes one gap between MiniStack and AWS that the project cannot close from outside, is written so it
 could be proposed upstream, and has a test that fails without it (``HARNESS_DISABLE_PATCHES`` leaves
 patches out by name: tests/integration/test_ministack_patches.py and its neighbours start an emulator

@@ -6,11 +6,11 @@ A record names the patch (and so its module: ``harness.emulator.patches.<name>``
 applies it), its kind, what it changes, the upstream MiniStack names it replaces or wraps (its seams;
 harness/emulator/seams.py checks them, and the names the patch's code reads, against the installed
 MiniStack, naming the patches an upgrade breaks) and the patches it must run after (it wraps what they
-installed). Each patch
-closes one gap between MiniStack and AWS that the project cannot close from outside, is written so it
-could be proposed upstream, and has a test that fails without it (``HARNESS_DISABLE_PATCHES`` leaves
-patches out by name: tests/integration/test_ministack_patches.py and its neighbours start an emulator
-without one). docs/patches.md is this table, written by ``python -m harness.emulator.patches``.
+installed). Each patch closes one gap between MiniStack and AWS that the project cannot close from
+outside, is written so it could be proposed upstream, and has a test that fails without it
+(``HARNESS_DISABLE_PATCHES`` leaves patches out by name: tests/integration/test_ministack_patches.py and
+its neighbours start an emulator without one). docs/patches.md is this table, written by
+``python -m harness.emulator.patches``.
 
 Imports no patch module by name (``apply`` loads each by its record), so any patch may import another's
 helpers.

@@ -39,9 +39,11 @@ def _shared_modules(tree: ast.Module) -> set[Path]:
     """The harness/emulator/*.py modules ``tree`` imports."""
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module == "harness.emulator":
+        if not isinstance(node, ast.ImportFrom) or not node.module:
+            continue
+        if node.module == "harness.emulator":
             found |= {_EMULATOR / f"{alias.name}.py" for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("harness.emulator."):
+        elif node.module.startswith("harness.emulator."):
             found.add(_EMULATOR / f"{node.module.removeprefix('harness.emulator.')}.py")
     return {path for path in found if path.exists()}
 

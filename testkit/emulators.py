@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness import aws, processes
-from harness.emulator.ministack import MiniStackProcess
+from harness.emulator.run.process import MiniStackProcess
 from harness.paths import Paths
 
 # Where the emulator hands invocations when no test needs them: nothing listens on port 9.

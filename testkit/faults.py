@@ -1,4 +1,5 @@
-"""Arming the emulator's test-only faults (harness/emulator/faults.py) from tests and benchmarks."""
+"""Arming the emulator's test-only faults (harness/emulator/patches/fault_injection.py) from tests and
+benchmarks."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from harness import aws
-from harness.emulator.faults import PATH
+from harness.emulator.patches.fault_injection import PATH
 
 START_EXECUTION = "AWSStepFunctions.StartExecution"
 

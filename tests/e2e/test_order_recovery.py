@@ -1,7 +1,7 @@
 """Accepted orders always reach a final status, however their workflow's start fails (issue 13).
 
 Step Functions is made to refuse ``StartExecution`` (or to hang past the API's timeout) at the
-emulator's edge (harness/emulator/faults.py, test-only): the orders API accepts the order anyway and
+emulator's edge (the test-only patch ``fault_injection``): the orders API accepts the order anyway and
 the recovery sweep (functions/order_recovery) starts its workflow once the grace period has passed;
 a client retrying with the same Idempotency-Key gets the same order.
 """

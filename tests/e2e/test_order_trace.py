@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 
-from harness.emulator.xray.store import new_entity_id, new_trace_id
+from harness.emulator.services.xray.store import new_entity_id, new_trace_id
 from harness.inspect import traces
 from testkit.order_flow import ORDER_TIMEOUT_S, execution_of
 from testkit.polling import wait_for

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from harness import processes
-from harness.emulator.ministack import MiniStackProcess
+from harness.emulator.run.process import MiniStackProcess
 from harness.paths import Paths
 
 

@@ -1,4 +1,4 @@
-"""The HTTP behaviours the suites rely on from the server under MiniStack (harness/emulator/ministack_server).
+"""The HTTP behaviours the suites rely on from the server under MiniStack (harness/emulator/run/server).
 
 MiniStack's own main() serves it on Hypercorn; the harness serves it on uvicorn. These hold on both
 (the file was run against each): persistent connections, chunked and large request bodies, HEAD answers,

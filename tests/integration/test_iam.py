@@ -2,7 +2,7 @@
 
 The emulator evaluates every request's policies (MiniStack under ``AUTH=true``); the function runtime
 puts a session of the function's role in the instance's environment, issued as the Lambda service
-obtains it (harness/emulator/execution_roles.py).
+obtains it (harness/emulator/patches/execution_roles.py).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from harness import aws
-from harness.emulator.xray.store import new_entity_id, new_trace_id
+from harness.emulator.services.xray.store import new_entity_id, new_trace_id
 from testkit.polling import wait_for
 
 pytestmark = [

@@ -9,10 +9,10 @@ import threading
 import pytest
 
 from harness.clock import DEFAULT_TIME_SCALE, SCALE_ENV
-from harness.emulator.codedeploy import alias_batch, appspec, clock, configs, lifecycle
-from harness.emulator.codedeploy.deployment import Deployment, is_deployment_id, new_deployment_id
-from harness.emulator.codedeploy.errors import CodeDeployError
-from harness.emulator.codedeploy.service import CodeDeployService
+from harness.emulator.services.codedeploy import alias_batch, appspec, clock, configs, lifecycle
+from harness.emulator.services.codedeploy.deployment import Deployment, is_deployment_id, new_deployment_id
+from harness.emulator.services.codedeploy.errors import CodeDeployError
+from harness.emulator.services.codedeploy.service import CodeDeployService
 
 
 class FakeClock:

@@ -1,7 +1,11 @@
 import pytest
 
-from harness.emulator import ministack_patches
-from harness.emulator.ministack_patches import DefaultSamplingRule, pick_version, query_form_attributes
+from harness.emulator import patches
+from harness.emulator.patches.filter_log_events_pages import page_of
+from harness.emulator.patches.loopback_hosts import allowed_host
+from harness.emulator.patches.sfn_sns_attributes import query_form_attributes
+from harness.emulator.patches.weighted_aliases import pick_version
+from harness.emulator.services.xray.sampling import DefaultSamplingRule
 
 
 def test_pick_version_follows_the_weights():
@@ -21,7 +25,7 @@ def test_pick_version_without_routing_is_the_primary():
 
 def test_unknown_patch_names_are_refused():
     with pytest.raises(ValueError, match="unknown patch"):
-        ministack_patches.apply({"no_such_patch"})
+        patches.apply({"no_such_patch"})
 
 
 def test_json_message_attributes_become_query_form_entries():
@@ -49,8 +53,6 @@ def test_default_sampling_rule_takes_the_first_request_of_each_second_then_five_
 
 
 def test_page_of_pages_by_count_and_by_size():
-    from harness.emulator.ministack_patches import page_of
-
     small = [{"message": str(i)} for i in range(25)]
     assert page_of(iter(small), 10, 0) == (small[:10], True)
     assert page_of(iter(small), 10, 20) == (small[20:], False)
@@ -60,8 +62,6 @@ def test_page_of_pages_by_count_and_by_size():
 
 
 def test_loopback_hosts_allows_loopback_names_only():
-    from harness.emulator.loopback_hosts import allowed_host
-
     for host in (
         "127.0.0.1:4566",
         "localhost",

@@ -1,4 +1,4 @@
-"""The registry's tokens and credentials (harness/emulator/registry_auth.py), without a server."""
+"""The registry's tokens and credentials (harness/emulator/patches/registry_auth.py), without a server."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from harness.emulator import registry_auth
-from harness.emulator.registry_auth import TOKEN_LIFETIME_S, IssuedTokens, basic_password
+from harness.emulator.patches import registry_auth
+from harness.emulator.patches.registry_auth import TOKEN_LIFETIME_S, IssuedTokens, basic_password
 
 
 class Clock:

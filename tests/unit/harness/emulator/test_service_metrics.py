@@ -10,7 +10,7 @@ from ministack.core.responses import AccountRegionScopedDict
 from ministack.services import cloudwatch
 
 from harness.clock import aws_seconds
-from harness.emulator.service_metrics import apigateway, sqs, stepfunctions
+from harness.emulator.services.service_metrics import apigateway, sqs, stepfunctions
 
 NOW = 1_796_108_400.0
 

@@ -1,4 +1,4 @@
-"""The emulator's X-Ray store and daemon protocol (harness/emulator/xray/), without a server."""
+"""The emulator's X-Ray store and daemon protocol (harness/emulator/services/xray/), without a server."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ import socket
 
 import pytest
 
-from harness.emulator.xray import service
-from harness.emulator.xray.senders import SenderLookup
-from harness.emulator.xray.store import InvalidSegment, TraceHeader, TraceStore, new_entity_id, new_trace_id
+from harness.emulator.services.xray import service
+from harness.emulator.services.xray.senders import SenderLookup
+from harness.emulator.services.xray.store import (
+    InvalidSegment,
+    TraceHeader,
+    TraceStore,
+    new_entity_id,
+    new_trace_id,
+)
 
 
 def test_a_trace_header_reads_and_writes_xrays_format():

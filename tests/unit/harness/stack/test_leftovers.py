@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from harness.emulator.ministack import KEEP_STATE_ENV
+from harness.emulator.run.process import KEEP_STATE_ENV
 from harness.paths import Paths
 from harness.stack.lifecycle import remove_leftovers, remove_outputs_of
 

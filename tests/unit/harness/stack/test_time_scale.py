@@ -4,7 +4,7 @@ CodeDeploy intervals) and the function runtime (its metrics fold by the same loc
 from __future__ import annotations
 
 from harness.clock import SCALE_ENV
-from harness.emulator.ministack import gateway_settings
+from harness.emulator.run.process import gateway_settings
 from harness.paths import Paths
 from harness.stack.session import Session, runtime_environment
 

@@ -22,7 +22,7 @@ class EmulatorFaults:
         data = json.dumps(body).encode() if body is not None else b""
         # The emulator's control plane answers the stack's owner only: signed with its root credential.
         request = aws.signed_request(self.endpoint_url, method, PATH, data)
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:  # a fresh emulator on a busy machine
             return json.loads(response.read())
 
     def arm(self, target: str, failures: int, **options) -> dict:

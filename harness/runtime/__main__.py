@@ -21,7 +21,7 @@ from harness.runtime.credentials import ExecutionRoleCredentials
 from harness.runtime.launchers import ContainerLauncher, Launcher, ProcessLauncher
 from harness.runtime.logs import LogShipper
 from harness.runtime.metrics import MetricsRecorder
-from harness.runtime.pool import ACCOUNT_CONCURRENCY, InstancePool, LocalCapacity, PlatformSettings
+from harness.runtime.scheduling import ACCOUNT_CONCURRENCY, InstancePool, LocalCapacity, PlatformSettings
 from harness.runtime.server import RuntimeApiPorts, build_app
 
 

@@ -35,7 +35,7 @@ from harness.runtime.catalog import FunctionCatalog, FunctionCodeNotFound
 from harness.runtime.client import TOKEN_HEADER
 from harness.runtime.instance import InitFailed, InstanceGone, Invocation, Outcome, error_outcome
 from harness.runtime.peers import connected_from
-from harness.runtime.pool import PAYLOAD_LIMIT_BYTES, InstancePool, Throttled
+from harness.runtime.scheduling import PAYLOAD_LIMIT_BYTES, InstancePool, Throttled
 
 _RUNTIME_API = "/2018-06-01/runtime"
 

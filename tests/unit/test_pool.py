@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.runtime import pool as pool_module
+from harness.runtime import scheduling as pool_module
 from harness.runtime.catalog import FunctionSpec
 from harness.runtime.credentials import RoleCredentials
 from harness.runtime.instance import InstanceGone, Invocation
-from harness.runtime.pool import InstancePool, LocalCapacity, PlatformSettings, Throttled
+from harness.runtime.scheduling import InstancePool, LocalCapacity, PlatformSettings, Throttled
 
 
 def spec(name: str = "f", version: str = "1", **fields) -> FunctionSpec:

@@ -8,55 +8,32 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import time
 from pathlib import Path
 
 import pytest
 
-from harness.runtime import scheduling as pool_module
+from harness.runtime.admission import Throttled
 from harness.runtime.catalog import FunctionSpec
-from harness.runtime.credentials import RoleCredentials
-from harness.runtime.instance import InstanceGone, Invocation
-from harness.runtime.scheduling import InstancePool, LocalCapacity, PlatformSettings, Throttled
-
-
-def spec(name: str = "f", version: str = "1", **fields) -> FunctionSpec:
-    return FunctionSpec(
-        name=name,
-        version=version,
-        revision="r",
-        handler="app.handler",
-        image_uri=f"x/{name}:1",
-        environment={},
-        **fields,
-    )
-
-
-class FakeProcess:
-    def __init__(self, starved=lambda: 0.0):
-        self.exit_code = asyncio.get_running_loop().create_future()
-        self.starved_s = starved
-
-    async def wait(self) -> int:
-        return await self.exit_code
-
-    def kill(self) -> None:
-        if not self.exit_code.done():
-            self.exit_code.set_result(-9)
-
-    def initialized(self) -> None:
-        pass
-
-    def peak_memory_mb(self) -> int:
-        return 42
+from harness.runtime.instance import InstanceGone
+from harness.runtime.logs import TimedLine, text
+from harness.runtime.pool import InstancePool, PlatformSettings
+from harness.runtime.scheduling import LocalCapacity
+from tests.unit.runtime_fakes import (
+    FakeCredentials,
+    FakeEndpoints,
+    FakeProcess,
+    FakeRouting,
+    invocation,
+    spec,
+)
 
 
 class FakeLauncher:
     """Each instance asks for events and answers ``{"ran": <function>}`` once the test releases it."""
 
-    def __init__(self, init_s: float = 0.0, starved: bool = False):
-        self.init_s, self.starved = init_s, starved  # how long each init takes; spent waiting for a CPU?
+    def __init__(self, init_s: float = 0.0):
+        self.init_s = init_s  # how long each init takes
         self.pool: InstancePool | None = None
         self.started: list[str] = []
         self.environments: list[dict[str, str]] = []
@@ -71,8 +48,7 @@ class FakeLauncher:
         log_path.write_text("init line\n")
         client = asyncio.create_task(self._client(instance, spec.name, log_path))
         self._clients.add(client)
-        launched = time.monotonic()
-        return FakeProcess(lambda: time.monotonic() - launched if self.starved else 0.0)
+        return FakeProcess()
 
     async def _client(self, instance, name: str, log_path: Path) -> None:
         await asyncio.sleep(self.init_s)
@@ -88,14 +64,6 @@ class FakeLauncher:
             with open(log_path, "a") as log:
                 log.write(f"ran {name}\n")
             instance.respond(invocation.request_id, f'{{"ran": "{name}"}}'.encode())
-
-
-class FakeEndpoints:
-    async def open(self, instance_id: str) -> str:
-        return instance_id
-
-    async def close(self, instance_id: str) -> None:
-        pass
 
 
 class FakeMetrics:
@@ -114,23 +82,11 @@ class FakeLogs:
     def __init__(self):
         self.shipped: list[tuple[str, str]] = []
 
-    def ship(self, spec, stream: str, timestamp_ms: int, text: str) -> None:
-        self.shipped.append((stream, text))
+    def ship(self, spec, stream: str, lines: list[TimedLine]) -> None:
+        self.shipped.append((stream, text(lines)))
 
 
 _pools: list[InstancePool] = []  # shut down when the test ends
-
-
-class FakeRouting:
-    """Every version is routed unless a test says which are (``versions``: function -> routed ones)."""
-
-    def __init__(self, versions: dict[str, set[str]] | None = None):
-        self.versions = versions
-        self.read: list[str] = []  # function names, as their routing was read
-
-    def routed_versions(self, function_name: str) -> set[str] | None:
-        self.read.append(function_name)
-        return None if self.versions is None else self.versions.get(function_name, set())
 
 
 def make_pool(
@@ -165,12 +121,6 @@ def make_pool(
     return pool, launcher
 
 
-def invocation(n: int = 0) -> Invocation:
-    return Invocation(
-        request_id=f"req-{n}", payload=b"{}", invoked_arn="arn:aws:lambda:r:1:function:f", trace_id="t"
-    )
-
-
 def run(test):
     async def with_shutdown(tmp_path):
         try:
@@ -198,8 +148,8 @@ async def test_past_the_instance_limit_invocations_wait_instead_of_throttling(tm
     third[1].set()
     outcomes = await asyncio.gather(*calls)
     assert [o.payload for o in outcomes] == [b'{"ran": "f"}'] * 3
-    assert launcher.started == ["f", "f"] and pool.metrics.throttles == 0
-    assert pool.metrics.peak_account == 3  # a waiting invocation is in flight: it counts
+    assert launcher.started == ["f", "f"] and pool.reports.metrics.throttles == 0
+    assert pool.reports.metrics.peak_account == 3  # a waiting invocation is in flight: it counts
 
 
 @run
@@ -300,35 +250,15 @@ async def test_each_invocation_is_logged_in_its_instances_stream_with_a_report(t
         call = asyncio.create_task(pool.invoke(spec(memory_mb=256), invocation(n)))
         (await started(launcher))[1].set()
         outcomes.append(await call)
-    streams = collections.Counter(stream for stream, _ in pool.logs.shipped)
+    streams = collections.Counter(stream for stream, _ in pool.reports.logs.shipped)
     assert len(streams) == 1 and next(iter(streams)).endswith(f"/[1]{next(iter(pool.instances))}")
-    cold, warm = (text.splitlines() for _, text in pool.logs.shipped)
+    cold, warm = (text.splitlines() for _, text in pool.reports.logs.shipped)
     assert cold[:3] == ["START RequestId: req-0 Version: 1", "init line", "ran f"]
     assert cold[3] == "END RequestId: req-0"
     assert cold[4].startswith("REPORT RequestId: req-0\tDuration: ")
     assert "\tMemory Size: 256 MB\tMax Memory Used: 42 MB\tInit Duration: " in cold[4]
     assert warm[1:3] == ["ran f", "END RequestId: req-1"] and "Init Duration" not in warm[3]
-    assert outcomes[1].log_tail.decode() == pool.logs.shipped[1][1]
-
-
-@pytest.mark.parametrize(("starved", "outcome"), [(False, "Runtime.InitTimeout"), (True, None)])
-def test_the_init_timeout_leaves_out_the_time_spent_waiting_for_a_cpu(
-    tmp_path, monkeypatch, starved, outcome
-):
-    monkeypatch.setattr(pool_module, "INIT_TIMEOUT_S", 0.2)
-
-    async def scenario():
-        pool, launcher = make_pool(tmp_path)
-        launcher.init_s, launcher.starved = 0.5, starved
-        call = asyncio.create_task(pool.invoke(spec(), invocation()))
-        if outcome is None:
-            (await started(launcher))[1].set()
-        result = await call
-        error = json.loads(result.payload).get("errorType") if result.failed else None
-        assert error == outcome
-        await pool.shutdown()
-
-    asyncio.run(scenario())
+    assert outcomes[1].log_tail.decode() == pool.reports.logs.shipped[1][1]
 
 
 @run
@@ -344,23 +274,6 @@ async def test_a_finishing_instance_serves_an_invocation_waiting_for_its_turn_to
     assert launcher.started == ["f", "f"], "a third cold start although an instance came free first"
     # The third ran on the first instance as soon as it was free, before the second's init ended.
     assert launcher.ran == ["req-0", "req-2", "req-1"]
-
-
-class FakeCredentials:
-    """Sessions of the test's choosing: each instance gets the next one."""
-
-    def __init__(self, *expirations: float):
-        self.sessions = [
-            RoleCredentials(f"ASIA{i}", "secret", f"token-{i}", e) for i, e in enumerate(expirations)
-        ]
-        self.asked: list[str] = []
-
-    async def for_function(self, function_arn: str) -> RoleCredentials:
-        self.asked.append(function_arn)
-        return self.sessions[len(self.asked) - 1]
-
-    def forget(self) -> None:
-        pass
 
 
 @run

@@ -17,8 +17,7 @@ def spec(name: str = "f", version: str = "1", **fields) -> FunctionSpec:
         revision="r",
         handler="app.handler",
         image_uri=f"x/{name}:1",
-        environment={},
-        **fields,
+        **{"environment": {}, **fields},
     )
 
 

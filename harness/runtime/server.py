@@ -31,11 +31,12 @@ import weakref
 from aiohttp import web
 from botocore.exceptions import ClientError
 
+from harness.runtime.admission import Throttled
 from harness.runtime.catalog import FunctionCatalog, FunctionCodeNotFound
 from harness.runtime.client import TOKEN_HEADER
 from harness.runtime.instance import InitFailed, InstanceGone, Invocation, Outcome, error_outcome
 from harness.runtime.peers import connected_from
-from harness.runtime.pool import PAYLOAD_LIMIT_BYTES, InstancePool, Throttled
+from harness.runtime.pool import PAYLOAD_LIMIT_BYTES, InstancePool
 
 _RUNTIME_API = "/2018-06-01/runtime"
 

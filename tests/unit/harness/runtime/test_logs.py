@@ -12,23 +12,28 @@ from harness.runtime.logs import (
     LogShipper,
     OutputReader,
     Report,
-    TimedText,
+    TimedLine,
     batches,
     events,
     invocation_log,
     tail,
+    text,
 )
 
 LIMIT = MAX_EVENT_BYTES - EVENT_OVERHEAD_BYTES
 
 
-def messages(text: str) -> list[str]:
-    return [message for _, message in events(text)]
+def at(time_ms: int, *lines: str) -> list[TimedLine]:
+    return [TimedLine(time_ms, line) for line in lines]
 
 
-def test_each_line_is_an_event_and_empty_lines_are_none():
-    assert events("a\n\nb\n", 7) == [(7, "a"), (7, "b")]
-    assert events("") == []
+def messages(line: str) -> list[str]:
+    return [message for _, message in events(at(0, line))]
+
+
+def test_each_line_is_an_event_at_its_time_and_empty_lines_are_none():
+    assert events([*at(7, "a", ""), *at(8, "b")]) == [(7, "a"), (8, "b")]
+    assert events([]) == []
 
 
 def test_a_line_longer_than_an_event_is_split_by_size_into_every_byte():
@@ -55,24 +60,17 @@ def test_batches_keep_order_within_the_byte_and_count_limits():
 
 def test_the_invocation_log_and_its_tail():
     report = Report(duration_ms=1.234, memory_size_mb=128, max_memory_used_mb=40, init_duration_ms=150.5)
-    text = invocation_log("id-1", "3", "hello", report)
-    assert text.splitlines() == [
+    logged = invocation_log("id-1", "3", at(0, "hello"), report)
+    assert [line.text for line in logged] == [
         "START RequestId: id-1 Version: 3",
         "hello",
         "END RequestId: id-1",
         "REPORT RequestId: id-1\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t"
         "Max Memory Used: 40 MB\tInit Duration: 150.50 ms",
     ]
-    long = invocation_log("id-2", "3", "x" * 10_000, Report(5.0, 128, 40, status="timeout"))
+    long = invocation_log("id-2", "3", at(0, "x" * 10_000), Report(5.0, 128, 40, status="timeout"))
     assert len(tail(long)) == TAIL_BYTES and tail(long).decode().endswith("\tStatus: timeout\n")
-
-
-def test_timed_text_keeps_each_lines_time_when_joined():
-    joined = TimedText.at("a\nb", 1) + TimedText.at("c\nd\n", 2) + "e"
-    assert joined == "a\nbc\nd\ne"
-    assert events(joined, 9) == [(1, "a"), (1, "bc"), (2, "d"), (9, "e")]  # "bc" was begun at 1
-    assert events("x\n" + TimedText.at("y\n", 3), 9) == [(9, "x"), (3, "y")]
-    assert events(TimedText.at("p\n", 4) + TimedText.at("q\n", 5), 9) == [(4, "p"), (5, "q")]
+    assert text(logged).startswith("START RequestId: id-1 Version: 3\nhello\nEND RequestId: id-1\n")
 
 
 def test_the_output_reader_stamps_each_line_when_it_was_read(tmp_path):
@@ -86,15 +84,15 @@ def test_the_output_reader_stamps_each_line_when_it_was_read(tmp_path):
     with open(log, "a") as file:
         file.write("half\nthird\nunfinished")
     taken = reader.take()
-    assert taken == "first\nsecond-half\nthird\nunfinished"
-    (first, t1), (second, t2), (third, t3), (unfinished, t4) = [(m, t) for t, m in events(taken)]
+    (first, t1), (second, t2), (third, t3), (unfinished, t4) = [(line.text, line.time_ms) for line in taken]
     assert (first, second, third, unfinished) == ("first", "second-half", "third", "unfinished")
-    assert before <= t1 and t2 == t3 == t4 and t2 - t1 >= 50  # a line is stamped when complete
-    assert reader.take() == "" and OutputReader(log).take() == taken  # each line once; all from the start
+    assert before <= t1 and t2 == t3 <= t4 and t2 - t1 >= 50  # a line is stamped when complete
+    again = OutputReader(log).take()  # all from the start
+    assert reader.take() == [] and [line.text for line in again] == [line.text for line in taken]
 
 
 def test_the_invocation_log_starts_when_the_invocation_began_and_ends_now():
-    output = TimedText.at("hello\n", 1_000)
+    output = at(1_000, "hello")
     before = int(time.time() * 1000)
     logged = invocation_log("id-1", "3", output, Report(2_500.0, 128, 40))
     after = int(time.time() * 1000)
@@ -115,8 +113,8 @@ def test_a_streams_events_never_go_back_in_time():
         shipper = LogShipper(logs)
         shipper._streams.add(("/aws/lambda/f", "s"))
         spec = FunctionSpec("f", "1", "r", "app.handler", "image", {}, log_group="/aws/lambda/f")
-        shipper.ship(spec, "s", 0, TimedText.at("START a\nEND a\n", 500))
-        shipper.ship(spec, "s", 0, TimedText.at("START b\n", 300) + TimedText.at("END b\n", 600))
+        shipper.ship(spec, "s", at(500, "START a", "END a"))
+        shipper.ship(spec, "s", [*at(300, "START b"), *at(600, "END b")])
         await shipper.flush()
         return logs.sent
 

@@ -1,4 +1,6 @@
-"""InstancePool with a fake launcher: admission as AWS does it, local capacity as waiting, logs.
+"""InstancePool with a fake launcher: its parts composed (each part has unit tests of its own:
+test_admission, test_scheduling, test_startup, test_reports). Admission as AWS does it, local capacity
+as waiting, an instance's exit making room, logs, the retirement of unrouted idle instances.
 
 The fake instances answer through the pool's own Instance objects, as the runtime client does
 through the Runtime API; a test releases each invocation when it chooses (no timing involved).
@@ -14,88 +16,44 @@ from pathlib import Path
 
 import pytest
 
-from harness.runtime import pool as pool_module
+from harness.runtime.admission import Throttled
 from harness.runtime.catalog import FunctionSpec
-from harness.runtime.credentials import RoleCredentials
-from harness.runtime.instance import InstanceGone, Invocation
-from harness.runtime.pool import InstancePool, LocalCapacity, PlatformSettings, Throttled
-
-
-def spec(name: str = "f", version: str = "1", **fields) -> FunctionSpec:
-    return FunctionSpec(
-        name=name,
-        version=version,
-        revision="r",
-        handler="app.handler",
-        image_uri=f"x/{name}:1",
-        environment={},
-        **fields,
-    )
-
-
-class FakeProcess:
-    def __init__(self, starved=lambda: 0.0):
-        self.exit_code = asyncio.get_running_loop().create_future()
-        self.starved_s = starved
-
-    async def wait(self) -> int:
-        return await self.exit_code
-
-    def kill(self) -> None:
-        if not self.exit_code.done():
-            self.exit_code.set_result(-9)
-
-    def initialized(self) -> None:
-        pass
-
-    def peak_memory_mb(self) -> int:
-        return 42
+from harness.runtime.instance import InstanceGone
+from harness.runtime.logs import TimedLine, text
+from harness.runtime.pool import InstancePool, PlatformSettings
+from harness.runtime.scheduling import LocalCapacity
+from tests.unit.runtime_fakes import FakeEndpoints, FakeProcess, FakeRouting, invocation, spec
 
 
 class FakeLauncher:
     """Each instance asks for events and answers ``{"ran": <function>}`` once the test releases it."""
 
-    def __init__(self, init_s: float = 0.0, starved: bool = False):
-        self.init_s, self.starved = init_s, starved  # how long each init takes; spent waiting for a CPU?
+    def __init__(self):
         self.pool: InstancePool | None = None
         self.started: list[str] = []
-        self.environments: list[dict[str, str]] = []
-        self.ran: list[str] = []  # request ids, in the order they began to run
         self.running: asyncio.Queue[tuple[str, asyncio.Event]] = asyncio.Queue()
         self._clients: set[asyncio.Task] = set()
 
     async def launch(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path) -> FakeProcess:
         self.started.append(spec.name)
-        self.environments.append(environment)
         instance = self.pool.instances[environment["AWS_LAMBDA_RUNTIME_API"]]
         log_path.write_text("init line\n")
         client = asyncio.create_task(self._client(instance, spec.name, log_path))
         self._clients.add(client)
-        launched = time.monotonic()
-        return FakeProcess(lambda: time.monotonic() - launched if self.starved else 0.0)
+        return FakeProcess()
 
     async def _client(self, instance, name: str, log_path: Path) -> None:
-        await asyncio.sleep(self.init_s)
         while True:
             try:
                 invocation = await instance.next_event()
             except InstanceGone:
                 return
             release = asyncio.Event()
-            self.ran.append(invocation.request_id)
             await self.running.put((name, release))
             await release.wait()
             with open(log_path, "a") as log:
                 log.write(f"ran {name}\n")
             instance.respond(invocation.request_id, f'{{"ran": "{name}"}}'.encode())
-
-
-class FakeEndpoints:
-    async def open(self, instance_id: str) -> str:
-        return instance_id
-
-    async def close(self, instance_id: str) -> None:
-        pass
 
 
 class FakeMetrics:
@@ -114,29 +72,16 @@ class FakeLogs:
     def __init__(self):
         self.shipped: list[tuple[str, str]] = []
 
-    def ship(self, spec, stream: str, timestamp_ms: int, text: str) -> None:
-        self.shipped.append((stream, text))
+    def ship(self, spec, stream: str, lines: list[TimedLine]) -> None:
+        self.shipped.append((stream, text(lines)))
 
 
 _pools: list[InstancePool] = []  # shut down when the test ends
 
 
-class FakeRouting:
-    """Every version is routed unless a test says which are (``versions``: function -> routed ones)."""
-
-    def __init__(self, versions: dict[str, set[str]] | None = None):
-        self.versions = versions
-        self.read: list[str] = []  # function names, as their routing was read
-
-    def routed_versions(self, function_name: str) -> set[str] | None:
-        self.read.append(function_name)
-        return None if self.versions is None else self.versions.get(function_name, set())
-
-
 def make_pool(
     tmp_path: Path,
     available_memory_mb=lambda: 10_000,
-    credentials=None,
     routing=None,
     idle_retirement_s=3600.0,
     **limits,
@@ -157,18 +102,11 @@ def make_pool(
         FakeLogs(),
         FakeEndpoints(),
         available_memory_mb,
-        credentials,
-        routing or FakeRouting(),
+        routing=routing or FakeRouting(),
     )
     launcher.pool = pool
     _pools.append(pool)
     return pool, launcher
-
-
-def invocation(n: int = 0) -> Invocation:
-    return Invocation(
-        request_id=f"req-{n}", payload=b"{}", invoked_arn="arn:aws:lambda:r:1:function:f", trace_id="t"
-    )
 
 
 def run(test):
@@ -198,8 +136,8 @@ async def test_past_the_instance_limit_invocations_wait_instead_of_throttling(tm
     third[1].set()
     outcomes = await asyncio.gather(*calls)
     assert [o.payload for o in outcomes] == [b'{"ran": "f"}'] * 3
-    assert launcher.started == ["f", "f"] and pool.metrics.throttles == 0
-    assert pool.metrics.peak_account == 3  # a waiting invocation is in flight: it counts
+    assert launcher.started == ["f", "f"] and pool.reports.metrics.throttles == 0
+    assert pool.reports.metrics.peak_account == 3  # a waiting invocation is in flight: it counts
 
 
 @run
@@ -212,58 +150,6 @@ async def test_an_idle_instance_of_another_function_makes_room(tmp_path):
     (await started(launcher))[1].set()
     assert (await call).payload == b'{"ran": "b"}'
     assert launcher.started == ["a", "b"] and [i.spec.name for i in pool.instances.values()] == ["b"]
-
-
-@run
-async def test_waiting_invocations_start_in_order_of_arrival(tmp_path):
-    pool, launcher = make_pool(tmp_path, max_instances=1)
-    calls = [asyncio.create_task(pool.invoke(spec(name), invocation(n))) for n, name in enumerate("abcd")]
-    order = []
-    for _ in calls:
-        name, release = await started(launcher)
-        order.append(name)
-        release.set()
-    await asyncio.gather(*calls)
-    assert order == ["a", "b", "c", "d"]
-
-
-@run
-async def test_a_waiting_invocation_takes_its_own_idle_instance_past_one_waiting_for_room(tmp_path):
-    pool, launcher = make_pool(tmp_path, max_instances=2)
-    a1 = asyncio.create_task(pool.invoke(spec("a"), invocation(1)))
-    b1 = asyncio.create_task(pool.invoke(spec("b"), invocation(2)))
-    (_, release_a1), (_, release_b1) = await started(launcher), await started(launcher)
-    a2 = asyncio.create_task(pool.invoke(spec("a"), invocation(3)))  # waits for room (or a's instance)
-    c1 = asyncio.create_task(pool.invoke(spec("c"), invocation(4)))  # waits behind it
-    b2 = asyncio.create_task(pool.invoke(spec("b"), invocation(5)))  # waits for b's instance
-    await asyncio.sleep(0)
-    assert pool.statistics()["waiting"] == 3
-    release_b1.set()
-    name, release = await started(launcher)
-    assert name == "b" and pool.statistics()["waiting"] == 2 and launcher.started == ["a", "b"]
-    release.set()
-    release_a1.set()
-    for _ in range(2):  # a2 on a's instance; c1 once b's idle instance is stopped for it
-        (await started(launcher))[1].set()
-    await asyncio.gather(a1, b1, a2, b2, c1)
-    assert launcher.started == ["a", "b", "c"]
-
-
-@run
-async def test_no_instance_starts_while_the_machine_is_short_of_memory(tmp_path):
-    available = {"mb": 4000}
-    pool, launcher = make_pool(tmp_path, lambda: available["mb"], min_available_memory_mb=1000)
-    first = asyncio.create_task(pool.invoke(spec("a"), invocation(1)))
-    _, release_first = await started(launcher)
-    available["mb"] = 900
-    second = asyncio.create_task(pool.invoke(spec("b"), invocation(2)))
-    await asyncio.sleep(0)  # let it queue
-    assert pool.statistics()["waiting"] == 1 and launcher.started == ["a"]
-    release_first.set()
-    await first  # its idle instance is stopped to make room
-    (await started(launcher))[1].set()
-    assert (await second).payload == b'{"ran": "b"}'
-    assert launcher.started == ["a", "b"]
 
 
 @run
@@ -300,94 +186,32 @@ async def test_each_invocation_is_logged_in_its_instances_stream_with_a_report(t
         call = asyncio.create_task(pool.invoke(spec(memory_mb=256), invocation(n)))
         (await started(launcher))[1].set()
         outcomes.append(await call)
-    streams = collections.Counter(stream for stream, _ in pool.logs.shipped)
+    streams = collections.Counter(stream for stream, _ in pool.reports.logs.shipped)
     assert len(streams) == 1 and next(iter(streams)).endswith(f"/[1]{next(iter(pool.instances))}")
-    cold, warm = (text.splitlines() for _, text in pool.logs.shipped)
+    cold, warm = (text.splitlines() for _, text in pool.reports.logs.shipped)
     assert cold[:3] == ["START RequestId: req-0 Version: 1", "init line", "ran f"]
     assert cold[3] == "END RequestId: req-0"
     assert cold[4].startswith("REPORT RequestId: req-0\tDuration: ")
     assert "\tMemory Size: 256 MB\tMax Memory Used: 42 MB\tInit Duration: " in cold[4]
     assert warm[1:3] == ["ran f", "END RequestId: req-1"] and "Init Duration" not in warm[3]
-    assert outcomes[1].log_tail.decode() == pool.logs.shipped[1][1]
-
-
-@pytest.mark.parametrize(("starved", "outcome"), [(False, "Runtime.InitTimeout"), (True, None)])
-def test_the_init_timeout_leaves_out_the_time_spent_waiting_for_a_cpu(
-    tmp_path, monkeypatch, starved, outcome
-):
-    monkeypatch.setattr(pool_module, "INIT_TIMEOUT_S", 0.2)
-
-    async def scenario():
-        pool, launcher = make_pool(tmp_path)
-        launcher.init_s, launcher.starved = 0.5, starved
-        call = asyncio.create_task(pool.invoke(spec(), invocation()))
-        if outcome is None:
-            (await started(launcher))[1].set()
-        result = await call
-        error = json.loads(result.payload).get("errorType") if result.failed else None
-        assert error == outcome
-        await pool.shutdown()
-
-    asyncio.run(scenario())
+    assert outcomes[1].log_tail.decode() == pool.reports.logs.shipped[1][1]
 
 
 @run
-async def test_a_finishing_instance_serves_an_invocation_waiting_for_its_turn_to_initialise(tmp_path):
-    pool, launcher = make_pool(tmp_path, max_parallel_inits=1)
-    launcher.init_s = 0.2  # each init takes a moment: the others arrive while the first initialises
-    calls = [asyncio.create_task(pool.invoke(spec(), invocation(n))) for n in range(3)]
-    (await started(launcher))[1].set()  # the first instance ran its invocation and is free again,
-    # while the second invocation's instance still initialises: the third takes the free one
-    (await started(launcher))[1].set()
-    (await started(launcher))[1].set()
-    await asyncio.gather(*calls)
-    assert launcher.started == ["f", "f"], "a third cold start although an instance came free first"
-    # The third ran on the first instance as soon as it was free, before the second's init ended.
-    assert launcher.ran == ["req-0", "req-2", "req-1"]
-
-
-class FakeCredentials:
-    """Sessions of the test's choosing: each instance gets the next one."""
-
-    def __init__(self, *expirations: float):
-        self.sessions = [
-            RoleCredentials(f"ASIA{i}", "secret", f"token-{i}", e) for i, e in enumerate(expirations)
-        ]
-        self.asked: list[str] = []
-
-    async def for_function(self, function_arn: str) -> RoleCredentials:
-        self.asked.append(function_arn)
-        return self.sessions[len(self.asked) - 1]
-
-    def forget(self) -> None:
-        pass
-
-
-@run
-async def test_an_instance_runs_with_its_functions_role_session(tmp_path):
-    credentials = FakeCredentials(time.time() + 3600)
-    pool, launcher = make_pool(tmp_path, credentials=credentials)
-    call = asyncio.create_task(pool.invoke(spec(function_arn="arn:f:1"), invocation()))
-    (await started(launcher))[1].set()
-    await call
-    assert credentials.asked == ["arn:f:1"]
-    environment = launcher.environments[0]
-    assert (environment["AWS_ACCESS_KEY_ID"], environment["AWS_SESSION_TOKEN"]) == ("ASIA0", "token-0")
-
-
-@run
-async def test_an_idle_instance_whose_session_could_expire_during_a_call_is_retired(tmp_path):
-    timeout_s = 30
-    # The first session ends within the function's timeout and the margin, the second well after.
-    credentials = FakeCredentials(time.time() + timeout_s + 5, time.time() + 3600)
-    pool, launcher = make_pool(tmp_path, credentials=credentials)
-    function = spec(function_arn="arn:f:1", timeout_s=timeout_s)
-    for n in range(2):
-        call = asyncio.create_task(pool.invoke(function, invocation(n)))
-        (await started(launcher))[1].set()
-        await call
-    assert len(launcher.started) == 2, "the instance with the expiring session served again"
-    assert launcher.environments[1]["AWS_ACCESS_KEY_ID"] == "ASIA1"
+async def test_an_invocation_past_its_timeout_fails_and_its_log_says_so(tmp_path):
+    pool, launcher = make_pool(tmp_path)
+    call = asyncio.create_task(pool.invoke(spec(timeout_s=0.05), invocation()))
+    await started(launcher)  # and never answers
+    outcome = await call
+    assert json.loads(outcome.payload) == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": "RequestId: req-0 Error: Task timed out after 0.05 seconds",
+    }
+    assert not pool.instances or not next(iter(pool.instances.values())).alive
+    [(_, logged)] = pool.reports.logs.shipped
+    lines = logged.splitlines()
+    assert lines[2].endswith("Z req-0 Task timed out after 0.05 seconds")
+    assert lines[3] == "END RequestId: req-0" and lines[4].endswith("\tStatus: timeout")
 
 
 async def eventually(condition, what: str, timeout_s: float = 10) -> None:
@@ -411,23 +235,3 @@ async def test_an_idle_instance_of_a_version_no_alias_routes_to_is_stopped(tmp_p
     await eventually(lambda: routing.read.count("f") >= 2, "the routing of f read twice")
     assert [i.spec.version for i in pool.instances.values()] == ["2"]
     assert pool.statistics()["functions"]["f"] == {"instances": 1, "idle": 1}
-
-
-@run
-async def test_the_idle_instances_of_a_deleted_function_are_stopped(tmp_path):
-    pool, launcher = make_pool(tmp_path, routing=FakeRouting({}), idle_retirement_s=0.05)
-    call = asyncio.create_task(pool.invoke(spec(), invocation()))
-    (await started(launcher))[1].set()
-    await call
-    await eventually(lambda: not pool.instances, "the instance to stop")
-
-
-@run
-async def test_idle_instances_stay_while_the_routing_cannot_be_read(tmp_path):
-    routing = FakeRouting()  # answers None: the emulator could not say
-    pool, launcher = make_pool(tmp_path, routing=routing, idle_retirement_s=0.05)
-    call = asyncio.create_task(pool.invoke(spec(version="1"), invocation()))
-    (await started(launcher))[1].set()
-    await call
-    await eventually(lambda: len(routing.read) >= 2, "the routing read twice")
-    assert len(pool.instances) == 1

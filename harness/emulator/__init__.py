@@ -11,7 +11,7 @@ real AWS account can take each other's place.
                 CloudWatch's alarm rules, ASGI replies, MiniStack's reset
 
 ``MINISTACK_VERSION`` is the MiniStack the patches are written for; pyproject.toml and the hash locks pin
-it (tests/unit/test_patch_registry.py checks they agree).
+it (tests/unit/harness/emulator/test_patch_registry.py checks they agree).
 May import images/ (to build the emulator's container image) and the foundation modules.
 """
 

@@ -367,10 +367,10 @@ _PAGE = """# MiniStack patches
 
 Every change the harness makes to MiniStack {version}, in the order the emulator applies them.
 Generated from the registry, harness/emulator/patches/__init__.py, by
-`python -m harness.emulator.patches > docs/patches.md`; tests/unit/test_patch_registry.py fails when
-this page and the registry differ. Each patch is the module of its name in harness/emulator/patches/;
-`HARNESS_DISABLE_PATCHES=name,...` leaves patches out (each one's test starts an emulator without it to
-show the gap).
+`python -m harness.emulator.patches > docs/patches.md`;
+tests/unit/harness/emulator/test_patch_registry.py fails when this page and the registry differ. Each
+patch is the module of its name in harness/emulator/patches/; `HARNESS_DISABLE_PATCHES=name,...` leaves
+patches out (each one's test starts an emulator without it to show the gap).
 
 Kinds: **fidelity**, MiniStack answers otherwise than AWS; **security**, someone other than the stack's
 owner could drive or read the stack; **CPU**, the same answers as upstream for less work;

@@ -22,7 +22,7 @@ from harness.runtime.instance import InstanceGone
 from harness.runtime.logs import TimedLine, text
 from harness.runtime.pool import InstancePool, PlatformSettings
 from harness.runtime.scheduling import LocalCapacity
-from tests.unit.runtime_fakes import FakeEndpoints, FakeProcess, FakeRouting, invocation, spec
+from tests.unit.harness.runtime.fakes import FakeEndpoints, FakeProcess, FakeRouting, invocation, spec
 
 
 class FakeLauncher:

@@ -13,7 +13,7 @@ import pytest
 
 from harness.emulator import MINISTACK_VERSION, patches, seams
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 PATCHES_DIR = ROOT / "harness" / "emulator" / "patches"
 # "ministack==1.5.33", "MiniStack 1.5.33", "order-platform/ministack:1.5.33", "MiniStack (1.5.33)"
 VERSION_MENTION = re.compile(r"ministack(?:==|:| \(?)(\d+\.\d+\.\d+)(?![.\d])", re.IGNORECASE)

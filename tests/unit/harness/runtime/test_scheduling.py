@@ -22,7 +22,7 @@ from harness.runtime.catalog import FunctionSpec
 from harness.runtime.credentials import INVOCATION_MARGIN_S
 from harness.runtime.instance import InitFailed, Instance, error_outcome
 from harness.runtime.scheduling import LocalCapacity, Scheduler
-from tests.unit.runtime_fakes import FakeCredentials, FakeProcess, FakeRouting, spec
+from tests.unit.harness.runtime.fakes import FakeCredentials, FakeProcess, FakeRouting, spec
 
 PERIOD_S = 300.0  # how long an instance of an unrouted version may stay idle
 START_S = 1000.0  # the test's clocks (monotonic and wall) at the start
@@ -362,4 +362,4 @@ def test_importing_the_runtime_reads_no_machine_figure():
         "import harness.runtime.__main__\n"
         "assert '/proc/meminfo' not in opened, 'read at import'\n"
     )
-    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).resolve().parents[2])
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).resolve().parents[4])

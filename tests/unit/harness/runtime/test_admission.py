@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.runtime.admission import Admission, Throttled
-from tests.unit.runtime_fakes import spec
+from tests.unit.harness.runtime.fakes import spec
 
 F = "arn:aws:lambda:r:1:function:f"
 LIVE = "arn:aws:lambda:r:1:function:f:live"

@@ -11,7 +11,7 @@ from harness.runtime.instance import Instance, Outcome, error_outcome
 from harness.runtime.logs import LogShipper, TimedLine
 from harness.runtime.metrics import MetricsRecorder
 from harness.runtime.reports import Ran, Reports
-from tests.unit.runtime_fakes import FakeProcess, invocation, spec
+from tests.unit.harness.runtime.fakes import FakeProcess, invocation, spec
 
 WALL_CLOCK_S = datetime(2026, 3, 4, 5, 6, tzinfo=UTC).timestamp()
 

@@ -21,7 +21,7 @@ from harness.runtime.credentials import RoleNotAssumable, SharedCredentials
 from harness.runtime.instance import InitFailed, Instance, InstanceGone
 from harness.runtime.packaging import PackagingError
 from harness.runtime.startup import InstanceStarter
-from tests.unit.runtime_fakes import FakeCredentials, FakeEndpoints, FakeProcess, spec
+from tests.unit.harness.runtime.fakes import FakeCredentials, FakeEndpoints, FakeProcess, spec
 
 PLATFORM = {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566", "AWS_REGION": "eu-west-1"}
 

@@ -190,9 +190,9 @@ class ProcessLauncher:
 
 # Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB. Every container gets that
 # proportion as its CPU share (a weight: 1024 = one vCPU's worth when CPUs are contended). With
-# HARNESS_CPU_QUOTA=1 it is also a hard quota after init (Lambda boosts the init phase), enforced over
-# 20 ms periods; off by default because on a loaded 2-core machine a 128 MB function then misses the
-# few-second timeouts the runtime tests use.
+# HARNESS_CPU_QUOTA=1 (or, for one function, its tag catalog.CPU_QUOTA_TAG) it is also a hard quota
+# after init (Lambda boosts the init phase), enforced over 20 ms periods; off by default because on a
+# loaded 2-core machine a 128 MB function then misses the few-second timeouts the runtime tests use.
 MEMORY_MB_PER_VCPU = 1769
 CPU_PERIOD_US = 20_000
 CONTAINER_LABEL = "order-platform.harness.runtime"
@@ -349,7 +349,8 @@ class ContainerLauncher:
             container, pid = await asyncio.to_thread(self._run, spec, environment, log_path)
         except docker.errors.DockerException as error:
             raise OSError(f"cannot start a container of {spec.image_uri}: {error}") from error
-        quota = cpu_quota_us(spec.memory_mb) if os.environ.get("HARNESS_CPU_QUOTA") == "1" else 0
+        hard_limit = spec.cpu_quota or os.environ.get("HARNESS_CPU_QUOTA") == "1"
+        quota = cpu_quota_us(spec.memory_mb) if hard_limit else 0
         instance = _Container(container, pid, quota)
         instance.watch()
         return instance

@@ -25,7 +25,7 @@ LAYERS = [
     ("harness.emulator",),
     ("harness.stack",),
     ("harness.release",),
-    ("harness.inspect",),
+    ("harness.inspect", "harness.tune"),
     ("harness.cli", "harness.commands"),
 ]
 

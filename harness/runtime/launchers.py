@@ -280,6 +280,15 @@ class _Container:
             self._container.remove(force=True)
 
 
+def cpu_shares(spec: FunctionSpec) -> int:
+    """The container's weight when CPUs are contended: its memory's share of one vCPU's 1,024, or for
+    a function tagged for a hard quota a whole vCPU's, so that the quota, not the machine's load,
+    sets the CPU it gets (on Lambda its share is its own, whatever else runs)."""
+    if spec.cpu_quota:
+        return 1024
+    return max(int(1024 * spec.memory_mb / MEMORY_MB_PER_VCPU), 2)
+
+
 def cpu_quota_us(memory_mb: int) -> int:
     """Microseconds of CPU per scheduler period: the memory's share of one vCPU (at least 1 ms)."""
     return max(int(CPU_PERIOD_US * memory_mb / MEMORY_MB_PER_VCPU), 1000)
@@ -327,7 +336,7 @@ class ContainerLauncher:
             network_mode="host",
             mem_limit=f"{spec.memory_mb}m",
             memswap_limit=f"{spec.memory_mb}m",
-            cpu_shares=max(int(1024 * spec.memory_mb / MEMORY_MB_PER_VCPU), 2),
+            cpu_shares=cpu_shares(spec),
             volumes={str(log_path.resolve()): {"bind": CONTAINER_OUTPUT_PATH, "mode": "rw"}},
             labels={CONTAINER_LABEL: self.runtime_id, FUNCTION_LABEL: spec.name},
             detach=True,

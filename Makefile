@@ -108,7 +108,7 @@ status: venv
 
 # Every benchmark (bench/<name>_bench.py), one after another, each on a recipe line of its own (so the
 # log shows which one runs; make stops at the first that fails). Each writes bench/results/<area>.json.
-BENCHMARKS := cli harness emulator_cpu feeds orders order_recovery images alarms release codedeploy iam security devloop
+BENCHMARKS := cli harness emulator_cpu feeds orders order_recovery images alarms release codedeploy iam security devloop tuning
 define newline
 
 
@@ -121,7 +121,7 @@ bench: venv
 # Where no Docker engine can run, the image-mode parts are skipped, each said in one line. PART=images:
 # only the benchmarks with an image-mode part (they use the Docker engine), PART=others: the rest (CI
 # runs the two in different lanes).
-IMAGE_BENCHMARKS := harness images devloop release
+IMAGE_BENCHMARKS := harness images devloop release tuning
 SMOKED = $(if $(filter images,$(PART)),$(IMAGE_BENCHMARKS),$(if $(filter others,$(PART)),$(filter-out \
 	$(IMAGE_BENCHMARKS),$(BENCHMARKS)),$(BENCHMARKS)))
 bench-smoke: venv

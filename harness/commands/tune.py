@@ -11,6 +11,8 @@ import os
 import sys
 from pathlib import Path
 
+from botocore.exceptions import ClientError, WaiterError
+
 from harness import aws
 from harness.commands.running import running_session
 from harness.paths import Paths
@@ -93,7 +95,9 @@ def tune(paths: Paths, args) -> int:
         )
         with paused:
             measured = run.tune(lambda_client, name, args.memory, next_event, args.invocations, _progress)
-    except (run.TuneError, OSError, ValueError) as error:
+    except (run.TuneError, OSError, ValueError, ClientError, WaiterError) as error:
+        # a refusal of the Lambda API (a function that is no image, a version that never became
+        # active) or a bad event file: one line, and the scratch copy deleted already
         print(f"harness: {error}", file=sys.stderr)
         return 2
     print()

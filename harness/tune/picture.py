@@ -38,16 +38,21 @@ def draw(results: list[SizeResult], title: str, path: Path) -> None:
             )
     best = recommend(results)
     if best is not None:
-        for name, chosen in (
+        chosen: dict[int, list[str]] = {}  # a size several strategies choose gets one label naming them
+        for name, result in (
             ("cheapest", best.cheapest),
             ("fastest", best.fastest),
             ("balanced", best.balanced),
         ):
-            duration_axis.axvline(chosen.memory_mb, color="grey", alpha=0.3)
+            chosen.setdefault(result.memory_mb, []).append(name)
+        for memory_mb, names in chosen.items():
+            duration_axis.axvline(memory_mb, color="grey", alpha=0.3)
             duration_axis.annotate(
-                name,
-                (chosen.memory_mb, 1),
+                ", ".join(names),
+                (memory_mb, 1),
                 xycoords=("data", "axes fraction"),
+                xytext=(-3, -3),
+                textcoords="offset points",
                 rotation=90,
                 va="top",
                 ha="right",

@@ -89,7 +89,8 @@ def tune(paths: Paths, args) -> int:
     try:
         next_event, paused = _events(args, document, lambda_client)
         print(
-            f"tuning {name}: {len(args.memory)} sizes, 1 cold + {args.invocations} warm invocations each "
+            f"tuning {name}: {', '.join(map(str, args.memory))} MB, 1 cold + {args.invocations} warm "
+            "invocations each "
             "(a scratch copy of the function; its own versions and aliases stay as they are)",
             flush=True,
         )

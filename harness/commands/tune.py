@@ -77,6 +77,10 @@ def _positive(text: str) -> int:
 
 def tune(paths: Paths, args) -> int:
     if args.apply is not None:
+        measuring = [option for option in ("event", "feed", "picture") if getattr(args, option)]
+        if measuring:
+            print(f"harness: --apply measures nothing: drop --{', --'.join(measuring)}", file=sys.stderr)
+            return 2
         return _apply(paths, args)
     document = _stack_document(paths)
     if document.get("mode") != "image":
@@ -163,5 +167,5 @@ def _apply(paths: Paths, args) -> int:
     except apply.TemplateEditError as error:
         print(f"harness: {error}", file=sys.stderr)
         return 2
-    print(diff or f"{logical_id} already has MemorySize {args.apply}")
+    print(diff or f"{logical_id} already has MemorySize {args.apply}\n", end="")
     return 0

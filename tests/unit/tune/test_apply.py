@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import cli
 from harness.tune.apply import TemplateEditError, apply_memory_size, with_memory_size
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
@@ -41,3 +42,10 @@ def test_what_is_no_function_of_the_template_is_refused_and_the_file_left_as_it_
         with pytest.raises(TemplateEditError, match="FeedProcessorFunction"):
             apply_memory_size(template, wanted, 512)
     assert template.read_text() == TEMPLATE.read_text()
+
+
+def test_apply_with_a_measuring_option_is_refused_and_the_template_left_alone(capsys):
+    before = TEMPLATE.read_text()
+    assert cli.main(["tune", "FeedProcessorFunction", "--apply", "512", "--picture", "x.png"]) == 2
+    assert "--apply measures nothing: drop --picture" in capsys.readouterr().err
+    assert TEMPLATE.read_text() == before

@@ -106,6 +106,12 @@ COMMANDS = {
     "release": Command(
         "promote image digests through stages", "harness.commands.release", "release", "release_arguments"
     ),
+    "tune": Command(
+        "a function at each memory size: duration, cost, recommendation",
+        "harness.commands.tune",
+        "tune",
+        "tune_arguments",
+    ),
 }
 
 

@@ -10,6 +10,7 @@ dependencies (as SAM CLI loads a command's package only when it is invoked).
     suites      e2e, test, rehearse: a stack of their own around pytest
     images      images, push, emulator-image
     release     release promote, mark-tested, status, history, rollback
+    tune        a function at each memory size (harness/tune)
 
 They sit in the CLI's layer (tests/unit/test_layers.py): they import anything below it.
 """

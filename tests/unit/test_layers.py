@@ -32,7 +32,7 @@ LAYERS = [
     ("harness.emulator.run",),
     ("harness.stack",),
     ("harness.release",),
-    ("harness.inspect",),
+    ("harness.inspect", "harness.tune"),
     ("harness.cli", "harness.commands"),
 ]
 

@@ -1,6 +1,11 @@
 import pytest
 
-from harness.runtime.catalog import FunctionCodeNotFound, image_code_name, spec_from_configuration
+from harness.runtime.catalog import (
+    CPU_QUOTA_TAG,
+    FunctionCodeNotFound,
+    image_code_name,
+    spec_from_configuration,
+)
 
 
 @pytest.mark.parametrize(
@@ -35,6 +40,18 @@ def test_spec_takes_handler_environment_and_limits_from_the_configuration():
     assert spec.environment == {"A": "1"}
     assert spec.log_group == "/aws/lambda/f"
     assert spec.key == ("f", "3", "r")
+
+
+@pytest.mark.parametrize(
+    ("tags", "hard_quota"), [(None, False), ({"team": "a"}, False), ({CPU_QUOTA_TAG: "tune"}, True)]
+)
+def test_only_a_function_tagged_for_it_asks_for_a_hard_cpu_quota(tags, hard_quota):
+    config = {
+        "FunctionName": "f",
+        "ImageUri": "x/f:1",
+        "ImageConfigResponse": {"ImageConfig": {"Command": ["a.h"]}},
+    }
+    assert spec_from_configuration(config, None, tags).cpu_quota is hard_quota
 
 
 def test_spec_without_a_handler_is_refused_with_the_fix():

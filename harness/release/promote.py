@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from harness.release import changeset, records, registry
 from harness.release.follow import Deployment, Follower, deployment_groups
 from harness.release.live import LiveFunction, live_functions
-from harness.release.stack_template import deployed_template, image_functions, with_images
+from harness.release.stack_template import deployed_template
 from harness.release.stages import Stage, repository_for
 from harness.stack.deploy import stack_status
+from harness.template import image_functions, with_image_uris
 
 POLL_S = 0.5
 FOLLOW_TIMEOUT_S = 3 * 3600  # a Canary/Linear config runs at most about 2.5 h on AWS
@@ -170,7 +171,9 @@ def promote(
         result.functions = _results(plan, before, before, {})
         result.wall_s = time.monotonic() - started
         return result
-    template = with_images(plan.template or deployed_template(cloudformation, stage.stack_name), image_uris)
+    template = with_image_uris(
+        plan.template or deployed_template(cloudformation, stage.stack_name), image_uris
+    )
     groups = (
         {}
         if creating

@@ -15,7 +15,7 @@ from samtranslator.translator.transform import transform
 
 from harness import aws
 
-SERVERLESS_FUNCTION = "AWS::Serverless::Function"
+_SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 
 
 def load_template(path: Path) -> dict:
@@ -49,7 +49,7 @@ def image_functions(template: dict) -> dict[str, str]:
     to images/Dockerfile, which copies that folder). Two functions may share a folder."""
     found = {}
     for logical_id, resource in (template.get("Resources") or {}).items():
-        if resource.get("Type") != SERVERLESS_FUNCTION:
+        if resource.get("Type") != _SERVERLESS_FUNCTION:
             continue
         folder = ((resource.get("Metadata") or {}).get("DockerBuildArgs") or {}).get("FUNCTION")
         if folder:

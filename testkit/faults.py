@@ -26,7 +26,8 @@ class EmulatorFaults:
             return json.loads(response.read())
 
     def arm(self, target: str, failures: int, **options) -> dict:
-        """Fail ``failures`` calls of ``target`` (options: every, error, status, delaySeconds, match)."""
+        """Fail (or with ``delayOnly``, slow) ``failures`` calls of ``target`` (options: every, error,
+        status, delaySeconds, delayOnly, match)."""
         self.own.append((target, options.get("match", "")))
         return self._call("POST", {"target": target, "failures": failures, **options})
 

@@ -3,8 +3,11 @@
 The steering helpers change deployed settings for the length of a ``with`` block and restore them:
 pausing the event source mapping (so several uploads land in one batch), a short queue visibility
 timeout (so failed deliveries come back in seconds, not the template's 90 minutes), the mapping's
-batch size, and the processor's FEED_FAULT_INJECTION setting on the ``live`` alias (published as a
-new version, as a configuration change would be; the alias moves back afterwards).
+batch size, and the ``live`` alias on a version of its own. Faults come from outside the function, as
+they would on AWS: the local emulator fails or slows the processor's calls to S3 and DynamoDB
+(harness/emulator/patches/fault_injection.py) and the function runtime kills an instance mid-batch, as
+an out-of-memory kill would (``POST /crash``); a deployed stack has neither, so the cases that need them
+skip there.
 """
 
 from __future__ import annotations
@@ -14,9 +17,19 @@ import json
 import uuid
 from dataclasses import dataclass
 
+import pytest
 from botocore.exceptions import ClientError
 
+from harness.emulator.patches.fault_injection import S3_GET_OBJECT
+from testkit.faults import EmulatorFaults
 from testkit.polling import wait_for
+
+TRANSACT_WRITE_ITEMS = "DynamoDB_20120810.TransactWriteItems"
+# Every matching call, however many a test's deliveries make.
+EVERY_CALL = 1_000_000
+# How long the emulator holds a write whose instance a test kills: longer than the kill takes, and
+# than the processor's read timeout (20 s), so the write is never answered before the instance dies.
+HOLD_S = 60
 
 
 def unique_token() -> str:
@@ -189,32 +202,82 @@ class FeedPipeline:
             self.sqs.set_queue_attributes(QueueUrl=self.queue_url, Attributes=original)
 
     @contextlib.contextmanager
-    def faults(self, setting: dict, warm_instances: int = 0):
-        """The live alias on a new version whose FEED_FAULT_INJECTION is ``setting``; locally with
-        ``warm_instances`` of it started first, so deliveries meant to run at once each find an instance
-        (the runtime starts as many instances at once as the machine has cores, and a delivery waiting
-        for its turn may take the instance another delivery has just finished with)."""
+    def new_version(self):
+        """The live alias on a new version of the processor for the block (published as a configuration
+        change publishes one; the alias moves back afterwards): what the block provokes is that
+        version's alone, and the deployed version's canary alarm stays OK."""
         live = self.lambda_client.get_alias(FunctionName=self.function, Name="live")["FunctionVersion"]
-        variables = self.lambda_client.get_function_configuration(FunctionName=self.function, Qualifier=live)[
-            "Environment"
-        ]["Variables"]
-        self._configure({**variables, "FEED_FAULT_INJECTION": json.dumps(setting)})
-        faulty = self.lambda_client.publish_version(FunctionName=self.function)["Version"]
-        if warm_instances and self.stack.runtime_url:  # AWS starts a deployed stack's instances at once
-            self.stack.runtime.provision(
-                [{"function": self.function, "version": faulty, "count": warm_instances}]
-            )
-        self.lambda_client.update_alias(FunctionName=self.function, Name="live", FunctionVersion=faulty)
+        configuration = self.lambda_client.get_function_configuration(
+            FunctionName=self.function, Qualifier=live
+        )
+        description = configuration.get("Description", "")
+        self._configure(Description=f"{description} (a test's own version)")
+        own = self.lambda_client.publish_version(FunctionName=self.function)["Version"]
+        self.lambda_client.update_alias(FunctionName=self.function, Name="live", FunctionVersion=own)
         try:
             yield
         finally:
             self.lambda_client.update_alias(FunctionName=self.function, Name="live", FunctionVersion=live)
-            self._configure(variables)
+            self._configure(Description=description)
 
-    def _configure(self, variables: dict) -> None:
-        self.lambda_client.update_function_configuration(
-            FunctionName=self.function, Environment={"Variables": variables}
+    def warm(self, instances: int) -> None:
+        """Start ``instances`` of the live version first, so deliveries meant to run at once each find
+        an instance (the local runtime starts as many instances at once as the machine has cores, and a
+        delivery waiting for its turn may take the instance another delivery has just finished with).
+        AWS starts a deployed stack's instances at once."""
+        if self.stack.runtime_url:
+            live = self.lambda_client.get_alias(FunctionName=self.function, Name="live")["FunctionVersion"]
+            self.stack.runtime.provision([{"function": self.function, "version": live, "count": instances}])
+
+    # --- faults, from outside the function -------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _armed(self, target: str, **fault):
+        if self.stack.mode == "deployed":
+            pytest.skip("faults come from the local emulator and runtime; a deployed stack has none")
+        faults = EmulatorFaults(self.stack.endpoint_url)
+        faults.arm(target, **fault)
+        try:
+            yield faults
+        finally:
+            faults.disarm_own()
+
+    def failing_reads(self, match: str):
+        """Every read of an object whose key holds ``match`` fails as a throttled S3 read does
+        (``SlowDown``, which the SDK retries before the processor sees it)."""
+        return self._armed(S3_GET_OBJECT, failures=EVERY_CALL, error="SlowDown", status=503, match=match)
+
+    def slow_writes(self, match: str, seconds: float):
+        """Every stock write holding ``match`` (a SKU of the feed) waits ``seconds`` first."""
+        return self._armed(
+            TRANSACT_WRITE_ITEMS, failures=EVERY_CALL, delaySeconds=seconds, delayOnly=True, match=match
         )
+
+    @contextlib.contextmanager
+    def crash_at_write(self, match: str, event_match: str):
+        """``crash()`` kills the instance that makes the first stock write holding ``match``, while the
+        emulator holds that write: it dies having applied every chunk before, none after, as an
+        out-of-memory kill would end it. ``event_match``: a text of its event (the feed's token)."""
+        with self._armed(
+            TRANSACT_WRITE_ITEMS,
+            failures=1,
+            delaySeconds=HOLD_S,
+            error="InternalServerError",
+            status=500,
+            match=match,
+        ) as faults:
+
+            def crash() -> None:
+                wait_for(
+                    lambda: faults.of(TRANSACT_WRITE_ITEMS, match)["failed"] == 1,
+                    what=f"the held write of {match}",
+                )
+                assert self.stack.runtime.crash(self.function, event_match) >= 1, "no instance to kill"
+
+            yield crash
+
+    def _configure(self, **configuration) -> None:
+        self.lambda_client.update_function_configuration(FunctionName=self.function, **configuration)
         wait_for(
             lambda: (
                 self.lambda_client.get_function_configuration(FunctionName=self.function).get(

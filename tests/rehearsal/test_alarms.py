@@ -294,21 +294,23 @@ def test_feed_backlog_age_alarm(alarms, after_each, feeds):
 def test_feed_processor_errors_alarm(alarms, after_each, feeds):
     token = unique_token()
     rows = [(f"{token}-{i}", 1, 1) for i in range(4 * 99)]
-    with feeds.visibility_timeout(3), feeds.faults({"keys": token, "crash_after_chunk": 1}):
-        version = feeds.upload(f"{token}.csv", csv_feed(rows))
-        # The faulty version is not the stack's deployed one: its canary alarm stays OK.
+    # The crash is on a version of its own, not the stack's deployed one: its canary alarm stays OK.
+    with feeds.visibility_timeout(3), feeds.new_version():
+        with feeds.crash_at_write(f"{token}-198", event_match=token) as crash:  # chunk 2's first SKU
+            version = feeds.upload(f"{token}.csv", csv_feed(rows))
+            crash()
         alarms.fire_alone({"FeedProcessorErrorsAlarm"})
         feeds.report(f"{token}.csv", version)
 
 
 def test_feed_processor_throttles_alarm(alarms, after_each, feeds):
-    # A burst of feeds: two batches at once (each record takes a second) against a reserved concurrency
+    # A burst of feeds: two batches at once (each one's write takes a second) against a reserved concurrency
     # of one; the throttled batch is back after the 3 s visibility timeout, when the first is done, so no
     # message is received three times (it would go to the dead-letter queue).
     token = unique_token()
     names = [f"{token}-{i}.csv" for i in range(20)]
     lambda_client = feeds.lambda_client
-    with feeds.visibility_timeout(3), feeds.faults({"keys": token, "chunk_delay_ms": 1000}):
+    with feeds.visibility_timeout(3), feeds.new_version(), feeds.slow_writes(token, seconds=1):
         lambda_client.put_function_concurrency(FunctionName=feeds.function, ReservedConcurrentExecutions=1)
         try:
             with feeds.delivery_paused():

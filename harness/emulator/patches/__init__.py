@@ -160,7 +160,8 @@ PATCHES = (
     Patch(
         "fault_injection",
         Kind.TEST_ONLY,
-        "POST /_harness/faults makes chosen operations answer an AWS error on purpose; inert until armed",
+        "POST /_harness/faults makes chosen operations (by X-Amz-Target, or s3:GetObject) fail with an AWS "
+        "error, or only slow down (delayOnly), on purpose; inert until armed",
         (*_ASGI_APP, *_ON_RESET),
     ),
     Patch(

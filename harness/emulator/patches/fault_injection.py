@@ -1,21 +1,26 @@
-"""Test-only fault injection at the emulator's edge: chosen AWS operations fail on purpose.
+"""Test-only fault injection at the emulator's edge: chosen AWS operations fail on purpose, or are slow.
 
 Tests prove that the system survives a dependency failing (Step Functions refusing ``StartExecution``,
 say) without a switch in production code: the failure comes from the emulator, as it would from AWS.
 Nothing changes until a test arms a fault, and the endpoint exists only on the local emulator (behind
 ``loopback_hosts``); it is not an AWS API and no deployed stack has it.
 
-``POST /_harness/faults`` arms one fault per operation (a JSON-protocol ``X-Amz-Target``) and match::
+``POST /_harness/faults`` arms one fault per operation and match::
 
     {"target": "AWSStepFunctions.StartExecution", "failures": 3, "every": 1,
      "error": "ExecutionLimitExceeded", "status": 400, "delaySeconds": 0, "match": "sku-123"}
 
+- ``target``: a JSON-protocol operation's ``X-Amz-Target``, or ``s3:GetObject`` (S3's REST API has no
+  such header: a signed GET of one object, by its IAM action's name);
 - ``failures``: how many calls fail in all; ``every``: of the matching calls, the 1st, the (1+every)th,
   ... fail (1: each call until the budget is spent; 2: every other one, intermittently);
-- ``match``: only calls whose request body holds this text are matching calls (a test's own SKU, say),
-  so tests running side by side against one stack never take each other's faults;
-- ``error`` / ``status``: the AWS error answered (botocore reads ``__type``); ``delaySeconds``: how long
-  the call hangs first (a caller whose own deadline is shorter is cut off, as by a hung connection).
+- ``match``: only calls whose path or request body holds this text are matching calls (a test's own
+  SKU or object key, say), so tests running side by side against one stack never take each other's
+  faults;
+- ``error`` / ``status``: the AWS error answered (botocore reads ``__type`` of JSON, ``Code`` of S3's
+  XML); ``delaySeconds``: how long the call hangs first (a caller whose own deadline is shorter is cut
+  off, as by a hung connection); ``delayOnly``: the call is then served, not failed (a slow dependency;
+  ``failures`` counts the calls delayed).
 
 ``GET /_harness/faults`` lists them with the calls seen and failed; ``DELETE`` with a body
 ``{"target": ..., "match": ...}`` disarms that one, without a body every fault, and so does
@@ -27,11 +32,15 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import asdict, dataclass
+from urllib.parse import parse_qs, unquote
 
-from harness.emulator.asgi_replies import header, read_body, reply
+from harness.emulator.asgi_replies import header, read_body, reply, reply_xml
 from harness.emulator.ministack_reset import also_on_reset
 
 PATH = "/_harness/faults"
+S3_GET_OBJECT = "s3:GetObject"
+# GetObject's own query parameters; any other names a sub-resource (?acl, ?tagging: other operations).
+_GET_OBJECT_PARAMETERS = ("versionId", "partNumber", "response-")
 
 
 @dataclass
@@ -43,6 +52,7 @@ class Fault:
     status: int = 400
     delaySeconds: float = 0.0
     match: str = ""
+    delayOnly: bool = False
     calls: int = 0
     failed: int = 0
 
@@ -114,21 +124,59 @@ def inject(app):
             return await app(scope, receive, send)
         if scope.get("path") == PATH:
             return await _control(scope, receive, send)
-        candidates = FAULTS.of(header(scope, b"x-amz-target")) if FAULTS.armed else []
+        target = operation(scope) if FAULTS.armed else ""
+        candidates = FAULTS.of(target) if target else []
+        body = None
         if candidates and candidates[0].match:
             body = await read_body(receive)
-            receive = _replay(body)
-            text = body.decode("utf-8", "replace")
+            text = unquote(scope.get("path", "")) + "\n" + body.decode("utf-8", "replace")
             candidates = [fault for fault in candidates if fault.match in text]
         if not candidates or not candidates[0].next_call_fails():
-            return await app(scope, receive, send)
+            return await app(scope, receive if body is None else _replay(body), send)
         fault = candidates[0]
         if fault.delaySeconds:
-            await asyncio.sleep(fault.delaySeconds)
-        error = {"__type": fault.error, "message": f"injected fault: {fault.error} (test-only)"}
+            body = await read_body(receive) if body is None else body
+            if await _hung_up_within(fault.delaySeconds, receive):
+                return  # nobody to answer: the caller's deadline passed, or its process died
+        if fault.delayOnly:
+            return await app(scope, receive if body is None else _replay(body), send)
+        message = f"injected fault: {fault.error} (test-only)"
+        if target == S3_GET_OBJECT:
+            return await reply_xml(send, fault.status, {"Error": {"Code": fault.error, "Message": message}})
+        error = {"__type": fault.error, "message": message}
         return await reply(send, fault.status, error, b"application/x-amz-json-1.0")
 
     return with_faults
+
+
+def operation(scope) -> str:
+    """What a fault's ``target`` names this request by: its ``X-Amz-Target``, ``s3:GetObject`` for a
+    signed GET of one object (path style, as the SDKs address a loopback endpoint), else ``""``."""
+    target = header(scope, b"x-amz-target")
+    if target:
+        return target
+    signed_for_s3 = "/s3/aws4_request" in header(scope, b"authorization")
+    bucket_and_key = scope.get("path", "").lstrip("/").split("/", 1)
+    parameters = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    if (
+        scope.get("method") == "GET"
+        and signed_for_s3
+        and len(bucket_and_key) == 2
+        and bucket_and_key[1]
+        and all(name.startswith(_GET_OBJECT_PARAMETERS) for name in parameters)
+    ):
+        return S3_GET_OBJECT
+    return ""
+
+
+async def _hung_up_within(seconds: float, receive) -> bool:
+    """Whether the caller disconnects within ``seconds`` (its request body read already: what its
+    connection says next is that it closed)."""
+    try:
+        message = await asyncio.wait_for(receive(), seconds)
+    except TimeoutError:
+        return False
+    return message["type"] == "http.disconnect"
 
 
 def _replay(body: bytes):

@@ -14,8 +14,7 @@ from harness.images.project import (
 from harness.paths import Paths
 from harness.runtime.catalog import image_code_name
 from harness.runtime.launchers import CPU_PERIOD_US, cpu_quota_us
-from harness.stack.deploy import with_image_uris
-from harness.template import load_template
+from harness.template import folder_image_uris, image_functions, load_template, with_image_uris
 
 ROOT = Paths.discover().root
 
@@ -31,9 +30,18 @@ def test_every_template_function_has_an_image_and_fixtures_have_their_own_reposi
 def test_packaging_replaces_each_image_uri_by_its_digest_reference():
     template = load_template(ROOT / "template.yaml")
     reference = "127.0.0.1:4566/order-platform/health@sha256:" + "a" * 64
-    packaged = with_image_uris(template, {"health": reference})
+    packaged = with_image_uris(template, folder_image_uris(template, {"health": reference}))
     assert packaged["Resources"]["HealthFunction"]["Properties"]["ImageUri"] == reference
+    assert packaged["Resources"]["PaymentFunction"] == template["Resources"]["PaymentFunction"]
     assert template["Resources"]["HealthFunction"]["Properties"]["ImageUri"] != reference  # a copy
+
+
+def test_image_functions_name_each_functions_folder_and_two_functions_may_share_one():
+    functions = image_functions(load_template(ROOT / "template.yaml"))
+    assert functions["HealthFunction"] == "health" and functions["OrdersApiFunction"] == "orders_api"
+    hooks = [logical_id for logical_id, folder in functions.items() if folder == "codedeploy_hooks"]
+    assert len(hooks) == 2
+    assert template_functions(ROOT / "template.yaml").count("codedeploy_hooks") == 1
 
 
 def test_a_digest_reference_with_a_registry_port_still_names_the_function_folder():

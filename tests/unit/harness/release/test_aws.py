@@ -4,12 +4,14 @@ against AWS; the emulator runs the same code in tests/integration/test_release.p
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
 from harness.release import changeset, records, registry
-from harness.release.records import FunctionRelease, Release
+from harness.release.records import FunctionRelease, Release, ReleaseOutcome
 
 DIGEST = "sha256:" + "a" * 64
 REPOSITORY = {
@@ -144,7 +146,7 @@ def test_release_records_round_trip_through_the_parameter_history():
     release = Release(
         "r1",
         "tag r1",
-        "Succeeded",
+        ReleaseOutcome.SUCCEEDED,
         {"HealthFunction": FunctionRelease("order-platform/health", DIGEST, "2", "d-1")},
     )
     stub.add_response(
@@ -153,23 +155,39 @@ def test_release_records_round_trip_through_the_parameter_history():
         {"Name": "/p", "Value": release.to_json(), "Type": "String", "Overwrite": True, "Description": ANY},
     )
     assert records.write(ssm, "/p", release) == 7
+    rolled_back = Release("r0", "tag r0", ReleaseOutcome.ROLLED_BACK, {})
     stub.add_response(
         "get_parameter_history",
         {
             "Parameters": [
                 {"Name": "/p", "Version": 7, "Value": release.to_json()},
-                {"Name": "/p", "Version": 6, "Value": Release("r0", "tag r0", "RolledBack", {}).to_json()},
+                {"Name": "/p", "Version": 6, "Value": rolled_back.to_json()},
             ]
         },
         {"Name": "/p"},
     )
     history = records.history(ssm, "/p")
     assert [(r.number, r.revision, r.outcome) for r in history] == [
-        (6, "r0", "RolledBack"),
-        (7, "r1", "Succeeded"),
+        (6, "r0", ReleaseOutcome.ROLLED_BACK),
+        (7, "r1", ReleaseOutcome.SUCCEEDED),
     ]
+    assert all(isinstance(r.outcome, ReleaseOutcome) for r in history)
     assert history[1].functions == release.functions
     assert records.last_succeeded(history) == history[1] and records.last_succeeded(history, before=7) is None
     stub.add_client_error("get_parameter_history", "ParameterNotFound")
     assert records.history(ssm, "/p") == []
     stub.assert_no_pending_responses()
+
+
+def test_release_outcomes_keep_their_spelling_in_the_records():
+    # Records written by earlier releases stay readable: the strings in SSM are the contract.
+    assert [outcome.value for outcome in ReleaseOutcome] == [
+        "Unchanged",
+        "Succeeded",
+        "RolledBack",
+        "Failed",
+        "SmokeFailed",
+    ]
+    written = Release("r1", "tag r1", ReleaseOutcome.SMOKE_FAILED, {}).to_json()
+    assert json.loads(written)["outcome"] == "SmokeFailed"
+    assert Release.from_json(written, 3).outcome is ReleaseOutcome.SMOKE_FAILED

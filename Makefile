@@ -55,7 +55,7 @@ lint: venv
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/mypy
 
-# The unit suite with its line and branch coverage of harness/ and functions/ (the README's figure).
+# The unit suite with its line and branch coverage of harness/ and functions/.
 unit: venv
 	$(PYTHON) -m pytest --cov --cov-report=term tests/unit
 
@@ -109,7 +109,7 @@ status: venv
 
 # Every benchmark (bench/<name>_bench.py), one after another, each on a recipe line of its own (so the
 # log shows which one runs; make stops at the first that fails). Each writes bench/results/<area>.json.
-BENCHMARKS := cli harness emulator_cpu feeds orders order_recovery images alarms release codedeploy iam security devloop
+BENCHMARKS := cli harness emulator_cpu feeds orders order_recovery images alarms release codedeploy iam security devloop tuning
 define newline
 
 
@@ -122,7 +122,7 @@ bench: venv
 # Where no Docker engine can run, the image-mode parts are skipped, each said in one line. PART=images:
 # the image-mode parts alone (of the benchmarks that have one: they use the Docker engine), PART=others:
 # everything else (CI runs the two in different lanes).
-IMAGE_BENCHMARKS := harness images devloop release
+IMAGE_BENCHMARKS := harness images devloop release tuning
 SMOKED = $(if $(filter images,$(PART)),$(IMAGE_BENCHMARKS),$(BENCHMARKS))
 bench-smoke: venv
 	$(foreach benchmark,$(SMOKED),BENCH_SHORT=1 $(if $(PART),BENCH_PART=$(PART) ,)$(PYTHON) -m bench.$(benchmark)_bench$(newline))

@@ -24,6 +24,7 @@ from harness.paths import Paths
 from harness.stack.lifecycle import running_stack
 from testkit.alarms import errors_alarm
 from testkit.fixture_functions import create_fixture_function
+from testkit.polling import until
 
 TRIALS = sized(20, 2)
 EVALUATED_ALARMS = sized(200, 5)
@@ -33,12 +34,15 @@ IDLE_S = sized(20, 1)
 
 def wait_state(cloudwatch, name: str, state: str, timeout_s: float = 30) -> float:
     """Seconds since the epoch at which ``name`` was seen in ``state`` (polled every 10 ms)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"] == state:
-            return time.time()
-        time.sleep(0.01)
-    raise TimeoutError(f"{name} not {state} after {timeout_s}s")
+
+    def seen_at() -> float | None:
+        described = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+        return time.time() if described["StateValue"] == state else None
+
+    at = until(seen_at, timeout_s, interval_s=0.01)
+    if at is None:
+        raise TimeoutError(f"{name} not {state} after {timeout_s}s")
+    return at
 
 
 def detection_s(cloudwatch, name: str, breach) -> float:
@@ -89,7 +93,7 @@ def evaluator_cpu_ms_per_alarm_eval() -> float:
     """One evaluation of one alarm, in this process, against MiniStack's own store."""
     from ministack.services import cloudwatch
 
-    from harness.emulator import cloudwatch_alarms
+    from harness.emulator.patches import cloudwatch_alarms
 
     now = time.time()
     for index in range(EVALUATED_ALARMS):

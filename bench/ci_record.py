@@ -4,7 +4,8 @@ Not a benchmark that runs anything: `.ci/run` on a clean clone is the measuremen
 each stage's wall seconds and tests to .harness/ci-stages.json, testkit/ci_stages.py); this records one
 such run's figures in the results folder, flat as the benchmarks' are: ci_total_s (what .ci/run printed:
 the venv's install too), ci_stages_total_s (the stages' whole wall time), ci_<stage>_wall_s, the tests
-passed/failed/skipped, and the 5-minute load average as the run ended.
+passed/failed/skipped, and the 5-minute load average as the run ended. bench/README.md shows them
+(``python -m bench.readme``).
 """
 
 from __future__ import annotations

@@ -175,6 +175,7 @@ def write(area: str, figures: dict, notes: str, merge_as: str | None = None) -> 
     figures.setdefault("machine_load_average_5m", round(os.getloadavg()[1], 2))
     document.update({**figures, "machine": machine(), "notes": notes})
     path.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"wrote {path}; `python -m bench.readme` puts it in bench/README.md", flush=True)
 
 
 def timed_e2e(paths, mode: str) -> float:

@@ -21,8 +21,9 @@ from pathlib import Path
 
 from bench.common import cpu_seconds, load_average_5m, median, sized, write
 from harness import aws, processes
-from harness.emulator.ministack import MiniStackProcess
-from harness.emulator.ministack_server import SERVER_ENV
+from harness.emulator import MINISTACK_VERSION
+from harness.emulator.run.process import MiniStackProcess
+from harness.emulator.run.server import SERVER_ENV
 from harness.paths import Paths
 from testkit.policies import bucket_may_send
 
@@ -222,11 +223,11 @@ def main() -> None:
     write(
         "emulator_cpu",
         figures,
-        f"Bare emulators in one run, {ROUNDS} alternating rounds: before = MiniStack 1.5.33 on its own "
-        "main() (Hypercorn, h11, asyncio) without the dynamodb_expressions, dynamodb_transactions, "
-        "s3_notification_filter and s3_latest_version patches; after = the harness's emulator (uvicorn, "
-        f"httptools, uvloop; every patch); {NO_TXN_PATCH} (transactions only) = after without "
-        "dynamodb_transactions, and "
+        f"Bare emulators in one run, {ROUNDS} alternating rounds: before = MiniStack {MINISTACK_VERSION} "
+        "on its own main() (Hypercorn, h11, asyncio) without the dynamodb_expressions, "
+        "dynamodb_transactions, s3_notification_filter and s3_latest_version patches; after = the "
+        f"harness's emulator (uvicorn, httptools, uvloop; every patch); {NO_TXN_PATCH} (transactions "
+        "only) = after without dynamodb_transactions, and "
         "*_saved_percent_by_txn_patch the share of its CPU that patch saves. Each request "
         f"sent {CALLS} times a round (transactions of 1 object: {CALLS // 4}, of 10 objects: {CALLS // 20}) "
         "sequentially by one boto3 client on a keep-alive connection; figures: the emulator process's CPU "

@@ -35,6 +35,7 @@ from harness.stack.lifecycle import running_stack
 from harness.stack.servers import EmulatorAndRuntime
 from testkit.fixture_functions import create_fixture_function
 from testkit.policies import bucket_may_send
+from testkit.polling import until
 
 SMALL_OBJECTS = sized(10_000, 40)
 TUNING_OBJECTS = sized(1_500, 20)
@@ -93,14 +94,19 @@ def drain_seconds(s3, sqs, bucket: str, queue_url: str, count: int, report_prefi
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     started = time.monotonic()
     upload_all(s3, bucket, prefix, count, prefix[-6:].upper())
-    deadline = started + 900
-    while time.monotonic() < deadline:
-        if queue_empty(sqs, queue_url):
-            drained = time.monotonic() - started
-            if report_prefix is None or count_keys(s3, bucket, f"{report_prefix}{prefix}/") >= count:
-                return drained
-        time.sleep(0.2)
-    raise SystemExit(f"{count} objects not processed within 900 s")
+
+    def drained_s() -> float | None:
+        if not queue_empty(sqs, queue_url):
+            return None
+        drained = time.monotonic() - started
+        if report_prefix is None or count_keys(s3, bucket, f"{report_prefix}{prefix}/") >= count:
+            return drained
+        return None
+
+    drained = until(drained_s, 900 - (time.monotonic() - started), interval_s=0.2)
+    if drained is None:
+        raise SystemExit(f"{count} objects not processed within 900 s")
+    return drained
 
 
 def noop_pipeline(endpoint_url: str, template_queue: dict, mapping: dict) -> tuple[str, str]:
@@ -215,13 +221,16 @@ def big_file(s3, bucket: str, function_name: str) -> dict:
 
 
 def wait_report(s3, bucket: str, key: str, timeout_s: float) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    def written() -> dict | None:
         try:
             return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
         except s3.exceptions.NoSuchKey:
-            time.sleep(0.1)
-    raise SystemExit(f"no {key} after {timeout_s}s")
+            return None
+
+    report = until(written, timeout_s)
+    if report is None:
+        raise SystemExit(f"no {key} after {timeout_s}s")
+    return report
 
 
 def cpu_figures(prefix: str, cpu: CpuMeter) -> dict[str, float]:

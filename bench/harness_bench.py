@@ -41,6 +41,7 @@ from harness.stack import users
 from harness.stack.lifecycle import running_stack
 from testkit.fixture_functions import create_fixture_function
 from testkit.orders import Catalog, OrdersApi
+from testkit.polling import until
 
 WARM_INVOKES = sized(1000, 20)
 COLD_STARTS = sized(5, 2)
@@ -101,11 +102,11 @@ def burst(paths: Paths, mode: str) -> tuple[int, float, float]:
                     )
                 )
             order_ids = [answer.body["orderId"] for answer in answers if answer.status == 202]
-            deadline = started + BURST_TIMEOUT_S
-            while (
-                not all(api.final_order(order_id) for order_id in order_ids) and time.monotonic() < deadline
-            ):
-                time.sleep(0.5)
+            until(
+                lambda: api.final_orders(order_ids) is not None,
+                BURST_TIMEOUT_S - (time.monotonic() - started),
+                0.5,
+            )
             wall = time.monotonic() - started
     print(f"burst ({mode}): {wall:.1f}s, {memory.peak:.0f} MB", flush=True)
     return sum(1 for answer in answers if answer.status == 429), wall, memory.peak

@@ -10,17 +10,14 @@
   awslambdaric, import, answer), median of 5; invoke_warm_image_p50_ms against invoke_warm_process_p50_ms:
   sequential boto3 Invokes of a warm function through the emulator and runtime, each mode.
 - e2e_image_wall_s: `harness e2e --mode image` with a warm build cache, wall clock.
-- ci_total_s: the last `bash .ci/run` (pass ``--ci-total-s N``; otherwise the previous figure is kept).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 import uuid
 
-from bench.common import RESULTS, measured_modes, median, sized, timed_e2e, timed_invoke, write
+from bench.common import measured_modes, median, sized, timed_e2e, timed_invoke, write
 from harness import aws
 from harness.images import base as base_image
 from harness.images import engine as docker_engine
@@ -96,12 +93,14 @@ def sandbox_start_overhead_pct(engine: docker_engine.Engine, image: str) -> floa
     """How much longer a container takes from create to exit with Lambda's sandbox options than
     without (interleaved runs, medians): the sandbox's share of a cold start."""
     client = engine.client()
+    # By its ID: the SDK pulls a reference it does not find, and nothing may reach beyond loopback.
+    image_id = client.images.get(image).id
     seconds: dict[bool, list[float]] = {True: [], False: []}
     for _ in range(SANDBOX_RUNS):
         for sandboxed in (True, False):
             started = time.perf_counter()
             client.containers.run(
-                image,
+                image_id,
                 entrypoint=["python3", "-c", "import awslambdaric"],
                 environment={"PYTHONPATH": "/var/runtime"},  # where the base image keeps the client
                 network_mode="host",
@@ -110,11 +109,6 @@ def sandbox_start_overhead_pct(engine: docker_engine.Engine, image: str) -> floa
             )
             seconds[sandboxed].append(time.perf_counter() - started)
     return (median(seconds[True]) / median(seconds[False]) - 1) * 100
-
-
-def previous_ci_total_s() -> float | None:
-    path = RESULTS / "images.json"
-    return json.loads(path.read_text()).get("ci_total_s") if path.exists() else None
 
 
 def image_figures(paths: Paths) -> dict:
@@ -147,9 +141,6 @@ def image_figures(paths: Paths) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--ci-total-s", type=float, help="wall time of the last `bash .ci/run`")
-    args = parser.parse_args()
     paths = Paths.discover()
     modes = measured_modes(paths, "everything but invoke_warm_process_p50_ms")
     figures = image_figures(paths) if "image" in modes else {}
@@ -157,10 +148,7 @@ def main() -> None:
         figures["invoke_warm_process_p50_ms"] = round(invoke_figures(paths, "process")[1], 2)
     write(
         "images",
-        {
-            **figures,
-            "ci_total_s": args.ci_total_s if args.ci_total_s is not None else previous_ci_total_s(),
-        },
+        figures,
         notes=(
             f"{len(images.project_images(paths))} images on {base_image.requested_base_image()} or, "
             "where it cannot be pulled, the Debian stand-in (announced in the build output); cold build "
@@ -169,8 +157,7 @@ def main() -> None:
             "sandbox_start_overhead_pct: container create-to-exit (python imports awslambdaric) with "
             "Lambda's sandbox options against without, medians of "
             f"{SANDBOX_RUNS} interleaved runs each; e2e image mode "
-            "with a warm build cache; ci_total_s from `bash .ci/run` on this machine (shared with other "
-            "test runs: load varies)."
+            "with a warm build cache."
         ),
     )
 

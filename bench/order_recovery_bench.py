@@ -21,6 +21,7 @@ from harness.stack import users
 from harness.stack.lifecycle import running_stack
 from testkit.faults import START_EXECUTION, EmulatorFaults
 from testkit.orders import Catalog, OrdersApi
+from testkit.polling import until
 
 ORDERS = sized(100, 4)
 CLIENTS = sized(10, 2)
@@ -37,12 +38,14 @@ def accepted(api: OrdersApi, sku: str) -> tuple[str, float] | None:
 def recovery_s(api: OrdersApi, placed: list[tuple[str, float]]) -> dict[str, float]:
     """order id -> seconds from its 202 until GET showed it final (orders not final in time left out)."""
     finished: dict[str, float] = {}
-    deadline = time.perf_counter() + TIMEOUT_S
-    while len(finished) < len(placed) and time.perf_counter() < deadline:
+
+    def all_finished() -> bool:
         for order_id, at in placed:
             if order_id not in finished and api.final_order(order_id):
                 finished[order_id] = time.perf_counter() - at
-        time.sleep(0.1)
+        return len(finished) == len(placed)
+
+    until(all_finished, TIMEOUT_S)
     return finished
 
 

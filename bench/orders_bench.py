@@ -24,6 +24,7 @@ from harness.paths import Paths
 from harness.stack import users
 from harness.stack.lifecycle import running_stack
 from testkit.orders import FINAL_STATUSES, Catalog, OrdersApi
+from testkit.polling import until
 
 CLIENTS = sized(10, 2)
 SATURATED_POSTS_PER_CLIENT = sized(50, 2)
@@ -45,12 +46,11 @@ def completion_ms(api: OrdersApi, sku: str) -> float | None:
     _, order_id = timed_post(api, sku)
     if order_id is None:
         return None
-    deadline = started + 30
-    while time.perf_counter() < deadline:
-        if api.final_order(order_id):
-            return (time.perf_counter() - started) * 1000
-        time.sleep(0.01)
-    return None
+
+    def final_after_ms() -> float | None:
+        return (time.perf_counter() - started) * 1000 if api.final_order(order_id) else None
+
+    return until(final_after_ms, 30 - (time.perf_counter() - started), interval_s=0.01)
 
 
 def statuses(orders_table, order_ids: set[str]) -> dict[str, str]:
@@ -86,15 +86,13 @@ def sustained(api: OrdersApi, sku: str, orders_table) -> tuple[list[float], floa
         clients = pool.map(lambda start: paced_client(api, sku, start), offsets)
         posts = [post for client_posts in clients for post in client_posts]
     order_ids = {order_id for _, order_id in posts} - {None}
-    deadline = time.perf_counter() + DRAIN_TIMEOUT_S
-    while True:
-        found = statuses(orders_table, order_ids)
-        if (
-            all(found.get(order_id) in FINAL_STATUSES for order_id in order_ids)
-            or time.perf_counter() > deadline
-        ):
-            break
-        time.sleep(0.5)
+    found: dict[str, str] = {}
+
+    def all_final() -> bool:
+        found.update(statuses(orders_table, order_ids))
+        return all(found.get(order_id) in FINAL_STATUSES for order_id in order_ids)
+
+    until(all_final, DRAIN_TIMEOUT_S, interval_s=0.5)
     elapsed = time.perf_counter() - started
     confirmed = sum(1 for status in found.values() if status == "CONFIRMED")
     latencies = [elapsed_ms for elapsed_ms, order_id in posts if order_id]

@@ -8,7 +8,8 @@ fails on an upward import or a circle):
     inspect/       looking into a running stack: an order's workflow execution and picture, its trace
     release/       release tooling: promote image digests into a stage, follow CodeDeploy, records
     stack/         a local stack's life: start (session), deploy, outputs, reset, stop; data into it
-    emulator/      the AWS emulator behind one interface (MiniStack, its patches, as a container)
+    emulator/      the AWS emulator behind one interface: how it runs (process, server, container), the
+                   patches to MiniStack and their registry, the services MiniStack lacks
     images/        the Docker engine, the base image, building and pushing the function images
     runtime/       the function runtime: Lambda's Runtime API and execution environments
     console, errors, paths, aws, processes, template, clock, metric_dimensions, filter_patterns

@@ -144,7 +144,7 @@ def signed_request(
     endpoint_url: str, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
 ) -> urllib.request.Request:
     """A request to the local stack's own (non-AWS) endpoints, SigV4-signed with its root credential, as
-    its control plane asks (harness/emulator/control_plane.py)."""
+    its control plane asks (harness/emulator/patches/control_plane.py)."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials

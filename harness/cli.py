@@ -28,6 +28,8 @@ harness emulator-image   build the MiniStack image compose.yaml and `pytest --em
 harness release promote --tag REV | --from STAGE   release image digests into a stage (docs/release.md)
 harness release mark-tested --tag REV              record a revision as tested (CI, after the suites)
 harness release status | history | rollback        a stage's live release, its records, undo
+harness tune FUNCTION    the function at each memory size (image mode): duration, cost, Power Tuning's
+                         recommendation; --apply SIZE writes a size into template.yaml
 
 up, e2e and test take --mode image|process: image runs every function as its container image
 (default when a Docker engine answers, or HARNESS_SYSTEM_CHANGES=allow lets the harness start one),

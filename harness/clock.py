@@ -9,7 +9,7 @@ the timestamps in an alarm's reason read like AWS's.
 
 What is scaled: alarm periods and their evaluation, the age of a queue's oldest message, Step
 Functions Wait states and Retry intervals (MiniStack's ``SFN_WAIT_SCALE`` is set from this scale),
-CodeDeploy's traffic intervals and hook timeouts (harness/emulator/codedeploy/clock.py), and how long
+CodeDeploy's traffic intervals and hook timeouts (harness/emulator/services/codedeploy/clock.py), and how long
 the runtime keeps an idle instance of a version no alias routes to (harness/runtime/retirement.py).
 What is not: measured work (a function's Duration, API Gateway's
 Latency, an execution's ExecutionTime) is reported as it took on this machine.

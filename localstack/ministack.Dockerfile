@@ -14,4 +14,4 @@ RUN --mount=type=secret,id=ca,required=false \
 ENV PYTHONPATH=/opt/harness
 HEALTHCHECK --interval=2s --timeout=2s --retries=15 \
     CMD python3 -c "import urllib.request,os; urllib.request.urlopen('http://127.0.0.1:'+os.environ.get('GATEWAY_PORT','4566')+'/_ministack/health')"
-CMD ["python3", "-m", "harness.emulator.ministack_server"]
+CMD ["python3", "-m", "harness.emulator.run.server"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from harness import aws, processes
 from harness.runtime.client import RuntimeClient
 from testkit.cli import cli_environment, run_cli, start_cli
-from testkit.polling import until
+from testkit.polling import wait_for
 
 # What a stack needs of the project; .harness (installed packages, the Docker engine's cache) is shared.
 _PROJECT_PARTS = (
@@ -139,6 +139,7 @@ class DevStack:
 def wait_for_edit(api_url: str, marker: str, timeout_s: float) -> float:
     """Seconds until GET /health answers from the edit ``marker``."""
     started = time.monotonic()
-    served = until(lambda: served_edit(api_url) == marker, timeout_s, interval_s=0.02)
-    assert served, f"edit {marker!r} not served after {timeout_s}s"
+    wait_for(
+        lambda: served_edit(api_url) == marker, timeout_s, interval_s=0.02, what=f"edit {marker!r} served"
+    )
     return time.monotonic() - started

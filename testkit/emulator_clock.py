@@ -1,4 +1,4 @@
-"""The emulator's clock seen from a test (``GET /_harness/clock``, harness/emulator/emulator_clock.py):
+"""The emulator's clock seen from a test (``GET /_harness/clock``, harness/emulator/patches/clock_ticks.py):
 how many ticks it has run, and a negative watched over ticks that really ran."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness import aws
-from harness.emulator.emulator_clock import PATH
+from harness.emulator.patches.clock_ticks import PATH
 from testkit.polling import wait_for
 
 

@@ -1,4 +1,5 @@
-"""Arming the emulator's test-only faults (harness/emulator/faults.py) from tests and benchmarks."""
+"""Arming the emulator's test-only faults (harness/emulator/patches/fault_injection.py) from tests and
+benchmarks."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from harness import aws
-from harness.emulator.faults import PATH
+from harness.emulator.patches.fault_injection import PATH
 
 START_EXECUTION = "AWSStepFunctions.StartExecution"
 
@@ -21,11 +22,12 @@ class EmulatorFaults:
         data = json.dumps(body).encode() if body is not None else b""
         # The emulator's control plane answers the stack's owner only: signed with its root credential.
         request = aws.signed_request(self.endpoint_url, method, PATH, data)
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:  # a fresh emulator on a busy machine
             return json.loads(response.read())
 
     def arm(self, target: str, failures: int, **options) -> dict:
-        """Fail ``failures`` calls of ``target`` (options: every, error, status, delaySeconds, match)."""
+        """Fail (or with ``delayOnly``, slow) ``failures`` calls of ``target`` (options: every, error,
+        status, delaySeconds, delayOnly, match)."""
         self.own.append((target, options.get("match", "")))
         return self._call("POST", {"target": target, "failures": failures, **options})
 

@@ -1,4 +1,5 @@
-"""Test-only functions (tests/fixtures/functions/<code>) created through the Lambda API.
+"""Test-only functions (tests/fixtures/functions/<code>) created through the Lambda API, invoked, and
+the table of run counters the probe fixture keeps.
 
 In process mode the runtime finds a function's folder from the last segment of its image repository,
 so any ImageUri of ``fixtures/<code>`` will do; in image mode it is the image pushed to the
@@ -105,3 +106,47 @@ def create_image_function(lambda_client, name: str, image_uri: str, handler: str
         **config,
     )
     return name
+
+
+def invoke(lambda_client, name: str, event: dict, **kwargs) -> tuple[dict, object]:
+    """(response metadata, decoded payload) of a synchronous invoke."""
+    response = lambda_client.invoke(FunctionName=name, Payload=json.dumps(event).encode(), **kwargs)
+    return response, json.loads(response["Payload"].read() or b"null")
+
+
+def publish_weighted_alias(lambda_client, name: str, weight: float) -> tuple[str, str]:
+    """Publish two versions of ``name`` and an alias ``live``: the first, plus ``weight`` of the second."""
+    first = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.update_function_configuration(FunctionName=name, Description="second")
+    second = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.create_alias(
+        FunctionName=name,
+        Name="live",
+        FunctionVersion=first,
+        RoutingConfig={"AdditionalVersionWeights": {second: weight}},
+    )
+    return first, second
+
+
+def create_runs_table(dynamodb, name: str) -> str:
+    """A table keyed by ``run`` (a string), as the probe fixture reads and counts in it."""
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "run", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "run", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+def runs(local_stack, table: str, key: str) -> int:
+    """How many runs of the probe counted under ``key`` in ``table``."""
+    item = local_stack.client("dynamodb").get_item(
+        TableName=table, Key={"run": {"S": key}}, ConsistentRead=True
+    )
+    return int(item.get("Item", {}).get("runs", {}).get("N", 0))
+
+
+def release(local_stack, table: str, key: str) -> None:
+    """Let every run of the probe's ``hold`` action under ``key`` return."""
+    local_stack.client("dynamodb").put_item(TableName=table, Item={"run": {"S": key + "-release"}})

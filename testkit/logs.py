@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from testkit.polling import wait_for
+
 
 def log_messages(
     logs, group: str, *, since_ms: int | None = None, pattern: str | None = None
@@ -32,3 +34,14 @@ def stream_messages(logs, group: str, stream: str) -> list[str]:
         if not page["events"] or page["nextForwardToken"] == token:
             return messages
         token = page["nextForwardToken"]
+
+
+def logged_lines(local_stack, function: str, text: str) -> list[str]:
+    """The lines of ``function``'s CloudWatch log holding ``text``, once there are any."""
+    logs = local_stack.client("logs")
+
+    def found():
+        messages = log_messages(logs, f"/aws/lambda/{function}")
+        return [message for message in messages or () if text in message]
+
+    return wait_for(found, what=f"{text!r} in the log of {function}")

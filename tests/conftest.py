@@ -1,4 +1,6 @@
-"""Fixtures shared by every suite that talks to the local stack.
+"""Fixtures shared by every suite that talks to the local stack: the stack itself, fixture functions
+created through the Lambda API (tests/fixtures/functions), the probe's runs table, and fresh emulators
+lacking one patch. (Shared helpers that are not fixtures live in testkit/.)
 
 ``harness e2e`` / ``harness test`` start the stack and point the suites at it with HARNESS_OUTPUTS;
 a plain ``pytest tests/integration`` starts (and afterwards stops) a stack of its own.
@@ -6,9 +8,9 @@ a plain ``pytest tests/integration`` starts (and afterwards stops) a stack of it
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import boto3
@@ -18,47 +20,12 @@ from botocore.exceptions import ClientError
 from harness import aws
 from harness.images import engine as docker_engine
 from harness.paths import FIXTURE_SUITES, Paths
-from harness.runtime.client import RuntimeClient
+from harness.runtime.launchers import MEMORY_MB_PER_VCPU
 from harness.stack import project as stack
 from harness.stack.deploy import stack_functions
-from harness.stack.lifecycle import running_stack
-from testkit.polling import wait_for  # noqa: F401 (the suites' one poll, imported from here)
-
-
-@dataclass(frozen=True)
-class LocalStack:
-    endpoint_url: str
-    runtime_url: str
-    outputs: dict[str, str]
-    functions: dict[str, str]
-    mode: str = "process"
-    images: dict[str, str] = field(default_factory=dict)  # image mode: repository -> digest reference
-    runtime_token: str = ""
-
-    def client(self, service: str, **config):
-        return aws.client(service, self.endpoint_url or None, **config)
-
-    def runtime_stats(self) -> dict:
-        return self.runtime.stats()
-
-    @property
-    def runtime(self) -> RuntimeClient:
-        return RuntimeClient(self.runtime_url, self.runtime_token)
-
-    @classmethod
-    def from_outputs_file(cls, path: Path) -> LocalStack:
-        document = json.loads(path.read_text())
-        aws.remember_stack(document)  # the stack's root credential, for every client of its endpoint
-        return cls(
-            document["endpointUrl"],
-            document["runtimeUrl"],
-            document["outputs"],
-            document["functions"],
-            document.get("mode", "process"),
-            document.get("images", {}),
-            document.get("runtimeToken", ""),
-        )
-
+from harness.stack.lifecycle import RunningStack, running_stack
+from testkit.fixture_functions import create_fixture_function, create_runs_table
+from testkit.local_stack import LocalStack
 
 EMULATORS = ("process", "container", "url", "aws")
 
@@ -127,3 +94,63 @@ def deployed_stack(emulator: str, endpoint_url: str | None) -> LocalStack:
         outputs = {key: stack.local_url(value, endpoint_url) for key, value in outputs.items()}
     functions = stack_functions(cloudformation, stack_name)
     return LocalStack(endpoint_url or "", "", outputs, functions, mode="deployed")
+
+
+@pytest.fixture
+def lambda_client(local_stack):
+    return local_stack.client("lambda")
+
+
+@pytest.fixture
+def make_function(lambda_client, local_stack):
+    """``make_function(code="probe", Timeout=2, ...)`` -> a new function's name; deleted afterwards.
+
+    In image mode the function's ImageUri is the fixture image pushed to the emulator's ECR, and its
+    container gets the CPU share of its memory (harness/runtime/launchers.py): a fixture has a whole
+    vCPU (1,769 MB) unless the test sets MemorySize, since Lambda's default 128 MB (7% of a core) on a
+    busy machine stretched cold starts past the fixtures' 3 s timeout (CI red in image mode), and the
+    cases measure where calls go, not how fast.
+    """
+    created = []
+
+    def create(code: str = "probe", **config) -> str:
+        name = create_fixture_function(
+            lambda_client,
+            code,
+            f"{code}-{uuid.uuid4().hex[:8]}",
+            local_stack.images,
+            **{"Timeout": 3, "MemorySize": MEMORY_MB_PER_VCPU, **config},
+        )
+        created.append(name)
+        return name
+
+    yield create
+    for name in created:
+        lambda_client.delete_function(FunctionName=name)
+
+
+@pytest.fixture(scope="session")
+def runs_table(local_stack):
+    """A DynamoDB table of counters fixture functions update (``{"run": key, "runs": n}``)."""
+    dynamodb = local_stack.client("dynamodb")
+    name = create_runs_table(dynamodb, f"probe-runs-{uuid.uuid4().hex[:8]}")
+    yield name
+    dynamodb.delete_table(TableName=name)
+
+
+@pytest.fixture
+def emulator_without(tmp_path):
+    """``emulator_without("patch")``: the endpoint URL of a fresh emulator lacking that one patch."""
+    stacks = []
+
+    def start(patch: str) -> str:
+        # Its own state folder: the suite's stack keeps its emulator state (and signing keys) there.
+        paths = replace(Paths.discover(), state_dir=tmp_path / f"without-{patch}")
+        stack.build_function_packages(paths)  # process mode's packages, also when the suite runs on images
+        started = RunningStack(paths, "process", disabled_patches=(patch,), with_fixtures=True).start()
+        stacks.append(started)
+        return started.endpoint_url
+
+    yield start
+    for started in stacks:
+        started.stop()

@@ -9,6 +9,8 @@
     suites      e2e, test, rehearse: a stack of their own around pytest
     images      images, push, emulator-image
     release     release promote, mark-tested, status, history, rollback
+    tune        a function at each memory size: duration, cost, Power Tuning's recommendation
+    tune        a function at each memory size (harness/tune)
 
 Each module has ``register(commands: Registry)``, which gives each of its commands its handler and its
 arguments. A handler is ``handler(paths, args) -> exit status``; it finds the stack it acts on with
@@ -67,6 +69,7 @@ COMMANDS = {
     "push": Command("images", "push the function images to ECR"),
     "emulator-image": Command("images", "build the MiniStack container image"),
     "release": Command("release", "promote image digests through stages"),
+    "tune": Command("tune", "a function at each memory size: duration, cost, recommendation"),
 }
 
 

@@ -86,7 +86,7 @@ def push_images(paths: Paths, args) -> int:
 
 
 def build_emulator_image(paths: Paths, args) -> int:
-    from harness.emulator.container import COMPOSE_TAG, emulator_image
+    from harness.emulator.run.container import COMPOSE_TAG, emulator_image
 
     engine = docker_engine.ensure_engine(paths.engine_state)
     try:

@@ -18,7 +18,8 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missin
 - M out of N: ALARM when at least ``DatapointsToAlarm`` (M, default N) of the evaluated datapoints
   breach; otherwise OK.
 
-The unit tests (tests/unit/test_alarm_evaluation.py) hold the documentation's tables of cases.
+The unit tests (tests/unit/harness/emulator/test_alarm_evaluation.py) hold the documentation's tables of
+cases.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from xml.sax.saxutils import escape
 
 
 def header(scope: dict, name: bytes) -> str:
@@ -12,6 +13,19 @@ def header(scope: dict, name: bytes) -> str:
 
 async def reply(send, status: int, body: dict | list, content_type: bytes = b"application/json") -> None:
     await _send_reply(send, status, json.dumps(body).encode(), [(b"content-type", content_type)])
+
+
+async def reply_xml(send, status: int, body: dict) -> None:
+    """``body`` (one root element of nested dicts and strings) as AWS's REST-XML services answer."""
+    document = '<?xml version="1.0" encoding="UTF-8"?>\n' + _xml(body)
+    await _send_reply(send, status, document.encode(), [(b"content-type", b"application/xml")])
+
+
+def _xml(element: dict) -> str:
+    return "".join(
+        f"<{name}>{_xml(value) if isinstance(value, dict) else escape(str(value))}</{name}>"
+        for name, value in element.items()
+    )
 
 
 async def reply_text(send, status: int, text: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:

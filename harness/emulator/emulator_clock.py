@@ -7,11 +7,7 @@ the default scale): samplers first, so an evaluation sees the minute just sample
 are scoped by the request's account and region, so a job walks every scope holding state and works in
 each through ``scope``.
 
-How many ticks have run is counted (``ticks``), and served to tests at ``GET /_harness/clock`` as
-``{"ticks": N}`` (the test-only ``clock_ticks`` patch, installed with the harness's other local-only
-endpoints): a thread the machine starves ticks late and skips the minutes it missed, so a test that
-watches for "nothing happens for N evaluations" waits for N ticks that really ran rather than for N
-local minutes of wall time.
+How many ticks have run is counted (``ticks``); the test-only ``clock_ticks`` patch serves the count.
 """
 
 from __future__ import annotations
@@ -26,12 +22,10 @@ from collections.abc import Callable, Iterator
 from ministack.core.responses import _request_account_id, _request_region
 
 from harness.clock import LOCAL_MINUTE_S
-from harness.emulator.asgi_replies import reply
 
 log = logging.getLogger("harness.emulator.clock")
 
 Job = Callable[[float], None]  # called with the tick's time: a whole local minute, epoch seconds
-PATH = "/_harness/clock"
 
 _jobs: list[Job] = []
 _samplers = 0  # the first ``_samplers`` jobs sample
@@ -87,23 +81,3 @@ def _run() -> None:
         next_tick = (math.floor(time.time() / LOCAL_MINUTE_S) + 1) * LOCAL_MINUTE_S
         time.sleep(max(0.0, next_tick - time.time()))
         tick(next_tick)
-
-
-def serve_ticks(app):
-    """``app`` (an ASGI application) answering ``GET /_harness/clock`` with ``{"ticks": N}``."""
-
-    async def with_clock(scope, receive, send):
-        if scope["type"] != "http" or scope.get("path") != PATH:
-            return await app(scope, receive, send)
-        if scope["method"] != "GET":
-            return await reply(send, 405, {"message": "GET"})
-        return await reply(send, 200, {"ticks": ticks()})
-
-    return with_clock
-
-
-def install() -> None:
-    # MiniStack's main() serves the module's global ``app``, looked up when it starts serving.
-    from ministack import app as ministack_app
-
-    ministack_app.app = serve_ticks(ministack_app.app)

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import collections
 import http.client
+import os
 import select
 import threading
 import time
 from email.message import Message
 from urllib.parse import urlsplit
 
+# Where the harness tells the emulator its function runtime listens (the harness sets it, patches read it).
+RUNTIME_URL_ENV = "HARNESS_RUNTIME_URL"
 # aiohttp (the runtime's server) keeps an idle connection 75 s; a client that waits less never sends on a
 # connection the server is closing at that moment.
 IDLE_LIMIT_S = 30.0
@@ -55,6 +58,11 @@ def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
 
 
 _pool = _Pool()
+
+
+def runtime_url() -> str:
+    """The function runtime's URL, with its session token as the last segment ("" when none is set)."""
+    return os.environ.get(RUNTIME_URL_ENV, "")
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> tuple[int, Message, bytes]:

@@ -22,7 +22,7 @@ from harness.images import build as docker_build
 from harness.images.build import ImageBuildError
 from harness.images.engine import Engine
 from harness.paths import Paths
-from harness.template import load_template
+from harness.template import image_functions, load_template
 
 SOURCE_LABEL = "org.opencontainers.image.source"
 BUILD_CONTEXT_LABEL = "org.order-platform.build-context"
@@ -51,16 +51,8 @@ class FunctionImage:
 
 
 def template_functions(template_path: Path) -> list[str]:
-    """Folder names of every image function in the template (``Metadata.DockerBuildArgs.FUNCTION``)."""
-    template = load_template(template_path)
-    names = []
-    for resource in template.get("Resources", {}).values():
-        if resource.get("Type") not in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
-            continue
-        function = ((resource.get("Metadata") or {}).get("DockerBuildArgs") or {}).get("FUNCTION")
-        if function and function not in names:
-            names.append(function)
-    return names
+    """Folder names of every image function in the template (each once, in template order)."""
+    return list(dict.fromkeys(image_functions(load_template(template_path)).values()))
 
 
 def project_images(paths: Paths, with_fixtures: bool = True) -> list[FunctionImage]:

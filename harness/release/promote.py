@@ -16,9 +16,11 @@ from harness.errors import USAGE, HarnessError
 from harness.release import changeset, records, registry
 from harness.release.follow import Deployment, Follower, deployment_groups
 from harness.release.live import LiveFunction, live_functions
-from harness.release.stack_template import deployed_template, image_functions, with_images
+from harness.release.records import ReleaseOutcome
+from harness.release.stack_template import deployed_template
 from harness.release.stages import Stage, repository_for
 from harness.stack.deploy import stack_status
+from harness.template import image_functions, with_image_uris
 
 POLL_S = 0.5
 FOLLOW_TIMEOUT_S = 3 * 3600  # a Canary/Linear config runs at most about 2.5 h on AWS
@@ -54,7 +56,7 @@ class FunctionResult:
 class PromoteResult:
     stage: Stage
     plan: Plan
-    outcome: str  # Unchanged, Succeeded, RolledBack, Failed, SmokeFailed
+    outcome: ReleaseOutcome
     functions: dict[str, FunctionResult] = field(default_factory=dict)
     message: str = ""
     record_number: int | None = None
@@ -63,7 +65,7 @@ class PromoteResult:
 
     @property
     def ok(self) -> bool:
-        return self.outcome in ("Unchanged", records.SUCCEEDED)
+        return self.outcome in (ReleaseOutcome.UNCHANGED, ReleaseOutcome.SUCCEEDED)
 
 
 # --- planning ------------------------------------------------------------------------------------------
@@ -159,7 +161,7 @@ def promote(
     poll_s: float = POLL_S,
 ) -> PromoteResult:
     started = time.monotonic()
-    result = PromoteResult(stage, plan, "Unchanged")
+    result = PromoteResult(stage, plan, ReleaseOutcome.UNCHANGED)
     cloudformation, lambda_client = stage.client("cloudformation"), stage.client("lambda")
     creating = plan.template is not None
     before = (
@@ -173,7 +175,9 @@ def promote(
         result.functions = _results(plan, before, before, {})
         result.wall_s = time.monotonic() - started
         return result
-    template = with_images(plan.template or deployed_template(cloudformation, stage.stack_name), image_uris)
+    template = with_image_uris(
+        plan.template or deployed_template(cloudformation, stage.stack_name), image_uris
+    )
     groups = (
         {}
         if creating
@@ -201,8 +205,9 @@ def promote(
     deployments = follower.deployments if follower else {}
     result.functions = _results(plan, before, after, deployments)
     result.outcome, result.message = _outcome(update, result.functions)
-    if result.outcome == records.SUCCEEDED and smoke is not None and not smoke(stage):
-        result.outcome, result.message = "SmokeFailed", "the post-deployment smoke tests failed (above)"
+    if result.outcome == ReleaseOutcome.SUCCEEDED and smoke is not None and not smoke(stage):
+        result.outcome = ReleaseOutcome.SMOKE_FAILED
+        result.message = "the post-deployment smoke tests failed (above)"
     result.record_number = records.write(stage.client("ssm"), stage.record_parameter, _record(plan, result))
     result.wall_s, result.waited_s = time.monotonic() - started, waited
     return result
@@ -256,18 +261,20 @@ def _results(
     return results
 
 
-def _outcome(update: changeset.StackUpdate, functions: dict[str, FunctionResult]) -> tuple[str, str]:
+def _outcome(
+    update: changeset.StackUpdate, functions: dict[str, FunctionResult]
+) -> tuple[ReleaseOutcome, str]:
     failed = [
         f for f in functions.values() if f.deployment is not None and f.deployment.status != "Succeeded"
     ]
     if failed:
         causes = "; ".join(f"{f.logical_id}: {f.deployment.cause()}" for f in failed if f.deployment)
-        return "RolledBack", f"rolled back: {causes}"
+        return ReleaseOutcome.ROLLED_BACK, f"rolled back: {causes}"
     if update.succeeded and all(f.outcome != "not live" for f in functions.values()):
-        return records.SUCCEEDED, "every function's new image is live"
+        return ReleaseOutcome.SUCCEEDED, "every function's new image is live"
     if update.rolled_back:
-        return "RolledBack", update.failure()
-    return "Failed", update.failure()
+        return ReleaseOutcome.ROLLED_BACK, update.failure()
+    return ReleaseOutcome.FAILED, update.failure()
 
 
 def _record(plan: Plan, result: PromoteResult) -> records.Release:

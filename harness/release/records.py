@@ -8,8 +8,17 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 
-SUCCEEDED = "Succeeded"
+
+class ReleaseOutcome(StrEnum):
+    """How a release ended: the record's ``outcome``, spelled as ``release history`` prints it."""
+
+    UNCHANGED = "Unchanged"  # the digests were live already: nothing published, nothing recorded
+    SUCCEEDED = "Succeeded"
+    ROLLED_BACK = "RolledBack"  # an alarm or a hook failed: the aliases and the stack are back
+    FAILED = "Failed"  # the stack update failed and did not roll back
+    SMOKE_FAILED = "SmokeFailed"  # deployed, but the post-deployment smoke tests failed
 
 
 @dataclass(frozen=True)
@@ -24,7 +33,7 @@ class FunctionRelease:
 class Release:
     revision: str
     source: str  # "tag <rev>", "stage <name>", "rollback to #<n>"
-    outcome: str  # Succeeded, RolledBack, Failed, SmokeFailed
+    outcome: ReleaseOutcome
     functions: dict[str, FunctionRelease]
     time: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     number: int = 0  # the parameter version that holds it (set when read)
@@ -41,7 +50,8 @@ class Release:
     def from_json(cls, text: str, number: int) -> Release:
         document = json.loads(text)
         functions = {name: FunctionRelease(**value) for name, value in document.pop("functions").items()}
-        return cls(functions=functions, number=number, **document)
+        outcome = ReleaseOutcome(document.pop("outcome"))
+        return cls(functions=functions, outcome=outcome, number=number, **document)
 
 
 def write(ssm, parameter: str, release: Release) -> int:
@@ -69,5 +79,7 @@ def history(ssm, parameter: str) -> list[Release]:
 
 def last_succeeded(releases: list[Release], before: int | None = None) -> Release | None:
     """The newest succeeded release (older than number ``before`` when given)."""
-    candidates = [r for r in releases if r.outcome == SUCCEEDED and (before is None or r.number < before)]
+    candidates = [
+        r for r in releases if r.outcome == ReleaseOutcome.SUCCEEDED and (before is None or r.number < before)
+    ]
     return candidates[-1] if candidates else None

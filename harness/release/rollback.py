@@ -11,10 +11,11 @@ from harness.release import records
 from harness.release.follow import Follower, deployment_groups
 from harness.release.live import live_functions
 from harness.release.promote import POLL_S, PromoteResult, ReleaseError, plan_release, promote
-from harness.release.stack_template import deployed_template, image_functions
+from harness.release.stack_template import deployed_template
 from harness.release.stages import Stage
 from harness.release.status import open_deployments
 from harness.stack.deploy import stack_status
+from harness.template import image_functions
 
 STOP_TIMEOUT_S = 900
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from harness.release import records
 from harness.release.follow import ROLLBACK_CREATORS, Group, alarm_states, deployment_groups
 from harness.release.live import LiveFunction, live_functions
-from harness.release.stack_template import deployed_template, image_functions
+from harness.release.stack_template import deployed_template
 from harness.release.stages import Stage
+from harness.template import image_functions
 
 OPEN_STATUSES = ["Created", "Queued", "InProgress", "Baking", "Ready"]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from aiohttp import web
 
 from harness import aws
+from harness.runtime.admission import ACCOUNT_CONCURRENCY
 from harness.runtime.catalog import CodeLocator, FunctionCatalog
 from harness.runtime.client import TOKEN_ENV
 from harness.runtime.code_images import Registry, UnpackedCodeImages
@@ -22,7 +23,8 @@ from harness.runtime.credentials import ExecutionRoleCredentials
 from harness.runtime.launchers import ContainerLauncher, Launcher, ProcessLauncher
 from harness.runtime.logs import LogShipper
 from harness.runtime.metrics import MetricsRecorder
-from harness.runtime.pool import ACCOUNT_CONCURRENCY, InstancePool, LocalCapacity, PlatformSettings
+from harness.runtime.pool import InstancePool, PlatformSettings
+from harness.runtime.scheduling import LocalCapacity
 from harness.runtime.server import RuntimeApiPorts, build_app
 
 

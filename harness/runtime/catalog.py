@@ -18,6 +18,10 @@ from harness.runtime.code_images import CodeImageError, UnpackedCodeImages
 
 DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
+# A function tagged so gets Lambda's CPU as a hard quota, whatever HARNESS_CPU_QUOTA says
+# (runtime/launchers.py): `harness tune` tags its scratch copies with it. A tag, not an environment
+# variable, so the function's code does not see it.
+CPU_QUOTA_TAG = "harness:cpu-quota"
 
 
 class FunctionCodeNotFound(Exception):
@@ -45,6 +49,7 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     log_group: str = ""
     function_arn: str = ""  # of this version: whose execution role the instance's credentials are
+    cpu_quota: bool = False  # tagged CPU_QUOTA_TAG: the memory's share of a vCPU as a hard limit
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -63,8 +68,10 @@ def image_code_name(image_uri: str) -> str:
     return last_segment.split(":", 1)[0]
 
 
-def spec_from_configuration(config: dict, reserved_concurrency: int | None) -> FunctionSpec:
-    """Build a FunctionSpec from a GetFunctionConfiguration answer."""
+def spec_from_configuration(
+    config: dict, reserved_concurrency: int | None, tags: dict[str, str] | None = None
+) -> FunctionSpec:
+    """Build a FunctionSpec from a GetFunctionConfiguration answer (and the function's tags)."""
     image_config = (config.get("ImageConfigResponse") or {}).get("ImageConfig") or {}
     command = image_config.get("Command") or []
     handler = command[0] if command else config.get("Handler") or ""
@@ -85,6 +92,7 @@ def spec_from_configuration(config: dict, reserved_concurrency: int | None) -> F
         log_group=(config.get("LoggingConfig") or {}).get("LogGroup")
         or f"/aws/lambda/{config['FunctionName']}",
         function_arn=config.get("FunctionArn") or "",
+        cpu_quota=CPU_QUOTA_TAG in (tags or {}),
     )
 
 
@@ -133,7 +141,7 @@ class FunctionCatalog:
         config = dict(function["Configuration"])
         config.setdefault("ImageUri", (function.get("Code") or {}).get("ImageUri", ""))
         concurrency = (function.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
-        return spec_from_configuration(config, concurrency)
+        return spec_from_configuration(config, concurrency, function.get("Tags"))
 
 
 class CodeLocator:

@@ -1,4 +1,4 @@
-"""The function runtime's own endpoints (health, stats, provision, reset), for the rest of the harness
+"""The function runtime's own endpoints (health, stats, provision, reset, crash), for the rest of the harness
 and the tests: one small client instead of hand-written HTTP calls."""
 
 from __future__ import annotations
@@ -34,6 +34,11 @@ class RuntimeClient:
     def provision(self, entries: list[dict]) -> dict:
         """Start ``{"function", "version", "count"}`` instances ahead of traffic."""
         return self._call("POST", "/provision", {"functions": entries}, timeout_s=60)
+
+    def crash(self, function: str, match: str) -> int:
+        """Test-only: kill the instances of ``function`` running an invocation whose event holds
+        ``match`` (as an out-of-memory kill would); returns how many."""
+        return self._call("POST", "/crash", {"function": function, "match": match})["killed"]
 
     def reset(self) -> None:
         """Stop every instance and forget every function (after the emulator's state was wiped)."""

@@ -2,7 +2,7 @@
 
 On AWS the execution environment holds the role's temporary credentials in ``AWS_ACCESS_KEY_ID``,
 ``AWS_SECRET_ACCESS_KEY`` and ``AWS_SESSION_TOKEN``; here the emulator issues them (as the Lambda
-service, honouring the role's trust policy: harness/emulator/execution_roles.py). A session is reused
+service, honouring the role's trust policy: harness/emulator/patches/execution_roles.py). A session is reused
 for the next instances of the same function version while it has at least ``REUSE_MARGIN_S`` left, so
 every instance starts with enough time for its longest invocation, and the pool retires an idle instance
 before its credentials could expire during an invocation (``lasts_through``).

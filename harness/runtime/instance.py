@@ -13,7 +13,7 @@ from pathlib import Path
 from harness.runtime.catalog import FunctionSpec
 from harness.runtime.credentials import RoleCredentials
 from harness.runtime.launchers import LaunchedInstance
-from harness.runtime.logs import OUTPUT_POLL_S, OutputReader
+from harness.runtime.logs import OUTPUT_POLL_S, OutputReader, TimedLine
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,10 @@ class InstanceGone(Exception):
 class InitFailed(Exception):
     """The instance failed before asking for its first event (import error, crash)."""
 
-    def __init__(self, outcome: Outcome, output: str = ""):
+    def __init__(self, outcome: Outcome, output: list[TimedLine] | None = None):
         super().__init__(outcome.payload.decode("utf-8", "replace"))
         self.outcome = outcome
-        self.output = output  # what the instance printed before it failed
+        self.output = output or []  # what the instance printed before it failed
 
 
 class Instance:
@@ -154,7 +154,7 @@ class Instance:
         duration, self.init_duration_ms = self.init_duration_ms, None
         return duration
 
-    def read_new_log(self) -> str:
+    def read_new_log(self) -> list[TimedLine]:
         """Log lines written since the last call, each with its time (everything before a response was
         written before it)."""
         return self._output.take()

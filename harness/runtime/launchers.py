@@ -190,9 +190,9 @@ class ProcessLauncher:
 
 # Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB. Every container gets that
 # proportion as its CPU share (a weight: 1024 = one vCPU's worth when CPUs are contended). With
-# HARNESS_CPU_QUOTA=1 it is also a hard quota after init (Lambda boosts the init phase), enforced over
-# 20 ms periods; off by default because on a loaded 2-core machine a 128 MB function then misses the
-# few-second timeouts the runtime tests use.
+# HARNESS_CPU_QUOTA=1 (or, for one function, its tag catalog.CPU_QUOTA_TAG) it is also a hard quota
+# after init (Lambda boosts the init phase), enforced over 20 ms periods; off by default because on a
+# loaded 2-core machine a 128 MB function then misses the few-second timeouts the runtime tests use.
 MEMORY_MB_PER_VCPU = 1769
 CPU_PERIOD_US = 20_000
 CONTAINER_LABEL = "order-platform.harness.runtime"
@@ -280,6 +280,15 @@ class _Container:
             self._container.remove(force=True)
 
 
+def cpu_shares(spec: FunctionSpec) -> int:
+    """The container's weight when CPUs are contended: its memory's share of one vCPU's 1,024, or for
+    a function tagged for a hard quota a whole vCPU's, so that the quota, not the machine's load,
+    sets the CPU it gets (on Lambda its share is its own, whatever else runs)."""
+    if spec.cpu_quota:
+        return 1024
+    return max(int(1024 * spec.memory_mb / MEMORY_MB_PER_VCPU), 2)
+
+
 def cpu_quota_us(memory_mb: int) -> int:
     """Microseconds of CPU per scheduler period: the memory's share of one vCPU (at least 1 ms)."""
     return max(int(CPU_PERIOD_US * memory_mb / MEMORY_MB_PER_VCPU), 1000)
@@ -327,7 +336,7 @@ class ContainerLauncher:
             network_mode="host",
             mem_limit=f"{spec.memory_mb}m",
             memswap_limit=f"{spec.memory_mb}m",
-            cpu_shares=max(int(1024 * spec.memory_mb / MEMORY_MB_PER_VCPU), 2),
+            cpu_shares=cpu_shares(spec),
             volumes={str(log_path.resolve()): {"bind": CONTAINER_OUTPUT_PATH, "mode": "rw"}},
             labels={CONTAINER_LABEL: self.runtime_id, FUNCTION_LABEL: spec.name},
             detach=True,
@@ -349,7 +358,8 @@ class ContainerLauncher:
             container, pid = await asyncio.to_thread(self._run, spec, environment, log_path)
         except docker.errors.DockerException as error:
             raise OSError(f"cannot start a container of {spec.image_uri}: {error}") from error
-        quota = cpu_quota_us(spec.memory_mb) if os.environ.get("HARNESS_CPU_QUOTA") == "1" else 0
+        hard_limit = spec.cpu_quota or os.environ.get("HARNESS_CPU_QUOTA") == "1"
+        quota = cpu_quota_us(spec.memory_mb) if hard_limit else 0
         instance = _Container(container, pid, quota)
         instance.watch()
         return instance

@@ -9,8 +9,8 @@ with PutLogEvents in batches within its limits, off the invoke path, in the orde
 Each event carries its own time, as Lambda's do: a line of output the time the runtime read it from the
 instance's log file (OutputReader, which the instance polls every ``OUTPUT_POLL_S`` while it runs an
 invocation, so a line is stamped within that long of being written), ``START`` the time the invocation
-began, ``END`` and ``REPORT`` the time it ended. The text travels from the instance through the pool as
-TimedText, a ``str`` that keeps each line's time.
+began, ``END`` and ``REPORT`` the time it ended. The output travels from the instance through the pool as
+TimedLine values, each line with its time.
 
 Only the last 4 KB of an invocation's log travel back with the invocation (``LogType: Tail``): the
 whole log in a reply header broke invocations that printed 48 KB or more.
@@ -70,44 +70,12 @@ class Report:
         return "\t".join(fields)
 
 
-class TimedText(str):
-    """Text that keeps the time (ms since the epoch) of each of its ``\\n``-separated segments, None where
-    unknown. Joined with ``+``, the times follow their lines; a line joined from two pieces keeps the
-    first non-empty piece's time."""
+@dataclass(frozen=True)
+class TimedLine:
+    """A line of an invocation's log and when it was written."""
 
-    times: tuple[int | None, ...]
-
-    def __new__(cls, text: str, times: tuple[int | None, ...] | None = None) -> TimedText:
-        timed = super().__new__(cls, text)
-        segments = text.count("\n") + 1
-        timed.times = times if times is not None else (None,) * segments
-        if len(timed.times) != segments:
-            raise ValueError(f"{segments} segments, {len(timed.times)} times")
-        return timed
-
-    @classmethod
-    def at(cls, text: str, time_ms: int | None) -> TimedText:
-        return cls(text, (time_ms,) * (text.count("\n") + 1))
-
-    def __add__(self, other: str) -> TimedText:
-        mine, theirs = self.times, _times_of(other)
-        ends_a_line = not self or self.endswith("\n")  # then the meeting line is all the other's
-        joined = theirs[0] if ends_a_line or mine[-1] is None else mine[-1]
-        return TimedText(str.__add__(self, other), (*mine[:-1], joined, *theirs[1:]))
-
-    def __radd__(self, other: str) -> TimedText:
-        return TimedText(other) + self
-
-    def timed_lines(self, unknown_ms: int) -> list[tuple[int, str]]:
-        """(time, segment) pairs, ``unknown_ms`` where the time is not known."""
-        return [
-            (unknown_ms if t is None else t, line)
-            for t, line in zip(self.times, self.split("\n"), strict=True)
-        ]
-
-
-def _times_of(text: str) -> tuple[int | None, ...]:
-    return text.times if isinstance(text, TimedText) else (None,) * (text.count("\n") + 1)
+    time_ms: int  # ms since the epoch
+    text: str  # without its newline
 
 
 class OutputReader:
@@ -134,49 +102,57 @@ class OutputReader:
         if newline:
             self._chunks.append((_now_ms(), (complete + newline).decode("utf-8", "replace")))
 
-    def take(self) -> TimedText:
-        """Everything written since the last take, a line still unfinished included."""
+    def take(self) -> list[TimedLine]:
+        """Everything written since the last take, a line still unfinished included (stamped now)."""
         self.read()
-        times = [time_ms for time_ms, lines in self._chunks for _ in range(lines.count("\n"))]
-        text = "".join(lines for _, lines in self._chunks) + self._partial.decode("utf-8", "replace")
+        lines = [
+            TimedLine(time_ms, line)
+            for time_ms, chunk in self._chunks
+            for line in chunk[:-1].split("\n")  # complete lines: the chunk's last newline ends its last
+        ]
+        if self._partial:
+            lines.append(TimedLine(_now_ms(), self._partial.decode("utf-8", "replace")))
         self._chunks, self._partial = [], b""
-        return TimedText(text, (*times, _now_ms()))
+        return lines
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def invocation_log(request_id: str, version: str, output: str, report: Report) -> TimedText:
+def invocation_log(request_id: str, version: str, output: list[TimedLine], report: Report) -> list[TimedLine]:
     """The invocation's log as Lambda writes it: START (when the invocation began), the function's
     output (its lines' own times), END and REPORT (now, as it ends)."""
     now = _now_ms()
-    body = output if not output or output.endswith("\n") else output + "\n"
-    return (
-        TimedText.at(f"START RequestId: {request_id} Version: {version}\n", now - round(report.duration_ms))
-        + body
-        + TimedText.at(f"END RequestId: {request_id}\n{report.line(request_id)}\n", now)
-    )
+    return [
+        TimedLine(now - round(report.duration_ms), f"START RequestId: {request_id} Version: {version}"),
+        *output,
+        TimedLine(now, f"END RequestId: {request_id}"),
+        TimedLine(now, report.line(request_id)),
+    ]
 
 
-def tail(text: str) -> bytes:
-    """The last 4 KB of ``text`` (UTF-8), as Invoke returns it in ``X-Amz-Log-Result``."""
-    return text.encode("utf-8")[-TAIL_BYTES:]
+def text(lines: list[TimedLine]) -> str:
+    return "".join(line.text + "\n" for line in lines)
 
 
-def events(text: str, unknown_ms: int = 0) -> list[tuple[int, str]]:
-    """``text`` as (timestamp, message) log events: one per non-empty line, long lines split by size;
-    each line's time if ``text`` is TimedText, else (and where unknown) ``unknown_ms``."""
+def tail(lines: list[TimedLine]) -> bytes:
+    """The last 4 KB of the log (UTF-8), as Invoke returns it in ``X-Amz-Log-Result``."""
+    return text(lines).encode("utf-8")[-TAIL_BYTES:]
+
+
+def events(lines: list[TimedLine]) -> list[tuple[int, str]]:
+    """The lines as (timestamp, message) log events: one per non-empty line, long lines split by size."""
     limit = MAX_EVENT_BYTES - EVENT_OVERHEAD_BYTES
     messages = []
-    for timestamp, line in TimedText(text, _times_of(text)).timed_lines(unknown_ms):
-        data = line.encode("utf-8")
+    for line in lines:
+        data = line.text.encode("utf-8")
         start = 0
         while start < len(data):
             end = min(start + limit, len(data))
             while end < len(data) and (data[end] & 0xC0) == 0x80:  # not inside a UTF-8 character
                 end -= 1
-            messages.append((timestamp, data[start:end].decode("utf-8")))
+            messages.append((line.time_ms, data[start:end].decode("utf-8")))
             start = end
     return messages
 
@@ -208,13 +184,13 @@ class LogShipper:
         self._latest_ms: dict[tuple[str, str], int] = {}  # per stream, the time of its last event
         self._wake = asyncio.Event()
 
-    def ship(self, spec: FunctionSpec, stream: str, timestamp_ms: int, text: str) -> None:
-        """Send ``text``'s lines, each at its own time (TimedText) or else at ``timestamp_ms``. A stream's
-        events never go back in time: PutLogEvents wants a batch in time order, and an instance runs one
-        invocation after another (an invocation that waited for the previous one starts when it ends)."""
+    def ship(self, spec: FunctionSpec, stream: str, lines: list[TimedLine]) -> None:
+        """Send the lines, each at its own time. A stream's events never go back in time: PutLogEvents
+        wants a batch in time order, and an instance runs one invocation after another (an invocation
+        that waited for the previous one starts when it ends)."""
         key = (spec.log_group, stream)
         latest = self._latest_ms.get(key, 0)
-        for event_ms, message in events(text, timestamp_ms):
+        for event_ms, message in events(lines):
             latest = max(latest, event_ms)
             self._pending[key].append((latest, message))
         self._latest_ms[key] = latest

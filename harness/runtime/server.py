@@ -8,6 +8,9 @@
   (its ``AWS_LAMBDA_RUNTIME_API``), which is how a request is matched to its instance: the runtime
   client builds plain ``host:port`` URLs, so a per-instance path prefix is not an option.
 - ``GET /health``, ``GET /stats``, ``POST /provision``, ``POST /reset``: for the harness and the tests.
+- ``POST /crash``: test-only, kills the instances of a function running an invocation whose event holds
+  a text, as an out-of-memory kill ends one on Lambda (the invocation fails with ``Runtime.ExitError``),
+  so the function's own code carries no way to crash itself.
 
 Everything but ``/health`` and the Runtime API asks for the session's token, known to the emulator and
 the harness only: the emulator's ``/invoke/<token>`` carries it in its path, the harness's calls in
@@ -31,11 +34,12 @@ import weakref
 from aiohttp import web
 from botocore.exceptions import ClientError
 
+from harness.runtime.admission import Throttled
 from harness.runtime.catalog import FunctionCatalog, FunctionCodeNotFound
 from harness.runtime.client import TOKEN_HEADER
 from harness.runtime.instance import InitFailed, InstanceGone, Invocation, Outcome, error_outcome
 from harness.runtime.peers import connected_from
-from harness.runtime.pool import PAYLOAD_LIMIT_BYTES, InstancePool, Throttled
+from harness.runtime.pool import PAYLOAD_LIMIT_BYTES, InstancePool
 
 _RUNTIME_API = "/2018-06-01/runtime"
 
@@ -101,6 +105,7 @@ def build_app(
             web.get("/stats", handlers.stats),
             web.post("/provision", handlers.provision),
             web.post("/reset", handlers.reset),
+            web.post("/crash", handlers.crash),
         ]
     )
     return app
@@ -231,6 +236,23 @@ class _Handlers:
             except InitFailed as failure:
                 raise web.HTTPBadRequest(text=failure.outcome.payload.decode()) from None
         return web.json_response({"started": started})
+
+    async def crash(self, request: web.Request) -> web.Response:
+        """Kill each instance of ``{"function"}`` whose invocation's event holds ``{"match"}``."""
+        asked = await request.json()
+        match = str(asked.get("match") or "").encode()
+        if not asked.get("function") or not match:
+            raise web.HTTPBadRequest(text=json.dumps({"message": "a function and a match, both not empty"}))
+        crashing = [
+            instance
+            for instance in list(self.pool.instances.values())
+            if instance.spec.name == asked["function"]
+            and instance.current is not None
+            and match in instance.current.payload
+        ]
+        for instance in crashing:
+            instance.kill()
+        return web.json_response({"killed": len(crashing)})
 
     async def reset(self, request: web.Request) -> web.Response:
         """Stop every instance and forget every function (the emulator's state was wiped)."""

@@ -21,7 +21,6 @@ from harness.errors import HarnessError
 STACK_TIMEOUT_S = 300
 _DONE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
 _FAILED_SUFFIXES = ("_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_IN_PROGRESS")
-_SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 # Properties naming a local file that packaging uploads, by resource type.
 _PACKAGED_PROPERTIES = {"AWS::Serverless::StateMachine": "DefinitionUri"}
 
@@ -52,19 +51,6 @@ def package(template: dict, template_dir: Path, s3, bucket: str) -> dict:
         key = f"artifacts/{hashlib.sha256(data).hexdigest()[:20]}-{local.name}"
         s3.put_object(Bucket=bucket, Key=key, Body=data)
         properties[prop] = {"Bucket": bucket, "Key": key}
-    return packaged
-
-
-def with_image_uris(template: dict, references: dict[str, str]) -> dict:
-    """Each image function's ``ImageUri`` set to its pushed digest reference (``sam package`` does the
-    same with ``--image-repositories``); ``references`` maps the function folder to the reference."""
-    packaged = copy.deepcopy(template)
-    for resource in packaged.get("Resources", {}).values():
-        if resource.get("Type") != _SERVERLESS_FUNCTION:
-            continue
-        function = ((resource.get("Metadata") or {}).get("DockerBuildArgs") or {}).get("FUNCTION")
-        if function in references:
-            resource.setdefault("Properties", {})["ImageUri"] = references[function]
     return packaged
 
 

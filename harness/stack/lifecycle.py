@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from harness import aws, clock
 from harness.console import say
-from harness.emulator import ministack
+from harness.emulator.run import process as ministack
 from harness.images.mode import ImageMode
 from harness.images.process_mode import ProcessMode
 from harness.paths import Paths

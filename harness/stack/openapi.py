@@ -1,6 +1,7 @@
 """docs/openapi.json: the orders API's OpenAPI document, generated from the function's code.
 
-``python -m harness.stack.openapi`` rewrites the file; tests/unit/test_openapi.py fails when it drifts.
+``python -m harness.stack.openapi`` rewrites the file; tests/unit/harness/stack/test_openapi.py fails when it
+drifts.
 The document is produced by the Powertools resolver itself, in a process that sees what the
 function's image holds (its packaged dependencies), with placeholder values for its environment.
 """

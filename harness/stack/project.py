@@ -21,9 +21,8 @@ from harness.stack.deploy import (
     ensure_bucket,
     package,
     stack_functions,
-    with_image_uris,
 )
-from harness.template import load_template
+from harness.template import folder_image_uris, load_template, with_image_uris
 
 STACK_NAME = "order-platform"
 ARTIFACTS_BUCKET = "harness-deploy-artifacts"
@@ -88,7 +87,7 @@ def deploy(
         template_edit(template) if template_edit else template, template_path.parent, s3, ARTIFACTS_BUCKET
     )
     say("packaging: ImageUri of each function -> its image by content")
-    packaged = with_image_uris(packaged, image_uris)
+    packaged = with_image_uris(packaged, folder_image_uris(packaged, image_uris))
     say(f"deploying {template_path.name} as stack {stack_name}")
     cloudformation = aws.client("cloudformation", endpoint_url)
     outputs = deploy_stack(

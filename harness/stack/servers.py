@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from harness import aws, clock, processes
 from harness.console import say
 from harness.emulator import Emulator
-from harness.emulator.ministack import MiniStackProcess
+from harness.emulator.run.process import MiniStackProcess
 from harness.paths import Paths
 from harness.runtime.client import TOKEN_ENV
 
@@ -45,7 +45,7 @@ class EmulatorAndRuntime:
         self.runtime_port = self.runtime_port or processes.free_port()
         self.emulator: Emulator
         if self.emulator_engine is not None:
-            from harness.emulator.container import MiniStackContainer
+            from harness.emulator.run.container import MiniStackContainer
 
             self.emulator = MiniStackContainer(
                 self.paths, self.emulator_engine, self.emulator_port, self.disabled_patches, self.time_scale

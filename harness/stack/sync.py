@@ -24,7 +24,7 @@ from harness.images.mode import ImageMode
 from harness.images.process_mode import ProcessMode
 from harness.paths import Paths
 from harness.stack import project
-from harness.template import load_template
+from harness.template import image_functions, load_template
 
 WATCH_INTERVAL_S = 0.2
 UPDATE_TIMEOUT_S = 60
@@ -34,7 +34,7 @@ UPDATE_TIMEOUT_S = 60
 class StackFunction:
     logical_id: str
     name: str  # physical
-    folder: str  # under functions/: Metadata.DockerBuildArgs.FUNCTION
+    folder: str  # under functions/ (harness/template.py image_functions)
     alias: str | None  # AutoPublishAlias
 
 
@@ -42,18 +42,17 @@ def stack_functions(paths: Paths, physical_names: dict[str, str]) -> list[StackF
     """The template's image functions deployed in the stack, with their folders and aliases."""
     template = load_template(paths.template)
     default_alias = ((template.get("Globals") or {}).get("Function") or {}).get("AutoPublishAlias")
-    found = []
-    for logical_id, resource in (template.get("Resources") or {}).items():
-        folder = ((resource.get("Metadata") or {}).get("DockerBuildArgs") or {}).get("FUNCTION")
-        if (
-            resource.get("Type") != "AWS::Serverless::Function"
-            or not folder
-            or logical_id not in physical_names
-        ):
-            continue
-        alias = (resource.get("Properties") or {}).get("AutoPublishAlias", default_alias)
-        found.append(StackFunction(logical_id, physical_names[logical_id], folder, alias))
-    return found
+    resources = template["Resources"]
+    return [
+        StackFunction(
+            logical_id,
+            physical_names[logical_id],
+            folder,
+            (resources[logical_id].get("Properties") or {}).get("AutoPublishAlias", default_alias),
+        )
+        for logical_id, folder in image_functions(template).items()
+        if logical_id in physical_names
+    ]
 
 
 class CodeSync:

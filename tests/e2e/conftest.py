@@ -91,7 +91,7 @@ def events(local_stack):
 
 @pytest.fixture
 def faults(local_stack):
-    """The emulator's test-only faults (harness/emulator/faults.py), disarmed after the test."""
+    """The emulator's test-only faults (patch ``fault_injection``), disarmed after the test."""
     if local_stack.mode == "deployed":
         pytest.skip("faults are injected at the local emulator's edge; a deployed stack has none")
     faults = EmulatorFaults(local_stack.endpoint_url)

@@ -9,8 +9,8 @@ from datetime import datetime
 
 import pytest
 
-from tests.conftest import wait_for
-from tests.e2e.feed_pipeline import FeedPipeline, csv_feed, unique_token
+from testkit.feed_pipeline import FeedPipeline, csv_feed, unique_token
+from testkit.polling import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -166,10 +166,11 @@ def test_a_duplicate_delivery_changes_nothing(feeds, token):
 
 def test_an_instance_killed_halfway_is_redelivered_and_applies_each_line_once(feeds, token):
     rows = many_skus(token, 4 * 99)
-    # Long enough for the first delivery to reach its crash on a busy machine (a cold start of the faulty
-    # version included) before the message is handed to another: then only the crash redelivers it.
-    with feeds.visibility_timeout(10), feeds.faults({"keys": token, "crash_after_chunk": 1}):
+    # Long enough for the first delivery to reach its crash on a busy machine before the message is
+    # handed to another: then only the crash redelivers it. Chunk 2 begins with SKU 198.
+    with feeds.visibility_timeout(10), feeds.crash_at_write(f"{token}-0198", event_match=token) as crash:
         version = feeds.upload(f"{token}.csv", csv_feed(rows))
+        crash()
         report = feeds.report(f"{token}.csv", version)
     # A delivery applied chunks 0 and 1 and died; the one that finished found exactly those in the ledger.
     applied = (report["chunksAlreadyApplied"], report["chunksAppliedByThisDelivery"])
@@ -180,7 +181,8 @@ def test_an_instance_killed_halfway_is_redelivered_and_applies_each_line_once(fe
 def test_concurrent_deliveries_of_one_message_apply_each_line_once(feeds, token):
     rows = many_skus(token, 6 * 99)
     # Three instances wait for the three deliveries, so each runs as soon as it is handed over.
-    with feeds.faults({"keys": token, "chunk_delay_ms": 40}, warm_instances=3), feeds.batch_size(1):
+    feeds.warm(3)
+    with feeds.slow_writes(token, seconds=0.04), feeds.batch_size(1):
         with feeds.delivery_paused():
             version = feeds.upload(f"{token}.csv", csv_feed(rows))
             feeds.redeliver(f"{token}.csv", version, copies=2)
@@ -197,11 +199,11 @@ def test_concurrent_deliveries_of_one_message_apply_each_line_once(feeds, token)
 
 def test_a_transient_failure_retries_only_its_record_then_dead_letters_it(feeds, token):
     # The batch (the flaky record and the two good ones) must be done before its messages are visible
-    # again, or the good ones are rightly delivered twice: a warm instance of the faulty version waits
-    # for it (no cold start on a busy machine's clock), and a timeout such a batch keeps to; the flaky
-    # record's three receives then take three of them.
-    transient = {"keys": f"{token}-flaky", "transient": True}
-    with feeds.visibility_timeout(6), feeds.faults(transient, warm_instances=1):
+    # again, or the good ones are rightly delivered twice: a warm instance waits for it (no cold start
+    # on a busy machine's clock), and a timeout such a batch keeps to, the SDK's retries of the
+    # throttled read included (up to 3 s); the flaky record's three receives then take three of them.
+    feeds.warm(1)
+    with feeds.visibility_timeout(10), feeds.failing_reads(f"{token}-flaky"):
         with feeds.delivery_paused():
             flaky = feeds.upload(f"{token}-flaky.csv", csv_feed([(f"{token}-F", 1, 1)]))
             good = [

@@ -16,7 +16,7 @@ from harness.clock import LOCAL_MINUTE_S
 from harness.paths import Paths
 from testkit.metrics import metric_value
 from testkit.orders import OrdersApi
-from tests.conftest import wait_for
+from testkit.polling import wait_for
 
 
 @pytest.fixture(scope="module")

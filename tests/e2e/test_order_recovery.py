@@ -1,7 +1,7 @@
 """Accepted orders always reach a final status, however their workflow's start fails (issue 13).
 
 Step Functions is made to refuse ``StartExecution`` (or to hang past the API's timeout) at the
-emulator's edge (harness/emulator/faults.py, test-only): the orders API accepts the order anyway and
+emulator's edge (the test-only patch ``fault_injection``): the orders API accepts the order anyway and
 the recovery sweep (functions/order_recovery) starts its workflow once the grace period has passed;
 a client retrying with the same Idempotency-Key gets the same order.
 """
@@ -14,20 +14,11 @@ from datetime import datetime
 
 import pytest
 
-from harness.paths import Paths
-from harness.template import load_template
 from testkit.faults import START_EXECUTION
-from tests.conftest import wait_for
-from tests.e2e.test_orders import execution_of
+from testkit.order_flow import GRACE_S, RECOVERY_BOUND_S, execution_of
+from testkit.polling import wait_for
 
-RESOURCES = load_template(Paths.discover().template)["Resources"]
-GRACE_S = int(
-    RESOURCES["OrderRecoveryFunction"]["Properties"]["Environment"]["Variables"]["PENDING_GRACE_SECONDS"]
-)
 API_TIMEOUT_S = 10  # Globals.Function.Timeout, the orders API's
-# The documented bound (docs/orders.md): the grace, one sweep period (a local second at most), the
-# workflow itself; 30 s leaves the workflow room on a loaded 2-core machine.
-RECOVERY_BOUND_S = GRACE_S + 30
 
 
 def test_orders_whose_start_is_refused_are_started_by_the_sweep_within_the_bound(

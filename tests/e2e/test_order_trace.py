@@ -11,11 +11,10 @@ import urllib.parse
 
 import pytest
 
-from harness.emulator.xray.store import new_entity_id, new_trace_id
+from harness.emulator.services.xray.store import new_entity_id, new_trace_id
 from harness.inspect import traces
-from testkit.polling import until
-from tests.conftest import wait_for
-from tests.e2e.test_orders import ORDER_TIMEOUT_S, execution_of
+from testkit.order_flow import ORDER_TIMEOUT_S, execution_of
+from testkit.polling import wait_for
 
 # The default rule samples the stage's first request of each second and 5% of the rest; cases running
 # beside this one (bursts of orders, fuzzed bodies) take most first requests, so an attempt may be
@@ -42,10 +41,9 @@ def place_sampled_order(api, catalog, local_stack, payment_token: str) -> tuple[
         assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Sampled=[01]", returned), response.headers
         return (response.body["orderId"], returned) if returned.endswith("Sampled=1") else None
 
-    found = until(sampled_order, SAMPLED_ORDER_DEADLINE_S, interval_s=0)
-    if found is None:
-        pytest.fail(f"no order of {SAMPLED_ORDER_DEADLINE_S}s of attempts was sampled")
-    order_id, returned = found
+    order_id, returned = wait_for(
+        sampled_order, SAMPLED_ORDER_DEADLINE_S, interval_s=0, what="an order the default rule samples"
+    )
     wait_for_workflow(local_stack, order_id)
     return order_id, returned.split(";")[0].removeprefix("Root=")
 

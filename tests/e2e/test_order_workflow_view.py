@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from tests.e2e.test_orders import configured_payment_attempts, place_and_wait
+from testkit.order_flow import configured_payment_attempts, place_and_wait
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -8,32 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from harness.paths import Paths
-from tests.conftest import wait_for
+from testkit.order_flow import ORDER_TIMEOUT_S, configured_payment_attempts, execution_of, place_and_wait
+from testkit.polling import wait_for
 
-WORKFLOW = json.loads((Paths.discover().root / "statemachines" / "order.asl.json").read_text())
-ORDER_TIMEOUT_S = 60
 # What Step Functions' $$.State.EnteredTime gives: UTC, milliseconds, Z.
 ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
-
-
-def configured_payment_attempts() -> int:
-    """One attempt plus the retries the workflow allows for PaymentProviderUnavailable."""
-    retriers = WORKFLOW["States"]["AuthorizePayment"]["Retry"]
-    return 1 + next(r["MaxAttempts"] for r in retriers if "PaymentProviderUnavailable" in r["ErrorEquals"])
-
-
-def execution_of(local_stack, order_id: str) -> dict:
-    executions = local_stack.outputs["OrderStateMachineArn"].replace(":stateMachine:", ":execution:")
-    return local_stack.client("stepfunctions").describe_execution(executionArn=f"{executions}:{order_id}")
-
-
-def place_and_wait(api, items: list[dict], payment_token: str) -> dict:
-    response = api.place(items, payment_token)
-    assert response.status == 202, response.message
-    assert response.body["status"] == "PENDING"
-    order_id = response.body["orderId"]
-    return wait_for(lambda: api.final_order(order_id), ORDER_TIMEOUT_S, what=f"order {order_id} to finish")
 
 
 def test_tok_ok_confirms_takes_exact_stock_and_publishes_one_confirmation(api, catalog, events, payments):

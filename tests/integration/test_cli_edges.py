@@ -20,7 +20,7 @@ import pytest
 
 from harness import processes
 from testkit.cli import ROOT, cli_environment, run_cli, start_cli
-from tests.conftest import wait_for
+from testkit.polling import wait_for
 
 pytestmark = pytest.mark.same_in_both_modes
 

@@ -10,9 +10,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness import aws
+from testkit.emulators import start_emulator
 from testkit.policies import bucket_may_send
-from tests.conftest import wait_for
-from tests.integration.test_emulator_server import start_emulator
+from testkit.polling import wait_for
 
 pytestmark = pytest.mark.same_in_both_modes
 

@@ -17,8 +17,8 @@ from harness import aws, clock, processes
 from harness.paths import Paths
 from testkit.cli import run_cli
 from testkit.devloop import DevStack, edit_health, served_edit, wait_for_edit
+from testkit.polling import wait_for
 from testkit.revisions import HEALTH_APP, Revisions, health_edit
-from tests.conftest import wait_for
 
 ROOT = Paths.discover().root
 EDIT_TIMEOUT_S = {"process": 10, "image": 30}

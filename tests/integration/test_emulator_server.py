@@ -1,4 +1,4 @@
-"""The HTTP behaviours the suites rely on from the server under MiniStack (harness/emulator/ministack_server).
+"""The HTTP behaviours the suites rely on from the server under MiniStack (harness/emulator/run/server).
 
 MiniStack's own main() serves it on Hypercorn; the harness serves it on uvicorn. These hold on both
 (the file was run against each): persistent connections, chunked and large request bodies, HEAD answers,
@@ -20,16 +20,13 @@ import uuid
 
 import pytest
 
-from harness import aws, processes
-from harness.emulator.ministack import MiniStackProcess
-from harness.paths import Paths
-from tests.conftest import wait_for
+from harness import aws
+from testkit.emulators import start_emulator
+from testkit.polling import wait_for
 
 pytestmark = pytest.mark.same_in_both_modes
 
 MB = 1024 * 1024
-# Where the emulator hands invocations when no test here needs them: nothing listens on port 9.
-_NO_RUNTIME = "http://127.0.0.1:9/invoke/none"
 
 
 class _DigestTarget(http.server.BaseHTTPRequestHandler):
@@ -50,18 +47,6 @@ class _DigestTarget(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *_):
         pass
-
-
-def start_emulator(state_dir, runtime_url: str = _NO_RUNTIME, disabled_patches=()) -> MiniStackProcess:
-    """An emulator of its own, IAM not enforced: these are the HTTP layer's behaviours, sent as raw
-    unsigned requests (IAM would refuse them before the behaviour under test is reached)."""
-    emulator = MiniStackProcess(
-        processes.free_port(), state_dir, Paths.discover().emulator_settings, tuple(disabled_patches)
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(aws.IAM_ENV, "off")
-        emulator.start(runtime_url)
-    return emulator
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,7 @@ import uuid
 import pytest
 
 from harness import aws
-from testkit.fixture_functions import create_image_function
-from tests.integration.conftest import invoke
+from testkit.fixture_functions import create_image_function, invoke
 
 HEALTH_CODE = f"{aws.ACCOUNT_ID}.dkr.ecr.{aws.REGION}.amazonaws.com/order-platform/health:local"
 

@@ -2,7 +2,7 @@
 
 The emulator evaluates every request's policies (MiniStack under ``AUTH=true``); the function runtime
 puts a session of the function's role in the instance's environment, issued as the Lambda service
-obtains it (harness/emulator/execution_roles.py).
+obtains it (harness/emulator/patches/execution_roles.py).
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness import aws
-from testkit.fixture_functions import create_role
+from testkit.fixture_functions import create_role, create_runs_table, invoke
 from testkit.policies import topic_may_send
-from tests.conftest import wait_for
-from tests.integration.conftest import create_runs_table, invoke
+from testkit.polling import wait_for
 
 pytestmark = pytest.mark.skipif(not aws.iam_enforced(), reason="IAM enforcement is off (HARNESS_IAM=off)")
 

@@ -9,8 +9,7 @@ import uuid
 import pytest
 
 from harness import aws
-from testkit.fixture_functions import create_fixture_function, create_role
-from tests.integration.conftest import invoke
+from testkit.fixture_functions import create_fixture_function, create_role, invoke
 
 pytestmark = pytest.mark.skipif(not aws.iam_enforced(), reason="IAM enforcement is off (HARNESS_IAM=off)")
 

@@ -18,10 +18,9 @@ from harness.images.project import (
 )
 from harness.paths import Paths
 from harness.runtime.launchers import FUNCTION_LABEL
-from harness.template import load_template
-from testkit.fixture_functions import create_image_function
-from tests.conftest import wait_for
-from tests.integration.conftest import invoke
+from harness.template import image_functions, load_template
+from testkit.fixture_functions import create_image_function, invoke
+from testkit.polling import wait_for
 
 DEV_PACKAGES = ("pytest", "_pytest", "ruff", "hypothesis", "pip", "setuptools", "tests", "conftest.py")
 
@@ -32,9 +31,12 @@ def handler_entry(repository: str) -> str:
     if not repository.startswith(f"{REPOSITORY_PREFIX}/"):
         return "app.py"
     folder = repository.rsplit("/", 1)[-1]
-    for resource in load_template(Paths.discover().template)["Resources"].values():
-        if (resource.get("Metadata") or {}).get("DockerBuildArgs", {}).get("FUNCTION") == folder:
-            return resource["Properties"]["ImageConfig"]["Command"][0].split(".", 1)[0]
+    template = load_template(Paths.discover().template)
+    for logical_id, function_folder in image_functions(template).items():
+        if function_folder == folder:
+            return template["Resources"][logical_id]["Properties"]["ImageConfig"]["Command"][0].split(".", 1)[
+                0
+            ]
     raise AssertionError(f"no function of the template builds {repository}")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import http.client
 import os
 import socket
-import subprocess
 import urllib.error
 import urllib.request
 import uuid
@@ -21,15 +20,10 @@ import pytest
 from harness import aws
 from harness.paths import Paths
 from harness.stack.lifecycle import running_stack
-from testkit.fixture_functions import create_fixture_function
-from tests.conftest import wait_for
-from tests.integration.conftest import invoke, release, runs
-from tests.integration.test_listeners import exposed_sockets, listener_pids, listening_ports
-
-
-def as_nobody(*argv: str) -> subprocess.CompletedProcess:
-    command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *argv]
-    return subprocess.run(command, capture_output=True, text=True)
+from testkit.fixture_functions import create_fixture_function, invoke, release, runs
+from testkit.outsiders import as_nobody, curl_as_nobody
+from testkit.polling import wait_for
+from testkit.sockets import exposed_sockets, listener_pids, listening_ports
 
 
 @pytest.fixture(scope="module")
@@ -89,14 +83,6 @@ def _emulator_environment(stack) -> dict[str, str]:
     [emulator] = stack.servers.emulator.processes()
     raw = Path(f"/proc/{emulator.pid}/environ").read_bytes().split(b"\0")
     return dict(entry.decode().split("=", 1) for entry in raw if b"=" in entry)
-
-
-def curl_as_nobody(method: str, url: str, *options: str) -> int:
-    """The HTTP status another local user gets (0: no answer within 3 s)."""
-    done = as_nobody(
-        "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "3", "-X", method, *options, url
-    )
-    return int(done.stdout or 0)
 
 
 def test_another_user_cannot_control_the_runtime(local_stack):

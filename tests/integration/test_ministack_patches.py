@@ -21,13 +21,12 @@ from harness.stack.project import API_ID_TAG
 from testkit.binomial import binomial_band
 from testkit.emulator_clock import EmulatorClock
 from testkit.faults import START_EXECUTION, EmulatorFaults
-from testkit.fixture_functions import create_fixture_function, fixture_role
+from testkit.fixture_functions import create_fixture_function, fixture_role, invoke, publish_weighted_alias
+from testkit.fixture_state_machines import create_state_machine, run_to_completion
+from testkit.logs import logged_lines
 from testkit.metrics import metric_value
 from testkit.policies import topic_may_send
-from testkit.polling import until
-from tests.conftest import wait_for
-from tests.integration.conftest import invoke, logged_lines, publish_weighted_alias
-from tests.integration.test_step_functions import create_state_machine, run_to_completion
+from testkit.polling import until, wait_for
 
 pytestmark = pytest.mark.same_in_both_modes
 

@@ -19,7 +19,7 @@ import uuid
 import pytest
 
 from harness import aws
-from tests.integration.test_stack_credential import BROWSER_HEADERS, as_nobody
+from testkit.outsiders import BROWSER_HEADERS, as_nobody
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user"),

@@ -12,10 +12,10 @@ from botocore.exceptions import ClientError
 from harness import aws
 from harness.runtime.catalog import SPEC_REFRESH_S
 from testkit.binomial import binomial_band
-from testkit.fixture_functions import create_image_function
+from testkit.fixture_functions import create_image_function, invoke, publish_weighted_alias, release, runs
+from testkit.logs import logged_lines
 from testkit.metrics import metric_value
-from tests.conftest import wait_for
-from tests.integration.conftest import invoke, logged_lines, publish_weighted_alias, release, runs
+from testkit.polling import wait_for
 
 
 def test_success_payload_and_executed_version(lambda_client, make_function):

@@ -24,11 +24,10 @@ import pytest
 
 from harness import aws
 from testkit.cli import cli_environment, run_cli, start_cli
-from testkit.fixture_functions import create_fixture_function
+from testkit.fixture_functions import create_fixture_function, invoke, runs
 from testkit.logs import stream_messages
-from tests.conftest import wait_for
+from testkit.polling import wait_for
 from tests.fixtures.functions.probe.app import OUTPUT_LINE_CHARS, output_text
-from tests.integration.conftest import invoke, runs
 
 KB, MB = 1024, 1024 * 1024
 EVENT_LIMIT_BYTES = 256 * KB - 26  # an event's size counts its message and 26 bytes

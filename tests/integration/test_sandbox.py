@@ -19,8 +19,8 @@ import pytest
 
 from harness.paths import Paths
 from harness.runtime.sandbox import LAMBDA_GID, LAMBDA_UID
-from tests.integration.conftest import invoke
-from tests.integration.test_isolation import as_nobody
+from testkit.fixture_functions import invoke
+from testkit.outsiders import as_nobody
 
 EROFS = 30  # errno: read-only file system
 

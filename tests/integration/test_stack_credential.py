@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import urllib.error
 import urllib.parse
@@ -30,16 +29,8 @@ from harness import aws
 from harness.paths import Paths
 from harness.stack.servers import EmulatorAndRuntime
 from testkit.faults import START_EXECUTION, EmulatorFaults
+from testkit.outsiders import BROWSER_HEADERS, as_nobody, curl_as_nobody
 
-# What a page on another origin sends along with a simple request (Fetch standard; Chrome, Firefox).
-BROWSER_HEADERS = {
-    "Origin": "http://attacker.example",
-    "Sec-Fetch-Site": "cross-site",
-    "Sec-Fetch-Mode": "no-cors",
-    "Sec-Fetch-Dest": "empty",
-    "Content-Type": "text/plain;charset=UTF-8",
-    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-}
 TRUST_LAMBDA = json.dumps(
     {
         "Version": "2012-10-17",
@@ -71,11 +62,6 @@ pytestmark = [
 needs_iam = pytest.mark.skipif(
     not aws.iam_enforced(), reason="HARNESS_IAM=off: requests are not authenticated"
 )
-
-
-def as_nobody(*argv: str) -> subprocess.CompletedProcess:
-    command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *argv]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
 
 def create_role_as_nobody(endpoint_url: str, key: str, secret: str, role: str) -> str:
@@ -236,14 +222,6 @@ CONTROL_WRITES = [
     ("GET", "/_ministack/sqs/messages"),
     ("POST", "/_harness/execution-role-credentials"),
 ]
-
-
-def curl_as_nobody(method: str, url: str, *options: str) -> int:
-    """The HTTP status another local user gets (0: no answer within 5 s)."""
-    done = as_nobody(
-        "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "5", "-X", method, *options, url
-    )
-    return int(done.stdout or 0)
 
 
 def test_another_user_cannot_use_the_control_plane(emulator):

@@ -2,38 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import uuid
-from pathlib import Path
-
 import pytest
 
-from testkit.fixture_functions import fixture_role
-from tests.conftest import wait_for
-
-STATE_MACHINES = Path(__file__).parent.parent / "fixtures" / "statemachines"
-
-
-def create_state_machine(sfn, asl_file: str, function_arn: str) -> str:
-    definition = (STATE_MACHINES / asl_file).read_text().replace("${FunctionArn}", function_arn)
-    return sfn.create_state_machine(
-        name=f"sm-{uuid.uuid4().hex[:8]}", definition=definition, roleArn=fixture_role(sfn.meta.endpoint_url)
-    )["stateMachineArn"]
-
-
-def run_to_completion(sfn, state_machine_arn: str, execution_input: dict) -> tuple[dict, list[dict]]:
-    """(output, history events) of an execution that must succeed."""
-    execution_arn = sfn.start_execution(stateMachineArn=state_machine_arn, input=json.dumps(execution_input))[
-        "executionArn"
-    ]
-    done = wait_for(
-        lambda: (d := sfn.describe_execution(executionArn=execution_arn))["status"] != "RUNNING" and d,
-        timeout_s=30,
-        what="the execution to finish",
-    )
-    assert done["status"] == "SUCCEEDED", done
-    history = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
-    return json.loads(done["output"]), history
+from testkit.fixture_state_machines import create_state_machine, run_to_completion
 
 
 @pytest.fixture

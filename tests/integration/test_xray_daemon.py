@@ -17,8 +17,8 @@ import time
 import pytest
 
 from harness import aws
-from harness.emulator.xray.store import new_entity_id, new_trace_id
-from tests.conftest import wait_for
+from harness.emulator.services.xray.store import new_entity_id, new_trace_id
+from testkit.polling import wait_for
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user"),

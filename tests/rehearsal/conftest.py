@@ -6,7 +6,6 @@ them once (`harness rehearse`), not in every mode; except the releases of real r
 import pytest
 
 from testkit.revisions import Revisions
-from tests.integration.conftest import lambda_client, make_function, runs_table  # noqa: F401 (fixtures)
 from tests.rehearsal.releases import Releaser
 
 

@@ -17,8 +17,8 @@ from harness.release.stages import Stage
 from harness.stack import users
 from harness.stack.deploy import stack_functions
 from testkit.orders import Catalog, OrdersApi
+from testkit.polling import wait_for
 from testkit.revisions import HEALTH_APP, Revisions, health_answer, health_edit
-from tests.conftest import wait_for
 
 FOLDERS = template_functions(Paths.discover().template)
 

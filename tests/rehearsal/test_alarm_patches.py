@@ -14,10 +14,7 @@ from testkit import alarms
 from testkit.emulator_clock import EmulatorClock
 from testkit.metrics import metric_value
 from testkit.policies import topic_may_send
-from tests.conftest import wait_for
-from tests.integration import conftest as integration
-
-emulator_without = integration.emulator_without  # the fixture: a fresh emulator lacking a patch
+from testkit.polling import wait_for
 
 ALARM_TIMEOUT_S = 30
 
@@ -162,8 +159,12 @@ def send_receive_delete(sqs, queue_url: str, count: int) -> None:
     for index in range(count):
         sqs.send_message(QueueUrl=queue_url, MessageBody=str(index))
     received = []
-    while len(received) < count:
-        received += sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+
+    def all_received() -> bool:
+        received.extend(sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []))
+        return len(received) >= count
+
+    wait_for(all_received, interval_s=0, what=f"{count} messages received")
     for message in received:
         sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 

@@ -28,12 +28,12 @@ from harness.stack import project, users
 from harness.stack.lifecycle import running_stack
 from testkit.alarms import errors_alarm
 from testkit.emulator_clock import EmulatorClock
+from testkit.feed_pipeline import FeedPipeline, csv_feed, unique_token
+from testkit.fixture_functions import invoke
+from testkit.local_stack import LocalStack
 from testkit.metrics import metric_value
 from testkit.orders import Catalog, OrdersApi
-from testkit.polling import until
-from tests.conftest import LocalStack, wait_for
-from tests.e2e.feed_pipeline import FeedPipeline, csv_feed, unique_token
-from tests.integration.conftest import invoke
+from testkit.polling import wait_for
 
 ALARM_TIMEOUT_S = 30
 BACKLOG_TIMEOUT_S = local_seconds(15 * 60 + 6 * 60) + 15
@@ -77,12 +77,9 @@ class TemplateAlarms:
             seen.update({name: alarms[name]["StateValue"] for name in expected})
             return alarms if all(alarms[name]["StateValue"] == "ALARM" for name in expected) else None
 
-        alarms = until(fired, timeout_s, interval_s=0.2)
-        if alarms is None:
-            pytest.fail(
-                f"timed out after {timeout_s}s waiting for {sorted(expected)} in ALARM; last states: {seen}"
-            )
-        return alarms
+        return wait_for(
+            fired, timeout_s, interval_s=0.2, what=lambda: f"{sorted(expected)} in ALARM; last states: {seen}"
+        )
 
     def all_ok(self, timeout_s: float = ALARM_TIMEOUT_S) -> dict[str, dict]:
         not_ok: dict[str, str] = {}
@@ -93,10 +90,9 @@ class TemplateAlarms:
             not_ok.update({name: a["StateReason"] for name, a in alarms.items() if a["StateValue"] != "OK"})
             return None if not_ok else alarms
 
-        alarms = until(every_one_ok, timeout_s, interval_s=0.2)
-        if alarms is None:
-            pytest.fail(f"not OK after {timeout_s}s: {not_ok}")
-        return alarms
+        return wait_for(
+            every_one_ok, timeout_s, interval_s=0.2, what=lambda: f"every alarm OK; not OK: {not_ok}"
+        )
 
     def stay_ok(self, periods: int) -> None:
         """No alarm leaves OK over ``periods`` evaluations that ran (a negative has no event to await)."""
@@ -298,21 +294,23 @@ def test_feed_backlog_age_alarm(alarms, after_each, feeds):
 def test_feed_processor_errors_alarm(alarms, after_each, feeds):
     token = unique_token()
     rows = [(f"{token}-{i}", 1, 1) for i in range(4 * 99)]
-    with feeds.visibility_timeout(3), feeds.faults({"keys": token, "crash_after_chunk": 1}):
-        version = feeds.upload(f"{token}.csv", csv_feed(rows))
-        # The faulty version is not the stack's deployed one: its canary alarm stays OK.
+    # The crash is on a version of its own, not the stack's deployed one: its canary alarm stays OK.
+    with feeds.visibility_timeout(3), feeds.new_version():
+        with feeds.crash_at_write(f"{token}-198", event_match=token) as crash:  # chunk 2's first SKU
+            version = feeds.upload(f"{token}.csv", csv_feed(rows))
+            crash()
         alarms.fire_alone({"FeedProcessorErrorsAlarm"})
         feeds.report(f"{token}.csv", version)
 
 
 def test_feed_processor_throttles_alarm(alarms, after_each, feeds):
-    # A burst of feeds: two batches at once (each record takes a second) against a reserved concurrency
+    # A burst of feeds: two batches at once (each one's write takes a second) against a reserved concurrency
     # of one; the throttled batch is back after the 3 s visibility timeout, when the first is done, so no
     # message is received three times (it would go to the dead-letter queue).
     token = unique_token()
     names = [f"{token}-{i}.csv" for i in range(20)]
     lambda_client = feeds.lambda_client
-    with feeds.visibility_timeout(3), feeds.faults({"keys": token, "chunk_delay_ms": 1000}):
+    with feeds.visibility_timeout(3), feeds.new_version(), feeds.slow_writes(token, seconds=1):
         lambda_client.put_function_concurrency(FunctionName=feeds.function, ReservedConcurrentExecutions=1)
         try:
             with feeds.delivery_paused():

@@ -28,7 +28,7 @@ from testkit.codedeploy import (
     two_versions,
 )
 from testkit.metrics import metric_value
-from tests.conftest import wait_for
+from testkit.polling import wait_for
 
 
 @pytest.fixture
@@ -168,8 +168,14 @@ def test_a_failing_before_allow_traffic_hook_rolls_back_before_any_traffic(
         appspec(name, first, second, BeforeAllowTraffic=hook(status="Failed")),
     )
     executed = []
-    while codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] not in FINAL:
+
+    def ended_or_call_the_alias() -> bool:
+        if codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] in FINAL:
+            return True
         executed.append(lambda_client.invoke(FunctionName=name, Qualifier="live")["ExecutedVersion"])
+        return False
+
+    wait_for(ended_or_call_the_alias, interval_s=0, what="the deployment to end")
     info = finished(codedeploy, deployment_id)
     assert info["status"] == "Failed"
     assert info["errorInformation"]["code"] == "HOOK_EXECUTION_FAILURE"

@@ -11,7 +11,7 @@ import pytest
 
 from harness.stack.deploy import DeployError, deploy_stack
 from testkit.fixture_functions import FIXTURE_HANDLER, fixture_image_uri
-from tests.conftest import wait_for
+from testkit.polling import wait_for
 
 
 def function(images: dict, code: str, **properties) -> dict:

@@ -6,7 +6,7 @@ and the flow that uses it is run: the function must be denied one of the stateme
 AccessDeniedException naming the action, and an order that cannot be completed ends FAILED or is
 refused, never lost. With the whole template every flow reaches its good outcome undenied. The state
 machine's statements are not here: the emulator does not run Step Functions tasks as the state
-machine's role (README, IAM).
+machine's role (docs/harness.md, IAM).
 """
 
 from __future__ import annotations
@@ -30,10 +30,11 @@ from harness.template import load_template
 from testkit.codedeploy import FINAL, appspec, final_info
 from testkit.codedeploy import deploy as deploy_revision
 from testkit.faults import START_EXECUTION, EmulatorFaults
+from testkit.feed_pipeline import FeedPipeline, csv_feed, unique_token
+from testkit.logs import log_messages
+from testkit.order_flow import RECOVERY_BOUND_S
 from testkit.orders import Catalog, OrdersApi
-from tests.conftest import wait_for
-from tests.e2e.feed_pipeline import FeedPipeline, csv_feed, unique_token
-from tests.e2e.test_order_recovery import RECOVERY_BOUND_S
+from testkit.polling import wait_for
 
 pytestmark = pytest.mark.skipif(not aws.iam_enforced(), reason="IAM enforcement is off (HARNESS_IAM=off)")
 
@@ -77,7 +78,7 @@ def _policy_holder(logical_id: str, resource: dict) -> str:
 
 # Actions a function's role grants for what AWS does on its behalf, not its code: the event source
 # mapping's queue reads, the log and trace delivery. The emulator and the runtime do those as the
-# account (README, IAM), so removing them denies nothing locally; the template test checks them.
+# account (docs/harness.md, IAM), so removing them denies nothing locally; the template test checks them.
 ON_BEHALF_OF_THE_FUNCTION = (
     "sqs:ReceiveMessage",
     "sqs:DeleteMessage",
@@ -172,15 +173,8 @@ class Scratch:
         return self.log_lines(function, since_ms, '"not authorized to perform"')
 
     def log_lines(self, function: str, since_ms: int, pattern: str) -> list[str]:
-        logs = self.client("logs")
         group = f"/aws/lambda/{self.functions[function]}"
-        try:
-            pages = logs.get_paginator("filter_log_events").paginate(
-                logGroupName=group, startTime=since_ms, filterPattern=pattern
-            )
-            return [event["message"] for page in pages for event in page["events"]]
-        except logs.exceptions.ResourceNotFoundException:
-            return []
+        return log_messages(self.client("logs"), group, since_ms=since_ms, pattern=pattern) or []
 
     def wait_for_the_logs_written(self) -> None:
         """Wait until every log line the functions have written so far is in CloudWatch Logs. The runtime

@@ -6,7 +6,7 @@ Mode-independent (the registry, CloudFormation, CodeDeploy and SSM calls are the
 process mode only; what differs between the modes is in tests/rehearsal/test_release.py.
 
 What only AWS answers (deployment targets, hook events) is tested against botocore's Stubber in
-tests/unit/test_release_*.py.
+tests/unit/harness/release/.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from harness.release.promote import plan_tag, promote
 from harness.release.stages import Stage
 from harness.release.status import open_deployments
-from tests.conftest import wait_for
+from testkit.polling import wait_for
 from tests.rehearsal.releases import (  # the module's fixture, and helpers
     FOLDERS,
     _mutable,

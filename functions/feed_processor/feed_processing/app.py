@@ -23,7 +23,6 @@ from botocore.config import Config
 from function_settings import load
 
 from feed_processing.events import ObjectVersion, feed_objects
-from feed_processing.faults import Faults
 from feed_processing.processor import FeedProcessor, FileOutcome, Results
 from feed_processing.stock import StockWriter
 from feed_processing.storage import FeedBucket, FeedGone
@@ -36,7 +35,6 @@ MAX_PARALLEL_RECORDS = 10
 class Settings:
     catalog_table_name: str
     feed_ledger_table_name: str
-    feed_fault_injection: str = ""  # test-only, off when empty (feed_processing/faults.py)
 
 
 settings = load(Settings)
@@ -57,7 +55,6 @@ feed_processor = FeedProcessor(
         catalog_table=settings.catalog_table_name,
         ledger_table=settings.feed_ledger_table_name,
     ),
-    Faults.from_setting(settings.feed_fault_injection),
     ThreadPoolExecutor(MAX_PARALLEL_RECORDS, thread_name_prefix="feed"),
 )
 batch_processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)

@@ -18,7 +18,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from feed_processing.chunks import Chunk, chunked
 from feed_processing.events import ObjectVersion
-from feed_processing.faults import Faults
 from feed_processing.parsing import FeedLine, Rejection, Restock, UnparseableFeed, feed_format, parse_feed
 from feed_processing.stock import StockWriter, packed
 from feed_processing.storage import FeedBucket, FeedObject
@@ -79,10 +78,9 @@ Results = dict[ObjectVersion, FileOutcome | Exception]
 
 
 class FeedProcessor:
-    def __init__(self, bucket: FeedBucket, stock: StockWriter, faults: Faults, executor: Executor):
+    def __init__(self, bucket: FeedBucket, stock: StockWriter, executor: Executor):
         self._bucket = bucket
         self._stock = stock
-        self._faults = faults
         self._executor = executor
 
     def process(self, sources: list[ObjectVersion]) -> Results:
@@ -115,7 +113,6 @@ class FeedProcessor:
         """Read and validate the file; quarantine it if unparseable; a small one-chunk file is handed
         back to share a transaction, any other is applied chunk by chunk and reported here."""
         started_at, started = datetime.now(UTC), time.monotonic()
-        self._faults.before_object(source)
         try:
             file_format = feed_format(source.key)
             feed = self._bucket.open(source)
@@ -138,7 +135,6 @@ class FeedProcessor:
             newly_applied = self._stock.apply(source, chunk)
             applied, skipped = applied + newly_applied, skipped + (not newly_applied)
             lines_applied += chunk.lines if newly_applied else 0
-            self._faults.after_chunk(source, chunk.index, newly_applied)
         return self._report(valid, applied, skipped, lines_applied)
 
     def _apply_group(self, group: list[tuple[_ValidFeed, Chunk]]) -> Results:
@@ -162,7 +158,6 @@ class FeedProcessor:
         return results
 
     def _finish_grouped(self, valid: _ValidFeed, chunk: Chunk, applied: bool) -> FileOutcome:
-        self._faults.after_chunk(valid.source, 0, applied)
         return self._report(valid, int(applied), int(not applied), chunk.lines if applied else 0)
 
     def _report(self, valid: _ValidFeed, applied: int, skipped: int, lines_applied: int) -> FileOutcome:

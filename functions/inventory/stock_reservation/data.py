@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from orders_domain.models import PricedLine
+from orders_domain.order_item import ORDER_ID, RESERVED_AT
 
 
 class ReservationCancelled(Exception):
@@ -44,9 +45,11 @@ class StockLedger:
             {
                 "Update": {
                     "TableName": self._orders_table,
-                    "Key": {"orderId": {"S": order_id}},
-                    "UpdateExpression": "SET reservedAt = :now",
-                    "ConditionExpression": "attribute_exists(orderId) AND attribute_not_exists(reservedAt)",
+                    "Key": {ORDER_ID: {"S": order_id}},
+                    "UpdateExpression": f"SET {RESERVED_AT} = :now",
+                    "ConditionExpression": (
+                        f"attribute_exists({ORDER_ID}) AND attribute_not_exists({RESERVED_AT})"
+                    ),
                     "ExpressionAttributeValues": {":now": {"S": now}},
                 }
             }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from boto3.dynamodb.conditions import Key
+from orders_domain.order_item import CREATED_AT, PENDING_SHARD
 from orders_domain.workflow import PENDING_ORDERS_INDEX, PENDING_SHARDS
 
 
@@ -17,7 +18,7 @@ class PendingOrders:
         for shard in range(PENDING_SHARDS):
             query = {
                 "IndexName": PENDING_ORDERS_INDEX,
-                "KeyConditionExpression": Key("pendingShard").eq(str(shard)) & Key("createdAt").lt(cutoff),
+                "KeyConditionExpression": Key(PENDING_SHARD).eq(str(shard)) & Key(CREATED_AT).lt(cutoff),
             }
             while True:
                 page = self._table.query(**query)

@@ -1,4 +1,8 @@
-"""What the orders API does, independent of HTTP: price and store an order, start its workflow, read."""
+"""What the orders API does, independent of HTTP: price and store an order, start its workflow, read.
+
+The order it stores is the item orders_domain/order_item.py describes, with the attributes written
+by ``Writer.ORDERS_API``; the inventory task and the workflow add the others.
+"""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
+from orders_domain.order_item import ORDER_ID, PAYMENT
 
 
 class PaymentRecords:
@@ -47,12 +48,12 @@ class OrderPaymentTokens:
 
     def token_of(self, order_id: str) -> str:
         item = self._table.get_item(
-            Key={"orderId": order_id},
+            Key={ORDER_ID: order_id},
             ProjectionExpression="#payment",
-            ExpressionAttributeNames={"#payment": "payment"},
+            ExpressionAttributeNames={"#payment": PAYMENT},
             ConsistentRead=True,
         ).get("Item")
-        token = ((item or {}).get("payment") or {}).get("token")
+        token = ((item or {}).get(PAYMENT) or {}).get("token")
         if not token:
             raise PaymentTokenMissing(f"order {order_id} holds no payment token")
         return token

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-from feed_processing.faults import Faults
 from feed_processing.processor import FeedProcessor
 
 from tests.unit.conftest import handler_module
@@ -38,9 +37,7 @@ def sqs_event(*keys: str) -> dict:
 def run(monkeypatch, capsys, lambda_context, stock: Stock, *keys: str) -> tuple[dict, dict]:
     """(the handler's answer, the metrics it published) for one batch of ``keys``."""
     bucket = MemoryBucket({key: FEED for key in keys if "gone" not in key})
-    monkeypatch.setattr(
-        feeds, "feed_processor", FeedProcessor(bucket, stock, Faults(), ThreadPoolExecutor(2))
-    )
+    monkeypatch.setattr(feeds, "feed_processor", FeedProcessor(bucket, stock, ThreadPoolExecutor(2)))
     capsys.readouterr()
     answer = feeds.handler(sqs_event(*keys), lambda_context)
     emf = next(json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line)

@@ -5,7 +5,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from feed_processing.events import ObjectVersion
-from feed_processing.faults import Faults
 from feed_processing.processor import FeedProcessor, FileOutcome
 
 from tests.unit.feeds.memory import THROTTLED, MemoryBucket, Stock
@@ -23,7 +22,7 @@ def processor(stock, count):
         for i, s in enumerate(sources(count))
     }
     bucket = MemoryBucket(files)
-    return FeedProcessor(bucket, stock, Faults(), ThreadPoolExecutor(4)), bucket
+    return FeedProcessor(bucket, stock, ThreadPoolExecutor(4)), bucket
 
 
 def test_small_files_of_a_batch_share_one_transaction_and_each_gets_its_report():
@@ -68,7 +67,7 @@ def test_a_file_of_several_chunks_counts_the_lines_of_the_chunks_this_delivery_a
     bucket = MemoryBucket({"incoming/big.csv": f"sku,quantity,priceCents\n{rows}".encode()})
     stock = Stock(ledger={("incoming/big.csv", 0)})
     source = ObjectVersion("bucket", "incoming/big.csv", "v1")
-    [outcome] = FeedProcessor(bucket, stock, Faults(), ThreadPoolExecutor(2)).process([source]).values()
+    [outcome] = FeedProcessor(bucket, stock, ThreadPoolExecutor(2)).process([source]).values()
     assert (outcome.lines_valid, outcome.lines_applied) == (150, 51)
     report = bucket.reports["incoming/big.csv"]
     assert (report["chunks"], report["chunksAlreadyApplied"], report["linesAppliedByThisDelivery"]) == (

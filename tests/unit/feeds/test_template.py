@@ -64,5 +64,5 @@ def test_the_processor_may_write_only_reports_and_quarantine():
 
 
 def test_fault_injection_is_not_part_of_the_production_template():
-    """Tests arm it on a version of their own (tests/e2e/feed_pipeline.py); never the deployed stack."""
+    """Tests arm it on a version of their own (testkit/feed_pipeline.py); never the deployed stack."""
     assert "FAULT_INJECTION" not in Paths.discover().template.read_text().upper()

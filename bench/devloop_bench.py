@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.common import measured_modes, median, rss_mb, sized, write
 from harness import processes
 from harness.paths import Paths
-from testkit.devloop import DevStack, edit_health, served_edit, wait_for_edit
+from testkit.devloop import ProjectCopy, edit_health, served_edit, wait_for_edit
 from testkit.polling import wait_for
 
 EDITS = sized(5, 1)
@@ -31,7 +31,7 @@ TIMEOUT_S = 60
 
 def edit_to_served(mode: str) -> list[float]:
     with tempfile.TemporaryDirectory() as workspace:
-        stack = DevStack(Paths.discover().root, Path(workspace))
+        stack = ProjectCopy(Paths.discover().root, Path(workspace))
         port, runtime_port = processes.free_port(), processes.free_port()
         stack.harness("up", "--mode", mode, "--port", str(port), "--runtime-port", str(runtime_port))
         try:
@@ -56,7 +56,7 @@ def watch_session_memory() -> dict[str, float]:
     """MB of the runtime and its instances (process mode) at the start of a watch, at its highest after
     a save, and at the end once only the live version of the saved function has instances."""
     with tempfile.TemporaryDirectory() as workspace:
-        stack = DevStack(Paths.discover().root, Path(workspace))
+        stack = ProjectCopy(Paths.discover().root, Path(workspace))
         port, runtime_port = processes.free_port(), processes.free_port()
         stack.harness("up", "--mode", "process", "--port", str(port), "--runtime-port", str(runtime_port))
         try:

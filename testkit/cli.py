@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from harness.paths import Paths
+from harness.stack.current import OUTPUTS_ENV
 
 ROOT = Paths.discover().root
 COMMAND = [sys.executable, "-m", "harness.cli"]
@@ -16,10 +17,10 @@ COMMAND = [sys.executable, "-m", "harness.cli"]
 
 def cli_environment(state_dir: Path, **variables: str) -> dict[str, str]:
     """This process's environment with ``variables``, for a CLI run keeping its state in ``state_dir``
-    (without the HARNESS_OUTPUTS of a suite's stack, so the run never reaches that stack)."""
-    env = {**os.environ, "HARNESS_STATE_DIR": str(state_dir), **variables}
-    env.pop("HARNESS_OUTPUTS", None)
-    return env
+    (without the HARNESS_OUTPUTS of a suite's stack, so the run never reaches that stack, unless
+    ``variables`` name one)."""
+    inherited = {name: value for name, value in os.environ.items() if name != OUTPUTS_ENV}
+    return {**inherited, "HARNESS_STATE_DIR": str(state_dir), **variables}
 
 
 def run_cli(

@@ -68,7 +68,7 @@ def served_edit(api_url: str) -> str | None:
         return json.loads(response.read()).get("edit")
 
 
-class DevStack:
+class ProjectCopy:
     """A stack `harness up` runs on a copy of the project, driven through the CLI."""
 
     def __init__(self, root: Path, workspace: Path):

@@ -16,7 +16,7 @@ import pytest
 from harness import aws, clock, processes
 from harness.paths import Paths
 from testkit.cli import run_cli
-from testkit.devloop import DevStack, edit_health, served_edit, wait_for_edit
+from testkit.devloop import ProjectCopy, edit_health, served_edit, wait_for_edit
 from testkit.polling import wait_for
 from testkit.revisions import HEALTH_APP, Revisions, health_edit
 
@@ -45,7 +45,7 @@ def live_versions(endpoint_url: str, functions: dict[str, str]) -> dict[str, str
     }
 
 
-def up(stack: DevStack) -> None:
+def up(stack: ProjectCopy) -> None:
     """``harness up`` in process mode on free ports."""
     ports = [str(processes.free_port()), str(processes.free_port())]
     stack.harness("up", "--mode", "process", "--port", ports[0], "--runtime-port", ports[1])
@@ -54,7 +54,7 @@ def up(stack: DevStack) -> None:
 @pytest.mark.timeout(600)  # image mode: `up` builds and pushes every image of the copy
 @pytest.mark.parametrize("mode", MODES)
 def test_saved_code_serves_the_next_request_and_the_stack_keeps_its_state(tmp_path, mode):
-    stack = DevStack(ROOT, tmp_path)
+    stack = ProjectCopy(ROOT, tmp_path)
     port, runtime_port = processes.free_port(), processes.free_port()
     stack.harness("up", "--mode", mode, "--port", str(port), "--runtime-port", str(runtime_port))
     watch = None
@@ -108,7 +108,7 @@ def test_saved_code_serves_the_next_request_and_the_stack_keeps_its_state(tmp_pa
 def test_the_instances_of_versions_a_watch_left_behind_are_stopped_once_idle(tmp_path):
     """Each save publishes a version and moves the alias off the last: the instances of the versions no
     alias routes to any more stop once idle (harness/runtime/retirement.py); the live one stays warm."""
-    stack = DevStack(ROOT, tmp_path)
+    stack = ProjectCopy(ROOT, tmp_path)
     stack.harness(
         "up",
         "--mode",
@@ -151,7 +151,7 @@ def test_the_instances_of_versions_a_watch_left_behind_are_stopped_once_idle(tmp
 def test_a_watch_ends_when_its_stack_goes_down(tmp_path):
     """`harness down` while `sync --watch` runs: the watch says so and ends, instead of failing on every
     save and reaching the stack of the next `harness up`; the outputs file goes with the stack."""
-    stack = DevStack(ROOT, tmp_path)
+    stack = ProjectCopy(ROOT, tmp_path)
     up(stack)
     watch = stack.watch()
     try:
@@ -172,7 +172,7 @@ def test_sync_on_a_stage_running_a_release_asks_for_force_then_syncs_only_what_i
     """After `release promote` of a revision, `sync` would put the folder's code back around the canary:
     it refuses, changing nothing, unless --force; a forced watch then syncs only the function saved
     while it watches."""
-    stack = DevStack(ROOT, tmp_path)
+    stack = ProjectCopy(ROOT, tmp_path)
     stack.env[clock.SCALE_ENV] = repr(1 / 300)  # each function's canary in about a second
     up(stack)
     watch = None

@@ -357,6 +357,33 @@ AREAS = (
         "The emulator's CPU per request. Before: MiniStack on its own server (Hypercorn) without the CPU "
         "patches; after: the emulator as the harness runs it (uvicorn, every patch).",
     ),
+    Area(
+        "tuning",
+        "`python -m bench.tuning_bench`",
+        (
+            Row(
+                "probe_p50_ms_512 / probe_p50_ms_1769",
+                "a CPU-bound probe's warm p50 at 512 / 1,769 MB (image mode, CPU quota from memory)",
+            ),
+            Row(
+                "cpu_ratio_512_to_1769 / cpu_ratio_expected",
+                "their ratio / Lambda's (1769/512)",
+                "within 30%",
+            ),
+            Row(
+                "feed_processor_rows",
+                "`harness tune FeedProcessorFunction --feed` (a 500-line CSV): the table, one entry per size "
+                "([docs/feeds.md](../docs/feeds.md#the-feed-processor-tuned))",
+            ),
+            Row(
+                "feed_processor_cheapest_mb / feed_processor_fastest_mb / feed_processor_balanced_mb",
+                "Power Tuning's recommendations from that table",
+            ),
+            Row("feed_processor_feed_lines", "lines of the feed each invocation gets"),
+            Row("tune_wall_s", "the tool's wall time for the table", "<= 90 s"),
+            Row("tune_sizes / tune_invocations_per_size", "sizes, and warm invocations per size"),
+        ),
+    ),
 )
 
 INTRO = """\
@@ -388,6 +415,8 @@ def unit(figure: str) -> str:
 def number(value: object) -> str:
     if value is None:
         return "not measured"
+    if isinstance(value, list):  # a table of its own, shown where the row links
+        return f"{len(value)} entries"
     return f"{value:,}" if isinstance(value, int | float) else str(value)
 
 

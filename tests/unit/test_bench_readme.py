@@ -42,8 +42,8 @@ def test_a_row_whose_figure_is_gone_is_named(tmp_path):
 
 def test_a_results_file_without_an_area_is_named(tmp_path):
     results = copy_of_the_results(tmp_path)
-    shutil.copy(results / "cli.json", results / "tuning.json")
-    with pytest.raises(readme.UndescribedFigures, match=r"without an area in bench/readme.py: \['tuning'\]"):
+    shutil.copy(results / "cli.json", results / "other.json")
+    with pytest.raises(readme.UndescribedFigures, match=r"without an area in bench/readme.py: \['other'\]"):
         readme.generate(results)
 
 

@@ -16,13 +16,13 @@ TEMPLATE = Path(__file__).resolve().parents[4] / "template.yaml"
 def test_a_function_with_a_size_of_its_own_gets_the_new_one_and_nothing_else_changes(tmp_path):
     template = tmp_path / "template.yaml"
     shutil.copy(TEMPLATE, template)
+    own_size = "      MemorySize: 512\n"  # the feed processor's, the template's only line of its own
+    assert TEMPLATE.read_text().count(own_size) == 1
     diff = apply_memory_size(template, "FeedProcessorFunction", 1769)
-    assert "-      MemorySize: 1024\n+      MemorySize: 1769\n" in diff
+    assert f"-{own_size}+      MemorySize: 1769\n" in diff
     changed = [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
     assert len(changed) == 2
-    assert template.read_text() == TEMPLATE.read_text().replace(
-        "      MemorySize: 1024\n", "      MemorySize: 1769\n"
-    )
+    assert template.read_text() == TEMPLATE.read_text().replace(own_size, "      MemorySize: 1769\n")
 
 
 def test_a_function_on_the_globals_size_gets_a_line_of_its_own_in_its_properties():

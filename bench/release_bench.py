@@ -30,7 +30,7 @@ from harness.release.promote import PromoteResult, plan_tag, promote
 from harness.release.registry import mark_revision_tested
 from harness.release.stages import Stage
 from harness.stack import users
-from harness.stack.deploy import stack_functions
+from harness.stack.deploy import function_names
 from harness.stack.lifecycle import running_stack
 from testkit.orders import Catalog, OrdersApi
 from testkit.polling import until
@@ -53,7 +53,7 @@ class Release:
             f"{REPOSITORY_PREFIX}/{folder}" for folder in template_functions(stack.paths.template)
         ]
         self.functions = list(
-            stack_functions(self.stage.client("cloudformation"), self.stage.stack_name).values()
+            function_names(self.stage.client("cloudformation"), self.stage.stack_name).values()
         )
         self.count = 0
 

@@ -22,7 +22,7 @@ from harness.images import engine as docker_engine
 from harness.paths import FIXTURE_SUITES, Paths
 from harness.runtime.launchers import MEMORY_MB_PER_VCPU
 from harness.stack import project as stack
-from harness.stack.deploy import stack_functions
+from harness.stack.deploy import function_names
 from harness.stack.lifecycle import RunningStack, running_stack
 from testkit.fixture_functions import create_fixture_function, create_runs_table
 from testkit.local_stack import LocalStack
@@ -92,7 +92,7 @@ def deployed_stack(emulator: str, endpoint_url: str | None) -> LocalStack:
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     if endpoint_url:
         outputs = {key: stack.local_url(value, endpoint_url) for key, value in outputs.items()}
-    functions = stack_functions(cloudformation, stack_name)
+    functions = function_names(cloudformation, stack_name)
     return LocalStack(endpoint_url or "", "", outputs, functions, mode="deployed")
 
 

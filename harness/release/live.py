@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.stack.deploy import stack_functions
+from harness.stack.deploy import function_names
 
 ALIAS = "live"  # the template's AutoPublishAlias
 
@@ -42,7 +42,7 @@ def live_function(lambda_client, logical_id: str, name: str) -> LiveFunction:
 
 def live_functions(cloudformation, lambda_client, stack_name: str, logical_ids: list[str]) -> dict:
     """Logical id -> LiveFunction for each of ``logical_ids``."""
-    names = stack_functions(cloudformation, stack_name)
+    names = function_names(cloudformation, stack_name)
     return {
         logical_id: live_function(lambda_client, logical_id, names[logical_id]) for logical_id in logical_ids
     }

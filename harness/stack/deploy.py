@@ -129,7 +129,7 @@ def failure_reasons(cloudformation, stack_name: str) -> str:
     )
 
 
-def stack_functions(cloudformation, stack_name: str) -> dict[str, str]:
+def function_names(cloudformation, stack_name: str) -> dict[str, str]:
     """Logical id -> physical name of every Lambda function in the stack."""
     resources = cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
     return {

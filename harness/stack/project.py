@@ -19,8 +19,8 @@ from harness.stack.deploy import (
     DeployResult,
     deploy_stack,
     ensure_bucket,
+    function_names,
     package,
-    stack_functions,
 )
 from harness.template import folder_image_uris, load_template, with_image_uris
 
@@ -93,7 +93,7 @@ def deploy(
     outputs = deploy_stack(
         cloudformation, stack_name, packaged, parameters or {}, tags={API_ID_TAG: api_id(stack_name)}
     )
-    provision(aws.client("lambda", endpoint_url), stack_functions(cloudformation, stack_name), runtime)
+    provision(aws.client("lambda", endpoint_url), function_names(cloudformation, stack_name), runtime)
     result = DeployResult(
         stack_name=stack_name,
         outputs={key: local_url(value, endpoint_url) for key, value in outputs.items()},
@@ -144,7 +144,7 @@ def write_outputs(
         # The account root of the stack, for the suites' and benchmarks' clients (harness env prints it).
         "rootCredential": aws.stack_credential(endpoint_url).document(),
         "outputs": result.outputs,
-        "functions": stack_functions(aws.client("cloudformation", endpoint_url), result.stack_name),
+        "functions": function_names(aws.client("cloudformation", endpoint_url), result.stack_name),
     }
     paths.outputs.parent.mkdir(parents=True, exist_ok=True)
     paths.outputs.write_text(json.dumps(document, indent=2) + "\n")

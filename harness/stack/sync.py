@@ -38,7 +38,7 @@ class StackFunction:
     alias: str | None  # AutoPublishAlias
 
 
-def stack_functions(paths: Paths, physical_names: dict[str, str]) -> list[StackFunction]:
+def deployed_image_functions(paths: Paths, physical_names: dict[str, str]) -> list[StackFunction]:
     """The template's image functions deployed in the stack, with their folders and aliases."""
     template = load_template(paths.template)
     default_alias = ((template.get("Globals") or {}).get("Function") or {}).get("AutoPublishAlias")
@@ -63,8 +63,8 @@ class CodeSync:
         self.endpoint_url = endpoint_url
         self.image_mode = image_mode
         self._lambda = aws.client("lambda", endpoint_url)
-        names = project.stack_functions(aws.client("cloudformation", endpoint_url), project.STACK_NAME)
-        self.functions = stack_functions(paths, names)
+        names = project.function_names(aws.client("cloudformation", endpoint_url), project.STACK_NAME)
+        self.functions = deployed_image_functions(paths, names)
 
     def image_uris(self) -> dict[str, str]:
         """Function folder -> the ImageUri of its current code, pushed (image mode: built first)."""

@@ -15,7 +15,7 @@ from harness.release.follow import Group, deployment_groups
 from harness.release.registry import mark_revision_tested
 from harness.release.stages import Stage
 from harness.stack import users
-from harness.stack.deploy import stack_functions
+from harness.stack.deploy import function_names
 from testkit.orders import Catalog, OrdersApi
 from testkit.polling import wait_for
 from testkit.revisions import HEALTH_APP, Revisions, health_answer, health_edit
@@ -77,7 +77,7 @@ def digests_of(live: dict[str, tuple[str, str]]) -> set[str]:
 
 def group_of(stage: Stage, logical_id: str) -> Group:
     cloudformation = stage.client("cloudformation")
-    name = stack_functions(cloudformation, stage.stack_name)[logical_id]
+    name = function_names(cloudformation, stage.stack_name)[logical_id]
     return deployment_groups(
         cloudformation, stage.client("codedeploy"), stage.stack_name, {logical_id: name}
     )[logical_id]

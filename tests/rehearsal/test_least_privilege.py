@@ -24,7 +24,7 @@ from harness import aws
 from harness.images.process_mode import ProcessMode
 from harness.paths import Paths
 from harness.stack import project, users
-from harness.stack.deploy import stack_functions, stack_status
+from harness.stack.deploy import function_names, stack_status
 from harness.stack.lifecycle import RunningStack
 from harness.template import load_template
 from testkit.codedeploy import FINAL, appspec, final_info
@@ -130,7 +130,7 @@ class Scratch:
         self.emulator.runtime.reset()  # the instances of the earlier stacks' functions (deleted) stopped
         self.outputs = result.outputs
         cloudformation = self.client("cloudformation")
-        self.functions = stack_functions(cloudformation, result.stack_name)
+        self.functions = function_names(cloudformation, result.stack_name)
         resources = cloudformation.describe_stack_resources(StackName=result.stack_name)["StackResources"]
         self.resources = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
 

@@ -42,6 +42,8 @@ class Invocation:
     trace_id: str
     deadline_ms: int = 0
     arrived: float = field(default_factory=time.monotonic)
+    # The same moment on the wall clock, as the function's own clock reads it: its log's START.
+    arrived_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     outcome: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
     def finish(self, outcome: Outcome) -> None:

@@ -120,12 +120,15 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def invocation_log(request_id: str, version: str, output: list[TimedLine], report: Report) -> list[TimedLine]:
-    """The invocation's log as Lambda writes it: START (when the invocation began), the function's
-    output (its lines' own times), END and REPORT (now, as it ends)."""
+def invocation_log(
+    request_id: str, version: str, began_ms: int, output: list[TimedLine], report: Report
+) -> list[TimedLine]:
+    """The invocation's log as Lambda writes it: START (when the invocation began: ``began_ms``, read
+    then, so no line the function wrote comes before it), the function's output (its lines' own times),
+    END and REPORT (now, as it ends)."""
     now = _now_ms()
     return [
-        TimedLine(now - round(report.duration_ms), f"START RequestId: {request_id} Version: {version}"),
+        TimedLine(began_ms, f"START RequestId: {request_id} Version: {version}"),
         *output,
         TimedLine(now, f"END RequestId: {request_id}"),
         TimedLine(now, report.line(request_id)),

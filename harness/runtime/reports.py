@@ -52,7 +52,7 @@ class Reports:
             init_duration_ms=instance.take_init_duration() if instance else None,
             status=ran.status,
         )
-        lines = invocation_log(invocation.request_id, spec.version, ran.output, report)
+        lines = invocation_log(invocation.request_id, spec.version, invocation.arrived_ms, ran.output, report)
         if instance:
             stream = instance.log_stream
         else:  # no instance started: a stream of the day's failed inits

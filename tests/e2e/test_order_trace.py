@@ -32,7 +32,9 @@ def place_sampled_order(api, catalog, local_stack, payment_token: str) -> tuple[
 
     The rule takes the first request of each second at the API stage: only POSTs reach the stage
     here, so one of the first few orders is sampled."""
-    sku = catalog.add(available=50)
+    # Stock for every attempt the deadline allows: an attempt is sampled with a chance of 5% when other
+    # cases took the second's first request, so 50 attempts or more happen one time in 13 (0.95^50).
+    sku = catalog.add(available=1_000)
 
     def sampled_order() -> tuple[str, str] | None:
         response = api.place([{"sku": sku, "quantity": 1}], payment_token)

@@ -60,7 +60,7 @@ def test_batches_keep_order_within_the_byte_and_count_limits():
 
 def test_the_invocation_log_and_its_tail():
     report = Report(duration_ms=1.234, memory_size_mb=128, max_memory_used_mb=40, init_duration_ms=150.5)
-    logged = invocation_log("id-1", "3", at(0, "hello"), report)
+    logged = invocation_log("id-1", "3", 0, at(0, "hello"), report)
     assert [line.text for line in logged] == [
         "START RequestId: id-1 Version: 3",
         "hello",
@@ -68,7 +68,7 @@ def test_the_invocation_log_and_its_tail():
         "REPORT RequestId: id-1\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t"
         "Max Memory Used: 40 MB\tInit Duration: 150.50 ms",
     ]
-    long = invocation_log("id-2", "3", at(0, "x" * 10_000), Report(5.0, 128, 40, status="timeout"))
+    long = invocation_log("id-2", "3", 0, at(0, "x" * 10_000), Report(5.0, 128, 40, status="timeout"))
     assert len(tail(long)) == TAIL_BYTES and tail(long).decode().endswith("\tStatus: timeout\n")
     assert text(logged).startswith("START RequestId: id-1 Version: 3\nhello\nEND RequestId: id-1\n")
 
@@ -92,12 +92,14 @@ def test_the_output_reader_stamps_each_line_when_it_was_read(tmp_path):
 
 
 def test_the_invocation_log_starts_when_the_invocation_began_and_ends_now():
+    """START carries the time the invocation began as it was read then, not the end less the duration:
+    that sum lands after a line the function wrote in the invocation's first millisecond."""
     output = at(1_000, "hello")
     before = int(time.time() * 1000)
-    logged = invocation_log("id-1", "3", output, Report(2_500.0, 128, 40))
+    logged = invocation_log("id-1", "3", 1_000, output, Report(2_500.0, 128, 40))
     after = int(time.time() * 1000)
     (start, _), (line, _), (end, _), (report, _) = events(logged)
-    assert line == 1_000 and before - 2_500 <= start <= after - 2_500 and before <= end == report <= after
+    assert start == line == 1_000 and before <= end == report <= after
 
 
 def test_a_streams_events_never_go_back_in_time():

@@ -14,11 +14,12 @@ from pathlib import Path
 from harness import aws
 from harness.console import say
 from harness.release.stages import Stage
+from harness.stack.current import OUTPUTS_ENV
 
 
 def run_smoke_tests(root: Path, stage: Stage) -> bool:
     env = {**os.environ, "HARNESS_STACK_NAME": stage.stack_name}
-    env.pop("HARNESS_OUTPUTS", None)  # the stage's stack, never a run's outputs file
+    env.pop(OUTPUTS_ENV, None)  # the stage's stack, never a run's outputs file
     if stage.is_local:
         assert stage.endpoint_url is not None
         target = ["--emulator", "url", "--emulator-url", stage.endpoint_url]

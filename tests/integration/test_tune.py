@@ -14,6 +14,7 @@ import os
 import pytest
 
 from harness.paths import Paths
+from harness.stack.current import OUTPUTS_ENV
 from harness.tune import run
 from testkit.cli import run_cli
 
@@ -68,10 +69,7 @@ def test_the_command_prints_the_table_and_draws_the_picture(image_mode, local_st
         str(event),
         "--picture",
         str(picture),
-        env={
-            **os.environ,
-            "HARNESS_OUTPUTS": os.environ.get("HARNESS_OUTPUTS") or str(Paths.discover().outputs),
-        },
+        env=_on_the_suites_stack(),
     )
     assert done.returncode == 0, done.stderr
     table = done.stdout.split("memory MB", 1)[1].split("\n\n", 1)[0]  # the header's line to the blank line
@@ -80,16 +78,18 @@ def test_the_command_prints_the_table_and_draws_the_picture(image_mode, local_st
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def _on_the_suites_stack() -> dict[str, str]:
+    """This environment, the CLI pointed at the suite's stack (HARNESS_OUTPUTS, else this checkout's)."""
+    return {**os.environ, OUTPUTS_ENV: os.environ.get(OUTPUTS_ENV) or str(Paths.discover().outputs)}
+
+
 def test_process_mode_says_why_it_cannot_tune(local_stack, tmp_path):
     if local_stack.mode != "process":
         pytest.skip("the stack runs images: the other tests of this module tune it")
     done = run_cli(
         "tune",
         "HealthFunction",
-        env={
-            **os.environ,
-            "HARNESS_OUTPUTS": os.environ.get("HARNESS_OUTPUTS") or str(Paths.discover().outputs),
-        },
+        env=_on_the_suites_stack(),
     )
     assert done.returncode == 2
     assert "needs image mode" in done.stderr and "no CPU limit" in done.stderr

@@ -151,6 +151,10 @@ class Instance:
         if self.process is not None:
             self.process.kill()
 
+    def starved_s(self) -> float:
+        """Seconds the instance's process has waited for a CPU of this machine (0 before it started)."""
+        return self.process.starved_s() if self.process is not None else 0.0
+
     def take_init_duration(self) -> float | None:
         """The init phase's duration, for the REPORT line of the instance's first invocation."""
         duration, self.init_duration_ms = self.init_duration_ms, None

@@ -7,12 +7,12 @@
 - reports (runtime/reports.py): the invocation's metrics and its log with the REPORT line.
 
 The pool itself hands the invocation to its instance and holds Lambda's limits on running it: the
-function's timeout and the response payload's size.
+function's timeout (not counting the instance's waits for a CPU: runtime/limits.py) and the response
+payload's size.
 """
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import time
 from collections.abc import Callable
@@ -25,6 +25,7 @@ from harness.runtime.catalog import FunctionSpec
 from harness.runtime.credentials import CredentialSource, SharedCredentials
 from harness.runtime.instance import InitFailed, Instance, Invocation, Outcome, error_outcome
 from harness.runtime.launchers import Launcher
+from harness.runtime.limits import within_limit
 from harness.runtime.logs import LogShipper, TimedLine
 from harness.runtime.metrics import MetricsRecorder
 from harness.runtime.reports import Ran, Reports
@@ -114,7 +115,9 @@ class InstancePool:
         instance.hand(invocation)
         status = None
         try:
-            outcome = await asyncio.wait_for(asyncio.shield(invocation.outcome), spec.timeout_s)
+            outcome = await within_limit(
+                invocation.outcome, spec.timeout_s, instance.starved_s, time.monotonic
+            )
         except TimeoutError:
             instance.kill()
             message = f"Task timed out after {spec.timeout_s:.2f} seconds"

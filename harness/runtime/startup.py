@@ -11,7 +11,6 @@ Runtime API finds each there by its id.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from harness.runtime.catalog import FunctionCodeNotFound, FunctionSpec
 from harness.runtime.credentials import CredentialSource, RoleNotAssumable
 from harness.runtime.instance import InitFailed, Instance, error_outcome
 from harness.runtime.launchers import LaunchedInstance, Launcher
+from harness.runtime.limits import within_limit
 from harness.runtime.packaging import PackagingError
 
 # Lambda gives the init phase 10 s; past it the environment is torn down. Locally the time an instance
@@ -90,7 +90,7 @@ class InstanceStarter:
         self._watchers.add(watcher)
         watcher.add_done_callback(self._watchers.discard)
         try:
-            await self._initialized(instance, instance.process, started)
+            await within_limit(instance.ready, self.init_timeout_s, instance.starved_s, self._clock)
         except TimeoutError:
             instance.kill()
             raise InitFailed(
@@ -105,17 +105,6 @@ class InstanceStarter:
         instance.init_duration_ms = (self._clock() - started) * 1000
         await asyncio.to_thread(instance.process.initialized)
         return instance
-
-    async def _initialized(self, instance: Instance, process: LaunchedInstance, started: float) -> None:
-        """Wait for the init phase to end; TimeoutError once it has run ``init_timeout_s``, not counting
-        the time the instance waited for a CPU."""
-        while True:
-            ran = self._clock() - started - process.starved_s()
-            if ran >= self.init_timeout_s:
-                raise TimeoutError
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(instance.ready), self.init_timeout_s - ran)
-                return
 
     async def _watch(
         self, instance: Instance, process: LaunchedInstance, on_exit: Callable[[], None]

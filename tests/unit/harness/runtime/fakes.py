@@ -4,6 +4,8 @@ credentials, alias routing), for the unit tests of the pool and of each of its p
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections.abc import Callable
 
 from harness.runtime.catalog import FunctionSpec
 from harness.runtime.credentials import RoleCredentials
@@ -91,3 +93,9 @@ class FakeRouting:
     def routed_versions(self, function_name: str) -> set[str] | None:
         self.read.append(function_name)
         return None if self.versions is None else self.versions.get(function_name, set())
+
+
+def reading_later_by(step_s: float) -> Callable[[], float]:
+    """A clock (or a count of seconds waited for a CPU) that has moved on by ``step_s`` at each reading."""
+    readings = itertools.count(0.0, step_s)
+    return lambda: next(readings)

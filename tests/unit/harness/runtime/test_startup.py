@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import time
 from collections.abc import Callable
@@ -21,7 +20,13 @@ from harness.runtime.credentials import RoleNotAssumable, SharedCredentials
 from harness.runtime.instance import InitFailed, Instance, InstanceGone
 from harness.runtime.packaging import PackagingError
 from harness.runtime.startup import InstanceStarter
-from tests.unit.harness.runtime.fakes import FakeCredentials, FakeEndpoints, FakeProcess, spec
+from tests.unit.harness.runtime.fakes import (
+    FakeCredentials,
+    FakeEndpoints,
+    FakeProcess,
+    reading_later_by,
+    spec,
+)
 
 PLATFORM = {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566", "AWS_REGION": "eu-west-1"}
 
@@ -42,7 +47,7 @@ class FakeLauncher:
             ask_for_an_event(instance)
         )
         self.refusal: Exception | None = None
-        self.starved_s = 0.0
+        self.starved = lambda: 0.0  # seconds waited for a CPU, as read now
         self.processes: list[FakeProcess] = []
 
     async def launch(self, spec: FunctionSpec, environment: dict[str, str], log_path: Path) -> FakeProcess:
@@ -51,7 +56,7 @@ class FakeLauncher:
         self.environments.append(environment)
         log_path.write_text("init output\n")
         self.client(self.instances()[environment["AWS_LAMBDA_RUNTIME_API"]])
-        process = FakeProcess(lambda: self.starved_s)
+        process = FakeProcess(lambda: self.starved())
         self.processes.append(process)
         return process
 
@@ -130,20 +135,14 @@ def test_an_instance_that_cannot_be_launched_fails_with_lambdas_init_error(tmp_p
     assert starter.instances == {} and len(endpoints.closed) == 1 and exits == []
 
 
-def clock_reading_later_by(step_s: float) -> Callable[[], float]:
-    """A clock that has moved on by ``step_s`` each time it is read."""
-    readings = itertools.count(0.0, step_s)
-    return lambda: next(readings)
-
-
 @pytest.mark.parametrize(("starved_s", "fails"), [(0.0, True), (11.0, False)])
 def test_the_init_limit_leaves_out_the_time_spent_waiting_for_a_cpu(tmp_path, starved_s, fails):
     """The init phase has run 11 s by the clock when first looked at: past the 10 s limit, unless those
-    11 s were spent waiting for a CPU of this machine."""
+    11 s were spent waiting for a CPU of this machine (``starved_s`` more at each look)."""
 
     async def scenario():
-        starter, launcher, _ = make_starter(tmp_path, clock=clock_reading_later_by(11.0))
-        launcher.starved_s = starved_s
+        starter, launcher, _ = make_starter(tmp_path, clock=reading_later_by(11.0))
+        launcher.starved = reading_later_by(starved_s)
         try:
             instance = await starter.start(spec(), "on-demand", lambda: None)
         except InitFailed as failure:
@@ -159,7 +158,8 @@ def test_the_init_limit_leaves_out_the_time_spent_waiting_for_a_cpu(tmp_path, st
         assert json.loads(result.outcome.payload)["errorMessage"] == "Init phase exceeded 10 seconds"
         assert [line.text for line in result.output] == ["init output"]
     else:
-        assert result.init_duration_ms == 22_000.0  # the clock's next reading, after the start's
+        # The clock's fourth reading: the start's, then the limit's start and its one look.
+        assert result.init_duration_ms == 33_000.0
 
 
 def test_an_init_error_the_runtime_client_reports_fails_the_start_with_its_output(tmp_path):

@@ -37,7 +37,7 @@ def test_orders_whose_start_is_refused_are_started_by_the_sweep_within_the_bound
         RECOVERY_BOUND_S,
         what="the sweep to start every refused order",
     )
-    assert [order["status"] for order in finals] == ["CONFIRMED"] * 3
+    assert [order["status"] for order in finals] == ["CONFIRMED"] * 3, finals
     assert catalog.available(sku) == 7
     for order in finals:
         started = execution_of(local_stack, order["orderId"])["startDate"]
@@ -94,7 +94,9 @@ def test_200_orders_while_starts_fail_intermittently_all_finish_once_with_exact_
         assert [a.status for a in answers] == [202, 202], [a.message for a in answers]
         return answers[0].body["orderId"], answers[1].body["orderId"]
 
-    with ThreadPoolExecutor(20) as pool:
+    # Eight clients: concurrent, yet a load whose answers a busy two-core machine gives well within the
+    # function's 10 s timeout (the throughput is the machine's either way).
+    with ThreadPoolExecutor(8) as pool:
         pairs = list(pool.map(place_and_retry, keys))
     assert all(first == again for first, again in pairs), "a retry with the same key is the same order"
     order_ids = [first for first, _ in pairs]
@@ -107,6 +109,8 @@ def test_200_orders_while_starts_fail_intermittently_all_finish_once_with_exact_
         what="200 orders, half of them recovered, to finish",
     )
     statuses = [order["status"] for order in finals]
-    assert (statuses.count("CONFIRMED"), statuses.count("OUT_OF_STOCK")) == (150, 50), statuses
+    assert (statuses.count("CONFIRMED"), statuses.count("OUT_OF_STOCK")) == (150, 50), [
+        (order["status"], order.get("failureReason")) for order in finals if order["status"] == "FAILED"
+    ]
     assert catalog.available(sku) == 0
     assert sorted(every_order_of(fresh_api)) == sorted(order_ids), "no duplicate order"

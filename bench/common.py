@@ -1,7 +1,9 @@
 """What every benchmark writes: one flat JSON object of named figures plus the machine it ran on.
 
 Short mode (``BENCH_SHORT=1``, what ``make bench-smoke`` sets): every benchmark runs its whole path at
-small sizes, to prove it still works, and writes no results (figures of a short run mean nothing).
+small sizes, to prove it still works, and writes no results (figures of a short run mean nothing); the
+one step left out is the images benchmark's rebuild of the stand-in base from nothing, which is
+`make images`'s own build on a machine without the base.
 A short run may take one part (``BENCH_PART``, what ``make bench-smoke PART=...`` sets): ``images`` the
 image-mode parts alone (they use the Docker engine), ``others`` the rest; CI runs the two in two lanes.
 """

@@ -61,7 +61,7 @@ AREAS = (
                 "of `make test`",
                 "<= 900 s",
             ),
-            Row("ci_stages_total_s", "the stages' whole wall time (after lint and unit, lanes side by side)"),
+            Row("ci_stages_total_s", "the stages' whole wall time (three lanes side by side)"),
             Row("ci_*_wall_s", "stage `{}` (testkit/ci_stages.py)"),
             Row(
                 "ci_tests_passed / ci_tests_failed / ci_tests_skipped",

@@ -48,9 +48,11 @@ class Stage:
 
 # The lanes: the one that uses the harness's Docker engine (the images, the image-mode suites, the
 # emulator container, the image builds of the benchmarks: one user of the engine at a time), the one
-# that runs the functions as processes, and the release rehearsals' (their canaries are mostly waits on
-# the local clock). The suites mostly wait (workflows, queues, the local clock), so three at once on two
-# cores keep both busy; each case is built to pass on a machine that busy.
+# that runs the suites with the functions as processes, and the rehearsals' (their canaries and alarms
+# are mostly waits on the local clock), which lint and the unit tests open (so that the Docker lane, the
+# longest, starts at once).
+# The suites mostly wait (workflows, queues, the local clock), so three at once on two cores keep both
+# busy; each case is built to pass on a machine that busy.
 DOCKER, PROCESSES, RELEASES = "docker", "processes", "releases"
 # The releases of real revisions (both modes: what a version runs differs between them) and the rest of
 # the release tooling (mode-independent); the other rehearsals once, in process mode.
@@ -64,8 +66,8 @@ def _make(*arguments: str) -> tuple[str, ...]:
 
 # In this order: the images before the image-mode suites, the leftovers check after all that may use Docker.
 STAGES = (
-    Stage("lint", _make("lint")),
-    Stage("unit", _make("unit")),
+    Stage("lint", _make("lint"), lane=RELEASES),
+    Stage("unit", _make("unit"), lane=RELEASES),
     Stage("images", _make("images"), needs_docker=True, lane=DOCKER),
     # Everything in process mode; in image mode only what the modes can change (the cases marked
     # same_in_both_modes test the emulator, or start a process-mode stack of their own).
@@ -80,7 +82,7 @@ STAGES = (
             "MODE=process",
             f"ARGS=--ignore={RELEASE_REHEARSALS} --ignore={RELEASE_STAGE_REHEARSALS}",
         ),
-        lane=PROCESSES,
+        lane=RELEASES,
     ),
     Stage(
         "rehearse-releases",
@@ -95,8 +97,7 @@ STAGES = (
     ),
     Stage("e2e-container", _make("e2e-container"), needs_docker=True, lane=DOCKER),
     # Every benchmark once in its short mode, so a broken one turns CI red: their image-mode parts in the
-    # Docker lane (they rebuild the stand-in base and the images; skipped where no Docker engine can
-    # run), the rest beside.
+    # Docker lane (they rebuild the images; skipped where no Docker engine can run), the rest beside.
     Stage("bench-smoke-images", _make("bench-smoke", "PART=images"), lane=DOCKER),
     Stage("bench-smoke", _make("bench-smoke", "PART=others"), lane=RELEASES),
     Stage("leftovers", _make("leftovers"), needs_docker=True, lane=DOCKER),

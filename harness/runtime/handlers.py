@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from harness.runtime.catalog import FunctionCodeNotFound
 
 # How many ``from a import b`` re-exports a handler may pass through (a cycle would never end).
 _MAX_REEXPORTS = 8
+# One parse at a time: CPython 3.11's AST constructor keeps its recursion depth in per-interpreter state,
+# and two threads parsing at once (instances launched side by side) fail one of them with "SystemError:
+# AST constructor recursion depth mismatch" (python/cpython#106905): a cold start failing at random.
+_PARSING = threading.Lock()
 
 
 class HandlerNotInCode(FunctionCodeNotFound):
@@ -81,7 +86,9 @@ def _defines(module: str, name: str, code_dirs: Sequence[Path]) -> bool:
         if source is None:
             return False
         try:
-            statement = _last_binding(ast.parse(source.read_bytes(), str(source)), name)
+            with _PARSING:
+                tree = ast.parse(source.read_bytes(), str(source))
+            statement = _last_binding(tree, name)
         except (SyntaxError, ValueError):
             return True  # the function's own file: the runtime client reports Runtime.UserCodeSyntaxError
         if not isinstance(statement, ast.ImportFrom):

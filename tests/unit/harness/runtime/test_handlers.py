@@ -3,7 +3,11 @@ laid out as a function's /var/task."""
 
 from __future__ import annotations
 
+import ast
 import textwrap
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -95,3 +99,26 @@ def test_anything_else_is_refused_as_the_runtime_client_refuses_a_handler(code, 
         check_handler(handler, code)
     assert refused.value.error_type == error_type
     assert message is None or str(refused.value).startswith(message)
+
+
+def test_instances_launched_side_by_side_parse_their_code_one_at_a_time(code, monkeypatch):
+    """CPython 3.11 fails one of two threads parsing at once (python/cpython#106905): the launcher's
+    threads take turns."""
+    parse, inside, most = ast.parse, [0], [0]
+    lock = threading.Lock()
+
+    def watched_parse(*arguments, **options):
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.01)  # long enough for another thread to come in, were it let in
+        try:
+            return parse(*arguments, **options)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(ast, "parse", watched_parse)
+    with ThreadPoolExecutor(4) as threads:
+        list(threads.map(lambda _: check_handler("service.handler", code), range(8)))
+    assert most[0] == 1

@@ -70,7 +70,8 @@ class RuntimeApiPorts:
         site, port = self._sites.pop(instance_id, (None, 0))
         if site is not None:
             self.instance_by_port.pop(port, None)
-            await site.stop()
+            if self.runner is not None and site in self.runner.sites:  # not yet stopped by a shutdown
+                await site.stop()
 
 
 _OPEN_PATHS = ("/health", _RUNTIME_API + "/")

@@ -17,8 +17,9 @@ GRACE_S = int(
     _RESOURCES["OrderRecoveryFunction"]["Properties"]["Environment"]["Variables"]["PENDING_GRACE_SECONDS"]
 )
 # The documented bound (docs/orders.md): the grace, one sweep period (a local second at most), the
-# workflow itself; 30 s leaves the workflow room on a loaded 2-core machine.
-RECOVERY_BOUND_S = GRACE_S + 30
+# workflow itself; 60 s leaves the sweep and the workflow room on a 2-core machine at twice CI's load
+# (at 30 s, one run in about fifteen of the e2e suite beside a CI run failed).
+RECOVERY_BOUND_S = GRACE_S + 60
 WORKFLOW = json.loads((Paths.discover().root / "statemachines" / "order.asl.json").read_text())
 
 

@@ -289,6 +289,16 @@ def cpu_shares(spec: FunctionSpec) -> int:
     return max(int(1024 * spec.memory_mb / MEMORY_MB_PER_VCPU), 2)
 
 
+def instance_cgroup_parent(engine_info: dict) -> str | None:
+    """Where an instance's container goes among the machine's control groups: at the root, where its
+    CPU share weighs against each process of the machine as a process-mode instance does. Under the
+    engine's own group (Docker's default with the cgroupfs driver) all the instances together weigh as
+    much as one process: on a busy machine they shared a sliver of one core, and the image-mode suites
+    failed beside a second job at load 16 where process mode passed. The systemd driver places
+    containers by slice names: there Docker's default stays (None)."""
+    return "/" if engine_info.get("CgroupDriver") == "cgroupfs" else None
+
+
 def cpu_quota_us(memory_mb: int) -> int:
     """Microseconds of CPU per scheduler period: the memory's share of one vCPU (at least 1 ms)."""
     return max(int(CPU_PERIOD_US * memory_mb / MEMORY_MB_PER_VCPU), 1000)
@@ -307,6 +317,7 @@ class ContainerLauncher:
         import docker
 
         self._client = docker.DockerClient(base_url=docker_host, timeout=60, max_pool_size=128)
+        self._cgroup_parent = instance_cgroup_parent(self._client.info())
         self.runtime_id = runtime_id
         self.registry = registry  # the stack's own (the emulator's ECR): the only images it runs
         self._registry_token = registry_token
@@ -337,6 +348,7 @@ class ContainerLauncher:
             mem_limit=f"{spec.memory_mb}m",
             memswap_limit=f"{spec.memory_mb}m",
             cpu_shares=cpu_shares(spec),
+            cgroup_parent=self._cgroup_parent,
             volumes={str(log_path.resolve()): {"bind": CONTAINER_OUTPUT_PATH, "mode": "rw"}},
             labels={CONTAINER_LABEL: self.runtime_id, FUNCTION_LABEL: spec.name},
             detach=True,

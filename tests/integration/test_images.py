@@ -5,6 +5,8 @@ Runs only when the suite runs on images (``harness test --mode image``); process
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from harness import aws
@@ -109,6 +111,27 @@ def test_memory_size_is_the_containers_limit(local_stack, docker, lambda_client,
     assert payload["errorType"] == "Runtime.ExitError", payload  # killed by the kernel's OOM killer
     _, payload = invoke(lambda_client, name, {"action": "allocate", "mb": 16})
     assert payload == {"allocated_mb": 16}  # a new instance takes over
+
+
+def test_an_instance_weighs_its_own_cpu_share_against_the_machines_processes(
+    local_stack, docker, lambda_client, make_function
+):
+    """Its container's control group is its own at the root (not one the engine's instances share),
+    weighted by its memory's share of a vCPU."""
+    if docker.info()["CgroupDriver"] != "cgroupfs":
+        pytest.skip("the systemd cgroup driver: Docker places the containers")
+    name = make_function(MemorySize=512)
+    invoke(lambda_client, name, {"action": "echo", "value": 1})
+    [container] = docker.containers.list(filters={"label": f"{FUNCTION_LABEL}={name}"})
+    cpu_group = next(
+        line.rsplit(":", 1)[1]
+        for line in Path(f"/proc/{container.attrs['State']['Pid']}/cgroup").read_text().splitlines()
+        if "cpu" in line.split(":")[1].split(",")
+    )
+    assert cpu_group == f"/{container.id}"
+    shares = Path(f"/sys/fs/cgroup/cpu{cpu_group}/cpu.shares")
+    if shares.exists():  # cgroup v1 (v2 keeps cpu.weight, converted from the same shares)
+        assert int(shares.read_text()) == 296  # 1,024 x 512 MB / 1,769 MB (a vCPU's memory)
 
 
 def test_an_image_the_engine_lacks_is_pulled_from_the_registry(

@@ -180,9 +180,11 @@ def test_an_instance_killed_halfway_is_redelivered_and_applies_each_line_once(fe
 
 def test_concurrent_deliveries_of_one_message_apply_each_line_once(feeds, token):
     rows = many_skus(token, 6 * 99)
-    # Three instances wait for the three deliveries, so each runs as soon as it is handed over.
+    # Three instances wait for the three deliveries, so each runs as soon as it is handed over; each
+    # delivery lasts 1.8 s at least (six chunk writes held 0.3 s each), so they overlap even when a busy
+    # machine hands them over a second apart (at 0.04 s, beside a CI run at load 15, they did not).
     feeds.warm(3)
-    with feeds.slow_writes(token, seconds=0.04), feeds.batch_size(1):
+    with feeds.slow_writes(token, seconds=0.3), feeds.batch_size(1):
         with feeds.delivery_paused():
             version = feeds.upload(f"{token}.csv", csv_feed(rows))
             feeds.redeliver(f"{token}.csv", version, copies=2)

@@ -195,8 +195,10 @@ class ProcessLauncher:
 # loaded 2-core machine a 128 MB function then misses the few-second timeouts the runtime tests use.
 MEMORY_MB_PER_VCPU = 1769
 CPU_PERIOD_US = 20_000
-# The weight of a container under a hard quota: 64 vCPUs' worth (cgroup v1 allows up to 262,144).
-QUOTA_HOLDER_SHARES = 64 * 1024
+# The weight of a container under a hard quota: 4 vCPUs' worth, so that on a 2-core machine at load 15
+# its quota (a quarter of a core at 448 MB) is still there for it. 64 vCPUs' worth made the first
+# invocation of a new instance end in Runtime.ExitError at that load (3 of 3 runs; the cause not found).
+QUOTA_HOLDER_SHARES = 4 * 1024
 CONTAINER_LABEL = "order-platform.harness.runtime"
 FUNCTION_LABEL = "order-platform.function"
 # Lambda's limit on processes and threads per execution environment.
@@ -284,10 +286,10 @@ class _Container:
 
 def cpu_shares(spec: FunctionSpec) -> int:
     """The container's weight when CPUs are contended: its memory's share of one vCPU's 1,024, or for
-    a function tagged for a hard quota a weight no process of the machine's comes near, so that the
-    quota, not the machine's load, sets the CPU it gets (on Lambda its share is its own, whatever else
-    runs). The quota keeps it from taking more than its share: a weight of one vCPU's 1,024 left a
-    448 MB copy a quarter of a core short of its quota at load 15."""
+    a function tagged for a hard quota a weight above any process of the machine's, so that the quota,
+    not the machine's load, sets the CPU it gets (on Lambda its share is its own, whatever else runs).
+    The quota keeps it from taking more than its share: a weight of one vCPU's 1,024 left a 448 MB
+    copy short of its quarter core at load 15."""
     if spec.cpu_quota:
         return QUOTA_HOLDER_SHARES
     return max(int(1024 * spec.memory_mb / MEMORY_MB_PER_VCPU), 2)

@@ -271,7 +271,7 @@ AREAS = (
             ),
             Row(
                 "orders_lost_process / orders_lost_image",
-                "orders placed during a promote of a revision failing one call in three, rolled back by "
+                "orders placed during a promote of a revision failing client calls, rolled back by "
                 "its alarm: refused or never final",
                 "0",
             ),

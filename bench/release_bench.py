@@ -9,8 +9,9 @@ can run, in image mode (figures suffixed ``_process`` / ``_image``):
   (must be 1: the others' digests did not change);
 - promote_all_functions_wall_s: a commit changing functions/_shared/, so every function (target <= 12 s:
   the emulator's stack update runs the independent canaries side by side, as AWS does);
-- orders_lost: orders placed back to back while a revision failing one call in three is promoted and
-  rolled back by its alarm, that were refused or never reached a final status (must be 0).
+- orders_lost: orders placed back to back while a revision failing every client call (its hook's
+  smoke request passes) is promoted and rolled back by its alarm, that were refused or never reached a
+  final status (must be 0).
 
 Pushes and the post-deployment smoke tests are not in the walls. Other benchmarks write release.json
 too (the local CodeDeploy's): figures are merged, not replaced.
@@ -34,7 +35,7 @@ from harness.stack.deploy import function_names
 from harness.stack.lifecycle import running_stack
 from testkit.orders import Catalog, OrdersApi
 from testkit.polling import until
-from testkit.revisions import HEALTH_APP, Revisions, health_edit, health_requests
+from testkit.revisions import FAILS_CLIENT_CALLS, HEALTH_APP, Revisions, health_edit, health_requests
 
 PROMOTIONS = sized(3, 1)
 SHARED_FILE = "functions/_shared/function_settings/__init__.py"
@@ -105,7 +106,7 @@ class Release:
         try:
             with health_requests(self.outputs["ApiUrl"]):  # the faulty code's canary meets real traffic
                 result, _ = self.promote(
-                    {HEALTH_APP: health_edit(f"bench-faulty-{self.count}", fail_every=3)}
+                    {HEALTH_APP: health_edit(f"bench-faulty-{self.count}", FAILS_CLIENT_CALLS)}
                 )
         finally:
             stop.set()
@@ -148,7 +149,7 @@ def main() -> None:
             "pushed as `harness push` does) into the local stack per mode, every changed function through "
             "its CodeDeploy canary on the local clock (harness/clock.py); one function: a commit to "
             "functions/health; all functions: a commit to functions/_shared; orders_lost: orders placed "
-            "during a promote of a revision failing one call in three, rolled back by its alarm"
+            "during a promote of a revision failing client calls, rolled back by its alarm"
         ),
         merge_as="promote_",
     )

@@ -25,19 +25,32 @@ from harness.paths import Paths
 
 _COPIED = ("template.yaml", "images", "functions")
 HEALTH_APP = "functions/health/health_check/app.py"
-# A revision's change to the health function: its answers carry the revision's marker, and it fails
-# every FAIL_EVERY-th call of an instance (0: never). An instance's first call succeeds, so with 3 the
-# BeforeAllowTraffic hook's smoke request passes and the canary's real traffic meets the errors; with 1
-# the hook's request fails.
+# How a revision of the health function fails (health_edit's ``fails``):
+FAILS_NEVER = ""
+# The ``sub`` claim of the traffic hooks' smoke request (HOOK_CALLER of
+# functions/codedeploy_hooks/traffic_hooks/app.py, whose import would need AWS credentials).
+TRAFFIC_HOOK_CALLER = "codedeploy-hook"
+# A bug only real traffic finds: the traffic hooks' smoke request (the hook-only caller of
+# functions/codedeploy_hooks) passes, every client call fails. So BeforeAllowTraffic lets the canary
+# start, and the first client call the canary routes to the new version trips its alarm, however few
+# calls a busy machine makes in the canary's five local seconds.
+FAILS_CLIENT_CALLS = "client calls"
+# Every call fails, the hook's too: BeforeAllowTraffic stops the deployment before any client meets it.
+FAILS_EVERY_CALL = "every call"
+
 _HEALTH_EDIT = """
 # release rehearsal: a revision of its own
-_rehearsed_handler, _calls = handler, 0
+_rehearsed_handler = handler
+
+
+def _from_the_traffic_hook(event: dict) -> bool:
+    claims = ((event.get("requestContext") or {{}}).get("authorizer") or {{}}).get("claims") or {{}}
+    return claims.get("sub") == "{hook_caller}"
 
 
 def handler(event: dict, context) -> dict:
-    global _calls
-    _calls += 1
-    if {fail_every} and _calls % {fail_every} == 0:
+    fails = "{fails}"
+    if fails == "{every_call}" or (fails == "{client_calls}" and not _from_the_traffic_hook(event)):
         raise RuntimeError("a faulty revision")
     answer = _rehearsed_handler(event, context)
     answer["body"] = json.dumps({{**json.loads(answer["body"]), "release": "{marker}"}})
@@ -45,12 +58,19 @@ def handler(event: dict, context) -> dict:
 """
 
 
-def health_edit(marker: str, fail_every: int = 0) -> Callable[[str], str]:
-    """The edit of HEALTH_APP for a revision answering with ``marker`` (an earlier one's replaced)."""
+def health_edit(marker: str, fails: str = FAILS_NEVER) -> Callable[[str], str]:
+    """The edit of HEALTH_APP for a revision answering with ``marker`` (an earlier one's replaced) and
+    failing as ``fails`` says (FAILS_*)."""
+    if fails not in (FAILS_NEVER, FAILS_CLIENT_CALLS, FAILS_EVERY_CALL):
+        raise ValueError(f"fails={fails!r}: one of the FAILS_* values")
 
     def edit(text: str) -> str:
         return text.split("\n# release rehearsal:", 1)[0] + _HEALTH_EDIT.format(
-            marker=marker, fail_every=fail_every
+            marker=marker,
+            fails=fails,
+            hook_caller=TRAFFIC_HOOK_CALLER,
+            client_calls=FAILS_CLIENT_CALLS,
+            every_call=FAILS_EVERY_CALL,
         )
 
     return edit

@@ -18,7 +18,7 @@ from harness.stack import users
 from harness.stack.deploy import function_names
 from testkit.orders import Catalog, OrdersApi
 from testkit.polling import wait_for
-from testkit.revisions import HEALTH_APP, Revisions, health_answer, health_edit
+from testkit.revisions import FAILS_NEVER, HEALTH_APP, Revisions, health_answer, health_edit
 
 FOLDERS = template_functions(Paths.discover().template)
 
@@ -32,11 +32,11 @@ class Releaser:
         self.ecr = self.stage.client("ecr")
         self._count = 0
 
-    def revision(self, *, fail_every: int = 0, tested: bool = True) -> tuple[str, str, dict[str, str]]:
+    def revision(self, *, fails: str = FAILS_NEVER, tested: bool = True) -> tuple[str, str, dict[str, str]]:
         """A new commit of the health function, pushed; (tag, its answers' marker, folder -> digest)."""
         self._count += 1
-        marker = f"rehearsal-{self._count}-fails-every-{fail_every}"
-        tag = self.revisions.commit({HEALTH_APP: health_edit(marker, fail_every)}, marker)
+        marker = f"rehearsal-{self._count}" + (f"-fails-{fails.replace(' ', '-')}" if fails else "")
+        tag = self.revisions.commit({HEALTH_APP: health_edit(marker, fails)}, marker)
         digests = self.revisions.push()
         if tested:  # what CI does once the suites passed on the revision
             mark_revision_tested(self.ecr, [f"{REPOSITORY_PREFIX}/{folder}" for folder in FOLDERS], tag)
@@ -81,6 +81,20 @@ def group_of(stage: Stage, logical_id: str) -> Group:
     return deployment_groups(
         cloudformation, stage.client("codedeploy"), stage.stack_name, {logical_id: name}
     )[logical_id]
+
+
+def wait_for_alarms_clear(stage: Stage, logical_id: str) -> None:
+    """Until no alarm of ``logical_id``'s deployment group is in ALARM: a deployment started before
+    stops at once (CodeDeploy checks the alarms first), as on AWS while a rolled-back revision's error
+    period is still being evaluated."""
+    alarms = list(group_of(stage, logical_id).alarms)
+    cloudwatch = stage.client("cloudwatch")
+
+    def clear() -> bool:
+        states = cloudwatch.describe_alarms(AlarmNames=alarms)["MetricAlarms"]
+        return all(alarm["StateValue"] != "ALARM" for alarm in states)
+
+    wait_for(clear, 60, what=f"{logical_id}'s alarms out of ALARM")
 
 
 def orders_api(local_stack) -> OrdersApi:

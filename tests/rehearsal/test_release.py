@@ -13,13 +13,14 @@ from __future__ import annotations
 import pytest
 
 from harness.paths import Paths
-from testkit.revisions import HEALTH_APP, health_requests
+from testkit.revisions import FAILS_CLIENT_CALLS, FAILS_EVERY_CALL, HEALTH_APP, health_requests
 from tests.rehearsal.releases import (  # the module's fixture, and helpers
     assert_all_final,
     catalog,
     digests_of,
     orders_api,
     orders_placed,
+    wait_for_alarms_clear,
 )
 
 pytestmark = [pytest.mark.emulator, pytest.mark.timeout(600)]
@@ -65,9 +66,10 @@ def test_new_instances_of_the_live_version_run_its_code_not_the_folders(release,
 
 
 def test_a_faulty_revision_is_rolled_back_by_its_alarm_and_no_order_is_lost(release, local_stack, capsys):
-    """The new health version fails one call in three: during its canary the errors trip its alarm,
-    CodeDeploy stops the deployment, the old version stays live, and orders placed meanwhile all end."""
-    tag, marker, _ = release.revision(fail_every=3)
+    """The new health version passes its hook's smoke request and fails client calls: the first one its
+    canary meets trips its alarm, CodeDeploy stops the deployment, the old version stays live, and
+    orders placed meanwhile all end."""
+    tag, marker, _ = release.revision(fails=FAILS_CLIENT_CALLS)
     before = release.live()
     api = orders_api(local_stack)
     sku = catalog(local_stack).add(available=10_000)
@@ -86,12 +88,13 @@ def test_a_faulty_revision_is_rolled_back_by_its_alarm_and_no_order_is_lost(rele
     assert "Stopped" in health_lines and "rolled back by d-" in health_lines
     assert release.releases()[-1].outcome == "RolledBack"
     assert_all_final(api, accepted)
+    wait_for_alarms_clear(release.stage, "HealthFunction")  # the old version raises no error
 
 
 def test_a_broken_revision_is_stopped_by_its_hook_before_any_client_meets_it(release, capsys):
     """Every call of the new version fails: the BeforeAllowTraffic hook's smoke request fails, so
     CodeDeploy stops the deployment before the alias sends it any traffic."""
-    tag, marker, _ = release.revision(fail_every=1)
+    tag, marker, _ = release.revision(fails=FAILS_EVERY_CALL)
     before = release.live()
     with health_requests(release.local_stack.outputs["ApiUrl"]) as answers:
         code, out, err = release.run(capsys, "promote", "--tag", tag, "--no-smoke")

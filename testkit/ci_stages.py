@@ -16,18 +16,24 @@ CI_STAGE_COUNTS names.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
 
 import pytest
+
+from harness.images import engine as docker_engine
+from harness.paths import Paths
 
 PLUGIN = "testkit.ci_stages"
 COUNTS_VARIABLE = "CI_STAGE_COUNTS"
@@ -40,19 +46,23 @@ class Stage:
     name: str
     command: tuple[str, ...]
     needs_docker: bool = False
-    # Once the stages without a lane have passed, the lanes run side by side, each its stages one after
-    # another. A stage in a lane keeps its state apart (HARNESS_STATE_DIR) and its output in a log
-    # printed whole when it ends.
+    # Once the stages without a lane listed before the first lane's have passed, the lanes run side by
+    # side, each its stages one after another; then the stages without a lane listed after them. A stage
+    # in a lane keeps its state apart (HARNESS_STATE_DIR) and its output in a log printed whole when it
+    # ends.
     lane: str | None = None
+    # A stage that builds what a stage of another lane builds too (the Debian base): it starts once that
+    # one has ended, so the two never build it at once.
+    after: str | None = None
 
 
-# The lanes: the one that uses the harness's Docker engine (the images, the image-mode suites, the
-# emulator container, the image builds of the benchmarks: one user of the engine at a time), the one
-# that runs the functions as processes, and the release rehearsals' (their canaries are mostly waits on
-# the local clock), which lint and the unit tests open (so that the Docker lane, the longest, starts at
-# once). The Docker lane sets CI's time: the others end before it, with room for a busier machine.
-# The suites mostly wait (workflows, queues, the local clock), so three at once on two cores keep both
-# busy; each case is built to pass on a machine that busy.
+# The lanes: the one of the function images (the images, the image-mode suites and release rehearsals,
+# the image builds of the benchmarks), the one that runs the functions as processes, and the release
+# rehearsals' (their canaries are mostly waits on the local clock), which lint and the unit tests open
+# and the e2e suite against the emulator container closes. The lanes share one Docker engine, started
+# before them and stopped after them (ci_engine), so no stage stops it under another's feet. The suites
+# mostly wait (workflows, queues, the local clock), so three at once on two cores keep both busy; each
+# case is built to pass on a machine that busy.
 DOCKER, PROCESSES, RELEASES = "docker", "processes", "releases"
 # The releases of real revisions (both modes: what a version runs differs between them) and the rest of
 # the release tooling (mode-independent); the other rehearsals once, in process mode.
@@ -95,12 +105,13 @@ STAGES = (
         needs_docker=True,
         lane=DOCKER,
     ),
-    Stage("e2e-container", _make("e2e-container"), needs_docker=True, lane=DOCKER),
+    Stage("e2e-container", _make("e2e-container"), needs_docker=True, lane=RELEASES, after="images"),
     # Every benchmark once in its short mode, so a broken one turns CI red: their image-mode parts in the
     # Docker lane (they rebuild the images; skipped where no Docker engine can run), the rest beside.
     Stage("bench-smoke-images", _make("bench-smoke", "PART=images"), lane=DOCKER),
     Stage("bench-smoke", _make("bench-smoke", "PART=others"), lane=RELEASES),
-    Stage("leftovers", _make("leftovers"), needs_docker=True, lane=DOCKER),
+    # After the lanes, once the engine they shared is stopped.
+    Stage("leftovers", _make("leftovers"), needs_docker=True),
 )
 
 
@@ -115,26 +126,37 @@ class Outcome:
     skipped: int | None = None
 
 
-def run(stages: tuple[Stage, ...], report: Path = REPORT, out: TextIO = sys.stdout) -> int:
-    """Run the stages without a lane in order, then each lane's in order, the lanes side by side; a
-    failure stops the stages after it (in its lane). Print the table and write ``report`` whatever
-    happens. Returns the exit code of the first stage that failed (130: interrupted), else 0."""
+def run(
+    stages: tuple[Stage, ...],
+    report: Path = REPORT,
+    out: TextIO = sys.stdout,
+    around_lanes: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+) -> int:
+    """Run the stages without a lane listed before the lanes' in order, then each lane's in order (the
+    lanes side by side, inside ``around_lanes()``), then the rest without a lane; a failure stops the
+    stages after it (in its lane, and those after the lanes). Print the table and write ``report``
+    whatever happens. Returns the exit code of the first stage that failed (130: interrupted), else 0."""
     started = time.monotonic()
-    outcomes: dict[str, Outcome] = {}
-    code = _in_order([stage for stage in stages if stage.lane is None], outcomes, report.parent, out)
+    board = _Board(stages)
+    first_laned = next((i for i, stage in enumerate(stages) if stage.lane), len(stages))
+    before = [stage for stage in stages[:first_laned] if stage.lane is None]
+    after = [stage for stage in stages[first_laned:] if stage.lane is None]
     lanes = {stage.lane: [s for s in stages if s.lane == stage.lane] for stage in stages if stage.lane}
-    if code:
-        outcomes.update({stage.name: Outcome(stage.name, "not run") for stage in stages if stage.lane})
-    elif lanes:
-        with ThreadPoolExecutor(len(lanes)) as pool:
-            running = [pool.submit(_in_order, lane, outcomes, report.parent, out) for lane in lanes.values()]
+    code = _in_order(before, board, report.parent, out)
+    if not code and lanes:
+        with around_lanes(), ThreadPoolExecutor(len(lanes)) as pool:
+            running = [pool.submit(_in_order, lane, board, report.parent, out) for lane in lanes.values()]
             try:
                 codes = [lane.result() for lane in running]
             except KeyboardInterrupt:  # the stages got it too (one process group): each lane stops
                 codes = [130, *(lane.result() for lane in running)]
         code = next((lane_code for lane_code in codes if lane_code), 0)
+    for stage in stages:
+        if code and stage.name not in board.outcomes:
+            board.record(Outcome(stage.name, "not run"))
+    code = code or _in_order(after, board, report.parent, out)
     total_s = time.monotonic() - started
-    in_order = [outcomes[stage.name] for stage in stages]
+    in_order = [board.outcomes[stage.name] for stage in stages]
     out.write(table(in_order, total_s))
     out.flush()
     report.parent.mkdir(parents=True, exist_ok=True)
@@ -147,14 +169,57 @@ def run(stages: tuple[Stage, ...], report: Path = REPORT, out: TextIO = sys.stdo
     return code
 
 
-def _in_order(stages: list[Stage], outcomes: dict[str, Outcome], state: Path, out: TextIO) -> int:
+class _Board:
+    """The stages' outcomes so far (the lanes write them from their threads), and a wait for one."""
+
+    def __init__(self, stages: tuple[Stage, ...]):
+        self.outcomes: dict[str, Outcome] = {}
+        self._ended = {stage.name: threading.Event() for stage in stages}
+
+    def record(self, outcome: Outcome) -> None:
+        self.outcomes[outcome.stage] = outcome
+        self._ended[outcome.stage].set()
+
+    def wait_for(self, name: str) -> None:
+        """Until stage ``name`` has ended (at once when it is not one of this run's)."""
+        if name in self._ended:
+            self._ended[name].wait()
+
+
+def _in_order(stages: list[Stage], board: _Board, state: Path, out: TextIO) -> int:
     code = 0
     for stage in stages:
         if code:
-            outcomes[stage.name] = Outcome(stage.name, "not run")
+            board.record(Outcome(stage.name, "not run"))
             continue
-        outcomes[stage.name], code = _run_stage(stage, state / "ci" / stage.name if stage.lane else None, out)
+        if stage.after:
+            board.wait_for(stage.after)
+        outcome, code = _run_stage(stage, state / "ci" / stage.name if stage.lane else None, out)
+        board.record(outcome)
     return code
+
+
+@contextlib.contextmanager
+def ci_engine(stages: tuple[Stage, ...]) -> Iterator[None]:
+    """The Docker engine the lanes share, when a stage needs one: started here when none answers, and
+    stopped when the lanes end. A stage stops only an engine it started itself, so none stops this one
+    while another lane still uses it. Where no engine can run, the stages that need one say why."""
+    paths = Paths.discover()
+    if not any(stage.needs_docker for stage in stages) or not docker_engine.engine_possible(
+        paths.engine_state
+    ):
+        yield
+        return
+    try:
+        engine = docker_engine.ensure_engine(paths.engine_state)
+    except docker_engine.EngineUnavailable as error:  # each stage that needs it tries, and says why
+        print(f"[ci] no shared Docker engine: {error}", flush=True)
+        yield
+        return
+    try:
+        yield
+    finally:
+        engine.stop()
 
 
 def _run_stage(stage: Stage, own_state: Path | None, out: TextIO) -> tuple[Outcome, int]:
@@ -244,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-docker", action="store_true", help="only the stages that need no Docker")
     parser.add_argument("stages", nargs="*", metavar="STAGE", help="only these (default: every stage)")
     args = parser.parse_args(argv)
-    return run(selected(args.stages, args.no_docker))
+    stages = selected(args.stages, args.no_docker)
+    return run(stages, around_lanes=lambda: ci_engine(stages))
 
 
 # --- the pytest plugin: each session's outcomes, for the stage that started it -------------------------

@@ -3,6 +3,7 @@ its tests counted, the table printed and written also when a stage fails, the st
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import sys
@@ -148,3 +149,57 @@ def test_lanes_run_side_by_side_and_a_failure_stops_only_its_own_lane(tmp_path):
     # A lane stage's output is printed whole when it ends, from its own log in its own state folder.
     assert "===== a-waits passed" in printed.getvalue() and "signal seen" in printed.getvalue()
     assert (tmp_path / "report" / "ci" / "a-waits" / "stage.log").read_text() == "signal seen\n"
+
+
+def _exits_unless(condition: str) -> tuple[str, ...]:
+    return (sys.executable, "-c", f"import pathlib, sys; sys.exit(0 if {condition} else 4)")
+
+
+def test_the_lanes_run_inside_around_lanes_and_the_stages_listed_after_them_run_last(tmp_path):
+    """What CI's shared Docker engine relies on: started before any lane's stage, stopped only once
+    every lane has ended, and the leftovers check (listed after the lanes) runs after that."""
+    held = tmp_path / "engine"
+
+    @contextlib.contextmanager
+    def around_lanes():
+        held.touch()
+        yield
+        held.unlink()
+
+    stages = (
+        Stage("lane-a", _exits_unless(f"pathlib.Path({str(held)!r}).exists()"), lane="a"),
+        Stage("lane-b", _exits_unless(f"pathlib.Path({str(held)!r}).exists()"), lane="b"),
+        Stage("last", _exits_unless(f"not pathlib.Path({str(held)!r}).exists()")),
+    )
+
+    code = ci_stages.run(stages, tmp_path / "ci-stages.json", io.StringIO(), around_lanes)
+
+    assert code == 0
+    results = json.loads((tmp_path / "ci-stages.json").read_text())["stages"]
+    assert [(stage["stage"], stage["result"]) for stage in results] == [
+        ("lane-a", "passed"),
+        ("lane-b", "passed"),
+        ("last", "passed"),
+    ]
+
+
+def test_a_stage_after_another_lanes_stage_starts_once_that_one_has_ended(tmp_path):
+    built = tmp_path / "built"
+    build = f"import pathlib, time; time.sleep(0.5); pathlib.Path({str(built)!r}).touch()"
+    stages = (
+        Stage("builds", (sys.executable, "-c", build), lane="a"),
+        Stage("uses", _exits_unless(f"pathlib.Path({str(built)!r}).exists()"), lane="b", after="builds"),
+    )
+
+    assert ci_stages.run(stages, tmp_path / "ci-stages.json", io.StringIO()) == 0
+
+
+def test_a_failure_in_a_lane_leaves_the_stages_after_the_lanes_not_run(tmp_path):
+    stages = (
+        Stage("fails", (sys.executable, "-c", "raise SystemExit(6)"), lane="a"),
+        Stage("last", (sys.executable, "-c", "pass")),
+    )
+
+    assert ci_stages.run(stages, tmp_path / "ci-stages.json", io.StringIO()) == 6
+    results = json.loads((tmp_path / "ci-stages.json").read_text())["stages"]
+    assert [stage["result"] for stage in results] == ["FAILED", "not run"]

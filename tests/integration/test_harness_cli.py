@@ -100,7 +100,7 @@ def test_up_status_logs_down(tmp_path):
         logs = harness("logs", "HealthFunction", state_dir=tmp_path).stdout
         assert "START RequestId" in logs
         again = harness("up", "--port", str(emulator_port), state_dir=tmp_path, check=False)
-        assert again.returncode != 0 and "already up" in again.stderr
+        assert again.returncode == 1 and "already up" in again.stderr
         assert_own_tools_reach_the_stack_as_root(harness("env", state_dir=tmp_path).stdout)
         assert (tmp_path / "ministack-state" / "cognito-rsa-key.pem").exists()
         assert any((tmp_path / "instances").iterdir())

@@ -15,6 +15,7 @@ from pathlib import Path
 from harness import aws, processes
 from harness.runtime.client import RuntimeClient
 from testkit.cli import cli_environment, run_cli, start_cli
+from testkit.orders import CLIENT_TIMEOUT_S
 from testkit.polling import wait_for
 
 # What a stack needs of the project; .harness (installed packages, the Docker engine's cache) is shared.
@@ -64,7 +65,7 @@ def edit_health(root: Path, marker: str) -> None:
 
 def served_edit(api_url: str) -> str | None:
     """The marker of the edit serving GET /health (None: the original code)."""
-    with urllib.request.urlopen(api_url + "/health", timeout=10) as response:
+    with urllib.request.urlopen(api_url + "/health", timeout=CLIENT_TIMEOUT_S) as response:
         return json.loads(response.read()).get("edit")
 
 

@@ -22,6 +22,7 @@ from harness.images.mode import ImageMode
 from harness.images.process_mode import ProcessMode
 from harness.images.project import revision_tag
 from harness.paths import Paths
+from testkit.orders import CLIENT_TIMEOUT_S
 
 _COPIED = ("template.yaml", "images", "functions")
 HEALTH_APP = "functions/health/health_check/app.py"
@@ -82,7 +83,7 @@ _GIT_IDENTITY = ["-c", "user.name=release rehearsal", "-c", "user.email=rehearsa
 def health_answer(api_url: str) -> tuple[int, dict]:
     """GET /health through the API: (status, body; {} for an error)."""
     try:
-        with urllib.request.urlopen(api_url.rstrip("/") + "/health", timeout=30) as answer:
+        with urllib.request.urlopen(api_url.rstrip("/") + "/health", timeout=CLIENT_TIMEOUT_S) as answer:
             return answer.status, json.loads(answer.read())
     except urllib.error.HTTPError as error:
         return error.code, {}

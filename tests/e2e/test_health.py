@@ -6,10 +6,12 @@ import json
 import urllib.error
 import urllib.request
 
+from testkit.orders import CLIENT_TIMEOUT_S
+
 
 def get(url: str) -> tuple[int, dict]:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(url, timeout=CLIENT_TIMEOUT_S) as response:
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")

@@ -20,6 +20,7 @@ import pytest
 
 from harness import processes
 from testkit.cli import ROOT, cli_environment, run_cli, start_cli
+from testkit.orders import CLIENT_TIMEOUT_S
 from testkit.polling import wait_for
 
 pytestmark = pytest.mark.same_in_both_modes
@@ -118,7 +119,7 @@ def test_filter_and_since(stack):
 
 
 def health(api_url: str) -> None:
-    with urllib.request.urlopen(api_url + "/health", timeout=10) as response:
+    with urllib.request.urlopen(api_url + "/health", timeout=CLIENT_TIMEOUT_S) as response:
         response.read()
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness import processes
 from testkit.cli import ROOT, cli_environment, run_cli, start_cli
+from testkit.orders import CLIENT_TIMEOUT_S
 
 
 def harness(*args: str, state_dir: Path, check: bool = True) -> subprocess.CompletedProcess:
@@ -93,7 +94,7 @@ def test_up_status_logs_down(tmp_path):
         assert harness("url", state_dir=tmp_path).stdout.strip() == api_url
         # Only the stack's own key is its root (not "any credentials", as this line once said).
         assert f"127.0.0.1:{emulator_port}   (region us-east-1, the stack's own root credential)" in up.stdout
-        with urllib.request.urlopen(api_url + "/health", timeout=10) as response:
+        with urllib.request.urlopen(api_url + "/health", timeout=CLIENT_TIMEOUT_S) as response:
             assert json.loads(response.read())["status"] == "ok"
         status = harness("status", state_dir=tmp_path).stdout
         assert "running" in status and f"127.0.0.1:{emulator_port}" in status

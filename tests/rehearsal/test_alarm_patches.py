@@ -13,6 +13,7 @@ from harness import aws
 from testkit import alarms
 from testkit.emulator_clock import EmulatorClock
 from testkit.metrics import metric_value
+from testkit.orders import CLIENT_TIMEOUT_S
 from testkit.policies import topic_may_send
 from testkit.polling import wait_for
 
@@ -199,7 +200,9 @@ def test_with_service_metrics_each_message_is_counted_once(local_stack):
 
 def test_with_service_metrics_the_api_publishes_its_request_metrics(local_stack):
     cloudwatch = local_stack.client("cloudwatch")
-    with urllib.request.urlopen(local_stack.outputs["ApiUrl"] + "/health", timeout=10) as response:
+    with urllib.request.urlopen(
+        local_stack.outputs["ApiUrl"] + "/health", timeout=CLIENT_TIMEOUT_S
+    ) as response:
         assert response.status == 200
     dimensions = {
         tuple(sorted(d["Name"] for d in metric["Dimensions"]))

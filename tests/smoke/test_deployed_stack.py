@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import urllib.request
 
+from testkit.orders import CLIENT_TIMEOUT_S
+
 
 def test_the_stack_has_its_outputs_and_functions(local_stack):
     assert local_stack.outputs["ApiUrl"].startswith("http")
@@ -14,7 +16,9 @@ def test_the_stack_has_its_outputs_and_functions(local_stack):
 
 
 def test_health_answers_through_the_public_api(local_stack):
-    with urllib.request.urlopen(local_stack.outputs["ApiUrl"] + "/health", timeout=10) as response:
+    with urllib.request.urlopen(
+        local_stack.outputs["ApiUrl"] + "/health", timeout=CLIENT_TIMEOUT_S
+    ) as response:
         assert response.status == 200
         assert json.loads(response.read())["status"] == "ok"
 

@@ -132,15 +132,16 @@ class FeedPipeline:
 
     # --- queues ----------------------------------------------------------------------------------------
 
+    def messages_queued(self) -> int:
+        """The feed queue's messages, waiting or in flight."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(count) for count in attributes.values())
+
     def queue_settled(self) -> bool:
-        attributes = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["All"])[
-            "Attributes"
-        ]
-        return (
-            attributes["ApproximateNumberOfMessages"]
-            == attributes["ApproximateNumberOfMessagesNotVisible"]
-            == "0"
-        )
+        return self.messages_queued() == 0
 
     def dead_letters_naming(self, text: str) -> list[dict]:
         """Dead-letter messages whose body names ``text``, looked for among all of them (peeked: each is

@@ -11,6 +11,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from harness import processes
 from testkit.cli import ROOT, cli_environment, run_cli, start_cli
 from testkit.orders import CLIENT_TIMEOUT_S
@@ -86,6 +88,7 @@ def test_interrupted_e2e_run_stops_everything(tmp_path):
     assert_nothing_left(text)
 
 
+@pytest.mark.timeout(600)  # two stacks' lives (image mode: each `up` pushes every image), on a loaded machine
 def test_up_status_logs_down(tmp_path):
     emulator_port, runtime_port = processes.free_port(), processes.free_port()
     up = harness("up", "--port", str(emulator_port), "--runtime-port", str(runtime_port), state_dir=tmp_path)

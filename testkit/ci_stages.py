@@ -39,6 +39,7 @@ PLUGIN = "testkit.ci_stages"
 COUNTS_VARIABLE = "CI_STAGE_COUNTS"
 REPORT = Path(".harness") / "ci-stages.json"
 COUNTED = ("passed", "failed", "skipped")
+SLOWEST_LISTED = 10
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,9 @@ def pytest_configure(config: pytest.Config) -> None:
     counts_file = os.environ.pop(COUNTS_VARIABLE, None)
     if counts_file:
         config.stash[_COUNTS_FILE] = counts_file
+        # The slowest cases of each session in CI's log: one nearing its timeout shows before it fails.
+        if not config.option.durations:
+            config.option.durations = SLOWEST_LISTED
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

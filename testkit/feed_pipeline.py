@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from harness.emulator.patches.fault_injection import S3_GET_OBJECT
 from testkit.faults import EmulatorFaults
-from testkit.polling import wait_for
+from testkit.polling import DEADLINE_S, wait_for
 
 TRANSACT_WRITE_ITEMS = "DynamoDB_20120810.TransactWriteItems"
 # Every matching call, however many a test's deliveries make.
@@ -78,7 +78,7 @@ class FeedPipeline:
     def upload(self, name: str, body: bytes) -> str:
         return self.s3.put_object(Bucket=self.bucket, Key=f"incoming/{name}", Body=body)["VersionId"]
 
-    def report(self, name: str, version_id: str | None = None, timeout_s: float = 30) -> dict:
+    def report(self, name: str, version_id: str | None = None, timeout_s: float = DEADLINE_S) -> dict:
         """The report of ``incoming/<name>`` (of that object version, when given), once written."""
 
         def written():

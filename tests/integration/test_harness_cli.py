@@ -53,6 +53,7 @@ def assert_nothing_left(output: str) -> None:
     assert leftovers == []
 
 
+@pytest.mark.timeout(400)  # a whole `harness e2e` run: 66 s in image mode beside a second job (load 12)
 def test_failing_e2e_run_exits_non_zero_and_leaves_nothing_running(tmp_path):
     # -k keeps the run to the fixture's test: the e2e suite itself is not what is under test here.
     fixture = str(ROOT / "tests" / "fixtures" / "failing_check.py")

@@ -288,6 +288,23 @@ PATCHES = (
         upstream("services.dynamodb", "handle_request", "_transact_write_items"),
     ),
     Patch(
+        "dynamodb_threads",
+        Kind.FIDELITY,
+        "Step Functions' DynamoDB integrations and the TTL reaper write tables from their own threads "
+        "while the API's thread reads them (a Query on an index fails with a 500 mid-write); the API and "
+        "those writes hold one lock",
+        upstream(
+            "services.dynamodb",
+            "handle_request",
+            "_lock",
+            "_put_item",
+            "_get_item",
+            "_delete_item",
+            "_update_item",
+        ),
+        after=("dynamodb_transactions",),
+    ),
+    Patch(
         "s3_latest_version",
         Kind.CPU,
         "a versioned write clears the latest flag on every version of the key; on the previous latest only",

@@ -32,9 +32,6 @@ from typing import TextIO
 
 import pytest
 
-from harness.images import engine as docker_engine
-from harness.paths import Paths
-
 PLUGIN = "testkit.ci_stages"
 COUNTS_VARIABLE = "CI_STAGE_COUNTS"
 REPORT = Path(".harness") / "ci-stages.json"
@@ -204,7 +201,11 @@ def _in_order(stages: list[Stage], board: _Board, state: Path, out: TextIO) -> i
 def ci_engine(stages: tuple[Stage, ...]) -> Iterator[None]:
     """The Docker engine the lanes share, when a stage needs one: started here when none answers, and
     stopped when the lanes end. A stage stops only an engine it started itself, so none stops this one
-    while another lane still uses it. Where no engine can run, the stages that need one say why."""
+    while another lane still uses it. Where no engine can run, the stages that need one say why.
+    (Imported here: this module is also the plugin of every pytest session a stage starts.)"""
+    from harness.images import engine as docker_engine
+    from harness.paths import Paths
+
     paths = Paths.discover()
     if not any(stage.needs_docker for stage in stages) or not docker_engine.engine_possible(
         paths.engine_state
